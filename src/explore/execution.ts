@@ -1,0 +1,229 @@
+import { Footprint } from './footprint.ts';
+import { Choice, type Op, type ThreadBody } from './ops.ts';
+import { type Deviation, defaultThread } from './schedule.ts';
+import { FatalStop, SimpleViolation, type Violation } from './violation.ts';
+
+export interface ExThread {
+  readonly id: number;
+  readonly name: string;
+  readonly daemon: boolean;
+  body: ThreadBody;
+  next: Op | null;
+  done: boolean;
+  /** Per-thread state of the layer above (the kernel's task context). */
+  data: unknown;
+}
+
+export interface Event {
+  readonly tid: number;
+  /** Index in the decision list of the thread choice that started this step. */
+  readonly decision: number;
+  readonly op: Op;
+  readonly fp: Footprint;
+}
+
+/** Chooses, at every scheduling point of one execution, which thread runs and which value a choice takes. */
+export interface Scheduler {
+  /** Returns the thread to run, or -1 to abandon the execution (every enabled thread is asleep). */
+  pickThread(exec: Execution, enabled: readonly number[]): number;
+  pickValue(exec: Execution, tid: number, n: number): number;
+}
+
+export type Outcome = 'complete' | 'violation' | 'deadlock' | 'bound' | 'sleep-blocked';
+
+export interface Program {
+  readonly name: string;
+  /** Builds a fresh world in `exec`: objects, threads. Must be deterministic. */
+  build(exec: Execution): void;
+}
+
+export interface ExecutionLimits {
+  maxSteps: number;
+}
+
+/** Cross-execution state of one exploration (lockdep's graph lives here, as over a kernel's uptime). */
+export class Session {
+  private readonly store = new Map<string, unknown>();
+  persist<T>(key: string, init: () => T): T {
+    let v = this.store.get(key) as T | undefined;
+    if (v === undefined) {
+      v = init();
+      this.store.set(key, v);
+    }
+    return v;
+  }
+}
+
+/** One run of a program from a fresh world to its end under one scheduler. */
+export class Execution {
+  readonly threads: ExThread[] = [];
+  readonly trace: Event[] = [];
+  readonly decisions: number[] = [];
+  readonly violations: Violation[] = [];
+  /** Decisions that differ from the default policy: what a schedule token stores. */
+  readonly deviations: Deviation[] = [];
+  /** Context switches away from a thread that could have continued. */
+  preemptions = 0;
+  outcome: Outcome = 'complete';
+  /** The footprint of the step being executed. */
+  fp = new Footprint();
+  /** True while a step runs; instrumentation records and checks only then. */
+  inStep = false;
+  cur: ExThread | null = null;
+  /** Thread of the previous step (-1 before the first). */
+  prev = -1;
+  private locIds = 0;
+  private readonly titles = new Set<string>();
+  private readonly endChecks: (() => void)[] = [];
+  private finalFn: (() => string) | null = null;
+  private deadlockFn: ((blocked: ExThread[]) => Violation) | null = null;
+
+  constructor(
+    readonly index: number,
+    readonly session: Session,
+    private readonly scheduler: Scheduler,
+    private readonly limits: ExecutionLimits,
+  ) {}
+
+  persist<T>(key: string, init: () => T): T {
+    return this.session.persist(key, init);
+  }
+
+  /** A fresh id for an instrumented location; ids follow creation order, so they are deterministic. */
+  newLocId(): number {
+    return this.locIds++;
+  }
+
+  get stepCount(): number {
+    return this.trace.length;
+  }
+
+  spawn(name: string, body: (self: ExThread) => ThreadBody, opts: { daemon?: boolean; data?: unknown } = {}) {
+    const t: ExThread = {
+      id: this.threads.length,
+      name,
+      daemon: opts.daemon ?? false,
+      body: undefined as unknown as ThreadBody,
+      next: null,
+      done: false,
+      data: opts.data,
+    };
+    this.threads.push(t);
+    t.body = body(t);
+    const saved = this.cur;
+    this.cur = t;
+    this.advance(t, undefined);
+    this.cur = saved;
+    return t;
+  }
+
+  /** Judged after the last step of an execution that did not end in a fatal report. */
+  atEnd(check: () => void): void {
+    this.endChecks.push(check);
+  }
+
+  /** A summary of the final state, compared across strategies by the ground-truth tests. */
+  setFinalState(fn: () => string): void {
+    this.finalFn = fn;
+  }
+
+  finalState(): string {
+    return this.finalFn ? this.finalFn() : '';
+  }
+
+  onDeadlock(fn: (blocked: ExThread[]) => Violation): void {
+    this.deadlockFn = fn;
+  }
+
+  /** Records a finding; each distinct title once per execution. A fatal one ends the execution. */
+  report(v: Violation): void {
+    v.step = Math.max(0, this.trace.length - 1);
+    if (!this.titles.has(v.title)) {
+      this.titles.add(v.title);
+      this.violations.push(v);
+    }
+    if (v.fatal) throw new FatalStop(v);
+  }
+
+  private advance(t: ExThread, input: unknown): void {
+    const r = t.body.next(input);
+    if (r.done) {
+      t.done = true;
+      t.next = null;
+      return;
+    }
+    const op = r.value;
+    t.next = op;
+    if (op instanceof Choice) {
+      op.value = this.scheduler.pickValue(this, t.id, op.n);
+      if (op.value !== 0) this.deviations.push({ at: this.decisions.length, value: op.value });
+      this.decisions.push(op.value);
+    }
+  }
+
+  private enabledThreads(): number[] {
+    const out: number[] = [];
+    for (const t of this.threads) if (!t.done && t.next!.enabled()) out.push(t.id);
+    return out;
+  }
+
+  private liveWork(): boolean {
+    for (const t of this.threads) if (!t.done && !t.daemon) return true;
+    return false;
+  }
+
+  /** Runs the execution to its end. `build` creates the world and threads. */
+  run(build: (exec: Execution) => void): Outcome {
+    try {
+      build(this);
+      for (;;) {
+        if (!this.liveWork()) break;
+        const enabled = this.enabledThreads();
+        if (enabled.length === 0) {
+          const blocked = this.threads.filter((t) => !t.done && !t.daemon);
+          this.outcome = 'deadlock';
+          const v = this.deadlockFn
+            ? this.deadlockFn(blocked)
+            : new SimpleViolation('deadlock', 'deadlock: every live thread is blocked', true);
+          this.report(v);
+        }
+        if (this.trace.length >= this.limits.maxSteps) {
+          this.outcome = 'bound';
+          return this.outcome;
+        }
+        const tid = this.scheduler.pickThread(this, enabled);
+        if (tid < 0) {
+          this.outcome = 'sleep-blocked';
+          return this.outcome;
+        }
+        if (tid !== defaultThread(this.prev, enabled)) this.deviations.push({ at: this.decisions.length, value: tid });
+        if (tid !== this.prev && enabled.includes(this.prev)) this.preemptions++;
+        this.decisions.push(tid);
+        this.step(this.threads[tid]);
+      }
+      for (const check of this.endChecks) check();
+    } catch (e) {
+      if (!(e instanceof FatalStop)) throw e;
+      if (this.outcome !== 'deadlock') this.outcome = 'violation';
+      return this.outcome;
+    } finally {
+      this.inStep = false;
+      this.cur = null;
+    }
+    if (this.violations.length > 0) this.outcome = 'violation';
+    return this.outcome;
+  }
+
+  private step(t: ExThread): void {
+    const op = t.next!;
+    const fp = new Footprint();
+    this.fp = fp;
+    this.trace.push({ tid: t.id, decision: this.decisions.length - 1, op, fp });
+    this.cur = t;
+    this.inStep = true;
+    const res = op.perform();
+    this.advance(t, res);
+    this.inStep = false;
+    this.prev = t.id;
+  }
+}

@@ -1,0 +1,114 @@
+import type { Execution, Scheduler } from '../execution.ts';
+import type { Footprint } from '../footprint.ts';
+
+/** A thread sleeping at a node, with the footprint its next step had when it was explored. */
+export interface SleepEntry {
+  tid: number;
+  fp: Footprint;
+}
+
+/** A thread choice point of the depth-first search tree. */
+export interface ThreadNode {
+  kind: 'T';
+  enabled: number[];
+  chosen: number;
+  /** Thread of the step before this node (-1 at the start). */
+  prev: number;
+  /** Preemptions on the path before this node. */
+  preemptions: number;
+  /** Threads still to explore here (the chosen one included). */
+  backtrack: Set<number>;
+  /** Threads fully explored here, with the footprint of their step. */
+  done: Map<number, Footprint>;
+  /** Sleep set inherited from the parent. */
+  sleep: SleepEntry[];
+}
+
+/** A value choice point: every value is explored. */
+export interface ValueNode {
+  kind: 'V';
+  n: number;
+  chosen: number;
+}
+
+export type Node = ThreadNode | ValueNode;
+
+export function costOf(node: ThreadNode, tid: number): number {
+  return tid !== node.prev && node.enabled.includes(node.prev) ? 1 : 0;
+}
+
+/**
+ * Depth-first search over decision trees by re-execution: the stack holds one node per decision of the
+ * current path; an execution replays the stack and extends it with fresh nodes; afterwards the deepest
+ * node with an unexplored alternative is advanced. Subclasses decide how fresh nodes are chosen and
+ * which alternatives exist.
+ */
+export abstract class TreeSearch implements Scheduler {
+  protected stack: Node[] = [];
+  /** Decisions forced before the stack starts (bounded search resumes deferred prefixes). */
+  protected prefix: readonly number[] = [];
+  protected finished = false;
+
+  protected abstract freshThreadNode(exec: Execution, enabled: readonly number[], at: number): number;
+
+  pickThread(exec: Execution, enabled: readonly number[]): number {
+    const i = exec.decisions.length;
+    if (i < this.prefix.length) return this.prefix[i];
+    const k = i - this.prefix.length;
+    if (k < this.stack.length) {
+      const node = this.stack[k];
+      if (node.kind !== 'T') throw new Error(`explorer: decision ${i} replayed as a thread choice but was a value`);
+      return node.chosen;
+    }
+    return this.freshThreadNode(exec, enabled, k);
+  }
+
+  pickValue(exec: Execution, _tid: number, n: number): number {
+    const i = exec.decisions.length;
+    if (i < this.prefix.length) return this.prefix[i];
+    const k = i - this.prefix.length;
+    if (k < this.stack.length) {
+      const node = this.stack[k];
+      if (node.kind !== 'V') throw new Error(`explorer: decision ${i} replayed as a value but was a thread choice`);
+      return node.chosen;
+    }
+    this.stack.push({ kind: 'V', n, chosen: 0 });
+    return 0;
+  }
+
+  /** The footprint of the step each thread node of this execution started. */
+  protected stepFootprints(exec: Execution): Map<number, Footprint> {
+    const m = new Map<number, Footprint>();
+    for (const ev of exec.trace) {
+      const k = ev.decision - this.prefix.length;
+      if (k >= 0) m.set(k, ev.fp);
+    }
+    return m;
+  }
+
+  /** Advances the deepest node that has an alternative left; returns false when the stack is exhausted. */
+  protected backtrackStack(exec: Execution, allowed: (node: ThreadNode, tid: number) => boolean): boolean {
+    const fps = this.stepFootprints(exec);
+    while (this.stack.length > 0) {
+      const k = this.stack.length - 1;
+      const node = this.stack[k];
+      if (node.kind === 'V') {
+        if (node.chosen + 1 < node.n) {
+          node.chosen++;
+          return true;
+        }
+      } else {
+        const fp = fps.get(k);
+        if (fp) node.done.set(node.chosen, fp);
+        for (const q of [...node.backtrack].sort((a, b) => a - b)) {
+          if (!node.done.has(q) && allowed(node, q)) {
+            node.chosen = q;
+            return true;
+          }
+        }
+      }
+      this.stack.pop();
+    }
+    return false;
+  }
+}

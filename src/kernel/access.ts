@@ -1,0 +1,72 @@
+import { fault } from './bug.ts';
+import { kasanAccess } from './kasan.ts';
+import { kcsanAccess } from './kcsan.ts';
+import { BadPtr, type Field, KObj, type Loc } from './mem.ts';
+import type { Task } from './task.ts';
+
+/** A pointer as the model holds it: a live or freed object, or a bad value (NULL, poison). */
+export type Ptr = KObj | BadPtr;
+
+/**
+ * Every access to a shared field goes through here: a bad pointer faults (fatal), a freed object is a
+ * KASAN report (the access then proceeds on the tombstone), the location joins the step's footprint,
+ * and KCSAN checks it against unordered accesses of other tasks. `marked` is READ_ONCE/WRITE_ONCE or
+ * an atomic.
+ */
+function check(t: Task, p: Ptr, f: Field, write: boolean, marked: boolean, value?: unknown): Loc {
+  if (!(p instanceof KObj)) fault(t, p, f.off, write);
+  const loc = p.locs[f.index];
+  const k = t.k;
+  const exec = k.exec;
+  if (!exec.inStep) return loc;
+  if (p.freed && k.switches.KASAN) kasanAccess(t, loc, write);
+  if (write) exec.fp.write(loc.id);
+  else exec.fp.read(loc.id);
+  if (k.switches.KCSAN) kcsanAccess(t, loc, write, marked, value);
+  return loc;
+}
+
+export function rd<T = unknown>(t: Task, p: Ptr, f: Field): T {
+  return check(t, p, f, false, false).value as T;
+}
+
+export function wr(t: Task, p: Ptr, f: Field, v: unknown): void {
+  check(t, p, f, true, false, v).value = v;
+}
+
+export function readOnce<T = unknown>(t: Task, p: Ptr, f: Field): T {
+  return check(t, p, f, false, true).value as T;
+}
+
+export function writeOnce(t: Task, p: Ptr, f: Field, v: unknown): void {
+  check(t, p, f, true, true, v).value = v;
+}
+
+/** smp_store_release: a marked write that publishes the writer's clock to a later acquire. */
+export function storeRelease(t: Task, p: Ptr, f: Field, v: unknown): void {
+  const loc = check(t, p, f, true, true, v);
+  loc.value = v;
+  loc.releaseVc = t.release();
+}
+
+/** smp_load_acquire: a marked read that joins the clock of the release it reads from. */
+export function loadAcquire<T = unknown>(t: Task, p: Ptr, f: Field): T {
+  const loc = check(t, p, f, false, true);
+  if (loc.releaseVc) t.join(loc.releaseVc);
+  return loc.value as T;
+}
+
+/** An atomic read-modify-write (atomic_t, cmpxchg): marked, and ordered as release plus acquire. */
+export function atomicRmw<T>(t: Task, p: Ptr, f: Field, update: (old: T) => T): T {
+  const loc = check(t, p, f, true, true);
+  if (loc.releaseVc) t.join(loc.releaseVc);
+  const old = loc.value as T;
+  loc.value = update(old);
+  loc.releaseVc = t.release();
+  return old;
+}
+
+/** Access to model state without instrumentation (oracles, state dumps, reports). */
+export function peek<T = unknown>(p: KObj, f: Field): T {
+  return p.locs[f.index].value as T;
+}

@@ -1,0 +1,130 @@
+import type { Execution } from '../explore/execution.ts';
+import type { ThreadBody } from '../explore/ops.ts';
+import { Loc, KObj, StructType } from './mem.ts';
+import { type Lockdep, lockdepFor } from './lockdep.ts';
+import { Rcu } from './rcu.ts';
+import type { Frame } from './stack.ts';
+import { DEFAULT_SWITCHES, type Switches } from './switches.ts';
+import { Task, type TaskKind } from './task.ts';
+import { deadlockReport } from './deadlock.ts';
+
+export interface KernelConfig {
+  /** Kernel version of the design, e.g. "6.19.0". */
+  version: string;
+  /** Design id ("V3"); printed in lower case in the release string. */
+  design: string;
+  scenario: string;
+  /** The `Hardware name:` text, e.g. "vgic-lab model (GICv3, 2 vCPUs, nLR=4)". */
+  hardware: string;
+  switches?: Partial<Switches>;
+}
+
+export interface TaskSpec {
+  comm: string;
+  pid: number;
+  cpu: number;
+  kind?: TaskKind;
+  /** Fixed bottom frames of the thread kind (`kvm_vcpu_ioctl`, …), outermost first. */
+  tail?: import('./stack.ts').Fn[];
+  daemon?: boolean;
+}
+
+const LINEAR_MAP = 0xffff0000c2f40000n;
+const REDZONE = 128n;
+
+/**
+ * The modelled kernel of one execution: its tasks, heap, RCU state and sanitizers. Lockdep's graph is
+ * kept in the exploration's session so that it accumulates across executions.
+ */
+export class Kernel {
+  readonly switches: Switches;
+  readonly tasks: Task[] = [];
+  readonly lockdep: Lockdep;
+  readonly rcu: Rcu;
+  tainted = false;
+  private heapTop = LINEAR_MAP + REDZONE;
+  private readonly onceSites = new Set<string>();
+  readonly objects: KObj[] = [];
+  /** One location per task: its RCU reader state, read by grace-period bookkeeping. */
+  readonly rcuLocs: Loc[] = [];
+  private readonly rcuStateType = new StructType('rcu_data', 8, [{ name: 'state' }]);
+
+  constructor(
+    readonly exec: Execution,
+    readonly config: KernelConfig,
+  ) {
+    this.switches = { ...DEFAULT_SWITCHES, ...config.switches };
+    this.lockdep = lockdepFor(this);
+    this.rcu = new Rcu(this);
+    exec.onDeadlock((blocked) => deadlockReport(this, blocked));
+  }
+
+  get release(): string {
+    return `${this.config.version}-vgiclab-${this.config.design.toLowerCase()}`;
+  }
+
+  get executionNo(): number {
+    return this.exec.index;
+  }
+
+  /** Starts a kernel thread; `body` receives its task context. */
+  spawn(spec: TaskSpec, body: (t: Task) => ThreadBody): Task {
+    let task: Task | undefined;
+    this.exec.spawn(
+      spec.comm,
+      (th) => {
+        task = new Task(this, th, spec.comm, spec.pid, spec.cpu, spec.kind ?? 'thread');
+        this.tasks.push(task);
+        th.data = task;
+        const stateObj = new KObj(this.rcuStateType, 0n, false, `rcu ${spec.comm}`);
+        const loc = new Loc(this.exec.newLocId(), stateObj, this.rcuStateType.fields[0], 0);
+        stateObj.locs.push(loc);
+        this.rcuLocs.push(loc);
+        for (const fn of spec.tail ?? []) task.enter(fn);
+        return body(task);
+      },
+      { daemon: spec.daemon },
+    );
+    return task!;
+  }
+
+  /** The task of the step being executed. */
+  get current(): Task {
+    return this.exec.cur!.data as Task;
+  }
+
+  /** Allocates a slab object (or static data when `slab` is false) with fields set to `init`. */
+  alloc(type: StructType, label: string, init: Record<string, unknown> = {}, by: Task | null = null, slab = true): KObj {
+    const obj = new KObj(type, this.heapTop, slab, label);
+    const slot = (BigInt(type.size) + REDZONE + REDZONE - 1n) / REDZONE;
+    this.heapTop += slot * REDZONE + REDZONE;
+    for (const f of type.fields) obj.locs.push(new Loc(this.exec.newLocId(), obj, f, init[f.name] ?? 0));
+    if (by) {
+      obj.allocStack = by.stack;
+      obj.allocPid = by.pid;
+    }
+    this.objects.push(obj);
+    return obj;
+  }
+
+  /** WARN_ONCE bookkeeping: true the first time `site` fires in this execution. */
+  firstTime(site: string): boolean {
+    if (this.onceSites.has(site)) return false;
+    this.onceSites.add(site);
+    return true;
+  }
+
+  /** Called by Task whenever its RCU reader state may have changed. */
+  rcuTransition(t: Task, wasReader: boolean): void {
+    const now = t.rcuReader;
+    if (now === wasReader) return;
+    if (!now) t.qs++;
+    const loc = this.rcuLocs[t.index];
+    loc.value = t.qs * 2 + (now ? 1 : 0);
+    if (this.exec.inStep) this.exec.fp.write(loc.id);
+  }
+
+  stackOf(t: Task): Frame | null {
+    return t.stack;
+  }
+}

@@ -1,0 +1,138 @@
+import type { Task } from './task.ts';
+import type { Frame } from './stack.ts';
+
+/** A field of a modelled structure: byte offset and size in the model's layout of the kernel struct. */
+export interface Field {
+  readonly name: string;
+  readonly off: number;
+  readonly size: number;
+  readonly index: number;
+  /** The design marks it as written without a lock on purpose (KCSAN ignores it unless strict). */
+  readonly racy: boolean;
+}
+
+export interface FieldSpec {
+  name: string;
+  size?: number;
+  off?: number;
+  racy?: boolean;
+}
+
+/** The layout of a modelled kernel structure. Offsets follow declaration order unless given. */
+export class StructType {
+  readonly fields: Field[] = [];
+  readonly byName = new Map<string, Field>();
+  constructor(
+    readonly name: string,
+    readonly size: number,
+    specs: FieldSpec[],
+    /** Slab cache for `kmalloc`ed instances. */
+    readonly cache = `kmalloc-${slabClass(size)}`,
+  ) {
+    let off = 0;
+    for (const s of specs) {
+      const f: Field = {
+        name: s.name,
+        off: s.off ?? off,
+        size: s.size ?? 8,
+        index: this.fields.length,
+        racy: s.racy ?? false,
+      };
+      off = f.off + f.size;
+      if (off > size) throw new Error(`struct ${name}: field ${s.name} ends at ${off}, past size ${size}`);
+      this.fields.push(f);
+      this.byName.set(f.name, f);
+    }
+  }
+
+  field(name: string): Field {
+    const f = this.byName.get(name);
+    if (!f) throw new Error(`struct ${this.name} has no field ${name}`);
+    return f;
+  }
+}
+
+export function slabClass(size: number): number {
+  let c = 8;
+  while (c < size) c *= 2;
+  return c;
+}
+
+/** Shadow of the last accesses to one location, for KCSAN. */
+export interface AccessRecord {
+  task: Task;
+  clock: number;
+  marked: boolean;
+  write: boolean;
+  stack: Frame | null;
+}
+
+/** One instrumented memory location: a field of one object. */
+export class Loc {
+  value: unknown;
+  lastWrite: AccessRecord | null = null;
+  /** Latest read per task since the last write. */
+  reads: AccessRecord[] | null = null;
+  /** Clock published by a release store (smp_store_release), joined by an acquire load. */
+  releaseVc: number[] | null = null;
+  constructor(
+    readonly id: number,
+    readonly obj: KObj,
+    readonly field: Field,
+    value: unknown,
+  ) {
+    this.value = value;
+  }
+
+  get addr(): bigint {
+    return this.obj.addr + BigInt(this.field.off);
+  }
+}
+
+/** An allocated (or, as a tombstone, freed) modelled object. */
+export class KObj {
+  readonly locs: Loc[] = [];
+  freed = false;
+  allocStack: Frame | null = null;
+  allocPid = 0;
+  freeStack: Frame | null = null;
+  freePid = 0;
+  /** kfree_rcu / call_rcu stacks, newest first (KASAN keeps two). */
+  aux: Frame[] = [];
+  /** Whether the object is a slab object (KASAN tracks it) rather than static data. */
+  constructor(
+    readonly type: StructType,
+    readonly addr: bigint,
+    readonly slab: boolean,
+    /** A short label for reports and state dumps ("LPI 8195"). */
+    public label: string,
+  ) {}
+
+  loc(f: Field): Loc {
+    return this.locs[f.index];
+  }
+
+  get(name: string): Loc {
+    return this.locs[this.type.field(name).index];
+  }
+
+  get end(): bigint {
+    return this.addr + BigInt(this.type.size);
+  }
+}
+
+/** A pointer value that is not a live object: NULL, a LIST_POISON value, container_of of one. */
+export class BadPtr {
+  constructor(readonly addr: bigint) {}
+  offset(delta: number): BadPtr {
+    return new BadPtr(this.addr + BigInt(delta));
+  }
+}
+
+export const NULL_PTR = new BadPtr(0n);
+export const LIST_POISON1 = new BadPtr(0xdead000000000100n);
+export const LIST_POISON2 = new BadPtr(0xdead000000000122n);
+
+export function hex(a: bigint): string {
+  return a.toString(16).padStart(16, '0');
+}

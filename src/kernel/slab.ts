@@ -1,0 +1,24 @@
+import { kasanDoubleFree } from './kasan.ts';
+import type { KObj } from './mem.ts';
+import { Fn, withFrame } from './stack.ts';
+import type { Task } from './task.ts';
+
+const KFREE = new Fn('kfree', 1, 'mm/slub.c');
+
+/**
+ * kfree: the object becomes a tombstone (its fields stay readable, its address is never reused). Every
+ * field counts as written, so DPOR orders the free against every access to the object.
+ */
+export function kfree(t: Task, obj: KObj): void {
+  const at = withFrame(t.stack, KFREE, 0);
+  if (obj.freed) {
+    if (t.k.switches.KASAN) kasanDoubleFree(t, obj, t.stack);
+    return;
+  }
+  t.k.lockdep.checkFreed(t, obj.addr, obj.end);
+  obj.freed = true;
+  obj.freeStack = at;
+  obj.freePid = t.pid;
+  const exec = t.k.exec;
+  if (exec.inStep) for (const loc of obj.locs) exec.fp.write(loc.id);
+}

@@ -1,0 +1,38 @@
+/** Sanitizer switches (kernel-sanitizers.md §9). Defaults are those of a debug kernel. */
+export interface Switches {
+  LOCKDEP: boolean;
+  LOCKDEP_RAW_LOCK_NESTING: boolean;
+  LOCKDEP_SCOPE: 'run' | 'execution';
+  LOCKDEP_ONE_SHOT: boolean;
+  KASAN: boolean;
+  KASAN_ONE_SHOT: boolean;
+  LIST_CHECKS: 'debug' | 'hardened' | 'none';
+  BUG_ON_DATA_CORRUPTION: boolean;
+  REFCOUNT_CHECKS: boolean;
+  PROVE_RCU: boolean;
+  KCSAN: boolean;
+  KCSAN_STRICT: boolean;
+  GHOST_ASSERTIONS: boolean;
+  PREEMPT_RT: boolean;
+  WARN_FORMAT: 'classic' | 'comm';
+  PANIC_ON_WARN: boolean;
+}
+
+export const DEFAULT_SWITCHES: Readonly<Switches> = {
+  LOCKDEP: true,
+  LOCKDEP_RAW_LOCK_NESTING: true,
+  LOCKDEP_SCOPE: 'run',
+  LOCKDEP_ONE_SHOT: false,
+  KASAN: true,
+  KASAN_ONE_SHOT: false,
+  LIST_CHECKS: 'debug',
+  BUG_ON_DATA_CORRUPTION: false,
+  REFCOUNT_CHECKS: true,
+  PROVE_RCU: true,
+  KCSAN: true,
+  KCSAN_STRICT: false,
+  GHOST_ASSERTIONS: true,
+  PREEMPT_RT: false,
+  WARN_FORMAT: 'classic',
+  PANIC_ON_WARN: false,
+};
