@@ -177,8 +177,9 @@ export class Execution {
     try {
       build(this);
       for (;;) {
-        if (!this.liveWork()) break;
         const enabled = this.enabledThreads();
+        // Daemons (RCU callbacks) finish their pending work after the last regular thread.
+        if (!this.liveWork() && enabled.length === 0) break;
         if (enabled.length === 0) {
           const blocked = this.threads.filter((t) => !t.done && !t.daemon);
           this.outcome = 'deadlock';

@@ -12,6 +12,11 @@ export interface Op {
   label(): string;
   /** For deadlock reports: what a disabled thread is waiting for (a lock or an event). */
   waitsFor?(): unknown;
+  /**
+   * The footprint the operation will have, when it is known without running it (a lock acquisition
+   * writes the lock). DPOR uses it for threads that never got to run it (a deadlock).
+   */
+  footprint?(fp: import('./footprint.ts').Footprint): void;
 }
 
 export type ThreadBody = Generator<Op, void, unknown>;

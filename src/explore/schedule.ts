@@ -89,6 +89,8 @@ export class ReplayScheduler implements Scheduler {
   constructor(
     private readonly decisions: readonly number[] | null,
     deviations: readonly Deviation[] | null = null,
+    /** Minimisation edits schedules: a decision that no longer fits falls back to the default policy. */
+    private readonly lenient = false,
   ) {
     this.devs = deviations ? new Map(deviations.map((d) => [d.at, d.value])) : null;
   }
@@ -102,6 +104,7 @@ export class ReplayScheduler implements Scheduler {
     const want = this.recorded(exec.decisions.length);
     if (want === undefined) return defaultThread(exec.prev, enabled);
     if (!enabled.includes(want)) {
+      if (this.lenient) return defaultThread(exec.prev, enabled);
       throw new TokenError(
         `schedule does not fit: decision ${exec.decisions.length} runs thread ${want}, which is not enabled there`,
       );
@@ -111,6 +114,7 @@ export class ReplayScheduler implements Scheduler {
 
   pickValue(exec: Execution, _tid: number, n: number): number {
     const want = this.recorded(exec.decisions.length) ?? 0;
+    if (want >= n && this.lenient) return 0;
     if (want >= n) throw new TokenError(`schedule does not fit: value ${want} at a choice of ${n}`);
     return want;
   }

@@ -70,3 +70,10 @@ export function atomicRmw<T>(t: Task, p: Ptr, f: Field, update: (old: T) => T): 
 export function peek<T = unknown>(p: KObj, f: Field): T {
   return p.locs[f.index].value as T;
 }
+
+/** cmpxchg: a marked read-modify-write when it succeeds, a marked read when it fails. Returns the old value. */
+export function cmpxchg<T>(t: Task, p: Ptr, f: Field, expected: T, next: T): T {
+  const cur = (p instanceof KObj ? p.locs[f.index].value : undefined) as T;
+  if (cur !== expected) return readOnce<T>(t, p, f);
+  return atomicRmw<T>(t, p, f, () => next);
+}

@@ -7,7 +7,7 @@ import type { Task } from './task.ts';
 /** Shadow byte of the granule at `addr` (kernel-sanitizers.md §2.1 rule 5). */
 function shadowByte(k: Kernel, addr: bigint): string {
   for (const o of k.objects) {
-    if (!o.slab || addr < o.addr || addr >= o.addr + ((BigInt(o.type.size) + 7n) & ~7n)) continue;
+    if (!o.slab || addr < o.addr || addr >= o.end) continue;
     if (o.freed) return addr === o.addr ? 'fa' : 'fb';
     const left = o.end - addr;
     return left >= 8n ? '00' : `0${left}`;
@@ -31,7 +31,7 @@ function shadowRows(k: Kernel, addr: bigint): string[] {
 
 function objectBlock(k: Kernel, obj: KObj, addr: bigint): string[] {
   const off = addr - obj.addr;
-  const size = obj.type.size;
+  const size = obj.size;
   const where =
     off >= BigInt(size)
       ? `The buggy address is located ${off - BigInt(size)} bytes to the right of`

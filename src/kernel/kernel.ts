@@ -3,7 +3,7 @@ import type { ThreadBody } from '../explore/ops.ts';
 import { Loc, KObj, StructType } from './mem.ts';
 import { type Lockdep, lockdepFor } from './lockdep.ts';
 import { Rcu } from './rcu.ts';
-import type { Frame } from './stack.ts';
+import { Fn, Frame } from './stack.ts';
 import { DEFAULT_SWITCHES, type Switches } from './switches.ts';
 import { Task, type TaskKind } from './task.ts';
 import { deadlockReport } from './deadlock.ts';
@@ -30,6 +30,7 @@ export interface TaskSpec {
 }
 
 const LINEAR_MAP = 0xffff0000c2f40000n;
+const BOOT_FRAME = new Frame(new Fn('kernel_init', 1, 'init/main.c'), 0, null);
 const REDZONE = 128n;
 
 /**
@@ -96,13 +97,12 @@ export class Kernel {
   /** Allocates a slab object (or static data when `slab` is false) with fields set to `init`. */
   alloc(type: StructType, label: string, init: Record<string, unknown> = {}, by: Task | null = null, slab = true): KObj {
     const obj = new KObj(type, this.heapTop, slab, label);
-    const slot = (BigInt(type.size) + REDZONE + REDZONE - 1n) / REDZONE;
+    const slot = (BigInt(obj.size) + REDZONE - 1n) / REDZONE;
     this.heapTop += slot * REDZONE + REDZONE;
     for (const f of type.fields) obj.locs.push(new Loc(this.exec.newLocId(), obj, f, init[f.name] ?? 0));
-    if (by) {
-      obj.allocStack = by.stack;
-      obj.allocPid = by.pid;
-    }
+    // Objects of the deterministic prologue are allocated by init (PID 1) at boot.
+    obj.allocStack = by ? by.stack : BOOT_FRAME;
+    obj.allocPid = by ? by.pid : 1;
     this.objects.push(obj);
     return obj;
   }

@@ -1,3 +1,4 @@
+import type { Footprint } from '../explore/footprint.ts';
 import type { Op } from '../explore/ops.ts';
 import { fault } from './bug.ts';
 import type { Kernel } from './kernel.ts';
@@ -63,6 +64,9 @@ class LockOp implements Op {
   }
   waitsFor(): unknown {
     return this.l;
+  }
+  footprint(fp: Footprint): void {
+    fp.write(this.l.loc.id);
   }
 }
 

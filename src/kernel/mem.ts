@@ -116,8 +116,13 @@ export class KObj {
     return this.locs[this.type.field(name).index];
   }
 
+  /** Bytes the allocation occupies: the slab cache's object size for slab objects. */
+  get size(): number {
+    return this.slab ? slabClass(this.type.size) : this.type.size;
+  }
+
   get end(): bigint {
-    return this.addr + BigInt(this.type.size);
+    return this.addr + BigInt(this.size);
   }
 }
 

@@ -2,7 +2,7 @@ import { type Op, Wait } from '../explore/ops.ts';
 import type { Kernel } from './kernel.ts';
 import type { LockClass } from './lockdep.ts';
 import { type KObj, StructType } from './mem.ts';
-import { rd, wr } from './access.ts';
+import { readOnce, writeOnce } from './access.ts';
 import { mightSleep } from './sched.ts';
 import { kfree } from './slab.ts';
 import { Fn, type Frame, withFrame } from './stack.ts';
@@ -93,7 +93,7 @@ export class Rcu {
     q.cbs.push({ gp: this.startGp(t), obj, vc: t.release() });
     // The queue length is shared state: enqueueing enables the callback thread.
     const len = this.queueType.fields[0];
-    wr(t, q.obj, len, rd<number>(t, q.obj, len) + 1);
+    writeOnce(t, q.obj, len, readOnce<number>(t, q.obj, len) + 1);
   }
 
   /** synchronize_rcu: `yield synchronize_rcu(t)` blocks until a grace period has ended. */
@@ -110,9 +110,9 @@ export class Rcu {
       { comm: `ksoftirqd/${cpu}`, pid: 20 + cpu, cpu, kind: 'softirq', daemon: true, tail: [HANDLE_SOFTIRQS, RCU_CORE] },
       function* (t) {
         for (;;) {
-          yield new Wait(() => rd<number>(t, q.obj, len) > 0 && rcu.ended(q.cbs[0].gp), 'RCU callback');
+          yield new Wait(() => readOnce<number>(t, q.obj, len) > 0 && rcu.ended(q.cbs[0].gp), 'RCU callback');
           const cb = q.cbs.shift()!;
-          wr(t, q.obj, len, rd<number>(t, q.obj, len) - 1);
+          writeOnce(t, q.obj, len, readOnce<number>(t, q.obj, len) - 1);
           t.join(cb.vc);
           t.softirq++;
           t.enter(RCU_DO_BATCH);

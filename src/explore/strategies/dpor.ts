@@ -1,7 +1,22 @@
 import type { Event, Execution, Scheduler } from '../execution.ts';
-import { dependent } from '../footprint.ts';
+import { dependent, Footprint } from '../footprint.ts';
 import type { Strategy } from '../strategy.ts';
 import { costOf, type SleepEntry, type ThreadNode, TreeSearch } from './tree.ts';
+
+/**
+ * The trace plus, for each thread that never ran its announced operation (blocked at a deadlock, or
+ * cut off), a virtual last event with that operation's footprint: its races count too.
+ */
+function withPending(exec: Execution): Event[] {
+  const out = [...exec.trace];
+  for (const t of exec.threads) {
+    if (t.done || !t.next?.footprint) continue;
+    const fp = new Footprint();
+    t.next.footprint(fp);
+    out.push({ tid: t.id, decision: -1, op: t.next, fp });
+  }
+  return out;
+}
 
 /**
  * Source-DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014). After each execution the
@@ -81,7 +96,7 @@ export class DporStrategy extends TreeSearch implements Strategy {
 
   done(exec: Execution): void {
     if (exec.outcome === 'sleep-blocked') this.sleepBlocked++;
-    this.addRaces(exec.trace);
+    this.addRaces(withPending(exec));
     const allowed = (node: ThreadNode, tid: number) =>
       this.fits(node, tid) && !node.sleep.some((s) => s.tid === tid);
     if (!this.backtrackStack(exec, allowed)) this.finished = true;
