@@ -121,13 +121,18 @@ export class Task {
     this.k.rcuTransition(this, was);
   }
 
-  /** Hard-IRQ handler entry and exit on this task's CPU. */
+  private irqSaved: boolean[] = [];
+
+  /** Hard-IRQ handler entry and exit on this task's CPU: handlers run with IRQs disabled. */
   irqEnter(): void {
+    this.irqSaved.push(this.irqsOff);
+    this.setIrqsOff(true);
     this.hardirq++;
   }
 
   irqExit(): void {
     this.hardirq--;
+    this.setIrqsOff(this.irqSaved.pop() ?? false);
   }
 
   /** `comm/pid` as lockdep prints a task. */
