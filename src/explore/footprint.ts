@@ -9,12 +9,19 @@ export class Footprint {
   rm = 0;
   wm = 0;
 
+  private lastR = -1;
+  private lastW = -1;
+
   read(id: number): void {
+    if (id === this.lastR) return;
+    this.lastR = id;
     this.r.push(id);
     this.rm |= 1 << (id & 31);
   }
 
   write(id: number): void {
+    if (id === this.lastW) return;
+    this.lastW = id;
     this.w.push(id);
     this.wm |= 1 << (id & 31);
   }

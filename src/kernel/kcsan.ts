@@ -58,15 +58,24 @@ export function kcsanAccess(t: Task, loc: Loc, write: boolean, marked: boolean, 
   if (loc.field.racy && !t.k.switches.KCSAN_STRICT) return;
   const w = loc.lastWrite;
   if (w && !ordered(w, t) && !(marked && w.marked)) race(t, loc, w, write, marked, newValue);
-  const rec: AccessRecord = { task: t, clock: t.clock(t.index), marked, write, stack: t.stack };
+  const clock = t.clock(t.index);
   if (write) {
     if (loc.reads) {
       for (const r of loc.reads) if (r && !ordered(r, t) && !(marked && r.marked)) race(t, loc, r, write, marked, newValue);
       loc.reads = null;
     }
-    loc.lastWrite = rec;
+    // Reuse the shadow record: an access allocates nothing in the common case.
+    const rec = w && w.task === t ? w : (loc.lastWrite = { task: t, clock, marked, write, stack: t.stack });
+    rec.clock = clock;
+    rec.marked = marked;
+    rec.stack = t.stack;
   } else {
     if (!loc.reads) loc.reads = [];
-    loc.reads[t.index] = rec;
+    const r = loc.reads[t.index];
+    if (r) {
+      r.clock = clock;
+      r.marked = marked;
+      r.stack = t.stack;
+    } else loc.reads[t.index] = { task: t, clock, marked, write, stack: t.stack };
   }
 }
