@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Execution } from '../src/explore/execution.ts';
 import { explore } from '../src/explore/explorer.ts';
+import { dependent } from '../src/explore/footprint.ts';
 import { POINT } from '../src/explore/ops.ts';
 import { BoundedStrategy } from '../src/explore/strategies/bounded.ts';
 import { DporStrategy } from '../src/explore/strategies/dpor.ts';
@@ -11,7 +12,6 @@ import { rd } from '../src/kernel/access.ts';
 import { kernelProgram } from '../src/kernel/corpus/program.ts';
 import { CORPUS, indexer, lastzero } from '../src/kernel/corpus/programs.ts';
 import { type KObj, StructType } from '../src/kernel/mem.ts';
-import { dependent } from '../src/explore/footprint.ts';
 
 interface Row {
   program: string;
@@ -39,7 +39,8 @@ function traceCount(p: (typeof CORPUS)[number]): number {
       const pairs: string[] = [];
       for (let j = 0; j < e.trace.length; j++)
         for (let i = 0; i < j; i++)
-          if (e.trace[i].tid !== e.trace[j].tid && dependent(e.trace[i].fp, e.trace[j].fp)) pairs.push(`${names[i]}<${names[j]}`);
+          if (e.trace[i].tid !== e.trace[j].tid && dependent(e.trace[i].fp, e.trace[j].fp))
+            pairs.push(`${names[i]}<${names[j]}`);
       sigs.add(pairs.sort().join(' '));
     },
   });
@@ -110,6 +111,10 @@ for (const r of rows) {
     `${r.program.padEnd(28)}${pad(r.dporExecutions, 11)}${pad(r.sleepBlocked, 10)}${pad(r.dporSteps, 9)}${pad(r.dporMs, 7)}${pad(r.executionsPerSec, 9)}${pad(r.stepsPerSec, 10)}${pad(r.naiveExecutions, 8)}${pad(r.traces, 8)}`,
   );
 }
-for (const [name, ns] of Object.entries(costs)) console.log(`instrumented access, ${name}: ${ns.toFixed(1)} ns more than a plain read`);
-writeFileSync('bench/results.json', `${JSON.stringify({ corpus: rows, instrumentedAccessNs: costs }, null, 2)}\n`);
+for (const [name, ns] of Object.entries(costs))
+  console.log(`instrumented access, ${name}: ${ns.toFixed(1)} ns more than a plain read`);
+writeFileSync(
+  'bench/results.json',
+  `${JSON.stringify({ corpus: rows, instrumentedAccessNs: costs }, null, 2)}\n`,
+);
 console.log('written bench/results.json');

@@ -31,7 +31,9 @@ const strategies: Record<string, () => Strategy> = {
 };
 const make = strategies[strategyName];
 if (!make || !Number.isInteger(seed)) {
-  console.error(`usage: npm start -- [--program NAME] [--strategy ${Object.keys(strategies).join('|')}] [--seed N]`);
+  console.error(
+    `usage: npm start -- [--program NAME] [--strategy ${Object.keys(strategies).join('|')}] [--seed N]`,
+  );
   process.exit(2);
 }
 const strategy = make();

@@ -39,7 +39,9 @@ function asCounterexample(exec: Execution, title: string): Counterexample | null
 }
 
 function better(a: Counterexample, b: Counterexample): boolean {
-  return a.preemptions <= b.preemptions && a.step <= b.step && (a.preemptions < b.preemptions || a.step < b.step);
+  return (
+    a.preemptions <= b.preemptions && a.step <= b.step && (a.preemptions < b.preemptions || a.step < b.step)
+  );
 }
 
 /**
@@ -48,7 +50,12 @@ function better(a: Counterexample, b: Counterexample): boolean {
  * single deviations from the default policy. The result never has more preemptions or steps than the
  * input.
  */
-export function minimise(program: Program, decisions: readonly number[], title: string, opts: MinimiseOptions = {}) {
+export function minimise(
+  program: Program,
+  decisions: readonly number[],
+  title: string,
+  opts: MinimiseOptions = {},
+) {
   const maxSteps = opts.maxSteps ?? 10_000;
   let budget = opts.budget ?? 2000;
   const start = asCounterexample(run(program, new ReplayScheduler(decisions), maxSteps), title);

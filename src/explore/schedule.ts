@@ -51,11 +51,13 @@ export function decodeToken(token: string): DecodedToken {
   const t = token.trim();
   if (!t.startsWith(TOKEN_PREFIX)) {
     const m = /^S(\d+)\./.exec(t);
-    if (m) throw new TokenError(`schedule token version S${m[1]} is not supported by this vgic-lab (it reads S1)`);
+    if (m)
+      throw new TokenError(`schedule token version S${m[1]} is not supported by this vgic-lab (it reads S1)`);
     throw new TokenError(`not a schedule token: expected it to start with "${TOKEN_PREFIX}"`);
   }
   const body = t.slice(TOKEN_PREFIX.length);
-  if (!/^[A-Za-z0-9_-]*$/.test(body)) throw new TokenError('schedule token contains characters outside base64url');
+  if (!/^[A-Za-z0-9_-]*$/.test(body))
+    throw new TokenError('schedule token contains characters outside base64url');
   const bytes = Buffer.from(body, 'base64url');
   let i = 0;
   const read = (): number => {

@@ -1,7 +1,7 @@
 import { fault } from './bug.ts';
 import { kasanAccess } from './kasan.ts';
 import { kcsanAccess } from './kcsan.ts';
-import { BadPtr, type Field, KObj, type Loc } from './mem.ts';
+import { type BadPtr, type Field, KObj, type Loc } from './mem.ts';
 import type { Task } from './task.ts';
 
 /** A pointer as the model holds it: a live or freed object, or a bad value (NULL, poison). */

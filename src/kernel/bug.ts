@@ -30,13 +30,16 @@ export function warn(t: Task, site: WarnSite = {}): void {
   const fileLine = top ? top.fileLine() : '??:0';
   const lines = [...(site.before ?? []), CUT];
   if (site.message) lines.push(site.message);
-  if (k.switches.WARN_FORMAT === 'comm') lines.push(`WARNING: ${fileLine} at ${loc}, CPU#${t.cpu}: ${t.comm}/${t.pid}`);
+  if (k.switches.WARN_FORMAT === 'comm')
+    lines.push(`WARNING: ${fileLine} at ${loc}, CPU#${t.cpu}: ${t.comm}/${t.pid}`);
   else lines.push(`WARNING: CPU: ${t.cpu} PID: ${t.pid} at ${fileLine} ${loc}`);
   lines.push('Modules linked in:', ...cpuBlock(k, t), 'Call trace:', ...traceLines(top), END);
   // Taint W shows from the next report of the execution on.
   k.tainted = true;
   const fn = top ? top.fn.name : '??';
-  const title = site.title ?? (site.message ? site.message.replace(/ [0-9a-f]{16}\b|\([0-9a-f]+\)/g, '') : `WARNING in ${fn}`);
+  const title =
+    site.title ??
+    (site.message ? site.message.replace(/ [0-9a-f]{16}\b|\([0-9a-f]+\)/g, '') : `WARNING in ${fn}`);
   emit(k, new KReport(site.checker ?? 'warn', title, false, lines, [threadInfo(t)], fn));
 }
 

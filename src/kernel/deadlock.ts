@@ -58,8 +58,17 @@ export function deadlockReport(k: Kernel, blocked: ExThread[]): Violation {
     );
     title = `INFO: task hung in ${fn}`;
   }
-  lines.push('Modules linked in:', ...cpuBlock(k, first), 'Call trace:', ...traceLines(first.stack), '', 'Showing all locks held in the system:');
+  lines.push(
+    'Modules linked in:',
+    ...cpuBlock(k, first),
+    'Call trace:',
+    ...traceLines(first.stack),
+    '',
+    'Showing all locks held in the system:',
+  );
   for (const t of k.tasks) if (t.held.length > 0) lines.push(...k.lockdep.heldList(t), '');
   lines.push('='.repeat(45), '');
-  return new KReport('deadlock', title, true, lines, chain.map(threadInfo), fn, [`vgic-lab: wait-for cycle: ${parts.join(' -> ')}`]);
+  return new KReport('deadlock', title, true, lines, chain.map(threadInfo), fn, [
+    `vgic-lab: wait-for cycle: ${parts.join(' -> ')}`,
+  ]);
 }

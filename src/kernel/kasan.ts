@@ -1,6 +1,6 @@
-import { cpuBlock, emit, KASAN_RULE, KReport, threadInfo } from './splat.ts';
 import type { Kernel } from './kernel.ts';
 import { hex, type KObj, type Loc } from './mem.ts';
+import { cpuBlock, emit, KASAN_RULE, KReport, threadInfo } from './splat.ts';
 import { type Frame, traceLines } from './stack.ts';
 import type { Task } from './task.ts';
 
@@ -24,7 +24,7 @@ function shadowRows(k: Kernel, addr: bigint): string[] {
     const bytes: string[] = [];
     for (let g = 0n; g < 16n; g++) bytes.push(shadowByte(k, row + g * 8n));
     out.push(`${r === 0n ? '>' : ' '}${hex(row)}: ${bytes.join(' ')}`);
-    if (r === 0n) out.push(' '.repeat(19 + 3 * Number((addr - row) / 8n)) + '^');
+    if (r === 0n) out.push(`${' '.repeat(19 + 3 * Number((addr - row) / 8n))}^`);
   }
   return out;
 }
@@ -36,14 +36,11 @@ function objectBlock(k: Kernel, obj: KObj, addr: bigint): string[] {
     off >= BigInt(size)
       ? `The buggy address is located ${off - BigInt(size)} bytes to the right of`
       : `The buggy address is located ${off} bytes inside of`;
-  const out = [
-    `Allocated by task ${obj.allocPid}:`,
-    ...traceLines(obj.allocStack),
-    '',
-  ];
+  const out = [`Allocated by task ${obj.allocPid}:`, ...traceLines(obj.allocStack), ''];
   if (obj.freed) out.push(`Freed by task ${obj.freePid}:`, ...traceLines(obj.freeStack), '');
   if (obj.aux[0]) out.push('Last potentially related work creation:', ...traceLines(obj.aux[0]), '');
-  if (obj.aux[1]) out.push('Second to last potentially related work creation:', ...traceLines(obj.aux[1]), '');
+  if (obj.aux[1])
+    out.push('Second to last potentially related work creation:', ...traceLines(obj.aux[1]), '');
   out.push(
     `The buggy address belongs to the object at ${hex(obj.addr)}`,
     ` which belongs to the cache ${obj.type.cache} of size ${obj.type.cache.replace(/^kmalloc-(cg-)?/, '')}`,
@@ -60,7 +57,14 @@ function objectBlock(k: Kernel, obj: KObj, addr: bigint): string[] {
   return out;
 }
 
-function kasanReport(t: Task, type: string, headline: string, obj: KObj, addr: bigint, at: Frame | null): void {
+function kasanReport(
+  t: Task,
+  type: string,
+  headline: string,
+  obj: KObj,
+  addr: bigint,
+  at: Frame | null,
+): void {
   const k = t.k;
   const fnName = at ? at.fn.name : '??';
   const lines = [
@@ -94,5 +98,12 @@ export function kasanAccess(t: Task, loc: Loc, write: boolean): void {
 
 /** A free of an already freed object. `at` is the frame of the freeing caller. */
 export function kasanDoubleFree(t: Task, obj: KObj, at: Frame | null): void {
-  kasanReport(t, 'double-free', `Free of addr ${hex(obj.addr)} by task ${t.comm}/${t.pid}`, obj, obj.addr, at);
+  kasanReport(
+    t,
+    'double-free',
+    `Free of addr ${hex(obj.addr)} by task ${t.comm}/${t.pid}`,
+    obj,
+    obj.addr,
+    at,
+  );
 }

@@ -1,5 +1,5 @@
-import { cpuBlock, emit, KASAN_RULE, KReport, threadInfo } from './splat.ts';
 import { type AccessRecord, BadPtr, hex, KObj, type Loc } from './mem.ts';
+import { cpuBlock, emit, KASAN_RULE, KReport, threadInfo } from './splat.ts';
 import { traceLines } from './stack.ts';
 import type { Task } from './task.ts';
 
@@ -21,7 +21,14 @@ function kind(a: { write: boolean; marked: boolean }): string {
   return (a.write ? 'write' : 'read') + (a.marked ? ' (marked)' : '');
 }
 
-function race(t: Task, loc: Loc, a: AccessRecord, bWrite: boolean, bMarked: boolean, newValue: unknown): void {
+function race(
+  t: Task,
+  loc: Loc,
+  a: AccessRecord,
+  bWrite: boolean,
+  bMarked: boolean,
+  newValue: unknown,
+): void {
   const k = t.k;
   const fa = a.stack ? a.stack.fn.name : '??';
   const fb = t.stack ? t.stack.fn.name : '??';
@@ -61,7 +68,8 @@ export function kcsanAccess(t: Task, loc: Loc, write: boolean, marked: boolean, 
   const clock = t.clock(t.index);
   if (write) {
     if (loc.reads) {
-      for (const r of loc.reads) if (r && !ordered(r, t) && !(marked && r.marked)) race(t, loc, r, write, marked, newValue);
+      for (const r of loc.reads)
+        if (r && !ordered(r, t) && !(marked && r.marked)) race(t, loc, r, write, marked, newValue);
       loc.reads = null;
     }
     // Reuse the shadow record: an access allocates nothing in the common case.

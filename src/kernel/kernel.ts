@@ -1,12 +1,12 @@
 import type { Execution } from '../explore/execution.ts';
 import type { ThreadBody } from '../explore/ops.ts';
-import { Loc, KObj, StructType } from './mem.ts';
+import { deadlockReport } from './deadlock.ts';
 import { type Lockdep, lockdepFor } from './lockdep.ts';
+import { KObj, Loc, StructType } from './mem.ts';
 import { Rcu } from './rcu.ts';
 import { Fn, Frame } from './stack.ts';
 import { DEFAULT_SWITCHES, type Switches } from './switches.ts';
 import { Task, type TaskKind } from './task.ts';
-import { deadlockReport } from './deadlock.ts';
 
 export interface KernelConfig {
   /** Kernel version of the design, e.g. "6.19.0". */
@@ -95,7 +95,13 @@ export class Kernel {
   }
 
   /** Allocates a slab object (or static data when `slab` is false) with fields set to `init`. */
-  alloc(type: StructType, label: string, init: Record<string, unknown> = {}, by: Task | null = null, slab = true): KObj {
+  alloc(
+    type: StructType,
+    label: string,
+    init: Record<string, unknown> = {},
+    by: Task | null = null,
+    slab = true,
+  ): KObj {
     const obj = new KObj(type, this.heapTop, slab, label);
     const slot = (BigInt(obj.size) + REDZONE - 1n) / REDZONE;
     this.heapTop += slot * REDZONE + REDZONE;

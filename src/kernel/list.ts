@@ -1,4 +1,4 @@
-import { rd, writeOnce, wr, readOnce } from './access.ts';
+import { rd, readOnce, wr, writeOnce } from './access.ts';
 import { bug, warn } from './bug.ts';
 import {
   BadPtr,
@@ -104,7 +104,13 @@ const DEL_CHECK = new Fn('__list_del_entry_valid_or_report', 0xb, 'lib/list_debu
   7: 62,
   9: 65,
 });
-const ADD_CHECK = new Fn('__list_add_valid_or_report', 0xa, 'lib/list_debug.c', { 1: 27, 2: 29, 4: 32, 6: 35, 8: 38 });
+const ADD_CHECK = new Fn('__list_add_valid_or_report', 0xa, 'lib/list_debug.c', {
+  1: 27,
+  2: 29,
+  4: 32,
+  6: 35,
+  8: 38,
+});
 
 /** mem_dump_obj of the object a failing check names. */
 function dumpObj(p: ListPtr | null): string[] {
@@ -116,7 +122,14 @@ function dumpObj(p: ListPtr | null): string[] {
 }
 
 /** CHECK_DATA_CORRUPTION: report, and tell the caller to skip the operation. */
-function corruption(t: Task, checker: Fn, pc: number, kind: string, message: string, obj: ListPtr | null): false {
+function corruption(
+  t: Task,
+  checker: Fn,
+  pc: number,
+  kind: string,
+  message: string,
+  obj: ListPtr | null,
+): false {
   const caller = t.stack ? t.stack.fn.name : '??';
   const at: Frame = withFrame(t.stack, checker, pc);
   const title = `${kind} in ${caller}`;
@@ -135,28 +148,77 @@ function delValid(t: Task, e: ListHead): boolean {
   const prev = prevOf(t, e);
   if (level === 'hardened') {
     // The inline check dereferences both neighbours first: poison faults here.
-    if (prev instanceof ListHead && next instanceof ListHead && nextOf(t, prev) === e && prevOf(t, next) === e) {
+    if (
+      prev instanceof ListHead &&
+      next instanceof ListHead &&
+      nextOf(t, prev) === e &&
+      prevOf(t, next) === e
+    ) {
       return true;
     }
     nextOf(t, prev);
     prevOf(t, next);
   }
   const a = hex(e.addr);
-  if (next === NULL_PTR) return corruption(t, DEL_CHECK, 1, 'list_del corruption', `list_del corruption, ${a}->next is NULL`, null);
-  if (prev === NULL_PTR) return corruption(t, DEL_CHECK, 2, 'list_del corruption', `list_del corruption, ${a}->prev is NULL`, null);
+  if (next === NULL_PTR)
+    return corruption(
+      t,
+      DEL_CHECK,
+      1,
+      'list_del corruption',
+      `list_del corruption, ${a}->next is NULL`,
+      null,
+    );
+  if (prev === NULL_PTR)
+    return corruption(
+      t,
+      DEL_CHECK,
+      2,
+      'list_del corruption',
+      `list_del corruption, ${a}->prev is NULL`,
+      null,
+    );
   if (next === LIST_POISON1) {
-    return corruption(t, DEL_CHECK, 4, 'list_del corruption', `list_del corruption, ${a}->next is LIST_POISON1 (${hex(LIST_POISON1.addr)})`, next);
+    return corruption(
+      t,
+      DEL_CHECK,
+      4,
+      'list_del corruption',
+      `list_del corruption, ${a}->next is LIST_POISON1 (${hex(LIST_POISON1.addr)})`,
+      next,
+    );
   }
   if (prev === LIST_POISON2) {
-    return corruption(t, DEL_CHECK, 5, 'list_del corruption', `list_del corruption, ${a}->prev is LIST_POISON2 (${hex(LIST_POISON2.addr)})`, prev);
+    return corruption(
+      t,
+      DEL_CHECK,
+      5,
+      'list_del corruption',
+      `list_del corruption, ${a}->prev is LIST_POISON2 (${hex(LIST_POISON2.addr)})`,
+      prev,
+    );
   }
   const pn = nextOf(t, prev);
   if (pn !== e) {
-    return corruption(t, DEL_CHECK, 7, 'list_del corruption', `list_del corruption. prev->next should be ${a}, but was ${hex(addr(pn))}. (prev=${hex(addr(prev))})`, prev);
+    return corruption(
+      t,
+      DEL_CHECK,
+      7,
+      'list_del corruption',
+      `list_del corruption. prev->next should be ${a}, but was ${hex(addr(pn))}. (prev=${hex(addr(prev))})`,
+      prev,
+    );
   }
   const np = prevOf(t, next);
   if (np !== e) {
-    return corruption(t, DEL_CHECK, 9, 'list_del corruption', `list_del corruption. next->prev should be ${a}, but was ${hex(addr(np))}. (next=${hex(addr(next))})`, next);
+    return corruption(
+      t,
+      DEL_CHECK,
+      9,
+      'list_del corruption',
+      `list_del corruption. next->prev should be ${a}, but was ${hex(addr(np))}. (next=${hex(addr(next))})`,
+      next,
+    );
   }
   return true;
 }
@@ -167,18 +229,41 @@ function addValid(t: Task, n: ListHead, prev: ListPtr, next: ListPtr): boolean {
   if (level === 'hardened') {
     if (prevOf(t, next) === prev && nextOf(t, prev) === next && n !== prev && n !== next) return true;
   }
-  if (prev === NULL_PTR) return corruption(t, ADD_CHECK, 1, 'list_add corruption', 'list_add corruption. prev is NULL.', null);
-  if (next === NULL_PTR) return corruption(t, ADD_CHECK, 2, 'list_add corruption', 'list_add corruption. next is NULL.', null);
+  if (prev === NULL_PTR)
+    return corruption(t, ADD_CHECK, 1, 'list_add corruption', 'list_add corruption. prev is NULL.', null);
+  if (next === NULL_PTR)
+    return corruption(t, ADD_CHECK, 2, 'list_add corruption', 'list_add corruption. next is NULL.', null);
   const np = prevOf(t, next);
   if (np !== prev) {
-    return corruption(t, ADD_CHECK, 4, 'list_add corruption', `list_add corruption. next->prev should be prev (${hex(addr(prev))}), but was ${hex(addr(np))}. (next=${hex(addr(next))}).`, next);
+    return corruption(
+      t,
+      ADD_CHECK,
+      4,
+      'list_add corruption',
+      `list_add corruption. next->prev should be prev (${hex(addr(prev))}), but was ${hex(addr(np))}. (next=${hex(addr(next))}).`,
+      next,
+    );
   }
   const pn = nextOf(t, prev);
   if (pn !== next) {
-    return corruption(t, ADD_CHECK, 6, 'list_add corruption', `list_add corruption. prev->next should be next (${hex(addr(next))}), but was ${hex(addr(pn))}. (prev=${hex(addr(prev))}).`, prev);
+    return corruption(
+      t,
+      ADD_CHECK,
+      6,
+      'list_add corruption',
+      `list_add corruption. prev->next should be next (${hex(addr(next))}), but was ${hex(addr(pn))}. (prev=${hex(addr(prev))}).`,
+      prev,
+    );
   }
   if (n === prev || n === next) {
-    return corruption(t, ADD_CHECK, 8, 'list_add double add', `list_add double add: new=${hex(n.addr)}, prev=${hex(addr(prev))}, next=${hex(addr(next))}.`, null);
+    return corruption(
+      t,
+      ADD_CHECK,
+      8,
+      'list_add double add',
+      `list_add double add: new=${hex(n.addr)}, prev=${hex(addr(prev))}, next=${hex(addr(next))}.`,
+      null,
+    );
   }
   return true;
 }
@@ -300,7 +385,10 @@ export function list_splice_tail_init(t: Task, list: ListHead, h: ListHead): voi
 /** list_sort: a stable sort by `cmp` (kernel list_sort is a stable merge sort), relinking every entry. */
 export function list_sort(t: Task, h: ListHead, cmp: (a: ListHead, b: ListHead) => number): void {
   const items = list_entries(t, h).filter((p): p is ListHead => p instanceof ListHead);
-  const sorted = items.map((x, i) => ({ x, i })).sort((a, b) => cmp(a.x, b.x) || a.i - b.i).map((e) => e.x);
+  const sorted = items
+    .map((x, i) => ({ x, i }))
+    .sort((a, b) => cmp(a.x, b.x) || a.i - b.i)
+    .map((e) => e.x);
   let prev: ListHead = h;
   for (const e of sorted) {
     setNext(t, prev, e);
@@ -310,4 +398,3 @@ export function list_sort(t: Task, h: ListHead, cmp: (a: ListHead, b: ListHead) 
   setNext(t, prev, h);
   setPrev(t, h, prev);
 }
-

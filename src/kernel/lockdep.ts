@@ -1,9 +1,9 @@
+import { warn } from './bug.ts';
 import type { Kernel } from './kernel.ts';
 import { hex } from './mem.ts';
 import { cpuBlock, emit, identity, KReport, threadInfo } from './splat.ts';
 import { type Frame, traceLines } from './stack.ts';
 import type { Task } from './task.ts';
-import { warn } from './bug.ts';
 
 /** Lock kinds with their lockdep wait types (kernel-sanitizers.md §1.6). */
 export type LockKind = 'raw' | 'spin' | 'mutex' | 'rcu' | 'srcu';
@@ -12,7 +12,16 @@ export const USED_IN_HARDIRQ = 0;
 export const ENABLED_HARDIRQ = 2;
 export const USED_IN_SOFTIRQ = 4;
 export const ENABLED_SOFTIRQ = 6;
-const USAGE_NAMES = ['IN-HARDIRQ-W', 'IN-HARDIRQ-R', 'HARDIRQ-ON-W', 'HARDIRQ-ON-R', 'IN-SOFTIRQ-W', 'IN-SOFTIRQ-R', 'SOFTIRQ-ON-W', 'SOFTIRQ-ON-R'];
+const USAGE_NAMES = [
+  'IN-HARDIRQ-W',
+  'IN-HARDIRQ-R',
+  'HARDIRQ-ON-W',
+  'HARDIRQ-ON-R',
+  'IN-SOFTIRQ-W',
+  'IN-SOFTIRQ-R',
+  'SOFTIRQ-ON-W',
+  'SOFTIRQ-ON-R',
+];
 
 /** A lock class: every lock initialised at one site (its key). */
 export class LockClass {
@@ -74,7 +83,9 @@ export class LockdepState {
 
 export function lockdepFor(k: Kernel): Lockdep {
   const state =
-    k.switches.LOCKDEP_SCOPE === 'execution' ? new LockdepState() : k.exec.persist('lockdep', () => new LockdepState());
+    k.switches.LOCKDEP_SCOPE === 'execution'
+      ? new LockdepState()
+      : k.exec.persist('lockdep', () => new LockdepState());
   return new Lockdep(k, state);
 }
 
@@ -149,7 +160,7 @@ export class Lockdep {
     const n = t.held.length;
     if (n === 0) return [`no locks held by ${t.name}.`];
     const out = [`${n} ${n === 1 ? 'lock' : 'locks'} held by ${t.name}:`];
-    t.held.forEach((h, i) => out.push(` #${i}: ${this.desc(h.lock, h.sub, h.at)}`));
+    for (const [i, h] of t.held.entries()) out.push(` #${i}: ${this.desc(h.lock, h.sub, h.at)}`);
     return out;
   }
 
@@ -330,7 +341,8 @@ export class Lockdep {
     lines.push(`-> #0 ${this.classDesc(l.cls, sub)}:`, ...traceLines(t.stack, '       '), '');
     lines.push('other info that might help us debug this:', '');
     const parentName = path.length >= 2 ? this.nodeName(path[path.length - 2].to) : newName;
-    if (path.length >= 2) lines.push('Chain exists of:', `  ${newName} --> ${parentName} --> ${heldName}`, '');
+    if (path.length >= 2)
+      lines.push('Chain exists of:', `  ${newName} --> ${parentName} --> ${heldName}`, '');
     lines.push(
       ' Possible unsafe locking scenario:',
       '',
@@ -447,7 +459,14 @@ export class Lockdep {
     this.report(t, `${title} in ${t.stack ? t.stack.fn.name : '??'}`, lines);
   }
 
-  private inversion(t: Task, l: LockInstance, sub: number, other: LockClass, irq: string, becameSafe: boolean): void {
+  private inversion(
+    t: Task,
+    l: LockInstance,
+    sub: number,
+    other: LockClass,
+    irq: string,
+    becameSafe: boolean,
+  ): void {
     const title = 'WARNING: possible irq lock inversion dependency detected';
     const name = this.className(l.cls, sub);
     const [safe, unsafe] = becameSafe ? [name, other.name] : [other.name, name];
@@ -600,6 +619,9 @@ export class Lockdep {
     if (t.held.some((h) => h.lock === l)) return;
     if (ghost && !this.k.switches.GHOST_ASSERTIONS) return;
     const fn = t.stack ? t.stack.fn.name : '??';
-    warn(t, { checker: ghost ? 'ghost' : 'lockdep', title: `WARNING: lockdep_assert_held(${l.cls.name}) in ${fn}` });
+    warn(t, {
+      checker: ghost ? 'ghost' : 'lockdep',
+      title: `WARNING: lockdep_assert_held(${l.cls.name}) in ${fn}`,
+    });
   }
 }

@@ -1,12 +1,12 @@
 import type { Footprint } from '../explore/footprint.ts';
 import type { Op } from '../explore/ops.ts';
 import { fault } from './bug.ts';
+import { kasanAccess } from './kasan.ts';
 import type { Kernel } from './kernel.ts';
 import type { LockClass, LockInstance, LockKind } from './lockdep.ts';
-import { BadPtr, type Field, KObj, type Loc } from './mem.ts';
+import { BadPtr, type Field, type KObj, type Loc } from './mem.ts';
 import { mightSleep } from './sched.ts';
 import type { Task } from './task.ts';
-import { kasanAccess } from './kasan.ts';
 
 /**
  * A lock instance: raw_spinlock_t, spinlock_t or mutex. It lives in a field of a modelled object (so a

@@ -1,5 +1,5 @@
-import type { Task } from './task.ts';
 import type { Frame } from './stack.ts';
+import type { Task } from './task.ts';
 
 /** A field of a modelled structure: byte offset and size in the model's layout of the kernel struct. */
 export interface Field {

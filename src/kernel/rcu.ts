@@ -1,8 +1,8 @@
 import { type Op, Wait } from '../explore/ops.ts';
+import { readOnce, writeOnce } from './access.ts';
 import type { Kernel } from './kernel.ts';
 import type { LockClass } from './lockdep.ts';
 import { type KObj, StructType } from './mem.ts';
-import { readOnce, writeOnce } from './access.ts';
 import { mightSleep } from './sched.ts';
 import { kfree } from './slab.ts';
 import { Fn, type Frame, withFrame } from './stack.ts';
@@ -107,7 +107,14 @@ export class Rcu {
     const rcu = this;
     const len = this.queueType.fields[0];
     this.k.spawn(
-      { comm: `ksoftirqd/${cpu}`, pid: 20 + cpu, cpu, kind: 'softirq', daemon: true, tail: [HANDLE_SOFTIRQS, RCU_CORE] },
+      {
+        comm: `ksoftirqd/${cpu}`,
+        pid: 20 + cpu,
+        cpu,
+        kind: 'softirq',
+        daemon: true,
+        tail: [HANDLE_SOFTIRQS, RCU_CORE],
+      },
       function* (t) {
         for (;;) {
           yield new Wait(() => readOnce<number>(t, q.obj, len) > 0 && rcu.ended(q.cbs[0].gp), 'RCU callback');

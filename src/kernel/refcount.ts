@@ -1,5 +1,5 @@
-import { atomicRmw, peek, readOnce } from './access.ts';
 import type { Ptr } from './access.ts';
+import { atomicRmw, peek, readOnce } from './access.ts';
 import { warn } from './bug.ts';
 import type { Field, KObj } from './mem.ts';
 import { Fn, withFrame } from './stack.ts';
@@ -9,7 +9,13 @@ import type { Task } from './task.ts';
 export const REFCOUNT_SATURATED = -0x40000000;
 const INT_MAX = 0x7fffffff;
 
-const WARN_SATURATE = new Fn('refcount_warn_saturate', 9, 'lib/refcount.c', { 1: 22, 2: 19, 3: 25, 5: 28, 7: 31 });
+const WARN_SATURATE = new Fn('refcount_warn_saturate', 9, 'lib/refcount.c', {
+  1: 22,
+  2: 19,
+  3: 25,
+  5: 28,
+  7: 31,
+});
 
 type Site = 'add_not_zero_ovf' | 'add_ovf' | 'add_uaf' | 'sub_uaf' | 'dec_leak';
 const SITES: Record<Site, { pc: number; text: string }> = {

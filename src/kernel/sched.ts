@@ -1,7 +1,7 @@
-import type { Task } from './task.ts';
+import { hex } from './mem.ts';
 import { cpuBlock, emit, KReport, threadInfo } from './splat.ts';
 import { traceLines } from './stack.ts';
-import { hex } from './mem.ts';
+import type { Task } from './task.ts';
 
 /** might_sleep (kernel-sanitizers.md §8.4): sleeping while atomic is a non-fatal BUG report. */
 export function mightSleep(t: Task): void {
@@ -29,5 +29,15 @@ export function mightSleep(t: Task): void {
   }
   lines.push(...cpuBlock(k, t), 'Call trace:', ...traceLines(at));
   const fn = at ? at.fn.name : '??';
-  emit(k, new KReport('might_sleep', `BUG: sleeping function called from invalid context in ${fn}`, false, lines, [threadInfo(t)], fn));
+  emit(
+    k,
+    new KReport(
+      'might_sleep',
+      `BUG: sleeping function called from invalid context in ${fn}`,
+      false,
+      lines,
+      [threadInfo(t)],
+      fn,
+    ),
+  );
 }

@@ -46,7 +46,9 @@ export function identity(k: Kernel): string {
 
 /** The `CPU:` line, the optional `Tainted:` line and `Hardware name:` (§0.6). */
 export function cpuBlock(k: Kernel, t: Task): string[] {
-  const out = [`CPU: ${t.cpu} UID: 0 PID: ${t.pid} Comm: ${t.comm} ${taint(k)} ${k.release} #${k.executionNo} PREEMPT`];
+  const out = [
+    `CPU: ${t.cpu} UID: 0 PID: ${t.pid} Comm: ${t.comm} ${taint(k)} ${k.release} #${k.executionNo} PREEMPT`,
+  ];
   if (k.tainted) out.push('Tainted: [W]=WARN');
   out.push(`Hardware name: ${k.config.hardware}`);
   return out;
@@ -72,5 +74,8 @@ export function trailer(
   schedule: string,
   extra: readonly string[] = [],
 ): string[] {
-  return [`vgic-lab: design=${design} scenario=${scenario} execution=${execution} step=${step} schedule=${schedule}`, ...extra];
+  return [
+    `vgic-lab: design=${design} scenario=${scenario} execution=${execution} step=${step} schedule=${schedule}`,
+    ...extra,
+  ];
 }

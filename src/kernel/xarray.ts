@@ -4,7 +4,10 @@ import { initLock, type Lock } from './locks.ts';
 import { type KObj, StructType } from './mem.ts';
 import type { Task } from './task.ts';
 
-const XA_TYPE = new StructType('xarray', 16, [{ name: 'xa_lock', size: 4 }, { name: 'xa_head', off: 8 }]);
+const XA_TYPE = new StructType('xarray', 16, [
+  { name: 'xa_lock', size: 4 },
+  { name: 'xa_head', off: 8 },
+]);
 const SLOT_TYPE = new StructType('xa_slot', 8, [{ name: 'entry' }]);
 
 /**

@@ -11,7 +11,9 @@ export interface ReportContext {
 export function renderFinding(f: Finding, ctx: ReportContext): string {
   const v = f.violation as Partial<KReport> & Finding['violation'];
   const extra = v.extra ?? [];
-  return [v.text(), ...trailer(ctx.design, ctx.scenario, f.execution, f.violation.step, f.token, extra)].join('\n');
+  return [v.text(), ...trailer(ctx.design, ctx.scenario, f.execution, f.violation.step, f.token, extra)].join(
+    '\n',
+  );
 }
 
 function plural(n: number, word: string): string {

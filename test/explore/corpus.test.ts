@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DporStrategy } from '../../src/explore/strategies/dpor.ts';
+import { explore } from '../../src/explore/explorer.ts';
 import { BoundedStrategy } from '../../src/explore/strategies/bounded.ts';
+import { DporStrategy } from '../../src/explore/strategies/dpor.ts';
 import { PctStrategy } from '../../src/explore/strategies/pct.ts';
 import { RandomStrategy } from '../../src/explore/strategies/random.ts';
-import { explore } from '../../src/explore/explorer.ts';
 import { CORPUS } from '../../src/kernel/corpus/programs.ts';
 import { summarise } from '../helpers.ts';
 
@@ -24,7 +24,11 @@ describe('corpus: known answers', () => {
         it(`${s.name} ${p.expect.length ? 'finds' : 'clears'} it exhaustively`, () => {
           const r = summarise(p, s);
           assert.ok(r.exhaustive, 'search is exhaustive');
-          assert.deepEqual(covers(r.titles, p.expect), [], `missing findings; got ${[...r.titles].join(' | ')}`);
+          assert.deepEqual(
+            covers(r.titles, p.expect),
+            [],
+            `missing findings; got ${[...r.titles].join(' | ')}`,
+          );
           if (p.expect.length === 0) assert.deepEqual([...r.titles], [], 'no false positive');
         });
       }

@@ -23,7 +23,10 @@ describe('DPOR against naive enumeration', () => {
 
 function traceCount(p: ReturnType<typeof lastzero>): number {
   const sigs = new Set<string>();
-  explore(p, new BoundedStrategy(), { allViolations: true, onExecution: (e: Execution) => sigs.add(traceSignature(e)) });
+  explore(p, new BoundedStrategy(), {
+    allViolations: true,
+    onExecution: (e: Execution) => sigs.add(traceSignature(e)),
+  });
   return sigs.size;
 }
 

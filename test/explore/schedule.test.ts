@@ -20,8 +20,14 @@ describe('schedule tokens', () => {
   });
 
   it('rejects other versions and garbage clearly', () => {
-    assert.throws(() => decodeToken('S2.AAAA'), (e: Error) => e instanceof TokenError && /version S2/.test(e.message));
-    assert.throws(() => decodeToken('hello'), (e: Error) => e instanceof TokenError && /not a schedule token/.test(e.message));
+    assert.throws(
+      () => decodeToken('S2.AAAA'),
+      (e: Error) => e instanceof TokenError && /version S2/.test(e.message),
+    );
+    assert.throws(
+      () => decodeToken('hello'),
+      (e: Error) => e instanceof TokenError && /not a schedule token/.test(e.message),
+    );
     assert.throws(() => decodeToken('S1.!!'), TokenError);
     assert.throws(() => decodeToken('S1.gA'), /truncated/);
   });
@@ -71,9 +77,13 @@ describe('minimisation', () => {
 describe('determinism', () => {
   it('same seed, byte-identical output', () => {
     const run = () =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'src/demo.ts', '--program', 'double-free', '--strategy', 'random', '--seed', '5'], {
-        encoding: 'utf8',
-      });
+      spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'src/demo.ts', '--program', 'double-free', '--strategy', 'random', '--seed', '5'],
+        {
+          encoding: 'utf8',
+        },
+      );
     const a = run();
     const b = run();
     assert.equal(a.status, 1);

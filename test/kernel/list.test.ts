@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { POINT } from '../../src/explore/ops.ts';
 import { peek } from '../../src/kernel/access.ts';
+import type { Kernel } from '../../src/kernel/kernel.ts';
 import {
   head,
   initListHead,
+  type ListHead,
   list_add,
   list_add_tail,
   list_cut_position,
@@ -14,11 +16,9 @@ import {
   list_entries,
   list_sort,
   list_splice_tail_init,
-  type ListHead,
 } from '../../src/kernel/list.ts';
-import { LIST_POISON1, LIST_POISON2 } from '../../src/kernel/mem.ts';
 import type { KObj } from '../../src/kernel/mem.ts';
-import type { Kernel } from '../../src/kernel/kernel.ts';
+import { LIST_POISON1, LIST_POISON2 } from '../../src/kernel/mem.ts';
 import { FN, runOnce, T, vcpu } from './util.ts';
 
 function setupList(k: Kernel, n: number) {
@@ -34,7 +34,7 @@ function setupList(k: Kernel, n: number) {
   return { h, items, node: (i: number) => head(items[i], 'ap_list') };
 }
 
-function vals(k: Kernel, entries: unknown[]): number[] {
+function vals(_k: Kernel, entries: unknown[]): number[] {
   return entries.map((e) => peek<number>((e as ListHead).obj, T.field('val')));
 }
 
@@ -84,8 +84,14 @@ describe('list_head', () => {
     const lines = r.texts[0].split('\n');
     assert.equal(lines[0], ' non-paged memory');
     assert.equal(lines[1], '------------[ cut here ]------------');
-    assert.match(lines[2], /^list_del corruption, ffff0000[0-9a-f]{8}->next is LIST_POISON1 \(dead000000000100\)$/);
-    assert.equal(lines[3], 'WARNING: CPU: 0 PID: 1000 at lib/list_debug.c:56 __list_del_entry_valid_or_report+0x4/0xb');
+    assert.match(
+      lines[2],
+      /^list_del corruption, ffff0000[0-9a-f]{8}->next is LIST_POISON1 \(dead000000000100\)$/,
+    );
+    assert.equal(
+      lines[3],
+      'WARNING: CPU: 0 PID: 1000 at lib/list_debug.c:56 __list_del_entry_valid_or_report+0x4/0xb',
+    );
     assert.ok(lines.includes(' test_fn+0x0/0x10'));
     assert.equal(lines.at(-1), '---[ end trace 0000000000000000 ]---');
   });
@@ -100,7 +106,10 @@ describe('list_head', () => {
         list_add_tail(t, node(0), h);
       });
     });
-    assert.match(r.texts[0], /list_add double add: new=ffff0000[0-9a-f]{8}, prev=ffff0000[0-9a-f]{8}, next=ffff0000[0-9a-f]{8}\./);
+    assert.match(
+      r.texts[0],
+      /list_add double add: new=ffff0000[0-9a-f]{8}, prev=ffff0000[0-9a-f]{8}, next=ffff0000[0-9a-f]{8}\./,
+    );
     assert.equal(r.violations[0].title, 'list_add double add in test_fn');
   });
 

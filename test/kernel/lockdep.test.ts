@@ -52,7 +52,10 @@ describe('lockdep', () => {
     assert.equal(lines[7], 'other info that might help us debug this:');
     assert.equal(lines[8], 'context-{5:5}');
     assert.equal(lines[9], '1 lock held by CPU 0/KVM/1000:');
-    assert.match(lines[10], /^ #0: [0-9a-f]{16} \(&vgic_cpu->ap_list_lock\)\{\.\.\.\.\}-\{2:2\}, at: test_fn\+0x1\/0x10$/);
+    assert.match(
+      lines[10],
+      /^ #0: [0-9a-f]{16} \(&vgic_cpu->ap_list_lock\)\{\.\.\.\.\}-\{2:2\}, at: test_fn\+0x1\/0x10$/,
+    );
     assert.equal(lines[11], 'stack backtrace:');
     assert.equal(lines.at(-3), ' test_fn+0x2/0x10');
     assert.equal(lines.at(-1), ' kvm_vcpu_ioctl+0x0/0x3');
@@ -91,10 +94,17 @@ describe('lockdep', () => {
     assert.equal(second.exec.outcome, 'violation');
     assert.equal(second.violations.length, 1, 'lockdep only: this single-threaded execution cannot deadlock');
     const text = second.texts[0];
-    assert.equal(second.violations[0].title, 'WARNING: possible circular locking dependency detected in vgic_queue_irq_unlock');
+    assert.equal(
+      second.violations[0].title,
+      'WARNING: possible circular locking dependency detected in vgic_queue_irq_unlock',
+    );
     assert.ok(text.includes('CPU 1/KVM/1001 is trying to acquire lock:'));
     assert.ok(text.includes('(&vgic_cpu->ap_list_lock){+.+.}-{2:2}, at: vgic_queue_irq_unlock+0x4/0x1f'));
-    assert.ok(text.includes('-> #1 (&irq->irq_lock){+.+.}-{2:2}:\n       vgic_flush_lr_state+0x7/0x19\n       test_fn+0x0/0x10'));
+    assert.ok(
+      text.includes(
+        '-> #1 (&irq->irq_lock){+.+.}-{2:2}:\n       vgic_flush_lr_state+0x7/0x19\n       test_fn+0x0/0x10',
+      ),
+    );
     assert.ok(text.includes('       (edge recorded in execution 3)'));
     assert.ok(
       text.includes(
@@ -159,7 +169,10 @@ describe('lockdep', () => {
       });
     });
     assert.equal(r.violations.length, 2);
-    assert.match(r.texts[0], /WARNING: CPU: 0 PID: 1000 at arch\/arm64\/kvm\/vgic\/vgic.c:741 test_fn\+0x3\/0x10/);
+    assert.match(
+      r.texts[0],
+      /WARNING: CPU: 0 PID: 1000 at arch\/arm64\/kvm\/vgic\/vgic.c:741 test_fn\+0x3\/0x10/,
+    );
     assert.ok(r.texts[1].includes('WARNING: bad unlock balance detected!'));
     assert.ok(r.texts[1].includes('CPU 0/KVM/1000 is trying to release lock (&irq->irq_lock) at:'));
     assert.ok(r.texts[1].includes('but there are no more locks to release!'));

@@ -2,8 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { POINT } from '../../src/explore/ops.ts';
 import { rd, readOnce, wr, writeOnce } from '../../src/kernel/access.ts';
-import { initLock, mutex_lock, mutex_unlock, raw_spin_lock, raw_spin_unlock } from '../../src/kernel/locks.ts';
-import { NULL_PTR, type KObj } from '../../src/kernel/mem.ts';
+import {
+  initLock,
+  mutex_lock,
+  mutex_unlock,
+  raw_spin_lock,
+  raw_spin_unlock,
+} from '../../src/kernel/locks.ts';
+import { type KObj, NULL_PTR } from '../../src/kernel/mem.ts';
 import { kfree_rcu, rcu_read_lock, rcu_read_unlock } from '../../src/kernel/rcu.ts';
 import {
   REFCOUNT_SATURATED,
@@ -97,7 +103,10 @@ describe('faults', () => {
     });
     assert.equal(r.exec.outcome, 'violation');
     const lines = r.texts[0].split('\n');
-    assert.equal(lines[0], 'Unable to handle kernel NULL pointer dereference at virtual address 0000000000000004');
+    assert.equal(
+      lines[0],
+      'Unable to handle kernel NULL pointer dereference at virtual address 0000000000000004',
+    );
     assert.equal(lines[2], '  ESR = 0x0000000096000004');
     assert.equal(lines[3], 'Internal error: Oops: 0000000096000004 [#1] PREEMPT SMP');
     assert.ok(r.violations[0].fatal);
@@ -122,7 +131,11 @@ describe('refcount_t', () => {
     });
     assert.deepEqual(
       r.violations.map((v) => v.title),
-      ['refcount_t: addition on 0; use-after-free in test_fn', 'refcount_t: underflow; use-after-free in test_fn', 'refcount_t: saturated; leaking memory in test_fn'],
+      [
+        'refcount_t: addition on 0; use-after-free in test_fn',
+        'refcount_t: underflow; use-after-free in test_fn',
+        'refcount_t: saturated; leaking memory in test_fn',
+      ],
     );
     const first = r.texts[0].split('\n');
     assert.deepEqual(first.slice(0, 3), [
@@ -130,8 +143,12 @@ describe('refcount_t', () => {
       'refcount_t: addition on 0; use-after-free.',
       'WARNING: CPU: 0 PID: 1000 at lib/refcount.c:25 refcount_warn_saturate+0x3/0x9',
     ]);
-    assert.ok(r.texts[1].includes('Tainted: G        W          6.19.0-vgiclab-v3 #1 PREEMPT\nTainted: [W]=WARN'));
-    assert.ok(r.texts[1].includes('WARNING: CPU: 0 PID: 1000 at lib/refcount.c:28 refcount_warn_saturate+0x5/0x9'));
+    assert.ok(
+      r.texts[1].includes('Tainted: G        W          6.19.0-vgiclab-v3 #1 PREEMPT\nTainted: [W]=WARN'),
+    );
+    assert.ok(
+      r.texts[1].includes('WARNING: CPU: 0 PID: 1000 at lib/refcount.c:28 refcount_warn_saturate+0x5/0x9'),
+    );
   });
 
   it('a plain decrement to zero leaks', () => {
@@ -158,7 +175,11 @@ describe('refcount_t', () => {
       },
       { config: { switches: { WARN_FORMAT: 'comm' } } },
     );
-    assert.ok(r.texts[0].includes('WARNING: lib/refcount.c:28 at refcount_warn_saturate+0x5/0x9, CPU#1: CPU 1/KVM/1001'));
+    assert.ok(
+      r.texts[0].includes(
+        'WARNING: lib/refcount.c:28 at refcount_warn_saturate+0x5/0x9, CPU#1: CPU 1/KVM/1001',
+      ),
+    );
   });
 });
 
@@ -180,11 +201,18 @@ describe('KCSAN', () => {
       },
       { decisions: [0, 1] },
     );
-    assert.equal(r.violations[0].title, 'BUG: KCSAN: data-race in vgic_flush_pending_lpis / vgic_v3_fold_lr_state');
+    assert.equal(
+      r.violations[0].title,
+      'BUG: KCSAN: data-race in vgic_flush_pending_lpis / vgic_v3_fold_lr_state',
+    );
     const lines = r.texts[0].split('\n');
     assert.match(lines[3], /^write to 0xffff0000[0-9a-f]{8} of 8 bytes by task 1001 on cpu 1:$/);
     assert.ok(r.texts[0].includes('value changed: 0x0000000000000001 -> 0x0000000000000020'));
-    assert.ok(r.texts[0].includes('Reported by Kernel Concurrency Sanitizer on:\nCPU: 0 UID: 0 PID: 1000 Comm: CPU 0/KVM'));
+    assert.ok(
+      r.texts[0].includes(
+        'Reported by Kernel Concurrency Sanitizer on:\nCPU: 0 UID: 0 PID: 1000 Comm: CPU 0/KVM',
+      ),
+    );
   });
 
   it('no report when a lock orders the accesses, or when both are marked', () => {
@@ -238,7 +266,11 @@ describe('RCU', () => {
         // vCPU 0 enters its section, vCPU 1 queues the free, ksoftirqd runs as soon as it is allowed.
         { decisions: guest ? [0, 1, 2] : [0, 1] },
       );
-      assert.equal(freedDuringSection, guest, guest ? 'guest mode ends the grace period' : 'the reader holds it');
+      assert.equal(
+        freedDuringSection,
+        guest,
+        guest ? 'guest mode ends the grace period' : 'the reader holds it',
+      );
     }
   });
 
@@ -285,6 +317,9 @@ describe('deadlock', () => {
     assert.ok(text.startsWith('INFO: task CPU 0/KVM:1000 blocked for more than 120 seconds.'));
     assert.ok(text.includes('Showing all locks held in the system:'));
     const extra = (v as unknown as { extra: string[] }).extra[0];
-    assert.match(extra, /^vgic-lab: wait-for cycle: CPU 0\/KVM\/1000 \(cpu 0, IRQs on\) sleeps on &its->cmd_lock [0-9a-f]{16} held by CPU 1\/KVM\/1001 -> CPU 1\/KVM\/1001 \(cpu 1, IRQs on\) sleeps on &kvm->lock [0-9a-f]{16} held by CPU 0\/KVM\/1000$/);
+    assert.match(
+      extra,
+      /^vgic-lab: wait-for cycle: CPU 0\/KVM\/1000 \(cpu 0, IRQs on\) sleeps on &its->cmd_lock [0-9a-f]{16} held by CPU 1\/KVM\/1001 -> CPU 1\/KVM\/1001 \(cpu 1, IRQs on\) sleeps on &kvm->lock [0-9a-f]{16} held by CPU 0\/KVM\/1000$/,
+    );
   });
 });

@@ -1,9 +1,9 @@
 import { Execution, Session } from '../../src/explore/execution.ts';
-import type { Violation } from '../../src/explore/violation.ts';
 import { ReplayScheduler } from '../../src/explore/schedule.ts';
+import type { Violation } from '../../src/explore/violation.ts';
 import { Kernel, type KernelConfig } from '../../src/kernel/kernel.ts';
-import { StructType } from '../../src/kernel/mem.ts';
 import { listFields } from '../../src/kernel/list.ts';
+import { StructType } from '../../src/kernel/mem.ts';
 import { Fn } from '../../src/kernel/stack.ts';
 
 export const T = new StructType('thing', 256, [
@@ -24,9 +24,14 @@ export function runOnce(
   setup: (k: Kernel) => void,
   opts: { decisions?: number[]; session?: Session; index?: number; config?: Partial<KernelConfig> } = {},
 ): { exec: Execution; k: Kernel; violations: Violation[]; texts: string[] } {
-  const exec = new Execution(opts.index ?? 1, opts.session ?? new Session(), new ReplayScheduler(opts.decisions ?? []), {
-    maxSteps: 10_000,
-  });
+  const exec = new Execution(
+    opts.index ?? 1,
+    opts.session ?? new Session(),
+    new ReplayScheduler(opts.decisions ?? []),
+    {
+      maxSteps: 10_000,
+    },
+  );
   let kernel: Kernel | undefined;
   exec.run((e) => {
     kernel = new Kernel(e, {

@@ -67,7 +67,9 @@ export class DporStrategy extends TreeSearch implements Strategy {
     this.stack.push(node);
     const asleep = (t: number) => sleep.some((s) => s.tid === t);
     // Prefer the running thread: fewer preemptions give shorter, more readable counterexamples.
-    const order = enabled.includes(exec.prev) ? [exec.prev, ...enabled.filter((t) => t !== exec.prev)] : enabled;
+    const order = enabled.includes(exec.prev)
+      ? [exec.prev, ...enabled.filter((t) => t !== exec.prev)]
+      : enabled;
     for (const t of order) {
       if (!asleep(t) && this.fits(node, t)) {
         node.chosen = t;
@@ -89,7 +91,8 @@ export class DporStrategy extends TreeSearch implements Strategy {
     const out: SleepEntry[] = [];
     for (const s of parent.sleep) if (s.tid !== parent.chosen && !dependent(s.fp, last.fp)) out.push(s);
     for (const [tid, fp] of parent.done) {
-      if (tid !== parent.chosen && !dependent(fp, last.fp) && !out.some((s) => s.tid === tid)) out.push({ tid, fp });
+      if (tid !== parent.chosen && !dependent(fp, last.fp) && !out.some((s) => s.tid === tid))
+        out.push({ tid, fp });
     }
     return out;
   }

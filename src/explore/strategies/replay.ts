@@ -6,7 +6,9 @@ import type { Strategy } from '../strategy.ts';
 export class ReplayStrategy implements Strategy {
   readonly name = 'replay';
   private used = false;
-  constructor(private readonly source: { decisions?: readonly number[]; deviations?: readonly Deviation[] }) {}
+  constructor(
+    private readonly source: { decisions?: readonly number[]; deviations?: readonly Deviation[] },
+  ) {}
 
   get exhausted(): boolean {
     return this.used;

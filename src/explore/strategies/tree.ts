@@ -57,7 +57,8 @@ export abstract class TreeSearch implements Scheduler {
     const k = i - this.prefix.length;
     if (k < this.stack.length) {
       const node = this.stack[k];
-      if (node.kind !== 'T') throw new Error(`explorer: decision ${i} replayed as a thread choice but was a value`);
+      if (node.kind !== 'T')
+        throw new Error(`explorer: decision ${i} replayed as a thread choice but was a value`);
       return node.chosen;
     }
     return this.freshThreadNode(exec, enabled, k);
@@ -69,7 +70,8 @@ export abstract class TreeSearch implements Scheduler {
     const k = i - this.prefix.length;
     if (k < this.stack.length) {
       const node = this.stack[k];
-      if (node.kind !== 'V') throw new Error(`explorer: decision ${i} replayed as a value but was a thread choice`);
+      if (node.kind !== 'V')
+        throw new Error(`explorer: decision ${i} replayed as a value but was a thread choice`);
       return node.chosen;
     }
     this.stack.push({ kind: 'V', n, chosen: 0 });

@@ -4,14 +4,13 @@ import type { TaskSpec } from '../kernel.ts';
 import {
   head,
   initListHead,
-  list_add_tail,
+  type ListPtr,
   list_del,
   list_del_rcu,
   list_next,
   list_next_once,
   listEntry,
   listFields,
-  type ListPtr,
 } from '../list.ts';
 import {
   initLock,
@@ -48,7 +47,11 @@ const Y = G.field('y');
 const P = G.field('p');
 const FLAG = G.field('flag');
 
-const ITEM = new StructType('item', 96, [{ name: 'val' }, { name: 'refcount', size: 4 }, ...listFields('node', 72)]);
+const ITEM = new StructType('item', 96, [
+  { name: 'val' },
+  { name: 'refcount', size: 4 },
+  ...listFields('node', 72),
+]);
 const VAL = ITEM.field('val');
 const REF = ITEM.field('refcount');
 
@@ -62,7 +65,10 @@ function task(i: number, comm = `worker/${i}`): TaskSpec {
   return { comm, pid: 1000 + i, cpu: i, tail: [THREAD_FN] };
 }
 
-function globals(k: Parameters<Parameters<typeof kernelProgram>[3]>[0], init: Record<string, unknown> = {}): KObj {
+function globals(
+  k: Parameters<Parameters<typeof kernelProgram>[3]>[0],
+  init: Record<string, unknown> = {},
+): KObj {
   return k.alloc(G, 'globals', init, null, false);
 }
 
@@ -494,21 +500,30 @@ const synchronizeOk = kernelProgram(
 
 /** N threads writing N distinct locations: exactly one Mazurkiewicz trace. */
 export function independentWriters(n: number): CorpusProgram {
-  const T = new StructType('cells', 8 * n, Array.from({ length: n }, (_, i) => ({ name: `c${i}` })));
-  return kernelProgram(`independent-writers-${n}`, `${n} threads each write their own location`, [], (k, exec) => {
-    const cells = k.alloc(T, 'cells', {}, null, false);
-    for (let i = 0; i < n; i++) {
-      k.spawn(task(i), function* (t) {
-        t.enter(worker);
-        yield POINT;
-        wr(t, cells, T.fields[i], 1);
-        yield POINT;
-        wr(t, cells, T.fields[i], 2);
-        t.leave();
-      });
-    }
-    exec.setFinalState(() => T.fields.map((f) => peek(cells, f)).join(','));
-  });
+  const T = new StructType(
+    'cells',
+    8 * n,
+    Array.from({ length: n }, (_, i) => ({ name: `c${i}` })),
+  );
+  return kernelProgram(
+    `independent-writers-${n}`,
+    `${n} threads each write their own location`,
+    [],
+    (k, exec) => {
+      const cells = k.alloc(T, 'cells', {}, null, false);
+      for (let i = 0; i < n; i++) {
+        k.spawn(task(i), function* (t) {
+          t.enter(worker);
+          yield POINT;
+          wr(t, cells, T.fields[i], 1);
+          yield POINT;
+          wr(t, cells, T.fields[i], 2);
+          t.leave();
+        });
+      }
+      exec.setFinalState(() => T.fields.map((f) => peek(cells, f)).join(','));
+    },
+  );
 }
 
 /**
@@ -517,7 +532,11 @@ export function independentWriters(n: number): CorpusProgram {
  * the benchmark measures interleavings, not races.
  */
 export function lastzero(n: number): CorpusProgram {
-  const T = new StructType('array', 8 * (n + 1), Array.from({ length: n + 1 }, (_, i) => ({ name: `a${i}` })));
+  const T = new StructType(
+    'array',
+    8 * (n + 1),
+    Array.from({ length: n + 1 }, (_, i) => ({ name: `a${i}` })),
+  );
   return kernelProgram(`lastzero-${n}`, `lastzero with ${n} writer threads`, [], (k, exec) => {
     const arr = k.alloc(T, 'array', {}, null, false);
     let found = -1;
@@ -552,7 +571,11 @@ export function lastzero(n: number): CorpusProgram {
  */
 export function indexer(n: number): CorpusProgram {
   const SIZE = 128;
-  const T = new StructType('table', 8 * SIZE, Array.from({ length: SIZE }, (_, i) => ({ name: `s${i}` })));
+  const T = new StructType(
+    'table',
+    8 * SIZE,
+    Array.from({ length: SIZE }, (_, i) => ({ name: `s${i}` })),
+  );
   return kernelProgram(`indexer-${n}`, `indexer with ${n} threads`, [], (k, exec) => {
     const table = k.alloc(T, 'table', {}, null, false);
     for (let tid = 0; tid < n; tid++) {
