@@ -1,5 +1,5 @@
 import { Footprint } from './footprint.ts';
-import { Choice, type Op, type ThreadBody } from './ops.ts';
+import { Choice, type Op, type ThreadBody, Wait } from './ops.ts';
 import { type Deviation, defaultThread } from './schedule.ts';
 import { FatalStop, SimpleViolation, type Violation } from './violation.ts';
 
@@ -117,6 +117,29 @@ export class Execution {
     return t;
   }
 
+  /**
+   * Drives a generator to completion outside the scheduler, for a deterministic prologue. Its accesses
+   * are checked (reports can fire) but belong to no step. Every operation must be enabled.
+   */
+  runSync(body: ThreadBody, who: string): void {
+    const saved = { fp: this.fp, inStep: this.inStep };
+    this.fp = new Footprint();
+    this.inStep = true;
+    try {
+      let input: unknown;
+      for (;;) {
+        const r = body.next(input);
+        if (r.done) return;
+        const op = r.value;
+        if (!op.enabled()) throw new Error(`prologue of ${who} blocked at "${op.label()}"`);
+        input = op.perform();
+      }
+    } finally {
+      this.fp = saved.fp;
+      this.inStep = saved.inStep;
+    }
+  }
+
   /** Judged after the last step of an execution that did not end in a fatal report. */
   atEnd(check: () => void): void {
     this.endChecks.push(check);
@@ -168,7 +191,11 @@ export class Execution {
   }
 
   private liveWork(): boolean {
-    for (const t of this.threads) if (!t.done && !t.daemon) return true;
+    for (const t of this.threads) {
+      if (t.done || t.daemon) continue;
+      if (t.next instanceof Wait && t.next.idle && !t.next.enabled()) continue;
+      return true;
+    }
     return false;
   }
 

@@ -75,6 +75,11 @@ export class Wait implements Op {
     readonly cond: () => boolean,
     readonly what: string,
     readonly onWake?: () => void,
+    /**
+     * An idle wait (a CPU in WFI): a thread blocked here has no work of its own, so an execution whose
+     * other threads are done ends quiescent instead of deadlocked.
+     */
+    readonly idle = false,
   ) {}
   enabled(): boolean {
     return this.cond();

@@ -68,25 +68,56 @@ export class Kernel {
     return this.exec.index;
   }
 
-  /** Starts a kernel thread; `body` receives its task context. */
-  spawn(spec: TaskSpec, body: (t: Task) => ThreadBody): Task {
-    let task: Task | undefined;
+  /**
+   * Creates a task. It runs model code synchronously in the prologue (`runPrologue`) and becomes a
+   * schedulable thread with `start`.
+   */
+  task(spec: TaskSpec): Task {
+    const task = new Task(this, spec.comm, spec.pid, spec.cpu, spec.kind ?? 'thread');
+    this.tasks.push(task);
+    const stateObj = new KObj(this.rcuStateType, 0n, false, `rcu ${spec.comm}`);
+    const loc = new Loc(this.exec.newLocId(), stateObj, this.rcuStateType.fields[0], 0);
+    stateObj.locs.push(loc);
+    this.rcuLocs.push(loc);
+    for (const fn of spec.tail ?? []) task.enter(fn);
+    return task;
+  }
+
+  /** Makes `task` a thread of the execution running `body`. */
+  start(task: Task, body: (t: Task) => ThreadBody, daemon = false): Task {
     this.exec.spawn(
-      spec.comm,
+      task.comm,
       (th) => {
-        task = new Task(this, th, spec.comm, spec.pid, spec.cpu, spec.kind ?? 'thread');
-        this.tasks.push(task);
+        task.thread = th;
         th.data = task;
-        const stateObj = new KObj(this.rcuStateType, 0n, false, `rcu ${spec.comm}`);
-        const loc = new Loc(this.exec.newLocId(), stateObj, this.rcuStateType.fields[0], 0);
-        stateObj.locs.push(loc);
-        this.rcuLocs.push(loc);
-        for (const fn of spec.tail ?? []) task.enter(fn);
         return body(task);
       },
-      { daemon: spec.daemon },
+      { daemon },
     );
-    return task!;
+    return task;
+  }
+
+  /** Starts a kernel thread; `body` receives its task context. */
+  spawn(spec: TaskSpec, body: (t: Task) => ThreadBody): Task {
+    return this.start(this.task(spec), body, spec.daemon ?? false);
+  }
+
+  /**
+   * Runs model code of `task` to completion outside the scheduler (the deterministic prologue that
+   * reaches a scenario's initial state). Every lock must be free; value choices take 0.
+   */
+  runPrologue(task: Task, body: ThreadBody): void {
+    this.exec.runSync(body, task.comm);
+  }
+
+  /** After the prologue: everything it did happens before every later step (KCSAN). */
+  prologueDone(): void {
+    const all: number[] = [];
+    for (const t of this.tasks) for (let i = 0; i < t.vc.length; i++) all[i] = Math.max(all[i] ?? 0, t.vc[i]);
+    for (const t of this.tasks) {
+      t.join(all);
+      t.vc[t.index]++;
+    }
   }
 
   /** The task of the step being executed. */

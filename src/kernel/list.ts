@@ -354,6 +354,8 @@ export function list_entries_after(t: Task, pos: ListPtr, h: ListHead): ListPtr[
 export function list_cut_position(t: Task, list: ListHead, h: ListHead, entry: ListHead): void {
   if (list_empty(t, h)) return;
   const first = nextOf(t, h);
+  // list_is_singular(head) with an entry that is neither the head nor its element: nothing to do.
+  if (first === prevOf(t, h) && first !== entry && entry !== h) return;
   if (entry === h) {
     setNext(t, list, list);
     setPrev(t, list, list);
@@ -382,19 +384,21 @@ export function list_splice_tail_init(t: Task, list: ListHead, h: ListHead): voi
   setPrev(t, list, list);
 }
 
-/** list_sort: a stable sort by `cmp` (kernel list_sort is a stable merge sort), relinking every entry. */
-export function list_sort(t: Task, h: ListHead, cmp: (a: ListHead, b: ListHead) => number): void {
-  const items = list_entries(t, h).filter((p): p is ListHead => p instanceof ListHead);
-  const sorted = items
-    .map((x, i) => ({ x, i }))
-    .sort((a, b) => cmp(a.x, b.x) || a.i - b.i)
-    .map((e) => e.x);
+/** Rewrites every link of the list `h` to hold `order` (what list_sort does after comparing). */
+export function relinkList(t: Task, h: ListHead, order: readonly ListHead[]): void {
   let prev: ListHead = h;
-  for (const e of sorted) {
+  for (const e of order) {
     setNext(t, prev, e);
     setPrev(t, e, prev);
     prev = e;
   }
   setNext(t, prev, h);
   setPrev(t, h, prev);
+}
+
+/** list_sort: a stable sort by `cmp` (kernel list_sort is a stable merge sort), relinking every entry. */
+export function list_sort(t: Task, h: ListHead, cmp: (a: ListHead, b: ListHead) => number): void {
+  const items = list_entries(t, h).filter((p): p is ListHead => p instanceof ListHead);
+  const sorted = items.map((x, i) => ({ x, i })).sort((a, b) => cmp(a.x, b.x) || a.i - b.i).map((e) => e.x);
+  relinkList(t, h, sorted);
 }

@@ -36,9 +36,11 @@ export class Task {
   hardirqsOn: IrqStamp = { step: 0, at: null };
   hardirqsOff: IrqStamp = { step: 0, at: null };
 
+  /** The explorer thread, once the task is started. */
+  thread!: ExThread;
+
   constructor(
     readonly k: Kernel,
-    readonly thread: ExThread,
     readonly comm: string,
     readonly pid: number,
     readonly cpu: number,

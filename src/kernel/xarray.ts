@@ -69,6 +69,16 @@ export class XArray {
     return out;
   }
 
+  /** Entries in index order, reading each slot (xa_for_each under the lock or RCU). */
+  entries(t: Task): [number, KObj][] {
+    const out: [number, KObj][] = [];
+    for (const [i, s] of [...this.slots].sort((a, b) => a[0] - b[0])) {
+      const v = readOnce<KObj | null>(t, s, SLOT_TYPE.fields[0]);
+      if (v) out.push([i, v]);
+    }
+    return out;
+  }
+
   /** Indices with an entry, reading each slot (xa_for_each under the lock or RCU). */
   indices(t: Task): number[] {
     const out: number[] = [];

@@ -1,0 +1,366 @@
+import { type Lr, LR_ACTIVE, LR_INVALID, LR_PENDING, lrActive } from './lr.ts';
+
+/** ICH_HCR_EL2 bits (cpu-interface.md A3). */
+export const HCR = {
+  En: 1 << 0,
+  UIE: 1 << 1,
+  LRENPIE: 1 << 2,
+  NPIE: 1 << 3,
+  VGrp0EIE: 1 << 4,
+  VGrp0DIE: 1 << 5,
+  VGrp1EIE: 1 << 6,
+  VGrp1DIE: 1 << 7,
+  vSGIEOICount: 1 << 8,
+  TC: 1 << 10,
+  TALL0: 1 << 11,
+  TALL1: 1 << 12,
+  TSEI: 1 << 13,
+  TDIR: 1 << 14,
+  DVIM: 1 << 15,
+} as const;
+
+/** ICH_MISR_EL2 bits (M3). */
+export const MISR = { EOI: 1, U: 2, LRENP: 4, NP: 8, VGrp0E: 16, VGrp0D: 32, VGrp1E: 64, VGrp1D: 128 } as const;
+
+export const SPURIOUS = 1023;
+export const MIN_LPI = 8192;
+/** KVM exposes 5 priority bits and 5 preemption bits: one 32-bit APR per group. */
+const PRI_MASK = 0xf8;
+const PRE_SHIFT = 3;
+
+/** CPU-interface switches of cpu-interface.md §7 that change guest-visible behaviour. */
+export interface CpuifSwitches {
+  CPUIF_EOIR_COUNTS_IN_EOIMODE1: boolean;
+  CPUIF_EOIR_WITHOUT_ACTIVE_PRIORITY: 'ignore' | 'count';
+  CPUIF_EOIR_MATCH_INTID_ONLY: boolean;
+  CPUIF_NP_COUNTS_PENDING_ACTIVE: boolean;
+  CPUIF_U_FROM_ELRSR: boolean;
+  CPUIF_ELRSR_IGNORES_EOI: boolean;
+  CPUIF_EOI_DROP_PREFERS_G1: boolean;
+  CPUIF_EOICOUNT_SATURATES: boolean;
+}
+
+export const DEFAULT_CPUIF_SWITCHES: Readonly<CpuifSwitches> = {
+  CPUIF_EOIR_COUNTS_IN_EOIMODE1: false,
+  CPUIF_EOIR_WITHOUT_ACTIVE_PRIORITY: 'ignore',
+  CPUIF_EOIR_MATCH_INTID_ONLY: false,
+  CPUIF_NP_COUNTS_PENDING_ACTIVE: false,
+  CPUIF_U_FROM_ELRSR: false,
+  CPUIF_ELRSR_IGNORES_EOI: false,
+  CPUIF_EOI_DROP_PREFERS_G1: false,
+  CPUIF_EOICOUNT_SATURATES: false,
+};
+
+/** Findings F1–F8 (cpu-interface.md §8): architecture findings, not kernel reports. */
+export type FindingId = 'F1' | 'F2' | 'F3' | 'F4' | 'F5' | 'F6' | 'F7' | 'F8';
+
+/** ICH_VMCR_EL2: the guest's control state. Reset is all zero (§3). */
+export interface Vmcr {
+  eng0: boolean;
+  eng1: boolean;
+  eoimode: 0 | 1;
+  cbpr: boolean;
+  bpr0: number;
+  bpr1: number;
+  pmr: number;
+}
+
+export function resetVmcr(): Vmcr {
+  return { eng0: false, eng1: false, eoimode: 0, cbpr: false, bpr0: 0, bpr1: 0, pmr: 0 };
+}
+
+/** What an EOIR or DIR did, for the host's ghost state (P-EOI) and for tests. */
+export interface DeactivationResult {
+  /** Index of the LR that was deactivated, or -1. */
+  lr: number;
+  /** EOIcount was incremented (no LR matched). */
+  counted: boolean;
+  /** A DIR that must be emulated by the host (TDIR/TC set). */
+  trapped: boolean;
+}
+
+/**
+ * The GICv3 virtual CPU interface of one vCPU (cpu-interface.md R1–R36, M1–M5): the hardware LRs,
+ * APRs, VMCR and HCR as the guest sees them while it runs. Only the vCPU's own thread touches it, so
+ * it is plain state.
+ */
+export class VCpuInterface {
+  readonly lrs: Lr[];
+  apr0 = 0;
+  apr1 = 0;
+  vmcr: Vmcr = resetVmcr();
+  hcr = 0;
+  eoicount = 0;
+
+  constructor(
+    readonly nLr: number,
+    readonly switches: CpuifSwitches = DEFAULT_CPUIF_SWITCHES,
+    /** Called for findings F1–F8. */
+    private readonly finding: (id: FindingId, text: string) => void = () => {},
+    /** H1: a HW LR was deactivated; the physical interrupt must be deactivated too. */
+    private readonly physDeactivate: (pintid: number) => void = () => {},
+  ) {
+    if (!Number.isInteger(nLr) || nLr < 1 || nLr > 16) throw new Error(`nLR must be 1..16, got ${nLr}`);
+    this.lrs = Array.from({ length: nLr }, () => ({
+      state: LR_INVALID,
+      hw: false,
+      group: 0 as 0 | 1,
+      priority: 0,
+      pintid: 0,
+      eoi: false,
+      vintid: 0,
+    }));
+  }
+
+  /** R2: mask of the group-priority bits for a group. */
+  groupMask(group: 0 | 1): number {
+    const min0 = 7 - 5;
+    const bpr0 = Math.max(this.vmcr.bpr0, min0);
+    if (group === 0 || this.vmcr.cbpr) return (0xff << (bpr0 + 1)) & 0xff;
+    const bpr1 = Math.max(this.vmcr.bpr1, min0 + 1);
+    return (0xff << bpr1) & 0xff;
+  }
+
+  /** R3: the running priority (0xff when idle). */
+  runningPriority(): number {
+    const bits = this.apr0 | this.apr1;
+    if (bits === 0) return 0xff;
+    const b = 31 - Math.clz32(bits & -bits);
+    return b << PRE_SHIFT;
+  }
+
+  private enabled(group: 0 | 1): boolean {
+    return group === 0 ? this.vmcr.eng0 : this.vmcr.eng1;
+  }
+
+  /** R4–R7: index of the highest-priority pending LR (lowest index on ties), or -1. */
+  hppvi(): number {
+    if (!this.vmcr.eng0 && !this.vmcr.eng1) return -1;
+    let best = -1;
+    for (let i = 0; i < this.nLr; i++) {
+      const lr = this.lrs[i];
+      if (lr.state !== LR_PENDING || !this.enabled(lr.group) || lr.priority === 0xff) continue;
+      if (lr.vintid >= 1020 && lr.vintid <= 1023) {
+        this.finding('F3', `LR${i} holds special vINTID ${lr.vintid}`);
+        continue;
+      }
+      if (best < 0 || (lr.priority & PRI_MASK) < (this.lrs[best].priority & PRI_MASK)) best = i;
+    }
+    return best;
+  }
+
+  /** R9–R11: whether the pending LR `i` can be signalled (En, PMR, preemption). */
+  private signallable(i: number): boolean {
+    if ((this.hcr & HCR.En) === 0) return false;
+    const lr = this.lrs[i];
+    const prio = lr.priority & PRI_MASK;
+    if (prio >= (this.vmcr.pmr & PRI_MASK)) return false;
+    const rp = this.runningPriority();
+    if (rp === 0xff) return true;
+    const m = this.groupMask(lr.group);
+    return (prio & m) < (rp & m);
+  }
+
+  /** R12: the vIRQ (group 1) or vFIQ (group 0) line. */
+  line(group: 0 | 1): boolean {
+    const i = this.hppvi();
+    return i >= 0 && this.lrs[i].group === group && this.signallable(i);
+  }
+
+  /** R13–R14: read of ICV_IAR0/1_EL1. Returns the acknowledged vINTID or 1023. */
+  iar(group: 0 | 1): number {
+    const i = this.hppvi();
+    if (i < 0 || this.lrs[i].group !== group || !this.signallable(i)) return SPURIOUS;
+    const lr = this.lrs[i];
+    lr.state = LR_ACTIVE;
+    const bit = 1 << ((lr.priority & this.groupMask(lr.group)) >> PRE_SHIFT);
+    if (lr.group === 0) this.apr0 |= bit;
+    else this.apr1 |= bit;
+    return lr.vintid;
+  }
+
+  /** R19: ICV_HPPIR0/1_EL1. */
+  hppir(group: 0 | 1): number {
+    const i = this.hppvi();
+    return i >= 0 && this.lrs[i].group === group ? this.lrs[i].vintid : SPURIOUS;
+  }
+
+  private bumpEoicount(): void {
+    if (this.eoicount === 31) {
+      this.finding('F6', 'EOIcount increment past 31');
+      if (this.switches.CPUIF_EOICOUNT_SATURATES) return;
+    }
+    this.eoicount = (this.eoicount + 1) & 31;
+  }
+
+  /** R30: clear the active bit of LR `i` (HW: deactivate the physical interrupt too). */
+  private deactivateLr(i: number): void {
+    const lr = this.lrs[i];
+    lr.state &= ~LR_ACTIVE;
+    if (lr.hw) {
+      if (lr.pintid < 16 || lr.pintid >= 1020) this.finding('F4', `HW LR${i} with pINTID ${lr.pintid}`);
+      else this.physDeactivate(lr.pintid);
+    }
+  }
+
+  private findActive(intid: number): number {
+    for (let i = 0; i < this.nLr; i++) if (this.lrs[i].vintid === intid && lrActive(this.lrs[i])) return i;
+    return -1;
+  }
+
+  /** R20–R27: write of ICV_EOIR0/1_EL1. */
+  eoir(group: 0 | 1, intid: number): DeactivationResult {
+    const none: DeactivationResult = { lr: -1, counted: false, trapped: false };
+    if (intid >= 1020 && intid <= 1023) return none;
+    // R21: priority drop of the highest active priority.
+    const low = (x: number) => (x === 0 ? 32 : 31 - Math.clz32(x & -x));
+    const b0 = low(this.apr0);
+    const b1 = low(this.apr1);
+    let dropped = -1;
+    if (b0 < 32 || b1 < 32) {
+      if (b0 === b1) {
+        this.finding('F2', `APR0 and APR1 both have bit ${b0} set`);
+        if (this.switches.CPUIF_EOI_DROP_PREFERS_G1) this.apr1 &= ~(1 << b1);
+        else this.apr0 &= ~(1 << b0);
+        dropped = b0 << PRE_SHIFT;
+      } else if (b0 < b1) {
+        this.apr0 &= ~(1 << b0);
+        dropped = b0 << PRE_SHIFT;
+      } else {
+        this.apr1 &= ~(1 << b1);
+        dropped = b1 << PRE_SHIFT;
+      }
+    } else if (this.switches.CPUIF_EOIR_WITHOUT_ACTIVE_PRIORITY === 'ignore') {
+      return none;
+    }
+    const i = this.findActive(intid);
+    const lpi = intid >= MIN_LPI;
+    if (i < 0) {
+      const counts = lpi ? false : this.vmcr.eoimode === 0 || this.switches.CPUIF_EOIR_COUNTS_IN_EOIMODE1;
+      if (counts) this.bumpEoicount();
+      return { lr: -1, counted: counts, trapped: false };
+    }
+    if (this.vmcr.eoimode === 1 && !lpi) return none;
+    const lr = this.lrs[i];
+    const matches = lr.group === group && (lr.priority & this.groupMask(lr.group)) === dropped;
+    if (!matches) {
+      this.finding('F1', `EOI of ${intid} does not match the dropped priority or group`);
+      if (!this.switches.CPUIF_EOIR_MATCH_INTID_ONLY) return none;
+    }
+    this.deactivateLr(i);
+    return { lr: i, counted: false, trapped: false };
+  }
+
+  /** R28–R31: write of ICV_DIR_EL1. A trapped DIR is reported for the host to emulate. */
+  dir(intid: number): DeactivationResult {
+    if ((this.hcr & (HCR.TDIR | HCR.TC)) !== 0) return { lr: -1, counted: false, trapped: true };
+    return this.dirUntrapped(intid);
+  }
+
+  /** R29–R30 without the trap (also what KVM's hyp fast path does for in-LR deactivations). */
+  dirUntrapped(intid: number): DeactivationResult {
+    const none: DeactivationResult = { lr: -1, counted: false, trapped: false };
+    if (intid >= 1020) return none;
+    if (this.vmcr.eoimode === 0) {
+      this.finding('F7', `DIR of ${intid} with EOImode 0`);
+      return none;
+    }
+    const i = this.findActive(intid);
+    if (i < 0) {
+      this.bumpEoicount();
+      return { lr: -1, counted: true, trapped: false };
+    }
+    this.deactivateLr(i);
+    return { lr: i, counted: false, trapped: false };
+  }
+
+  /** R32: ICV_PMR_EL1. */
+  setPmr(v: number): void {
+    this.vmcr.pmr = v & PRI_MASK;
+  }
+
+  /** R33: ICV_CTLR_EL1 (CBPR and EOImode). */
+  setCtlr(eoimode: 0 | 1, cbpr = this.vmcr.cbpr): void {
+    this.vmcr.eoimode = eoimode;
+    this.vmcr.cbpr = cbpr;
+  }
+
+  /** R34: ICV_IGRPEN0/1_EL1. */
+  setGroupEnable(group: 0 | 1, on: boolean): void {
+    if (group === 0) this.vmcr.eng0 = on;
+    else this.vmcr.eng1 = on;
+  }
+
+  /** R35: ICV_AP0R0/AP1R0 (one register per group with 5 preemption bits). */
+  readApr(group: 0 | 1): number {
+    return (group === 0 ? this.apr0 : this.apr1) >>> 0;
+  }
+
+  writeApr(group: 0 | 1, v: number): void {
+    if (group === 0) this.apr0 = v >>> 0;
+    else this.apr1 = v >>> 0;
+  }
+
+  /** M1: ICH_EISR_EL2. */
+  eisr(): number {
+    let m = 0;
+    for (let i = 0; i < this.nLr; i++) {
+      const lr = this.lrs[i];
+      if (lr.state === LR_INVALID && !lr.hw && lr.eoi) m |= 1 << i;
+    }
+    return m;
+  }
+
+  /** M2: ICH_ELRSR_EL2. */
+  elrsr(): number {
+    let m = 0;
+    for (let i = 0; i < this.nLr; i++) {
+      const lr = this.lrs[i];
+      if (lr.state === LR_INVALID && (lr.hw || !lr.eoi || this.switches.CPUIF_ELRSR_IGNORES_EOI)) m |= 1 << i;
+    }
+    return m;
+  }
+
+  /** M3: ICH_MISR_EL2. */
+  misr(): number {
+    let m = 0;
+    const h = this.hcr;
+    if (this.eisr() !== 0) m |= MISR.EOI;
+    if (h & HCR.UIE) {
+      let valid = 0;
+      if (this.switches.CPUIF_U_FROM_ELRSR) {
+        let e = this.elrsr();
+        let empty = 0;
+        while (e) {
+          empty += e & 1;
+          e >>>= 1;
+        }
+        valid = this.nLr - empty;
+      } else for (const lr of this.lrs) if (lr.state !== LR_INVALID) valid++;
+      if (valid <= 1) m |= MISR.U;
+    }
+    if (h & HCR.LRENPIE && this.eoicount !== 0) m |= MISR.LRENP;
+    if (h & HCR.NPIE) {
+      const np = this.switches.CPUIF_NP_COUNTS_PENDING_ACTIVE
+        ? this.lrs.every((lr) => (lr.state & LR_PENDING) === 0)
+        : this.lrs.every((lr) => lr.state !== LR_PENDING);
+      if (np) m |= MISR.NP;
+    }
+    if (h & HCR.VGrp0EIE && this.vmcr.eng0) m |= MISR.VGrp0E;
+    if (h & HCR.VGrp0DIE && !this.vmcr.eng0) m |= MISR.VGrp0D;
+    if (h & HCR.VGrp1EIE && this.vmcr.eng1) m |= MISR.VGrp1E;
+    if (h & HCR.VGrp1DIE && !this.vmcr.eng1) m |= MISR.VGrp1D;
+    return m;
+  }
+
+  /** M4: the maintenance interrupt line. */
+  maintenance(): boolean {
+    return (this.hcr & HCR.En) !== 0 && this.misr() !== 0;
+  }
+}
+
+export function misrNames(m: number): string[] {
+  return Object.entries(MISR)
+    .filter(([, bit]) => (m & bit) !== 0)
+    .map(([name]) => name);
+}

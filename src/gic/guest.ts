@@ -1,0 +1,285 @@
+import { SPURIOUS, type VCpuInterface } from './cpuif.ts';
+import type { GicRegRead, GicRegWrite } from './regs.ts';
+
+/**
+ * Guest programs: sequences of guest actions on the virtual CPU interface and the trapped GIC
+ * registers. `hvc` carries a request to the host (a hypercall-like exit to the VMM, as the selftests'
+ * GUEST_SYNC); its payload is opaque here.
+ */
+export type GuestStep =
+  | { op: 'ack'; group?: 0 | 1; expect?: number }
+  | { op: 'eoi'; intid?: number; group?: 0 | 1 }
+  | { op: 'dir'; intid?: number }
+  | { op: 'pmr'; value: number }
+  | { op: 'eoimode'; value: 0 | 1 }
+  | { op: 'igrpen'; group: 0 | 1; enable: boolean }
+  | { op: 'apr'; group?: 0 | 1; value: number; or?: boolean }
+  | { op: 'mask' }
+  | { op: 'unmask' }
+  | { op: 'wfi' }
+  | { op: 'mmio'; write: GicRegWrite }
+  | { op: 'read'; read: GicRegRead; expect: boolean }
+  | { op: 'sgi'; intid: number; targets: number[] | 'others' }
+  | { op: 'hvc'; call: unknown; expectError?: boolean }
+  /** Take and handle interrupts (WFI, unmask, mask) until the handler has run `count` times. */
+  | { op: 'handle'; count: number }
+  /** Poll the IAR (WFI between reads) until it returns an interrupt; optionally check which. */
+  | { op: 'poll'; group?: 0 | 1; expect?: number }
+  | { op: 'expect'; apr?: number; iarEmpty?: boolean; handled?: number; received?: Record<number, number> }
+  | { op: 'repeat'; times: number; body: GuestStep[] }
+  /** WFI forever (an idle CPU that only runs its handler). */
+  | { op: 'idle' };
+
+/** The IRQ handler a guest installs (conformance.md §3.5 H-VGIC, §6.5 H-KUT). */
+export type Handler =
+  /** ack; check active and not pending (edge) or lower the line (level); EOI; APR == 0; DIR (EOImode 1); check idle. */
+  | { kind: 'vgic'; level: boolean; lowerLine: (intid: number) => unknown }
+  /** ack; EOI immediately; count. */
+  | { kind: 'kut' }
+  /** ack, EOI, and DIR when EOImode is 1. */
+  | { kind: 'simple' };
+
+/** One primitive guest instruction, executed by the vCPU's run loop against the CPU interface. */
+export type GuestInsn =
+  | { k: 'iar'; group: 0 | 1 }
+  | { k: 'eoir'; group: 0 | 1; intid: number }
+  | { k: 'dir'; intid: number }
+  | { k: 'pmr'; value: number }
+  | { k: 'ctlr'; eoimode: 0 | 1 }
+  | { k: 'igrpen'; group: 0 | 1; on: boolean }
+  | { k: 'apr_read'; group: 0 | 1 }
+  | { k: 'apr_write'; group: 0 | 1; value: number }
+  | { k: 'mask' }
+  | { k: 'unmask' }
+  | { k: 'wfi' }
+  | { k: 'mmio_write'; w: GicRegWrite }
+  | { k: 'mmio_read'; r: GicRegRead }
+  | { k: 'sgi'; intid: number; targets: number[] | 'others' }
+  | { k: 'hvc'; call: unknown }
+  | { k: 'fail'; text: string };
+
+type Prog = Generator<GuestInsn, void, unknown>;
+
+/** What the guest records, for expectations and oracles. */
+export interface GuestLog {
+  acks: number[];
+  handled: number;
+  received: Map<number, number>;
+  spurious: number;
+}
+
+/**
+ * The guest of one vCPU: its program, its IRQ handler, PSTATE.I, and the counters the selftests keep.
+ * `next` hands out primitive instructions; `complete` returns each one's result.
+ */
+export class GuestCpu {
+  masked = true;
+  readonly log: GuestLog = { acks: [], handled: 0, received: new Map(), spurious: 0 };
+  private readonly stack: Prog[] = [];
+  private pending: GuestInsn | null = null;
+  private result: unknown = undefined;
+  private last = SPURIOUS;
+  finished = false;
+
+  constructor(
+    readonly cpuif: VCpuInterface,
+    program: readonly GuestStep[],
+    readonly handler: Handler = { kind: 'simple' },
+  ) {
+    this.stack.push(this.run(program));
+  }
+
+  /** Whether an IRQ (group 1) or FIQ (group 0) exception is taken at this instruction boundary. */
+  exceptionGroup(): 0 | 1 | null {
+    if (this.masked) return null;
+    if (this.cpuif.line(1)) return 1;
+    if (this.cpuif.line(0)) return 0;
+    return null;
+  }
+
+  /** Enters the handler: exceptions mask IRQs; the return restores them. */
+  takeException(group: 0 | 1): void {
+    this.masked = true;
+    const self = this;
+    this.stack.push(
+      (function* () {
+        yield* self.handle(group);
+        self.masked = false;
+      })(),
+    );
+  }
+
+  /** The next primitive instruction, or null when the program has ended. */
+  next(): GuestInsn | null {
+    if (this.pending) return this.pending;
+    while (this.stack.length > 0) {
+      const top = this.stack[this.stack.length - 1];
+      const r = top.next(this.result);
+      this.result = undefined;
+      if (!r.done) {
+        this.pending = r.value;
+        return r.value;
+      }
+      this.stack.pop();
+    }
+    this.finished = true;
+    return null;
+  }
+
+  /** Marks the pending instruction as executed with `result`. */
+  complete(result: unknown = undefined): void {
+    this.pending = null;
+    this.result = result;
+  }
+
+  private *handle(group: 0 | 1): Prog {
+    const h = this.handler;
+    const intid = (yield { k: 'iar', group }) as number;
+    if (intid === SPURIOUS) {
+      this.log.spurious++;
+      return;
+    }
+    this.log.acks.push(intid);
+    if (h.kind === 'vgic') {
+      if (!((yield { k: 'mmio_read', r: { reg: 'ISACTIVER', intid } }) as boolean)) {
+        yield { k: 'fail', text: `H-VGIC: INTID ${intid} is not active after its acknowledge` };
+      }
+      if (h.level) yield { k: 'hvc', call: h.lowerLine(intid) };
+      else if ((yield { k: 'mmio_read', r: { reg: 'ISPENDR', intid } }) as boolean) {
+        yield { k: 'fail', text: `H-VGIC: edge INTID ${intid} still pending after its acknowledge` };
+      }
+    }
+    this.log.received.set(intid, (this.log.received.get(intid) ?? 0) + 1);
+    this.log.handled++;
+    yield { k: 'eoir', group, intid };
+    if (h.kind === 'vgic') {
+      const apr = (yield { k: 'apr_read', group: 1 }) as number;
+      if (apr !== 0) yield { k: 'fail', text: `H-VGIC: AP1R0 is 0x${apr.toString(16)} after the EOI of ${intid}` };
+    }
+    if (h.kind !== 'kut' && this.cpuif.vmcr.eoimode === 1) yield { k: 'dir', intid };
+    if (h.kind === 'vgic') {
+      if ((yield { k: 'mmio_read', r: { reg: 'ISACTIVER', intid } }) as boolean) {
+        yield { k: 'fail', text: `H-VGIC: INTID ${intid} still active after its deactivation` };
+      }
+      if ((yield { k: 'mmio_read', r: { reg: 'ISPENDR', intid } }) as boolean) {
+        yield { k: 'fail', text: `H-VGIC: INTID ${intid} pending again after its deactivation` };
+      }
+    }
+  }
+
+  private *run(steps: readonly GuestStep[]): Prog {
+    for (const s of steps) yield* this.step(s);
+  }
+
+  private *step(s: GuestStep): Prog {
+    switch (s.op) {
+      case 'ack': {
+        const intid = (yield { k: 'iar', group: s.group ?? 1 }) as number;
+        this.last = intid;
+        if (intid !== SPURIOUS) this.log.acks.push(intid);
+        if (s.expect !== undefined && intid !== s.expect) {
+          yield { k: 'fail', text: `acknowledge returned ${intid}, expected ${s.expect}` };
+        }
+        return;
+      }
+      case 'eoi':
+        yield { k: 'eoir', group: s.group ?? 1, intid: s.intid ?? this.last };
+        return;
+      case 'dir':
+        yield { k: 'dir', intid: s.intid ?? this.last };
+        return;
+      case 'pmr':
+        yield { k: 'pmr', value: s.value };
+        return;
+      case 'eoimode':
+        yield { k: 'ctlr', eoimode: s.value };
+        return;
+      case 'igrpen':
+        yield { k: 'igrpen', group: s.group, on: s.enable };
+        return;
+      case 'apr': {
+        const group = s.group ?? 1;
+        let v = s.value;
+        if (s.or) v |= (yield { k: 'apr_read', group }) as number;
+        yield { k: 'apr_write', group, value: v };
+        return;
+      }
+      case 'mask':
+        yield { k: 'mask' };
+        return;
+      case 'unmask':
+        yield { k: 'unmask' };
+        return;
+      case 'wfi':
+        yield { k: 'wfi' };
+        return;
+      case 'mmio':
+        yield { k: 'mmio_write', w: s.write };
+        return;
+      case 'read': {
+        const v = (yield { k: 'mmio_read', r: s.read }) as boolean;
+        if (v !== s.expect) yield { k: 'fail', text: `${s.read.reg} bit of ${s.read.intid} is ${v ? 1 : 0}, expected ${s.expect ? 1 : 0}` };
+        return;
+      }
+      case 'sgi':
+        yield { k: 'sgi', intid: s.intid, targets: s.targets };
+        return;
+      case 'hvc': {
+        const err = (yield { k: 'hvc', call: s.call }) as number;
+        if (s.expectError !== undefined && (err !== 0) !== s.expectError) {
+          yield { k: 'fail', text: `host request ${JSON.stringify(s.call)} returned ${err}, expected ${s.expectError ? 'an error' : 'success'}` };
+        }
+        return;
+      }
+      case 'handle':
+        while (this.log.handled < s.count) {
+          yield { k: 'wfi' };
+          yield { k: 'unmask' };
+          yield { k: 'mask' };
+        }
+        return;
+      case 'poll': {
+        for (;;) {
+          yield { k: 'wfi' };
+          const intid = (yield { k: 'iar', group: s.group ?? 1 }) as number;
+          if (intid === SPURIOUS) continue;
+          this.last = intid;
+          this.log.acks.push(intid);
+          if (s.expect !== undefined && intid !== s.expect) {
+            yield { k: 'fail', text: `acknowledge returned ${intid}, expected ${s.expect} (preemption)` };
+          }
+          return;
+        }
+      }
+      case 'expect': {
+        if (s.apr !== undefined) {
+          const apr = (yield { k: 'apr_read', group: 1 }) as number;
+          if (apr !== s.apr) yield { k: 'fail', text: `AP1R0 is 0x${apr.toString(16)}, expected 0x${s.apr.toString(16)}` };
+        }
+        if (s.iarEmpty) {
+          const intid = (yield { k: 'iar', group: 1 }) as number;
+          if (intid !== SPURIOUS) {
+            this.log.acks.push(intid);
+            yield { k: 'fail', text: `IAR1 returned ${intid}, expected 1023 (nothing pending)` };
+          }
+        }
+        if (s.handled !== undefined && this.log.handled !== s.handled) {
+          yield { k: 'fail', text: `${this.log.handled} interrupts handled, expected ${s.handled}` };
+        }
+        for (const [id, n] of Object.entries(s.received ?? {})) {
+          const got = this.log.received.get(Number(id)) ?? 0;
+          if (got !== n) yield { k: 'fail', text: `INTID ${id} received ${got} times, expected ${n}` };
+        }
+        return;
+      }
+      case 'repeat':
+        for (let i = 0; i < s.times; i++) yield* this.run(s.body);
+        return;
+      case 'idle':
+        for (;;) {
+          yield { k: 'unmask' };
+          yield { k: 'wfi' };
+        }
+    }
+  }
+}

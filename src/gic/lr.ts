@@ -1,0 +1,59 @@
+/**
+ * ICH_LR<n>_EL2 (cpu-interface.md A1) as a value: the host builds LR images, the CPU interface changes
+ * their state. Kept as a small record rather than a 64-bit integer so the hot paths stay cheap;
+ * `encodeLr` gives the architectural encoding for reports.
+ */
+export const LR_INVALID = 0;
+export const LR_PENDING = 1;
+export const LR_ACTIVE = 2;
+export const LR_PENDING_ACTIVE = 3;
+
+export interface Lr {
+  /** 0 invalid, 1 pending, 2 active, 3 pending and active (bit 0 pending, bit 1 active). */
+  state: number;
+  hw: boolean;
+  group: 0 | 1;
+  priority: number;
+  /** pINTID when hw, else 0. */
+  pintid: number;
+  /** EOI maintenance request (only when !hw). */
+  eoi: boolean;
+  vintid: number;
+}
+
+export function emptyLr(): Lr {
+  return { state: LR_INVALID, hw: false, group: 0, priority: 0, pintid: 0, eoi: false, vintid: 0 };
+}
+
+export function copyLr(lr: Lr): Lr {
+  return { ...lr };
+}
+
+export function lrPending(lr: Lr): boolean {
+  return (lr.state & LR_PENDING) !== 0;
+}
+
+export function lrActive(lr: Lr): boolean {
+  return (lr.state & LR_ACTIVE) !== 0;
+}
+
+/** The 64-bit ICH_LR encoding: State 63:62, HW 61, Group 60, Priority 55:48, pINTID 41:32 or EOI 41. */
+export function encodeLr(lr: Lr): bigint {
+  let v = BigInt(lr.vintid >>> 0);
+  v |= BigInt(lr.state & 3) << 62n;
+  if (lr.hw) v |= (1n << 61n) | (BigInt(lr.pintid & 0x3ff) << 32n);
+  else if (lr.eoi) v |= 1n << 41n;
+  if (lr.group) v |= 1n << 60n;
+  v |= BigInt(lr.priority & 0xff) << 48n;
+  return v;
+}
+
+const STATE_NAMES = ['invalid', 'pending', 'active', 'pending+active'];
+
+export function describeLr(lr: Lr): string {
+  if (lr.state === LR_INVALID && !lr.eoi && lr.vintid === 0) return '-';
+  const bits = [`${lr.vintid}`, STATE_NAMES[lr.state], `prio 0x${lr.priority.toString(16)}`, `G${lr.group}`];
+  if (lr.hw) bits.push(`HW p${lr.pintid}`);
+  if (lr.eoi) bits.push('EOI');
+  return bits.join(' ');
+}

@@ -1,0 +1,14 @@
+/**
+ * Guest-visible distributor and redistributor registers that change interrupt state, as a trapped
+ * access carries them (one INTID per access). The host side (vgic/mmio.ts) emulates them.
+ */
+export type GicRegWrite =
+  | { reg: 'ISENABLER' | 'ICENABLER' | 'ISPENDR' | 'ICPENDR' | 'ISACTIVER' | 'ICACTIVER'; intid: number }
+  | { reg: 'IPRIORITYR'; intid: number; value: number }
+  | { reg: 'IGROUPR'; intid: number; value: 0 | 1 }
+  | { reg: 'ICFGR'; intid: number; level: boolean }
+  | { reg: 'IROUTER'; intid: number; vcpu: number | null }
+  | { reg: 'GICD_CTLR'; enabled: boolean }
+  | { reg: 'GICR_CTLR'; vcpu: number; enableLpis: boolean };
+
+export type GicRegRead = { reg: 'ISACTIVER' | 'ISPENDR'; intid: number };

@@ -1,0 +1,157 @@
+/**
+ * Designs (vgic-host.md §0.2): where and how the EOIcount replay walks, and what protects it. A design
+ * is data; the vGIC code branches on these fields at the few places where designs differ.
+ */
+export type DesignId = 'V0' | 'V1' | 'V2' | 'V3' | 'V4a' | 'V4b';
+
+/** Published fixes that a design preset turns on or off (vgic-host.md §0.2, fix switches). */
+export interface FixSwitches {
+  PRUNE_REF_ACROSS_MIGRATION: boolean;
+  PRUNE_CHECK_STILL_OURS: boolean;
+  FLUSH_LPIS_CLEARS_PENDING: boolean;
+  CACHE_INVALIDATE_PUTS_ERASED_ONLY: boolean;
+  /** Seams for later issues; the model keeps them off. */
+  LPI_RELEASE_UNDER_XA_LOCK: boolean;
+  MOVALL_FILTER_SOURCE: boolean;
+  HALT_ON_LPI_DISABLE: boolean;
+  OUTSIDE_GUEST_MODE_AFTER_SYNC: boolean;
+  PAUSE_IS_COUNTER: boolean;
+}
+
+export interface Design {
+  readonly id: DesignId;
+  readonly name: string;
+  readonly aliases: readonly string[];
+  readonly description: string;
+  /** Kernel commit or mailing-list reference. */
+  readonly reference: string;
+  /** Kernel version printed in reports. */
+  readonly version: string;
+  /** Where the EOIcount replay walks: none (V0), the overflow list (V1), the head (V2), after last_lr_irq (V3+). */
+  readonly walk: 'none' | 'overflow' | 'head' | 'tail';
+  /**
+   * The Nov 2025 LR-overflow rework (V1 and later): pending-before-active sort with undeliverable IRQs at
+   * the end, LRENPIE/NPIE/TDIR configuration, active_spis, on_lr. V0 has none of it: active IRQs sort
+   * first and are never pushed out of the LRs.
+   */
+  readonly lrOverflow: boolean;
+  /** Per-pCPU last_lr_irq is kept (V3 and later). */
+  readonly lastLrIrq: boolean;
+  /** Fold holds ap_list_lock for the LR fold and the walk (V4b). */
+  readonly foldLocked: boolean;
+  /** last_lr_irq holds a reference from flush to fold (V4b). */
+  readonly pinLastLr: boolean;
+  /** vgic_flush_pending_lpis unlinks with list_del_rcu (V4a). */
+  readonly flushLpisDelRcu: boolean;
+  /** kvm_notify_acked_irq deferred past the ap_list_lock unlock through an eoi_spis bitmap (V4b). */
+  readonly deferNotify: boolean;
+  readonly fixes: Readonly<FixSwitches>;
+}
+
+const NO_FIXES: FixSwitches = {
+  PRUNE_REF_ACROSS_MIGRATION: false,
+  PRUNE_CHECK_STILL_OURS: false,
+  FLUSH_LPIS_CLEARS_PENDING: false,
+  CACHE_INVALIDATE_PUTS_ERASED_ONLY: false,
+  LPI_RELEASE_UNDER_XA_LOCK: false,
+  MOVALL_FILTER_SOURCE: false,
+  HALT_ON_LPI_DISABLE: false,
+  OUTSIDE_GUEST_MODE_AFTER_SYNC: false,
+  PAUSE_IS_COUNTER: false,
+};
+
+/** Mainline of June 2026: the CVE-2026-72288/72289 and 46316 fixes are in; the later ones are not. */
+const MAINLINE_2026_FIXES: FixSwitches = {
+  ...NO_FIXES,
+  PRUNE_REF_ACROSS_MIGRATION: true,
+  PRUNE_CHECK_STILL_OURS: true,
+  FLUSH_LPIS_CLEARS_PENDING: true,
+  CACHE_INVALIDATE_PUTS_ERASED_ONLY: true,
+};
+
+const base = {
+  lrOverflow: true,
+  lastLrIrq: true,
+  foldLocked: false,
+  pinLastLr: false,
+  flushLpisDelRcu: false,
+  deferNotify: false,
+  version: '6.19.0',
+};
+
+export const DESIGNS: readonly Design[] = [
+  {
+    ...base,
+    id: 'V0',
+    name: 'pre-overflow',
+    aliases: ['pre-overflow', 'mainline-6.18', 'v6.18'],
+    description: 'before LR overflow handling: active IRQs sort first and stay in the LRs; no EOIcount replay',
+    reference: 'mainline up to v6.18',
+    version: '6.18.0',
+    walk: 'none',
+    lrOverflow: false,
+    lastLrIrq: false,
+    fixes: NO_FIXES,
+  },
+  {
+    ...base,
+    id: 'V1',
+    name: 'overflow list',
+    aliases: ['overflow-list'],
+    description: 'EOIcount replay over an overflow list cut off the AP list at entry (never merged)',
+    reference: '[PATCH 25/33] + [PATCH 26/33] "KVM: arm64: ... LR overflow", Marc Zyngier, 3 Nov 2025',
+    walk: 'overflow',
+    lastLrIrq: false,
+    fixes: NO_FIXES,
+  },
+  {
+    ...base,
+    id: 'V2',
+    name: 'head walk',
+    aliases: ['head-walk', 'mainline-6.19'],
+    description: 'EOIcount replay walks the whole AP list from its head, without a lock',
+    reference: 'LR-overflow series v4, merged for v6.19 as 3cfd59f81e0f (GICv3) and 281c6c06e2a7 (GICv2)',
+    walk: 'head',
+    lastLrIrq: false,
+    fixes: NO_FIXES,
+  },
+  {
+    ...base,
+    id: 'V3',
+    name: 'tail walk',
+    aliases: ['tail-walk', 'mainline', 'mainline-2026'],
+    description: 'EOIcount replay continues after last_lr_irq without a lock or a reference (mainline, June 2026)',
+    reference: '"KVM: arm64: vgic: Pick EOIcount deactivations from AP-list tail", upstream 6da5e537f5af',
+    walk: 'tail',
+    fixes: MAINLINE_2026_FIXES,
+  },
+  {
+    ...base,
+    id: 'V4a',
+    name: 'list_del_rcu',
+    aliases: ['list-del-rcu'],
+    description: 'as V3, but vgic_flush_pending_lpis unlinks with list_del_rcu (rejected in review)',
+    reference: '"[PATCH] KVM: arm64: vgic: Use list_del_rcu() when flushing pending LPIs", Hyunwoo Kim, 4 Jun 2026',
+    walk: 'tail',
+    flushLpisDelRcu: true,
+    fixes: MAINLINE_2026_FIXES,
+  },
+  {
+    ...base,
+    id: 'V4b',
+    name: 'locked fold',
+    aliases: ['locked-fold'],
+    description: 'fold holds ap_list_lock, last_lr_irq pinned by a reference, irqfd notification deferred',
+    reference: 'follow-up in the list_del_rcu thread, Hyunwoo Kim, 7 Jun 2026 (https://lore.kernel.org/r/aiXvwGD1hS6vwLEd@v4bel)',
+    walk: 'tail',
+    foldLocked: true,
+    pinLastLr: true,
+    deferNotify: true,
+    fixes: MAINLINE_2026_FIXES,
+  },
+];
+
+export function designById(idOrAlias: string): Design | undefined {
+  const k = idOrAlias.toLowerCase();
+  return DESIGNS.find((d) => d.id.toLowerCase() === k || d.aliases.includes(k));
+}

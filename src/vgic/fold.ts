@@ -1,0 +1,195 @@
+import { POINT, point } from '../explore/ops.ts';
+import { atomicRmw, type Ptr } from '../kernel/access.ts';
+import { BadPtr, type KObj } from '../kernel/mem.ts';
+import { head, type ListHead, list_next, listEntry } from '../kernel/list.ts';
+import { raw_spin_lock, raw_spin_unlock } from '../kernel/locks.ts';
+import { Fn } from '../kernel/stack.ts';
+import type { Task } from '../kernel/task.ts';
+import { type Lr, LR_ACTIVE, LR_INVALID, LR_PENDING } from '../gic/lr.ts';
+import { vgic_v3_compute_lr } from './flush.ts';
+import { type Gen, flagsOf, irqLock, isLpi, isSpi, oracle, setFlags, vcpuOf } from './irq.ts';
+import { DIST, F, VGIC_IRQ } from './layout.ts';
+import { kvm_notify_acked_irq } from './notify.ts';
+import { vgic_get_irq, vgic_put_irq, vgic_put_irq_norelease, vgic_release_deleted_lpis } from './refs.ts';
+import type { Vcpu, Vm } from './vm.ts';
+
+const FILE = 'arch/arm64/kvm/vgic/vgic-v3.c';
+const FN = {
+  foldLr: new Fn('vgic_v3_fold_lr', 0xc, FILE),
+  foldLrState: new Fn('vgic_v3_fold_lr_state', 0x11, FILE),
+  foldState: new Fn('vgic_fold_state', 0x12, 'arch/arm64/kvm/vgic/vgic.c'),
+};
+
+/** How fold_lr reports an acked level SPI and drops its reference (V4b defers both). */
+export interface FoldOpts {
+  /** V4b: SPIs to notify after ap_list_lock is dropped (INTID − 32). */
+  eoiSpis: Set<number> | null;
+  /** V4b inside the lock: the final put is PUT_NR and its result is returned. */
+  norelease: boolean;
+}
+
+const DIRECT: FoldOpts = { eoiSpis: null, norelease: false };
+
+function lrSignalsEoiMi(lr: Lr): boolean {
+  return lr.state === LR_INVALID && lr.eoi && !lr.hw;
+}
+
+/**
+ * vgic_v3_fold_lr (vgic-host.md §3.9.1): apply one LR image to its vgic_irq, looked up by INTID.
+ * Returns whether a PUT_NR dropped the last reference (V4b).
+ */
+export function* vgic_v3_fold_lr(t: Task, vm: Vm, v: Vcpu, val: Lr, opts: FoldOpts = DIRECT): Gen<boolean> {
+  t.enter(FN.foldLr);
+  try {
+    const intid = val.vintid;
+    t.at(1);
+    const irq = vgic_get_irq(t, vm, v, intid);
+    if (!irq) return false;
+    t.at(3);
+    yield raw_spin_lock(t, irqLock(t, irq));
+    t.at(4);
+    let state = val.state;
+    // Virtual LPIs' active state is not tracked once outside the LRs: drop it.
+    if (isLpi(intid)) state &= ~LR_ACTIVE;
+    const f = flagsOf(t, irq);
+    const deactivated = (f & F.ACTIVE) !== 0 && (state & LR_ACTIVE) === 0;
+    let set = state & LR_ACTIVE ? F.ACTIVE : 0;
+    let clear = state & LR_ACTIVE ? 0 : F.ACTIVE;
+    const level = (f & F.CONFIG_LEVEL) !== 0;
+    if (!level && state & LR_PENDING) set |= F.PENDING_LATCH;
+    if (level && state === LR_INVALID) clear |= F.PENDING_LATCH;
+    if (vm.design.lrOverflow) clear |= F.ON_LR;
+    t.at(5);
+    setFlags(t, irq, set, clear);
+    raw_spin_unlock(t, irqLock(t, irq));
+    if (deactivated && lrSignalsEoiMi({ ...val, state }) && isSpi(vm, intid)) {
+      t.at(9);
+      if (opts.eoiSpis) opts.eoiSpis.add(intid - 32);
+      else yield* kvm_notify_acked_irq(t, vm, intid - 32);
+      if (vm.design.lrOverflow) atomicRmw<number>(t, vm.obj, DIST.activeSpis, (n) => (n > 0 ? n - 1 : n));
+    }
+    t.at(10);
+    if (opts.norelease) return vgic_put_irq_norelease(t, irq);
+    yield* vgic_put_irq(t, vm, irq);
+    return false;
+  } finally {
+    t.leave();
+  }
+}
+
+/**
+ * The F-EOI loop body (§3.9.3) for one candidate reached by the walk. Returns true when it consumed one
+ * EOIcount. A candidate that is a bad pointer (poison) faults here, when its irq_lock is taken.
+ */
+function* replayOne(t: Task, vm: Vm, v: Vcpu, irq: Ptr, opts: FoldOpts, acc: { deleted: boolean }): Gen<boolean> {
+  t.at(8);
+  yield raw_spin_lock(t, irqLock(t, irq));
+  const obj = irq as KObj;
+  if (oracle(t, vm, obj) !== v || (flagsOf(t, obj) & F.ACTIVE) === 0) {
+    raw_spin_unlock(t, irqLock(t, irq));
+    return false;
+  }
+  const lr = vgic_v3_compute_lr(t, obj);
+  lr.state &= ~LR_ACTIVE;
+  raw_spin_unlock(t, irqLock(t, irq));
+  // Window WF: no lock held.
+  yield point('window WF');
+  t.at(9);
+  if (lr.hw) vm.physActive.delete(lr.pintid);
+  v.ghost.replayed.push(lr.vintid);
+  acc.deleted = (yield* vgic_v3_fold_lr(t, vm, v, lr, opts)) || acc.deleted;
+  return true;
+}
+
+/** One unlocked load of `pos->next`; a ghost P-LOCK assertion marks the missing ap_list_lock. */
+function* nextOf(t: Task, v: Vcpu, pos: ListHead | BadPtr, locked: boolean): Gen<ListHead | BadPtr> {
+  if (!locked) {
+    yield POINT;
+    t.at(7);
+    t.k.lockdep.assertHeld(t, v.apLock, true);
+  }
+  return list_next(t, pos);
+}
+
+/** The design-specific EOIcount replay walk (§3.9.4). */
+function* replay(t: Task, vm: Vm, v: Vcpu, eoicount: number, opts: FoldOpts, locked: boolean, acc: { deleted: boolean }): Gen {
+  if (eoicount === 0 || vm.design.walk === 'none') return;
+  let listHead: ListHead = v.apHead;
+  let pos: ListHead | BadPtr;
+  if (vm.design.walk === 'tail') {
+    const last = vm.lastLrIrq[t.cpu];
+    if (!last) return;
+    pos = head(last, 'ap_list');
+  } else {
+    if (vm.design.walk === 'overflow') listHead = v.overflowHead!;
+    pos = listHead;
+  }
+  for (;;) {
+    pos = yield* nextOf(t, v, pos, locked);
+    if (pos === listHead) return;
+    const irq = listEntry(pos, VGIC_IRQ, 'ap_list');
+    if ((yield* replayOne(t, vm, v, irq, opts, acc)) && --eoicount === 0) return;
+    if (pos instanceof BadPtr) return;
+  }
+}
+
+/** vgic_v3_fold_lr_state (§3.9.2): fold every used LR, then the EOIcount replay. */
+export function* vgic_v3_fold_lr_state(t: Task, vm: Vm, v: Vcpu, opts: FoldOpts = DIRECT): Gen<boolean> {
+  t.enter(FN.foldLrState);
+  try {
+    const acc = { deleted: false };
+    const eoicount = v.eoicountShadow;
+    v.ghost.replayed = [];
+    for (let i = 0; i < v.usedLrs; i++) {
+      t.at(2);
+      acc.deleted = (yield* vgic_v3_fold_lr(t, vm, v, v.lrShadow[i], opts)) || acc.deleted;
+    }
+    const locked = vm.design.foldLocked;
+    const last = vm.lastLrIrq[t.cpu];
+    // V4b re-validates last_lr_irq under the lock before walking from it.
+    const skip = vm.design.foldLocked && (!last || vcpuOf(t, last) !== v);
+    if (!skip) yield* replay(t, vm, v, eoicount, opts, locked, acc);
+    if (vm.design.pinLastLr && last && vm.lastLrPinned[t.cpu]) {
+      t.at(0x10);
+      acc.deleted = vgic_put_irq_norelease(t, last) || acc.deleted;
+      vm.lastLrPinned[t.cpu] = false;
+    }
+    v.usedLrs = 0;
+    return acc.deleted;
+  } finally {
+    t.leave();
+  }
+}
+
+/** vgic_fold_state (§3.9.2, §3.9.4): the design decides the locking around fold_lr_state. */
+export function* vgic_fold_state(t: Task, vm: Vm, v: Vcpu): Gen {
+  t.enter(FN.foldState);
+  try {
+    if (vm.design.lastLrIrq && !vm.lastLrIrq[t.cpu]) {
+      v.usedLrs = 0;
+      return;
+    }
+    if (!vm.design.foldLocked) {
+      t.at(3);
+      yield* vgic_v3_fold_lr_state(t, vm, v);
+      return;
+    }
+    const eoiSpis = new Set<number>();
+    t.at(1);
+    yield raw_spin_lock(t, v.apLock);
+    t.at(3);
+    const deleted = yield* vgic_v3_fold_lr_state(t, vm, v, { eoiSpis, norelease: true });
+    raw_spin_unlock(t, v.apLock);
+    if (deleted) {
+      t.at(4);
+      yield* vgic_release_deleted_lpis(t, vm);
+    }
+    for (const s of [...eoiSpis].sort((a, b) => a - b)) {
+      t.at(5);
+      yield* kvm_notify_acked_irq(t, vm, s);
+    }
+  } finally {
+    t.leave();
+  }
+}
+

@@ -1,0 +1,103 @@
+import { raw_spin_lock_irqsave } from '../kernel/locks.ts';
+import { Fn } from '../kernel/stack.ts';
+import type { Task } from '../kernel/task.ts';
+import { type Gen, irqLock, isLpi, setFlag } from './irq.ts';
+import { type ItsCommand, vgic_its_inject_cached_translation, vgic_its_process_commands } from './its.ts';
+import { F } from './layout.ts';
+import { type MmioWrite, vgic_mmio_write } from './mmio.ts';
+import { kvm_set_irq } from './notify.ts';
+import { kvm_vgic_inject_irq, vgic_queue_irq_unlock } from './queue.ts';
+import { vgic_get_irq, vgic_put_irq } from './refs.ts';
+import type { Vm } from './vm.ts';
+
+/** Host-side actions: the VMM's ioctls and device signals (conformance.md §3.3, vgic-host.md §3.15). */
+export type HostCall =
+  /** KVM_IRQ_LINE with a level (SPI, or a PPI of vCPU 0). */
+  | { call: 'irq_line'; intid: number; level: boolean }
+  /** KVM_IRQ_LINE 1 then 0: an edge pulse. */
+  | { call: 'edge'; intid: number }
+  /** KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO: set a line level bit. */
+  | { call: 'level_info'; intid: number; level: boolean }
+  /** KVM_IRQFD on pin intid-32, then a write to the eventfd. */
+  | { call: 'irqfd'; intid: number }
+  /** Userspace (uaccess) register writes: no halting, the VMM stopped the VM. */
+  | { call: 'uaccess'; write: MmioWrite; vcpu?: number }
+  /** ITS commands through GITS_CWRITER. */
+  | { call: 'its'; cmds: ItsCommand[] }
+  /** An MSI through the translation cache (irqfd fast path). */
+  | { call: 'msi'; device: number; event: number };
+
+const EINVAL = -22;
+const FN = {
+  irqLine: new Fn('kvm_vm_ioctl_irq_line', 4, 'arch/arm64/kvm/arm.c'),
+  levelInfo: new Fn('vgic_write_irq_line_level_info', 4, 'arch/arm64/kvm/vgic/vgic-mmio.c'),
+  irqfd: new Fn('irqfd_inject', 3, 'virt/kvm/eventfd.c'),
+};
+
+/** KVM_IRQ_LINE: INTIDs that do not fit the 16-bit field are not even encodable (the caller skips them). */
+function* irqLine(t: Task, vm: Vm, intid: number, level: boolean): Gen<number> {
+  t.enter(FN.irqLine);
+  try {
+    if (intid > 0xffff) return 0;
+    if (intid >= 32 + vm.spis.length || (intid < 32 && intid < 16) || intid >= 1020) return EINVAL;
+    return yield* kvm_vgic_inject_irq(t, vm, intid < 32 ? vm.vcpus[0] : null, intid, level);
+  } finally {
+    t.leave();
+  }
+}
+
+/** Runs one host action on task `t`; returns 0 or a negative errno (conformance.md §6.3 rules). */
+export function* hostCall(t: Task, vm: Vm, c: HostCall): Gen<number> {
+  switch (c.call) {
+    case 'irq_line':
+      return yield* irqLine(t, vm, c.intid, c.level);
+    case 'edge': {
+      const a = yield* irqLine(t, vm, c.intid, true);
+      const b = yield* irqLine(t, vm, c.intid, false);
+      return a || b;
+    }
+    case 'level_info': {
+      if (c.intid > 1023) return EINVAL;
+      t.enter(FN.levelInfo);
+      try {
+        const irq = c.intid < 1020 ? vgic_get_irq(t, vm, vm.vcpus[0], c.intid) : null;
+        if (!irq) return 0;
+        t.at(1);
+        const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
+        setFlag(t, irq, F.LINE_LEVEL, c.level);
+        t.at(2);
+        yield* vgic_queue_irq_unlock(t, vm, irq, flags);
+        yield* vgic_put_irq(t, vm, irq);
+        return 0;
+      } finally {
+        t.leave();
+      }
+    }
+    case 'irqfd': {
+      const pin = (c.intid - 32) >>> 0;
+      // The routing fails for pins >= KVM_IRQCHIP_NUM_PINS (988); the eventfd write then has no effect.
+      if (pin >= 988) return EINVAL;
+      if (c.intid >= 32 + vm.spis.length) return 0;
+      t.enter(FN.irqfd);
+      try {
+        const level = vm.spis[pin].loc(vm.spis[pin].type.field('flags')).value as number;
+        // A level SPI's irqfd keeps the line up until the guest's handler or the resampler lowers it.
+        yield* kvm_set_irq(t, vm, pin, true);
+        if (!(level & F.CONFIG_LEVEL)) yield* kvm_set_irq(t, vm, pin, false);
+        return 0;
+      } finally {
+        t.leave();
+      }
+    }
+    case 'uaccess': {
+      if ('intid' in c.write && (c.write.intid >= 32 + vm.spis.length || isLpi(c.write.intid))) return 0;
+      yield* vgic_mmio_write(t, vm, vm.vcpus[c.vcpu ?? 0], c.write, false);
+      return 0;
+    }
+    case 'its':
+      yield* vgic_its_process_commands(t, vm, c.cmds);
+      return 0;
+    case 'msi':
+      return (yield* vgic_its_inject_cached_translation(t, vm, c.device, c.event)) ? 0 : EINVAL;
+  }
+}

@@ -1,0 +1,32 @@
+import { HCR } from '../gic/cpuif.ts';
+import { copyLr, emptyLr, LR_INVALID } from '../gic/lr.ts';
+import type { Vcpu } from './vm.ts';
+
+/**
+ * World switch (vgic-host.md §3.8). Restore at entry: ICH_HCR_EL2 always (its EOIcount field is the
+ * shadow's, zeroed by configure_hcr), then the used LRs. Save at exit: read back the used LRs (an empty
+ * one per ELRSR keeps its shadow with the state cleared), capture EOIcount only under LRENPIE, zero the
+ * hardware.
+ */
+export function vgicRestoreState(v: Vcpu): void {
+  const hw = v.cpuif;
+  hw.hcr = v.hcrShadow;
+  hw.eoicount = v.eoicountShadow;
+  for (let i = 0; i < hw.nLr; i++) hw.lrs[i] = i < v.usedLrs ? copyLr(v.lrShadow[i]) : emptyLr();
+  v.ghost.outsideDeactivations = [];
+}
+
+export function vgicSaveState(v: Vcpu): void {
+  const hw = v.cpuif;
+  if (v.usedLrs !== 0) {
+    const elrsr = hw.elrsr();
+    for (let i = 0; i < v.usedLrs; i++) {
+      if (elrsr & (1 << i)) v.lrShadow[i].state = LR_INVALID;
+      else v.lrShadow[i] = copyLr(hw.lrs[i]);
+      hw.lrs[i] = emptyLr();
+    }
+  }
+  if (v.hcrShadow & HCR.LRENPIE) v.eoicountShadow = hw.eoicount;
+  hw.hcr = 0;
+  hw.eoicount = 0;
+}

@@ -1,0 +1,365 @@
+import { rd, wr } from '../kernel/access.ts';
+import {
+  initLock,
+  type Lock,
+  mutex_lock,
+  mutex_unlock,
+  raw_spin_lock_irqsave,
+  raw_spin_unlock_irqrestore,
+  spin_lock_irqsave,
+  spin_unlock_irqrestore,
+} from '../kernel/locks.ts';
+import type { KObj } from '../kernel/mem.ts';
+import { kfree } from '../kernel/slab.ts';
+import { Fn } from '../kernel/stack.ts';
+import type { Task } from '../kernel/task.ts';
+import { XArray } from '../kernel/xarray.ts';
+import { readOnce } from '../kernel/access.ts';
+import { type Gen, irqLock, setFlag, setFlags } from './irq.ts';
+import { F, GICR_CTLR, IRQ, ITS_ITE, VCPU, VGIC_ITS } from './layout.ts';
+import { vgic_queue_irq_unlock } from './queue.ts';
+import { vgic_get_lpi, vgic_put_irq, vgic_try_get_irq_ref } from './refs.ts';
+import type { Vcpu, Vm } from './vm.ts';
+
+const FILE = 'arch/arm64/kvm/vgic/vgic-its.c';
+const FN = {
+  addLpi: new Fn('vgic_add_lpi', 0xd, 'arch/arm64/kvm/vgic/vgic-its.c'),
+  process: new Fn('vgic_its_process_commands', 6, FILE),
+  handle: new Fn('vgic_its_handle_command', 9, FILE),
+  mapti: new Fn('vgic_its_cmd_handle_mapi', 0xb, FILE),
+  discard: new Fn('vgic_its_cmd_handle_discard', 8, FILE),
+  movi: new Fn('vgic_its_cmd_handle_movi', 6, FILE),
+  movall: new Fn('vgic_its_cmd_handle_movall', 6, FILE),
+  int: new Fn('vgic_its_cmd_handle_int', 6, FILE),
+  clear: new Fn('vgic_its_cmd_handle_clear', 4, FILE),
+  freeIte: new Fn('its_free_ite', 5, FILE),
+  invalidate: new Fn('vgic_its_invalidate_all_caches', 4, FILE),
+  injectCached: new Fn('vgic_its_inject_cached_translation', 6, FILE),
+  updateAffinity: new Fn('update_affinity', 3, FILE),
+};
+
+/** ITS commands of vgic-host.md §3.15 that change AP lists or references. */
+export type ItsCommand =
+  | { cmd: 'MAPD'; device: number; valid: boolean }
+  | { cmd: 'MAPC'; collection: number; vcpu: number | null }
+  | { cmd: 'MAPTI'; device: number; event: number; intid: number; collection: number }
+  | { cmd: 'INT'; device: number; event: number }
+  | { cmd: 'DISCARD'; device: number; event: number }
+  | { cmd: 'MOVI'; device: number; event: number; collection: number }
+  | { cmd: 'MOVALL'; from: number; to: number }
+  | { cmd: 'CLEAR'; device: number; event: number }
+  | { cmd: 'INV'; device: number; event: number };
+
+interface Ite {
+  obj: KObj;
+  collection: number;
+}
+
+/** One ITS: devices with their ITEs, collections, and the translation cache (each entry holds a reference). */
+export class Its {
+  readonly obj: KObj;
+  readonly cmdLock: Lock;
+  readonly itsLock: Lock;
+  readonly devices = new Map<number, Map<number, Ite>>();
+  readonly collections = new Map<number, number | null>();
+  readonly cache: XArray;
+
+  constructor(readonly vm: Vm) {
+    const k = vm.k;
+    this.obj = k.alloc(VGIC_ITS, 'vgic_its', { enabled: 1 });
+    this.cmdLock = initLock(k, 'mutex', this.obj, VGIC_ITS.field('cmd_lock'), 'vgic_its_create_cmd', '&its->cmd_lock');
+    this.itsLock = initLock(k, 'mutex', this.obj, VGIC_ITS.field('its_lock'), 'vgic_its_create_its', '&its->its_lock');
+    this.cache = new XArray(k, 'its translation cache', 'vgic_its_cache');
+  }
+
+  ite(device: number, event: number): Ite | undefined {
+    return this.devices.get(device)?.get(event);
+  }
+
+  collectionVcpu(collection: number): Vcpu | null {
+    const id = this.collections.get(collection);
+    return id === undefined || id === null ? null : this.vm.vcpus[id];
+  }
+}
+
+/** update_affinity: retarget an LPI under its irq_lock (no requeue, no kick). */
+function* update_affinity(t: Task, irq: KObj, target: Vcpu | null): Gen {
+  t.enter(FN.updateAffinity);
+  try {
+    const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
+    t.at(1);
+    wr(t, irq, IRQ.target, target);
+    raw_spin_unlock_irqrestore(t, irqLock(t, irq), flags);
+  } finally {
+    t.leave();
+  }
+}
+
+/**
+ * vgic_add_lpi (§3.15 MAPTI): reuse a live object for the INTID (the lookup reference becomes the ITE's
+ * reference) or allocate one with refcount 1 and store it under xa_lock, re-checking for a concurrent
+ * add. Then apply the property byte and the pending bit, queueing if pending.
+ */
+function* vgic_add_lpi(t: Task, vm: Vm, intid: number, target: Vcpu | null): Gen<KObj> {
+  t.enter(FN.addLpi);
+  try {
+    const existing = vgic_get_lpi(t, vm, intid);
+    if (existing) return existing;
+    t.at(1);
+    let irq = vm.newIrq(intid, 'vgic_add_lpi', null, t);
+    irq.loc(IRQ.target).value = target;
+    t.at(3);
+    const flags = yield spin_lock_irqsave(t, vm.lpiXa.lock);
+    t.at(4);
+    const raced = vm.lpiXa.load(t, intid);
+    if (raced && vgic_try_get_irq_ref(t, raced)) {
+      kfree(t, irq);
+      irq = raced;
+    } else vm.lpiXa.store(t, intid, irq);
+    spin_unlock_irqrestore(t, vm.lpiXa.lock, flags);
+    // update_lpi_config and the pending-table sync.
+    const props = vm.lpiProps.get(intid) ?? { priority: 0xa0, enabled: true };
+    t.at(8);
+    const f2 = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
+    wr(t, irq, IRQ.priority, props.priority & 0xfc);
+    setFlag(t, irq, F.ENABLED, props.enabled);
+    if (vm.lpiPendingTable.has(intid)) {
+      vm.lpiPendingTable.delete(intid);
+      setFlag(t, irq, F.PENDING_LATCH, true);
+    }
+    t.at(9);
+    yield* vgic_queue_irq_unlock(t, vm, irq, f2);
+    return irq;
+  } finally {
+    t.leave();
+  }
+}
+
+/** its_free_ite: unlink the ITE and drop its reference (the LPI stays on any AP list it is on). */
+function* its_free_ite(t: Task, vm: Vm, its: Its, device: number, event: number): Gen {
+  t.enter(FN.freeIte);
+  try {
+    const ite = its.ite(device, event);
+    if (!ite) return;
+    its.devices.get(device)!.delete(event);
+    t.at(2);
+    const irq = rd<KObj>(t, ite.obj, ITS_ITE.field('irq'));
+    kfree(t, ite.obj);
+    t.at(3);
+    yield* vgic_put_irq(t, vm, irq);
+  } finally {
+    t.leave();
+  }
+}
+
+/** vgic_its_invalidate_all_caches: erase every translation-cache entry and drop its reference. */
+export function* its_invalidate_all_caches(t: Task, vm: Vm): Gen {
+  const its = vm.its;
+  if (!its) return;
+  t.enter(FN.invalidate);
+  try {
+    for (const [key] of its.cache.entries(t)) {
+      t.at(1);
+      const flags = yield spin_lock_irqsave(t, its.cache.lock);
+      const erased = its.cache.erase(t, key);
+      spin_unlock_irqrestore(t, its.cache.lock, flags);
+      t.at(2);
+      if (erased) yield* vgic_put_irq(t, vm, erased);
+    }
+  } finally {
+    t.leave();
+  }
+}
+
+function cacheKey(device: number, event: number): number {
+  return device * 65536 + event;
+}
+
+/** INT: resolve the translation, cache it (with its own reference), pend and queue. */
+function* its_int(t: Task, vm: Vm, its: Its, device: number, event: number): Gen {
+  t.enter(FN.int);
+  try {
+    const ite = its.ite(device, event);
+    if (!ite) return;
+    const target = its.collectionVcpu(ite.collection);
+    if (!target || !(readOnce<number>(t, target.obj, VCPU.ctlr) & GICR_CTLR.ENABLE_LPIS)) return;
+    t.at(1);
+    const irq = rd<KObj>(t, ite.obj, ITS_ITE.field('irq'));
+    const key = cacheKey(device, event);
+    if (!its.cache.load(t, key) && vgic_try_get_irq_ref(t, irq)) {
+      const cf = yield spin_lock_irqsave(t, its.cache.lock);
+      its.cache.store(t, key, irq);
+      spin_unlock_irqrestore(t, its.cache.lock, cf);
+    }
+    t.at(3);
+    const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
+    setFlag(t, irq, F.PENDING_LATCH, true);
+    t.at(4);
+    yield* vgic_queue_irq_unlock(t, vm, irq, flags);
+  } finally {
+    t.leave();
+  }
+}
+
+/** One command, under its_lock (vgic_its_handle_command). */
+function* vgic_its_handle_command(t: Task, vm: Vm, its: Its, c: ItsCommand): Gen {
+  t.enter(FN.handle);
+  try {
+    t.at(1);
+    yield mutex_lock(t, its.itsLock);
+    t.at(2);
+    switch (c.cmd) {
+      case 'MAPD':
+        if (c.valid) {
+          if (!its.devices.has(c.device)) its.devices.set(c.device, new Map());
+        } else {
+          for (const ev of [...(its.devices.get(c.device)?.keys() ?? [])]) yield* its_free_ite(t, vm, its, c.device, ev);
+          its.devices.delete(c.device);
+          yield* its_invalidate_all_caches(t, vm);
+        }
+        break;
+      case 'MAPC':
+        its.collections.set(c.collection, c.vcpu);
+        if (c.vcpu !== null) {
+          for (const dev of its.devices.values()) {
+            for (const ite of dev.values()) {
+              if (ite.collection === c.collection) yield* update_affinity(t, rd<KObj>(t, ite.obj, ITS_ITE.field('irq')), vm.vcpus[c.vcpu]);
+            }
+          }
+        } else yield* its_invalidate_all_caches(t, vm);
+        break;
+      case 'MAPTI': {
+        t.enter(FN.mapti);
+        try {
+          const dev = its.devices.get(c.device);
+          if (!dev || dev.has(c.event)) break;
+          t.at(6);
+          const irq = yield* vgic_add_lpi(t, vm, c.intid, its.collectionVcpu(c.collection));
+          const ite = vm.k.alloc(ITS_ITE, `ite ${c.device}/${c.event}`, { irq, collection: c.collection, event_id: c.event }, t);
+          dev.set(c.event, { obj: ite, collection: c.collection });
+        } finally {
+          t.leave();
+        }
+        break;
+      }
+      case 'INT':
+        yield* its_int(t, vm, its, c.device, c.event);
+        break;
+      case 'DISCARD':
+        t.enter(FN.discard);
+        try {
+          yield* its_invalidate_all_caches(t, vm);
+          t.at(5);
+          yield* its_free_ite(t, vm, its, c.device, c.event);
+        } finally {
+          t.leave();
+        }
+        break;
+      case 'MOVI': {
+        t.enter(FN.movi);
+        try {
+          const ite = its.ite(c.device, c.event);
+          if (!ite) break;
+          ite.collection = c.collection;
+          wr(t, ite.obj, ITS_ITE.field('collection'), c.collection);
+          yield* its_invalidate_all_caches(t, vm);
+          t.at(4);
+          yield* update_affinity(t, rd<KObj>(t, ite.obj, ITS_ITE.field('irq')), its.collectionVcpu(c.collection));
+        } finally {
+          t.leave();
+        }
+        break;
+      }
+      case 'MOVALL': {
+        t.enter(FN.movall);
+        try {
+          const to = vm.vcpus[c.to];
+          for (const [intid] of vm.lpiXa.entries(t)) {
+            t.at(2);
+            const irq = vgic_get_lpi(t, vm, intid);
+            if (!irq) continue;
+            if (!vm.design.fixes.MOVALL_FILTER_SOURCE || rd(t, irq, IRQ.target) === vm.vcpus[c.from]) {
+              yield* update_affinity(t, irq, to);
+            }
+            yield* vgic_put_irq(t, vm, irq);
+          }
+          yield* its_invalidate_all_caches(t, vm);
+        } finally {
+          t.leave();
+        }
+        break;
+      }
+      case 'CLEAR': {
+        t.enter(FN.clear);
+        try {
+          const ite = its.ite(c.device, c.event);
+          if (!ite) break;
+          // Written without irq_lock in the 2025 code.
+          const irq = rd<KObj>(t, ite.obj, ITS_ITE.field('irq'));
+          t.at(2);
+          setFlags(t, irq, 0, F.PENDING_LATCH);
+        } finally {
+          t.leave();
+        }
+        break;
+      }
+      case 'INV': {
+        const ite = its.ite(c.device, c.event);
+        if (!ite) break;
+        const irq = rd<KObj>(t, ite.obj, ITS_ITE.field('irq'));
+        const props = vm.lpiProps.get(rd<number>(t, irq, IRQ.intid)) ?? { priority: 0xa0, enabled: true };
+        const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
+        wr(t, irq, IRQ.priority, props.priority & 0xfc);
+        setFlag(t, irq, F.ENABLED, props.enabled);
+        yield* vgic_queue_irq_unlock(t, vm, irq, flags);
+        break;
+      }
+    }
+    mutex_unlock(t, its.itsLock);
+  } finally {
+    t.leave();
+  }
+}
+
+/** A CWRITER write: the commands run under cmd_lock, each under its_lock. */
+export function* vgic_its_process_commands(t: Task, vm: Vm, cmds: readonly ItsCommand[]): Gen {
+  const its = vm.its;
+  if (!its) return;
+  t.enter(FN.process);
+  try {
+    t.at(1);
+    yield mutex_lock(t, its.cmdLock);
+    for (const c of cmds) {
+      t.at(2);
+      yield* vgic_its_handle_command(t, vm, its, c);
+    }
+    mutex_unlock(t, its.cmdLock);
+  } finally {
+    t.leave();
+  }
+}
+
+/** The MSI fast path (vgic_its_inject_cached_translation): cache lookup, pend, queue, PUT. */
+export function* vgic_its_inject_cached_translation(t: Task, vm: Vm, device: number, event: number): Gen<boolean> {
+  const its = vm.its;
+  if (!its) return false;
+  t.enter(FN.injectCached);
+  try {
+    t.k.rcu.readLock(t);
+    const irq = its.cache.load(t, cacheKey(device, event));
+    const ok = irq !== null && vgic_try_get_irq_ref(t, irq);
+    t.k.rcu.readUnlock(t);
+    if (!ok || !irq) return false;
+    t.at(2);
+    const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
+    setFlag(t, irq, F.PENDING_LATCH, true);
+    t.at(3);
+    yield* vgic_queue_irq_unlock(t, vm, irq, flags);
+    t.at(4);
+    yield* vgic_put_irq(t, vm, irq);
+    return true;
+  } finally {
+    t.leave();
+  }
+}
+

@@ -1,0 +1,127 @@
+import { peek } from '../kernel/access.ts';
+import { type ListHead } from '../kernel/list.ts';
+import { BadPtr, type KObj } from '../kernel/mem.ts';
+import { emit, KReport, threadInfo } from '../kernel/splat.ts';
+import type { Task } from '../kernel/task.ts';
+import { pendingOf } from './irq.ts';
+import { F, IRQ, ITS_ITE, VGIC_IRQ } from './layout.ts';
+import type { Vcpu, Vm } from './vm.ts';
+
+/**
+ * Functional oracles (vgic-host.md §5, DESIGN.md §6). They have no kernel report format; they print a
+ * model report that names the property. Checked with uninstrumented reads, so they never change what
+ * the explorer sees.
+ */
+function oracle(vm: Vm, t: Task | null, property: string, title: string, lines: string[]): void {
+  const head = `vgic-lab: functional oracle ${property} failed`;
+  const r = new KReport('oracle', `${property}: ${title}`, false, [head, ...lines.map((l) => `  ${l}`)], t ? [threadInfo(t)] : [], property);
+  emit(vm.k, r);
+}
+
+/** The entries of a list head by following the stored pointers (no instrumentation). */
+export function peekList(h: ListHead): KObj[] {
+  const out: KObj[] = [];
+  let pos = h.obj.loc(h.next).value as ListHead | BadPtr;
+  while (pos !== h && !(pos instanceof BadPtr) && out.length < 10_000) {
+    out.push(pos.obj);
+    pos = pos.obj.loc(pos.next).value as ListHead | BadPtr;
+  }
+  return out;
+}
+
+function multiset(xs: number[]): string {
+  return [...xs].sort((a, b) => a - b).join(',');
+}
+
+/**
+ * P-EOI after each fold: the EOIcount replay deactivated exactly the IRQs the guest deactivated
+ * outside the LRs (no IRQ that was in an LR, none lost).
+ */
+export function checkPeoi(t: Task, vm: Vm, v: Vcpu): void {
+  const g = v.ghost;
+  if (multiset(g.replayed) !== multiset(g.outsideDeactivations)) {
+    const wrong = g.replayed.filter((x) => !g.outsideDeactivations.includes(x));
+    const lost = g.outsideDeactivations.filter((x) => !g.replayed.includes(x));
+    const title = wrong.length > 0 ? 'the EOIcount replay deactivated an IRQ the guest did not' : 'a deactivation outside the LRs was lost';
+    oracle(vm, t, 'P-EOI', title, [
+      `on vCPU ${v.id} after fold:`,
+      `guest deactivated outside the LRs (EOIcount): [${g.outsideDeactivations.join(', ')}]`,
+      `EOIcount replay deactivated:                  [${g.replayed.join(', ')}]`,
+      ...(wrong.length ? [`wrongly deactivated: ${wrong.join(', ')}`] : []),
+      ...(lost.length ? [`never deactivated: ${lost.join(', ')}`] : []),
+    ]);
+  }
+  g.replayed = [];
+  g.outsideDeactivations = [];
+}
+
+/** P-ARCH after an EnableLPIs 1 -> 0 write completes: no LPI of that redistributor is still queued. */
+export function checkLpisFlushed(t: Task, vm: Vm, v: Vcpu): void {
+  const left = peekList(v.apHead)
+    .map((o) => peek<number>(o, IRQ.intid))
+    .filter((id) => id >= 8192);
+  if (left.length > 0) {
+    oracle(vm, t, 'P-ARCH', 'an LPI is still queued after EnableLPIs was cleared', [
+      `vCPU ${v.id}'s AP list still holds LPI ${left.join(', ')} after its GICR_CTLR.EnableLPIs write completed`,
+    ]);
+  }
+}
+
+function label(o: KObj): string {
+  return `${o.label} (${o.addr.toString(16)})`;
+}
+
+/** End of an execution: active-after-deactivation, LPI reference balance and leaks, liveness. */
+export function endChecks(vm: Vm): void {
+  for (const intid of [...vm.guestDeactivated].sort((a, b) => a - b)) {
+    const irq = intid < 32 ? null : vm.spis[intid - 32];
+    const objs = irq ? [irq] : vm.vcpus.map((v) => v.privateIrqs[intid]).filter(Boolean);
+    for (const o of objs) {
+      if (peek<number>(o, IRQ.flags) & F.ACTIVE) {
+        oracle(vm, null, 'P-ARCH', 'an interrupt stays active after the guest deactivated it', [
+          `INTID ${intid} was deactivated by the guest (EOI with EOImode 0, or DIR) and is still active at the end`,
+        ]);
+        break;
+      }
+    }
+  }
+  // P-REF: every live LPI's refcount equals the references §2.5 accounts for.
+  const iteRefs = new Map<KObj, number>();
+  if (vm.its) {
+    for (const dev of vm.its.devices.values()) {
+      for (const ite of dev.values()) {
+        const irq = peek<KObj>(ite.obj, ITS_ITE.field('irq'));
+        iteRefs.set(irq, (iteRefs.get(irq) ?? 0) + 1);
+      }
+    }
+    for (const [, o] of vm.its.cache.peekEntries()) iteRefs.set(o, (iteRefs.get(o) ?? 0) + 1);
+  }
+  for (const o of vm.k.objects) {
+    if (o.type !== VGIC_IRQ || !o.slab || o.freed) continue;
+    const count = peek<number>(o, IRQ.refcount);
+    const expected = (iteRefs.get(o) ?? 0) + (peek(o, IRQ.vcpu) ? 1 : 0);
+    if (count < 0) {
+      oracle(vm, null, 'P-REF', 'an LPI refcount saturated (the object leaks)', [`${label(o)}: refcount ${count}`]);
+    } else if (count !== expected) {
+      oracle(vm, null, 'P-REF', 'an LPI refcount does not match its holders', [
+        `${label(o)}: refcount ${count}, holders ${expected} (ITEs and cache entries ${iteRefs.get(o) ?? 0}, AP list ${peek(o, IRQ.vcpu) ? 1 : 0})`,
+      ]);
+    } else if (count === 0) {
+      oracle(vm, null, 'P-REF', 'an LPI with no reference was never freed', [`${label(o)} leaks`]);
+    }
+  }
+  // Liveness: a vCPU left sleeping in WFI must have nothing deliverable.
+  for (const v of vm.vcpus) {
+    if (!v.idle) continue;
+    const pmr = v.cpuif.vmcr.pmr;
+    for (const o of peekList(v.apHead)) {
+      const f = peek<number>(o, IRQ.flags);
+      if (pendingOf(f) && f & F.ENABLED && !(f & F.ACTIVE) && peek<number>(o, IRQ.priority) < pmr) {
+        oracle(vm, null, 'liveness', 'a vCPU sleeps in WFI with a deliverable interrupt', [
+          `vCPU ${v.id} is blocked in WFI while ${o.label} is pending, enabled and unmasked on its AP list`,
+        ]);
+        break;
+      }
+    }
+  }
+}

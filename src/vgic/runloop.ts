@@ -1,0 +1,332 @@
+import { choose, point, Wait } from '../explore/ops.ts';
+import { readOnce, writeOnce } from '../kernel/access.ts';
+import { emit, KReport, threadInfo } from '../kernel/splat.ts';
+import { Fn } from '../kernel/stack.ts';
+import type { Task } from '../kernel/task.ts';
+import { misrNames, SPURIOUS } from '../gic/cpuif.ts';
+import type { GuestCpu, GuestInsn } from '../gic/guest.ts';
+import { vgic_v3_deactivate } from './deactivate.ts';
+import { vgic_fold_state } from './fold.ts';
+import { kvm_vgic_flush_hwstate } from './flush.ts';
+import { hostCall, type HostCall } from './host.ts';
+import { vgicRestoreState, vgicSaveState } from './hyp.ts';
+import { type Gen, irqLock } from './irq.ts';
+import { kvm_check_request } from './kick.ts';
+import { MODE, REQ, VCPU } from './layout.ts';
+import { vgic_mmio_read_state, vgic_mmio_write } from './mmio.ts';
+import { checkPeoi } from './oracles.ts';
+import { kvm_vgic_vcpu_pending_irq } from './pending.ts';
+import { kvm_vgic_process_async_update, vgic_prune_ap_list } from './prune.ts';
+import { vgic_queue_irq_unlock } from './queue.ts';
+import { raw_spin_lock_irqsave } from '../kernel/locks.ts';
+import { setFlag } from './irq.ts';
+import { F } from './layout.ts';
+import type { Vcpu, Vm } from './vm.ts';
+
+const ARM = 'arch/arm64/kvm/arm.c';
+const FN = {
+  sync: new Fn('kvm_vgic_sync_hwstate', 4, 'arch/arm64/kvm/vgic/vgic.c'),
+  requests: new Fn('check_vcpu_requests', 4, ARM),
+  sleep: new Fn('kvm_vcpu_sleep', 2, ARM),
+  wfi: new Fn('kvm_vcpu_wfi', 4, ARM),
+  block: new Fn('kvm_vcpu_block', 3, 'virt/kvm/kvm_main.c'),
+  handleExit: new Fn('handle_exit', 3, 'arch/arm64/kvm/handle_exit.c'),
+  guestAbort: new Fn('kvm_handle_guest_abort', 8, 'arch/arm64/kvm/mmu.c'),
+  ioMemAbort: new Fn('io_mem_abort', 4, 'arch/arm64/kvm/mmio.c'),
+  busWrite: new Fn('kvm_io_bus_write', 3, 'virt/kvm/kvm_main.c'),
+  dispatch: new Fn('dispatch_mmio_write', 5, 'arch/arm64/kvm/vgic/vgic-mmio.c'),
+  sgi: new Fn('vgic_v3_dispatch_sgi', 5, 'arch/arm64/kvm/vgic/vgic-mmio-v3.c'),
+  hvc: new Fn('kvm_arch_vcpu_ioctl_run_userspace', 2, ARM),
+};
+
+/** Why the guest stopped running. */
+type Exit =
+  | { why: 'irq' }
+  | { why: 'maintenance'; misr: number }
+  | { why: 'trap'; insn: GuestInsn }
+  | { why: 'done' };
+
+/** kvm_vgic_sync_hwstate (vgic-host.md §3.12): fold (design-specific), then prune; IRQs off. */
+export function* kvm_vgic_sync_hwstate(t: Task, vm: Vm, v: Vcpu): Gen {
+  t.enter(FN.sync);
+  try {
+    t.at(1);
+    yield* vgic_fold_state(t, vm, v);
+    checkPeoi(t, vm, v);
+    t.at(2);
+    yield* vgic_prune_ap_list(t, vm, v);
+  } finally {
+    t.leave();
+  }
+}
+
+/** check_vcpu_requests (§3.18 step 1). */
+function* check_vcpu_requests(t: Task, vm: Vm, v: Vcpu): Gen {
+  t.enter(FN.requests);
+  try {
+    if (kvm_check_request(t, v, REQ.SLEEP)) {
+      t.enter(FN.sleep);
+      yield new Wait(() => readOnce<number>(t, v.obj, VCPU.pause) === 0, 'unpause');
+      t.leave();
+    }
+    kvm_check_request(t, v, REQ.IRQ_PENDING);
+    t.at(2);
+    if (kvm_check_request(t, v, REQ.VGIC_PROCESS_UPDATE)) yield* kvm_vgic_process_async_update(t, vm, v);
+  } finally {
+    t.leave();
+  }
+}
+
+/** Executes guest instructions until an exit (§3.18 step 6). Guest steps touch only v's own CPU interface. */
+function* runGuest(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen<Exit> {
+  const hw = v.cpuif;
+  let delay = 0;
+  for (;;) {
+    yield point('guest');
+    // A reschedule IPI (kick) is a physical interrupt: it forces an exit at the next boundary.
+    if (readOnce<number>(t, v.obj, VCPU.ipi)) return { why: 'irq' };
+    // An asserted MI lands after zero or more further guest instructions (cpu-interface.md §5.1).
+    if (hw.maintenance()) {
+      const more = delay < vm.config.maxMiDelay ? ((yield choose(2, 'guest runs on before the MI exit')) as number) : 0;
+      if (more === 0) return { why: 'maintenance', misr: hw.misr() };
+      delay++;
+    }
+    const grp = g.exceptionGroup();
+    if (grp !== null) g.takeException(grp);
+    const insn = g.next();
+    if (!insn) return { why: 'done' };
+    if (!execLocal(vm, v, g, insn)) return { why: 'trap', insn };
+  }
+}
+
+/** Instructions that complete on the CPU interface without an exit. Returns false for trapping ones. */
+function execLocal(vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): boolean {
+  const hw = v.cpuif;
+  switch (insn.k) {
+    case 'iar': {
+      const intid = hw.iar(insn.group);
+      if (intid !== SPURIOUS) {
+        vm.guestDeactivated.delete(intid);
+        vm.logEvent({ vcpu: v.id, what: 'ack', intid, text: `ack ${intid}` });
+      }
+      g.complete(intid);
+      return true;
+    }
+    case 'eoir': {
+      const r = hw.eoir(insn.group, insn.intid);
+      if (r.counted) v.ghost.outsideDeactivations.push(insn.intid);
+      if (hw.vmcr.eoimode === 0 && insn.intid < 8192 && insn.intid < 1020) vm.guestDeactivated.add(insn.intid);
+      vm.logEvent({ vcpu: v.id, what: 'eoi', intid: insn.intid, text: `EOI ${insn.intid}${r.counted ? ' (EOIcount)' : r.lr >= 0 ? ` (LR${r.lr})` : ''}` });
+      g.complete();
+      return true;
+    }
+    case 'dir': {
+      // With TDIR the hyp fast path handles in-LR deactivations; the rest exits to vgic_v3_deactivate.
+      if (hw.dir(insn.intid).trapped) {
+        if (hw.vmcr.eoimode === 0 || insn.intid >= 1020) {
+          g.complete();
+          return true;
+        }
+        const inLr = hw.lrs.findIndex((lr) => lr.vintid === insn.intid && (lr.state & 2) !== 0);
+        if (inLr < 0) return false;
+        hw.dirUntrapped(insn.intid);
+      } else if (hw.vmcr.eoimode === 1 && insn.intid < 1020) {
+        // Untrapped: dir() already ran; a counted DIR is one the replay must find.
+        const counted = hw.eoicount !== 0 && !hw.lrs.some((lr) => lr.vintid === insn.intid);
+        if (counted) v.ghost.outsideDeactivations.push(insn.intid);
+      }
+      if (hw.vmcr.eoimode === 1 && insn.intid < 1020) vm.guestDeactivated.add(insn.intid);
+      vm.logEvent({ vcpu: v.id, what: 'dir', intid: insn.intid, text: `DIR ${insn.intid}` });
+      g.complete();
+      return true;
+    }
+    case 'pmr':
+      hw.setPmr(insn.value);
+      break;
+    case 'ctlr':
+      hw.setCtlr(insn.eoimode);
+      break;
+    case 'igrpen':
+      hw.setGroupEnable(insn.group, insn.on);
+      break;
+    case 'apr_read':
+      g.complete(hw.readApr(insn.group));
+      return true;
+    case 'apr_write':
+      hw.writeApr(insn.group, insn.value);
+      break;
+    case 'mask':
+      g.masked = true;
+      break;
+    case 'unmask':
+      g.masked = false;
+      break;
+    default:
+      return false;
+  }
+  g.complete();
+  return true;
+}
+
+/** kvm_vcpu_wfi: block unless an interrupt is deliverable; a kick wakes the vCPU (no lost wake-up). */
+function* kvm_vcpu_wfi(t: Task, vm: Vm, v: Vcpu): Gen {
+  t.enter(FN.wfi);
+  try {
+    t.at(1);
+    t.enter(FN.block);
+    try {
+      for (;;) {
+        writeOnce(t, v.obj, VCPU.blocked, 1);
+        t.at(1);
+        if (yield* kvm_vgic_vcpu_pending_irq(t, vm, v)) {
+          writeOnce(t, v.obj, VCPU.blocked, 0);
+          return;
+        }
+        t.at(2);
+        yield new Wait(() => readOnce<number>(t, v.obj, VCPU.blocked) === 0, 'WFI wake-up', undefined, true);
+      }
+    } finally {
+      t.leave();
+    }
+  } finally {
+    t.leave();
+  }
+}
+
+/** vgic_v3_dispatch_sgi: an ICC_SGI1R_EL1 write pends the SGI on each target and queues it. */
+function* vgic_v3_dispatch_sgi(t: Task, vm: Vm, v: Vcpu, intid: number, targets: number[] | 'others'): Gen {
+  t.enter(FN.sgi);
+  try {
+    const ids = targets === 'others' ? vm.vcpus.map((x) => x.id).filter((id) => id !== v.id) : targets;
+    for (const id of ids) {
+      const target = vm.vcpus[id];
+      if (!target) continue;
+      const irq = target.privateIrqs[intid];
+      t.at(2);
+      const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
+      setFlag(t, irq, F.PENDING_LATCH, true);
+      t.at(3);
+      yield* vgic_queue_irq_unlock(t, vm, irq, flags);
+    }
+  } finally {
+    t.leave();
+  }
+}
+
+/** handle_exit for a trapped guest instruction (§3.18 step 9). */
+function* handleTrap(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): Gen {
+  t.enter(FN.handleExit);
+  try {
+    t.at(1);
+    switch (insn.k) {
+      case 'wfi':
+        yield* kvm_vcpu_wfi(t, vm, v);
+        g.complete();
+        return;
+      case 'mmio_write': {
+        t.enter(FN.guestAbort);
+        t.at(5);
+        t.enter(FN.ioMemAbort);
+        t.at(3);
+        t.enter(FN.busWrite);
+        t.at(2);
+        t.enter(FN.dispatch);
+        t.at(3);
+        try {
+          const w = insn.w;
+          const target = 'intid' in w && w.intid < 32 ? v : v;
+          yield* vgic_mmio_write(t, vm, target, w, true);
+        } finally {
+          t.leave();
+          t.leave();
+          t.leave();
+          t.leave();
+        }
+        g.complete();
+        return;
+      }
+      case 'mmio_read':
+        g.complete(yield* vgic_mmio_read_state(t, vm, v, insn.r.intid, insn.r.reg === 'ISACTIVER' ? 'active' : 'pending'));
+        return;
+      case 'dir':
+        yield* vgic_v3_deactivate(t, vm, v, insn.intid);
+        vm.guestDeactivated.add(insn.intid);
+        vm.logEvent({ vcpu: v.id, what: 'dir', intid: insn.intid, text: `DIR ${insn.intid} (trapped)` });
+        g.complete();
+        return;
+      case 'sgi':
+        yield* vgic_v3_dispatch_sgi(t, vm, v, insn.intid, insn.targets);
+        g.complete();
+        return;
+      case 'hvc': {
+        t.enter(FN.hvc);
+        try {
+          g.complete(yield* hostCall(t, vm, insn.call as HostCall));
+        } finally {
+          t.leave();
+        }
+        return;
+      }
+      case 'fail': {
+        const text = `vgic-lab: guest assertion failed on vCPU ${v.id}: ${insn.text}`;
+        emit(t.k, new KReport('guest', `guest assertion: ${insn.text.replace(/\d+/g, 'N')}`, false, [text], [threadInfo(t)], 'guest'));
+        vm.logEvent({ vcpu: v.id, what: 'assert', text: insn.text });
+        g.complete();
+        return;
+      }
+      default:
+        g.complete();
+    }
+  } finally {
+    t.leave();
+  }
+}
+
+/**
+ * The vCPU thread T(v): kvm_arch_vcpu_ioctl_run iterations (vgic-host.md §3.18) until the guest program
+ * ends. The guest executes inside the thread while it is in guest mode.
+ */
+export function* vcpuRun(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen {
+  while (!g.finished) {
+    yield* check_vcpu_requests(t, vm, v);
+    t.preemptDisable();
+    t.setIrqsOff(true);
+    yield* kvm_vgic_flush_hwstate(t, vm, v);
+    writeOnce(t, v.obj, VCPU.mode, MODE.IN_GUEST);
+    let exit: Exit;
+    if (readOnce<number>(t, v.obj, VCPU.requests) !== 0) {
+      exit = { why: 'irq' };
+    } else {
+      vgicRestoreState(v);
+      t.setGuest(true);
+      vm.logEvent({ vcpu: v.id, what: 'entry', text: `entry: ${v.usedLrs} LRs` });
+      exit = yield* runGuest(t, vm, v, g);
+      t.setGuest(false);
+      vgicSaveState(v);
+      vm.logEvent({ vcpu: v.id, what: 'exit', text: `exit: ${describeExit(exit)}` });
+    }
+    if (!vm.design.fixes.OUTSIDE_GUEST_MODE_AFTER_SYNC) writeOnce(t, v.obj, VCPU.mode, MODE.OUTSIDE);
+    yield* kvm_vgic_sync_hwstate(t, vm, v);
+    if (vm.design.fixes.OUTSIDE_GUEST_MODE_AFTER_SYNC) writeOnce(t, v.obj, VCPU.mode, MODE.OUTSIDE);
+    // kvm_vgic_put: the VMCR the host reads from other threads (priority mask for pending checks).
+    writeOnce(t, v.obj, VCPU.vmcr, v.cpuif.vmcr.pmr);
+    t.setIrqsOff(false);
+    // Pending IPIs (kicks, halt requests) are taken here.
+    if (readOnce<number>(t, v.obj, VCPU.ipi)) writeOnce(t, v.obj, VCPU.ipi, 0);
+    t.preemptEnable();
+    if (exit.why === 'trap') yield* handleTrap(t, vm, v, g, exit.insn);
+  }
+}
+
+function describeExit(e: Exit): string {
+  switch (e.why) {
+    case 'irq':
+      return 'IRQ (kick)';
+    case 'maintenance':
+      return `maintenance interrupt (${misrNames(e.misr).join(', ')})`;
+    case 'trap':
+      return `trap (${e.insn.k})`;
+    case 'done':
+      return 'guest program finished';
+  }
+}

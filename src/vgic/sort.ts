@@ -1,0 +1,133 @@
+import { rd } from '../kernel/access.ts';
+import { head, list_entries, listEntry, relinkList } from '../kernel/list.ts';
+import { lockdep_assert_held, raw_spin_lock, raw_spin_lock_nested, raw_spin_unlock } from '../kernel/locks.ts';
+import type { KObj } from '../kernel/mem.ts';
+import { Fn } from '../kernel/stack.ts';
+import type { Task } from '../kernel/task.ts';
+import { type Gen, flagsOf, intidOf, irqLock, oracle, pendingOf } from './irq.ts';
+import { F, IRQ, VGIC_IRQ } from './layout.ts';
+import type { Vcpu, Vm } from './vm.ts';
+
+const FILE = 'arch/arm64/kvm/vgic/vgic.c';
+const FN = {
+  cmp: new Fn('vgic_irq_cmp', 8, FILE),
+  sort: new Fn('vgic_sort_ap_list', 4, FILE, { 0: 330 }),
+  summarize: new Fn('summarize_ap_list', 4, FILE),
+};
+
+/** The AP-list summary of one flush (vgic-host.md §1.6). */
+export interface ApListSummary {
+  nrPend: number;
+  nrAct: number;
+  nrSgi: number;
+}
+
+export function irqsOutsideLrs(s: ApListSummary, nLr: number): boolean {
+  return s.nrPend + s.nrAct > nLr;
+}
+
+export function irqsPendingOutsideLrs(s: ApListSummary, nLr: number): boolean {
+  return s.nrPend > nLr;
+}
+
+export function irqsActiveOutsideLrs(s: ApListSummary, nLr: number): boolean {
+  return s.nrAct > 0 && irqsOutsideLrs(s, nLr);
+}
+
+/** summarize_ap_list (vgic-host.md §3.5), under ap_list_lock: one irq_lock at a time. */
+export function* summarize_ap_list(t: Task, vm: Vm, v: Vcpu): Gen<ApListSummary> {
+  t.enter(FN.summarize);
+  try {
+    lockdep_assert_held(t, v.apLock);
+    const s: ApListSummary = { nrPend: 0, nrAct: 0, nrSgi: 0 };
+    for (const pos of list_entries(t, v.apHead)) {
+      const irq = listEntry(pos, VGIC_IRQ, 'ap_list') as KObj;
+      t.at(1);
+      yield raw_spin_lock(t, irqLock(t, irq));
+      t.at(2);
+      if (oracle(t, vm, irq) === v) {
+        if (flagsOf(t, irq) & F.ACTIVE) s.nrAct++;
+        else s.nrPend++;
+        if (intidOf(t, irq) < 16) s.nrSgi++;
+      }
+      raw_spin_unlock(t, irqLock(t, irq));
+    }
+    return s;
+  } finally {
+    t.leave();
+  }
+}
+
+/** The sort keys of one IRQ (read under its irq_lock). */
+function keys(t: Task, vm: Vm, v: Vcpu, irq: KObj, grpEnabled: [boolean, boolean]): number[] {
+  const f = flagsOf(t, irq);
+  const prio = rd<number>(t, irq, IRQ.priority);
+  if (!vm.design.lrOverflow) {
+    // Before the rework: active first, then enabled+pending, then by priority.
+    const active = (f & F.ACTIVE) !== 0;
+    const pend = (f & F.ENABLED) !== 0 && pendingOf(f);
+    return [active ? 0 : 1, pend ? 0 : 1, prio];
+  }
+  const deliverable = oracle(t, vm, irq) === v;
+  const group = rd<number>(t, irq, IRQ.group) as 0 | 1;
+  const pendingOnly = (f & F.ENABLED) !== 0 && pendingOf(f) && (f & F.ACTIVE) === 0;
+  return [deliverable ? 0 : 1, grpEnabled[group] ? 0 : 1, pendingOnly ? 0 : 1, prio, f & F.HW ? 0 : 1];
+}
+
+/** vgic_irq_cmp: locks a, then b (nested), compares the keys in order (vgic-host.md §3.4). */
+function* vgic_irq_cmp(t: Task, vm: Vm, v: Vcpu, a: KObj, b: KObj, grp: [boolean, boolean]): Gen<number> {
+  if (a === b) return 0;
+  t.enter(FN.cmp);
+  try {
+    yield raw_spin_lock(t, irqLock(t, a));
+    t.at(1);
+    yield raw_spin_lock_nested(t, irqLock(t, b), 1);
+    t.at(2);
+    const ka = keys(t, vm, v, a, grp);
+    const kb = keys(t, vm, v, b, grp);
+    raw_spin_unlock(t, irqLock(t, b));
+    raw_spin_unlock(t, irqLock(t, a));
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
+    return 0;
+  } finally {
+    t.leave();
+  }
+}
+
+function* mergeSort(items: KObj[], cmp: (a: KObj, b: KObj) => Gen<number>): Gen<KObj[]> {
+  if (items.length <= 1) return items;
+  const mid = items.length >> 1;
+  const a = yield* mergeSort(items.slice(0, mid), cmp);
+  const b = yield* mergeSort(items.slice(mid), cmp);
+  const out: KObj[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if ((yield* cmp(a[i], b[j])) <= 0) out.push(a[i++]);
+    else out.push(b[j++]);
+  }
+  while (i < a.length) out.push(a[i++]);
+  while (j < b.length) out.push(b[j++]);
+  return out;
+}
+
+/** vgic_sort_ap_list: a stable merge sort that rewrites every link (list_sort), under ap_list_lock. */
+export function* vgic_sort_ap_list(t: Task, vm: Vm, v: Vcpu): Gen {
+  t.enter(FN.sort);
+  try {
+    lockdep_assert_held(t, v.apLock);
+    // The VMCR snapshot is taken once, before sorting (vgic_get_vmcr).
+    const grp: [boolean, boolean] = [v.cpuif.vmcr.eng0, v.cpuif.vmcr.eng1];
+    const items = list_entries(t, v.apHead).map((p) => listEntry(p, VGIC_IRQ, 'ap_list') as KObj);
+    t.at(1);
+    const sorted = yield* mergeSort(items, (a, b) => vgic_irq_cmp(t, vm, v, a, b, grp));
+    t.at(2);
+    relinkList(
+      t,
+      v.apHead,
+      sorted.map((o) => head(o, 'ap_list')),
+    );
+  } finally {
+    t.leave();
+  }
+}

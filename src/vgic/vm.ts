@@ -1,0 +1,199 @@
+import { type CpuifSwitches, DEFAULT_CPUIF_SWITCHES, type FindingId, VCpuInterface } from '../gic/cpuif.ts';
+import { emptyLr, type Lr } from '../gic/lr.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+import { head, initListHead, type ListHead } from '../kernel/list.ts';
+import { initLock, type Lock } from '../kernel/locks.ts';
+import type { KObj } from '../kernel/mem.ts';
+import { Fn } from '../kernel/stack.ts';
+import type { Task } from '../kernel/task.ts';
+import { XArray } from '../kernel/xarray.ts';
+import type { Design } from './designs.ts';
+import { F, IRQ, KVM, KVM_VCPU, VCPU, VGIC_IRQ, VGIC_NR_PRIVATE_IRQS } from './layout.ts';
+
+export interface VmConfig {
+  design: Design;
+  nrVcpus: number;
+  /** Implemented list registers, 1..16. */
+  nLr: number;
+  /** Number of SPIs (INTIDs 32 .. 32+nrSpis-1). */
+  nrSpis: number;
+  its: boolean;
+  /** The host CPU implements ICH_HCR_EL2.TDIR (without it DIR always traps). */
+  hostTdir: boolean;
+  /** Guest instructions that may still run after a maintenance interrupt asserts, before the exit. */
+  maxMiDelay: number;
+  cpuif: CpuifSwitches;
+}
+
+export const DEFAULT_VM_CONFIG: Omit<VmConfig, 'design'> = {
+  nrVcpus: 1,
+  nLr: 4,
+  nrSpis: 32,
+  its: false,
+  hostTdir: true,
+  maxMiDelay: 1,
+  cpuif: DEFAULT_CPUIF_SWITCHES,
+};
+
+/** Ghost state for the functional oracles (vgic-host.md §7.1). */
+export interface VcpuGhost {
+  /** INTIDs the guest EOI'd or DIR'd with no matching LR since the last entry (EOIcount bumps). */
+  outsideDeactivations: number[];
+  /** INTIDs the host's EOIcount replay deactivated at the last fold. */
+  replayed: number[];
+}
+
+/** A guest-visible event, for logs, expectations and reports. */
+export interface GuestEvent {
+  vcpu: number;
+  what: 'ack' | 'eoi' | 'dir' | 'exit' | 'entry' | 'assert' | 'finding' | 'note';
+  intid?: number;
+  text: string;
+}
+
+const FNS = {
+  vcpuRun: new Fn('kvm_arch_vcpu_ioctl_run', 0x2a, 'arch/arm64/kvm/arm.c'),
+  vcpuIoctl: new Fn('kvm_vcpu_ioctl', 3, 'virt/kvm/kvm_main.c'),
+  vmIoctl: new Fn('kvm_vm_ioctl', 3, 'virt/kvm/kvm_main.c'),
+};
+export { FNS as THREAD_FNS };
+
+/** One vCPU: `struct kvm_vcpu` with its `vgic_cpu`, the hardware CPU interface and the host's shadows. */
+export class Vcpu {
+  readonly obj: KObj;
+  readonly apLock: Lock;
+  readonly apHead: ListHead;
+  readonly mutex: Lock;
+  readonly privateIrqs: KObj[] = [];
+  readonly cpuif: VCpuInterface;
+  /** Shadow LRs, used_lrs and ICH_HCR_EL2 (with the saved EOIcount): only T(v) touches them. */
+  readonly lrShadow: Lr[];
+  usedLrs = 0;
+  hcrShadow = 0;
+  eoicountShadow = 0;
+  readonly ghost: VcpuGhost = { outsideDeactivations: [], replayed: [] };
+  /** Set when the vCPU's guest ended idle in WFI (for the liveness oracle). */
+  idle = false;
+  /** V1: the part of the AP list that did not fit in the LRs at the last entry. */
+  readonly overflowHead: ListHead | null = null;
+  task!: Task;
+
+  constructor(
+    readonly vm: Vm,
+    readonly id: number,
+  ) {
+    const k = vm.k;
+    this.obj = k.alloc(KVM_VCPU, `vcpu ${id}`, { mode: 0, requests: 0, ctlr: 0, vmcr: 0 });
+    this.apLock = initLock(k, 'raw', this.obj, VCPU.apLock, 'vgic_cpu_init', '&vgic_cpu->ap_list_lock');
+    this.mutex = initLock(k, 'mutex', this.obj, KVM_VCPU.field('mutex'), 'kvm_vcpu_init', '&vcpu->mutex');
+    this.apHead = head(this.obj, 'ap_list_head');
+    initListHead(this.apHead);
+    if (vm.design.walk === 'overflow') {
+      this.overflowHead = head(this.obj, 'overflow_ap_list_head');
+      initListHead(this.overflowHead);
+    }
+    this.cpuif = new VCpuInterface(
+      vm.config.nLr,
+      vm.config.cpuif,
+      (id2: FindingId, text: string) => vm.logEvent({ vcpu: id, what: 'finding', text: `${id2}: ${text}` }),
+      (pintid) => vm.physActive.delete(pintid),
+    );
+    this.lrShadow = Array.from({ length: vm.config.nLr }, emptyLr);
+  }
+
+  /** Pointer value as KCSAN prints it. */
+  get addr(): bigint {
+    return this.obj.addr;
+  }
+
+  get name(): string {
+    return `vCPU ${this.id}`;
+  }
+}
+
+/** The VM: `struct kvm` with its distributor, SPIs, LPI xarray and vCPUs. */
+export class Vm {
+  readonly obj: KObj;
+  readonly configLock: Lock;
+  readonly kvmLock: Lock;
+  readonly spis: KObj[] = [];
+  readonly vcpus: Vcpu[] = [];
+  readonly lpiXa: XArray;
+  /** Per physical CPU: the last vgic_irq placed in an LR by the latest flush (V3+). No reference in V3. */
+  readonly lastLrIrq: (KObj | null)[];
+  /** V4b: whether lastLrIrq holds a reference. */
+  readonly lastLrPinned: boolean[];
+  /** H5: physical interrupts that are active (taken by the host, not yet deactivated). */
+  readonly physActive = new Set<number>();
+  readonly events: GuestEvent[] = [];
+  /** INTIDs the guest deactivated (EOI in EOImode 0, DIR) and has not re-activated since. */
+  readonly guestDeactivated = new Set<number>();
+  /** The ITS, when the VM has one. */
+  its: import('./its.ts').Its | null = null;
+  /** LPI configuration and pending tables in guest memory. */
+  readonly lpiProps = new Map<number, { priority: number; enabled: boolean }>();
+  readonly lpiPendingTable = new Set<number>();
+  /** irqfds with a resample eventfd, by SPI pin (vgic-host.md §3.17). */
+  readonly resamplers: import('./notify.ts').Resampler[] = [];
+  private lpiLockKey = 'vgic_add_lpi';
+
+  constructor(
+    readonly k: Kernel,
+    readonly config: VmConfig,
+  ) {
+    this.obj = k.alloc(KVM, 'kvm', { dist_enabled: 1, active_spis: 0 });
+    this.kvmLock = initLock(k, 'mutex', this.obj, KVM.field('lock'), 'kvm_create_vm', '&kvm->lock');
+    this.configLock = initLock(k, 'mutex', this.obj, KVM.field('config_lock'), 'kvm_arch_init_vm', '&kvm->arch.config_lock');
+    // Lock classes register in the kernel's order: SPIs (dist init), then private IRQs, then LPIs.
+    for (let i = 0; i < config.nrSpis; i++) this.spis.push(this.newIrq(32 + i, 'kvm_vgic_dist_init', null));
+    this.lpiXa = new XArray(k, 'lpi_xa', 'vgic_dist_lpi_xa');
+    for (let v = 0; v < config.nrVcpus; v++) this.vcpus.push(new Vcpu(this, v));
+    for (const v of this.vcpus) {
+      for (let i = 0; i < VGIC_NR_PRIVATE_IRQS; i++) {
+        const irq = this.newIrq(i, 'vgic_allocate_private_irqs', v);
+        v.privateIrqs.push(irq);
+      }
+    }
+    for (const s of this.spis) s.loc(IRQ.target).value = this.vcpus[0];
+    this.lastLrIrq = new Array(config.nrVcpus).fill(null);
+    this.lastLrPinned = new Array(config.nrVcpus).fill(false);
+  }
+
+  get design(): Design {
+    return this.config.design;
+  }
+
+  /** Allocates an IRQ at build time. SGIs are edge and enabled, PPIs level, SPIs edge; all group 1. */
+  newIrq(intid: number, lockKey: string, owner: Vcpu | null, by: Task | null = null): KObj {
+    const lpi = intid >= 8192;
+    const level = intid >= 16 && intid < 32;
+    const flags = (level ? F.CONFIG_LEVEL : 0) | (intid < 16 ? F.ENABLED : 0);
+    const irq = this.k.alloc(
+      VGIC_IRQ,
+      lpi ? `LPI ${intid}` : intid < 16 ? `SGI ${intid}` : intid < 32 ? `PPI ${intid}` : `SPI ${intid}`,
+      { intid, flags, priority: 0, group: 1, refcount: lpi ? 1 : 0, target_vcpu: owner, vcpu: null, owner: null },
+      by,
+      lpi,
+    );
+    initLock(this.k, 'raw', irq, IRQ.lock, lpi ? this.lpiLockKey : lockKey, '&irq->irq_lock');
+    initListHead(head(irq, 'ap_list'));
+    return irq;
+  }
+
+  vcpuById(id: number): Vcpu {
+    const v = this.vcpus[id];
+    if (!v) throw new Error(`no vCPU ${id}`);
+    return v;
+  }
+
+  logEvent(e: GuestEvent): void {
+    this.events.push(e);
+  }
+}
+
+/** The static object of a private IRQ or SPI; LPIs are looked up through the xarray. */
+export function staticIrq(vm: Vm, v: Vcpu | null, intid: number): KObj | null {
+  if (intid < VGIC_NR_PRIVATE_IRQS) return v ? v.privateIrqs[intid] : null;
+  if (intid < 32 + vm.spis.length) return vm.spis[intid - 32];
+  return null;
+}
