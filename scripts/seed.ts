@@ -1,0 +1,15 @@
+import { explore } from '../src/explore/explorer.ts';
+import { DporStrategy } from '../src/explore/strategies/dpor.ts';
+import { ReplayStrategy } from '../src/explore/strategies/replay.ts';
+import { buildProgram } from '../src/scenario/builder.ts';
+import { seedRace } from '../src/scenario/catalogue/seed-race.ts';
+import { designById } from '../src/vgic/designs.ts';
+import { renderFinding } from '../src/report/text.ts';
+const d = designById(process.argv[2] ?? 'V3')!;
+const p = buildProgram(seedRace, d, (w, exec) => { if (process.env.EV) exec.atEnd(() => console.log(w.vm.events.map(e => `v${e.vcpu} ${e.text}`).join('\n'))); });
+const mode = process.argv[3] ?? 'replay';
+const s = mode === 'dpor' ? new DporStrategy() : new ReplayStrategy({ decisions: [] });
+const r = explore(p, s, { allViolations: true, maxExecutions: Number(process.env.MAX ?? 20000) });
+console.log(r.stats.executions, r.stats.steps, r.stats.exhaustive, r.stats.boundHits, r.stats.sleepBlocked, Math.round(r.stats.elapsedMs) + 'ms');
+for (const f of r.findings) console.log(f.execution, f.violation.title);
+if (process.env.SHOW) for (const f of r.findings) console.log(renderFinding(f, { design: d.id, scenario: seedRace.name }));

@@ -1,0 +1,219 @@
+import type { Execution, Program } from '../explore/execution.ts';
+import { Wait } from '../explore/ops.ts';
+import { SimpleViolation } from '../explore/violation.ts';
+import { type CpuifSwitches, DEFAULT_CPUIF_SWITCHES } from '../gic/cpuif.ts';
+import { GuestCpu, type GuestStep, type Handler } from '../gic/guest.ts';
+import { peek } from '../kernel/access.ts';
+import { Kernel } from '../kernel/kernel.ts';
+import type { KObj } from '../kernel/mem.ts';
+import type { Switches } from '../kernel/switches.ts';
+import type { Task } from '../kernel/task.ts';
+import type { Design } from '../vgic/designs.ts';
+import { hostCall, type HostCall } from '../vgic/host.ts';
+import type { Gen } from '../vgic/irq.ts';
+import { Its } from '../vgic/its.ts';
+import { F, GICR_CTLR, IRQ, VCPU } from '../vgic/layout.ts';
+import { endChecks } from '../vgic/oracles.ts';
+import { vcpuRun } from '../vgic/runloop.ts';
+import { THREAD_FNS, type Vcpu, Vm, type VmConfig } from '../vgic/vm.ts';
+
+/** Configuration of one interrupt at VM creation (what the distributor/redistributor registers hold). */
+export interface IrqSpec {
+  intid: number;
+  trigger?: 'edge' | 'level';
+  priority?: number;
+  group?: 0 | 1;
+  enabled?: boolean;
+  /** Routing target (SPIs) or owner (private IRQs of this vCPU). */
+  vcpu?: number;
+}
+
+/** An LPI mapped through the ITS in the prologue (MAPD/MAPC/MAPTI by vCPU 0's guest). */
+export interface LpiSpec {
+  intid: number;
+  device: number;
+  event: number;
+  collection: number;
+  priority?: number;
+}
+
+/** One step of the deterministic prologue: a vCPU runs a guest program, or the VMM does something. */
+export type PrologueStep = { vcpu: number; guest: GuestStep[]; handler?: Handler } | { host: HostCall };
+
+export interface ActorSpec {
+  kind: 'vcpu' | 'host';
+  vcpu?: number;
+  name?: string;
+  guest?: GuestStep[];
+  handler?: Handler;
+  host?: HostCall[];
+}
+
+export interface Expectations {
+  /** Acknowledged INTIDs per vCPU, in order (`ordered`) or as a multiset. */
+  acks?: Record<number, { intids: number[]; ordered?: boolean }>;
+  /** Final state of interrupts: private ones are those of `vcpu` (default 0). */
+  finalState?: { intid: number; vcpu?: number; active?: boolean; pending?: boolean }[];
+}
+
+export interface ScenarioSpec {
+  name: string;
+  description: string;
+  vm: Omit<VmConfig, 'cpuif' | 'design'> & { cpuif?: Partial<CpuifSwitches> };
+  irqs: IrqSpec[];
+  lpis: LpiSpec[];
+  /** LPIs enabled on these redistributors (GICR_CTLR.EnableLPIs) before the prologue. */
+  lpisEnabledOn: number[];
+  prologue: PrologueStep[];
+  actors: ActorSpec[];
+  expect: Expectations;
+  switches?: Partial<Switches>;
+}
+
+/** What a built execution exposes to tests, reports and oracles. */
+export interface World {
+  k: Kernel;
+  vm: Vm;
+  guests: Map<number, GuestCpu>;
+}
+
+const VCPU_TAIL = [THREAD_FNS.vcpuIoctl, THREAD_FNS.vcpuRun];
+const VMM_TAIL = [THREAD_FNS.vmIoctl];
+
+function irqObj(vm: Vm, intid: number, vcpu: number): KObj | null {
+  if (intid < 32) return vm.vcpus[vcpu]?.privateIrqs[intid] ?? null;
+  return vm.spis[intid - 32] ?? null;
+}
+
+/** VM creation: the register state of each configured interrupt (no thread runs yet). */
+function configure(vm: Vm, s: ScenarioSpec): void {
+  for (const spec of s.irqs) {
+    const owners = spec.intid < 32 ? (spec.vcpu === undefined ? vm.vcpus.map((v) => v.id) : [spec.vcpu]) : [0];
+    for (const o of owners) {
+      const irq = irqObj(vm, spec.intid, o);
+      if (!irq) continue;
+      let f = peek<number>(irq, IRQ.flags);
+      if (spec.trigger) f = spec.trigger === 'level' ? f | F.CONFIG_LEVEL : f & ~F.CONFIG_LEVEL;
+      if (spec.enabled !== undefined) f = spec.enabled ? f | F.ENABLED : f & ~F.ENABLED;
+      irq.loc(IRQ.flags).value = f;
+      if (spec.priority !== undefined) irq.loc(IRQ.priority).value = spec.priority & 0xf8;
+      if (spec.group !== undefined) irq.loc(IRQ.group).value = spec.group;
+      if (spec.intid >= 32 && spec.vcpu !== undefined) irq.loc(IRQ.target).value = vm.vcpus[spec.vcpu];
+    }
+  }
+  for (const l of s.lpis) vm.lpiProps.set(l.intid, { priority: l.priority ?? 0xa0, enabled: true });
+  for (const id of s.lpisEnabledOn) vm.vcpus[id].obj.loc(VCPU.ctlr).value = GICR_CTLR.ENABLE_LPIS;
+}
+
+function* hostActor(t: Task, vm: Vm, calls: readonly HostCall[]): Gen {
+  for (const c of calls) yield* hostCall(t, vm, c);
+}
+
+function checkExpectations(exec: Execution, w: World, e: Expectations): void {
+  for (const [id, want] of Object.entries(e.acks ?? {})) {
+    const g = w.guests.get(Number(id));
+    const got = g ? g.log.acks : [];
+    const a = want.ordered ? got.join(',') : [...got].sort((x, y) => x - y).join(',');
+    const b = want.ordered ? want.intids.join(',') : [...want.intids].sort((x, y) => x - y).join(',');
+    if (a !== b) {
+      exec.report(
+        new SimpleViolation('expect', `expect: vCPU ${id} acknowledged other interrupts`, false, `vgic-lab: expectation failed: vCPU ${id} acknowledged [${got.join(', ')}], expected [${want.intids.join(', ')}]${want.ordered ? ' in this order' : ''}`),
+      );
+    }
+  }
+  for (const f of e.finalState ?? []) {
+    const irq = irqObj(w.vm, f.intid, f.vcpu ?? 0);
+    if (!irq) continue;
+    const flags = peek<number>(irq, IRQ.flags);
+    const active = (flags & F.ACTIVE) !== 0;
+    const pending = flags & F.CONFIG_LEVEL ? (flags & (F.PENDING_LATCH | F.LINE_LEVEL)) !== 0 : (flags & F.PENDING_LATCH) !== 0;
+    if ((f.active !== undefined && f.active !== active) || (f.pending !== undefined && f.pending !== pending)) {
+      exec.report(
+        new SimpleViolation('expect', `expect: final state of INTID ${f.intid}`, false, `vgic-lab: expectation failed: INTID ${f.intid} ends ${active ? 'active' : 'inactive'} and ${pending ? 'pending' : 'not pending'}`),
+      );
+    }
+  }
+}
+
+/** Builds the explorer program of a scenario: a fresh VM, the prologue, then the actors as threads. */
+export function buildProgram(s: ScenarioSpec, design: Design, onWorld?: (w: World, exec: Execution) => void): Program {
+  return {
+    name: s.name,
+    build(exec: Execution): void {
+      const k = new Kernel(exec, {
+        version: design.version,
+        design: design.id,
+        scenario: s.name,
+        hardware: `vgic-lab model (GICv3, ${s.vm.nrVcpus} vCPUs, nLR=${s.vm.nLr})`,
+        switches: s.switches,
+      });
+      const vm = new Vm(k, { ...s.vm, design, cpuif: { ...DEFAULT_CPUIF_SWITCHES, ...s.vm.cpuif } });
+      if (s.vm.its) vm.its = new Its(vm);
+      configure(vm, s);
+      for (const v of vm.vcpus) {
+        v.task = k.task({ comm: `CPU ${v.id}/KVM`, pid: 1000 + v.id, cpu: v.id, kind: 'vcpu', tail: VCPU_TAIL });
+      }
+      const vmm = k.task({ comm: 'qemu-system-aar', pid: 900, cpu: s.vm.nrVcpus, kind: 'vmm', tail: VMM_TAIL });
+      // The ITS mappings of the LPIs, as vCPU 0's guest would issue them.
+      if (s.lpis.length > 0) {
+        const cmds: HostCall = {
+          call: 'its',
+          cmds: [
+            ...[...new Set(s.lpis.map((l) => l.device))].map((device) => ({ cmd: 'MAPD' as const, device, valid: true })),
+            ...[...new Set(s.lpis.map((l) => l.collection))].map((collection) => ({ cmd: 'MAPC' as const, collection, vcpu: collection })),
+            ...s.lpis.map((l) => ({ cmd: 'MAPTI' as const, device: l.device, event: l.event, intid: l.intid, collection: l.collection })),
+          ],
+        };
+        k.runPrologue(vm.vcpus[0].task, hostActor(vm.vcpus[0].task, vm, [cmds]));
+      }
+      for (const p of s.prologue) {
+        if ('host' in p) k.runPrologue(vmm, hostActor(vmm, vm, [p.host]));
+        else {
+          const v = vm.vcpuById(p.vcpu);
+          const g = new GuestCpu(v.cpuif, p.guest, p.handler);
+          k.runPrologue(v.task, vcpuRun(v.task, vm, v, g));
+        }
+      }
+      k.prologueDone();
+      // vm.events.length = 0;
+      const world: World = { k, vm, guests: new Map() };
+      let hostN = 0;
+      for (const a of s.actors) {
+        if (a.kind === 'vcpu') {
+          const v: Vcpu = vm.vcpuById(a.vcpu ?? 0);
+          const g = new GuestCpu(v.cpuif, a.guest ?? [], a.handler);
+          world.guests.set(v.id, g);
+          k.start(v.task, (t) => vcpuRun(t, vm, v, g));
+        } else {
+          const n = hostN++;
+          const t = n === 0 ? vmm : k.task({ comm: a.name ?? `device${n}`, pid: 900 + n, cpu: s.vm.nrVcpus + n, tail: VMM_TAIL });
+          k.start(t, (tt) => hostActor(tt, vm, a.host ?? []));
+        }
+      }
+      exec.atEnd(() => {
+        for (const v of vm.vcpus) {
+          const th = v.task.thread;
+          v.idle = !!th && !th.done && th.next instanceof Wait && th.next.idle;
+        }
+        endChecks(vm);
+        checkExpectations(exec, world, s.expect);
+      });
+      exec.setFinalState(() => finalState(world));
+      onWorld?.(world, exec);
+    },
+  };
+}
+
+/** A compact summary of the end state (acks and every non-idle interrupt), for comparing runs. */
+export function finalState(w: World): string {
+  const parts: string[] = [];
+  for (const [id, g] of [...w.guests].sort((a, b) => a[0] - b[0])) parts.push(`v${id} acks=${g.log.acks.join(',')}`);
+  const describe = (o: KObj) => {
+    const f = peek<number>(o, IRQ.flags);
+    const bits = [f & F.ACTIVE ? 'A' : '', f & F.PENDING_LATCH ? 'P' : '', f & F.LINE_LEVEL ? 'L' : ''].join('');
+    return bits ? `${o.label}:${bits}` : '';
+  };
+  for (const v of w.vm.vcpus) for (const o of v.privateIrqs) if (describe(o)) parts.push(`v${v.id}.${describe(o)}`);
+  for (const o of w.vm.spis) if (describe(o)) parts.push(describe(o));
+  return parts.join(' ');
+}

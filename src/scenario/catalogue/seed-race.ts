@@ -1,0 +1,46 @@
+import type { ScenarioSpec } from '../builder.ts';
+import { DEFAULT_VM } from './common.ts';
+
+/**
+ * vgic-host.md §6.1: vCPU 0 has more interrupts than LRs, LPI 8195 in its last LR and an active SPI
+ * beyond the LRs; its guest EOIs that SPI (EOImode 0, so EOIcount counts it) while vCPU 1's guest
+ * clears vCPU 0's GICR_CTLR.EnableLPIs.
+ */
+export const seedRace: ScenarioSpec = {
+  name: 'lpi-disable-vs-eoicount-replay',
+  description: 'EOIcount replay after last_lr_irq races vgic_flush_pending_lpis from another vCPU (the June 2026 race)',
+  vm: { ...DEFAULT_VM, nrVcpus: 2, nLr: 4, its: true },
+  irqs: [
+    { intid: 32, priority: 0x10, enabled: true, vcpu: 0 },
+    { intid: 33, priority: 0x20, enabled: true, vcpu: 0 },
+    { intid: 34, priority: 0x30, enabled: true, vcpu: 0 },
+    { intid: 35, priority: 0x50, enabled: true, vcpu: 0 },
+    { intid: 36, priority: 0xb0, enabled: true, vcpu: 0 },
+  ],
+  lpis: [{ intid: 8195, device: 0, event: 3, collection: 0, priority: 0xa0 }],
+  lpisEnabledOn: [0],
+  prologue: [
+    // vCPU 0 acknowledges SPI 35 in an earlier run and keeps it active.
+    {
+      vcpu: 0,
+      guest: [
+        { op: 'igrpen', group: 1, enable: true },
+        { op: 'pmr', value: 0xf8 },
+        { op: 'hvc', call: { call: 'edge', intid: 35 } },
+        { op: 'poll', expect: 35 },
+      ],
+    },
+    { vcpu: 1, guest: [{ op: 'igrpen', group: 1, enable: true }, { op: 'pmr', value: 0xf8 }] },
+    // Then A, B, C, the LPI and a further SPI become pending for vCPU 0.
+    { host: { call: 'edge', intid: 32 } },
+    { host: { call: 'edge', intid: 33 } },
+    { host: { call: 'edge', intid: 34 } },
+    { host: { call: 'its', cmds: [{ cmd: 'INT', device: 0, event: 3 }] } },
+    { host: { call: 'edge', intid: 36 } },
+  ],
+  actors: [
+    { kind: 'vcpu', vcpu: 0, guest: [{ op: 'eoi', intid: 35 }] },
+    { kind: 'vcpu', vcpu: 1, guest: [{ op: 'mmio', write: { reg: 'GICR_CTLR', vcpu: 0, enableLpis: false } }] },
+  ],
+  expect: {},
+};
