@@ -158,8 +158,18 @@ export class Execution {
     this.deadlockFn = fn;
   }
 
-  /** Records a finding; each distinct title once per execution. A fatal one ends the execution. */
+  /**
+   * Set once a fatal report fired. The faulting thread is dead; the others run on (as other CPUs do
+   * after an oops) so that DPOR sees their steps, but nothing after the first fatal report is reported.
+   */
+  crashed = false;
+
+  /** Records a finding; each distinct title once per execution. A fatal one kills its thread. */
   report(v: Violation): void {
+    if (this.crashed) {
+      if (v.fatal) throw new FatalStop(v);
+      return;
+    }
     v.step = Math.max(0, this.trace.length - 1);
     if (!this.titles.has(v.title)) {
       this.titles.add(v.title);
@@ -203,11 +213,18 @@ export class Execution {
   run(build: (exec: Execution) => void): Outcome {
     try {
       build(this);
+    } catch (e) {
+      if (!(e instanceof FatalStop)) throw e;
+      this.outcome = 'violation';
+      return this.outcome;
+    }
+    try {
       for (;;) {
         const enabled = this.enabledThreads();
         // Daemons (RCU callbacks) finish their pending work after the last regular thread.
         if (!this.liveWork() && enabled.length === 0) break;
         if (enabled.length === 0) {
+          if (this.crashed) break;
           const blocked = this.threads.filter((t) => !t.done && !t.daemon);
           this.outcome = 'deadlock';
           const v = this.deadlockFn
@@ -216,21 +233,20 @@ export class Execution {
           this.report(v);
         }
         if (this.trace.length >= this.limits.maxSteps) {
-          this.outcome = 'bound';
+          if (!this.crashed) this.outcome = 'bound';
           return this.outcome;
         }
         const tid = this.scheduler.pickThread(this, enabled);
         if (tid < 0) {
-          this.outcome = 'sleep-blocked';
+          if (!this.crashed) this.outcome = 'sleep-blocked';
           return this.outcome;
         }
-        if (tid !== defaultThread(this.prev, enabled))
-          this.deviations.push({ at: this.decisions.length, value: tid });
+        if (tid !== defaultThread(this.prev, enabled)) this.deviations.push({ at: this.decisions.length, value: tid });
         if (tid !== this.prev && enabled.includes(this.prev)) this.preemptions++;
         this.decisions.push(tid);
         this.step(this.threads[tid]);
       }
-      for (const check of this.endChecks) check();
+      if (!this.crashed) for (const check of this.endChecks) check();
     } catch (e) {
       if (!(e instanceof FatalStop)) throw e;
       if (this.outcome !== 'deadlock') this.outcome = 'violation';
@@ -239,7 +255,7 @@ export class Execution {
       this.inStep = false;
       this.cur = null;
     }
-    if (this.violations.length > 0) this.outcome = 'violation';
+    if (this.crashed || this.violations.length > 0) this.outcome = 'violation';
     return this.outcome;
   }
 
@@ -250,8 +266,16 @@ export class Execution {
     this.trace.push({ tid: t.id, decision: this.decisions.length - 1, op, fp });
     this.cur = t;
     this.inStep = true;
-    const res = op.perform();
-    this.advance(t, res);
+    try {
+      const res = op.perform();
+      this.advance(t, res);
+    } catch (e) {
+      if (!(e instanceof FatalStop)) throw e;
+      // The thread dies at its fatal report; the execution goes on without it.
+      this.crashed = true;
+      t.done = true;
+      t.next = null;
+    }
     this.inStep = false;
     this.prev = t.id;
   }

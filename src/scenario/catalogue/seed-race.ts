@@ -44,3 +44,17 @@ export const seedRace: ScenarioSpec = {
   ],
   expect: {},
 };
+
+/**
+ * Example K1's variant of the seed race: the LPI's ITE was discarded before, so the AP list holds its
+ * last reference and vgic_flush_pending_lpis frees it (kfree_rcu) while vCPU 0 is in guest mode.
+ */
+export const seedRaceDiscarded: ScenarioSpec = {
+  ...seedRace,
+  name: 'lpi-disable-vs-eoicount-replay-discarded',
+  description: 'the seed race after a DISCARD: the LPI is freed while vCPU 0 runs the guest (use-after-free)',
+  prologue: [
+    ...seedRace.prologue,
+    { host: { call: 'its', cmds: [{ cmd: 'DISCARD', device: 0, event: 3 }] } },
+  ],
+};

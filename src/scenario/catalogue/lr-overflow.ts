@@ -1,0 +1,46 @@
+import type { ScenarioSpec } from '../builder.ts';
+import { DEFAULT_VM } from './common.ts';
+
+/**
+ * More active interrupts than LRs under EOImode `eoimode`: three SPIs made active by userspace
+ * (ISACTIVER, as after a migration), their priorities restored into AP1R0, then EOId (and DIRd) in
+ * reverse priority order. Before the LR-overflow rework (V0) the deactivation of the one outside the
+ * LRs is lost when the guest reaches it before the underflow exit refills the LRs.
+ */
+export function lrOverflow(eoimode: 0 | 1): ScenarioSpec {
+  const ids = [32, 33, 34];
+  const prio = (k: number) => (ids.length - 1 - k) * 8;
+  return {
+    name: `lr-overflow-eoimode${eoimode}`,
+    description: `three active interrupts, two LRs, EOImode ${eoimode}`,
+    vm: { ...DEFAULT_VM, nLr: 2, maxMiDelay: 2 },
+    irqs: ids.map((intid, k) => ({ intid, priority: prio(k), enabled: true, vcpu: 0 })),
+    lpis: [],
+    lpisEnabledOn: [],
+    prologue: [
+      {
+        vcpu: 0,
+        guest: [
+          { op: 'igrpen', group: 1, enable: true },
+          { op: 'pmr', value: 0xf8 },
+          { op: 'eoimode', value: eoimode },
+          ...ids.flatMap((intid, k) => [
+            { op: 'hvc' as const, call: { call: 'uaccess', write: { reg: 'ISACTIVER', intid } } },
+            { op: 'apr' as const, value: 1 << k, or: true },
+          ]),
+        ],
+      },
+    ],
+    actors: [
+      {
+        kind: 'vcpu',
+        vcpu: 0,
+        guest: [...ids]
+          .reverse()
+          .flatMap((intid) => [{ op: 'eoi' as const, intid }, ...(eoimode ? [{ op: 'dir' as const, intid }] : [])])
+          .concat([{ op: 'expect', apr: 0 } as never]),
+      },
+    ],
+    expect: { finalState: ids.map((intid) => ({ intid, active: false })) },
+  };
+}
