@@ -19,6 +19,8 @@ export interface WarnSite {
   checker?: string;
   /** Title override (refcount and list reports are titled by their message). */
   title?: string;
+  /** Model-only trailer lines (a ghost assertion names its property). */
+  extra?: string[];
 }
 
 /** WARN_ON / WARN / WARN_ONCE splat (kernel-sanitizers.md §8.1). Non-fatal; sets taint W. */
@@ -40,7 +42,7 @@ export function warn(t: Task, site: WarnSite = {}): void {
   const title =
     site.title ??
     (site.message ? site.message.replace(/ [0-9a-f]{16}\b|\([0-9a-f]+\)/g, '') : `WARNING in ${fn}`);
-  emit(k, new KReport(site.checker ?? 'warn', title, false, lines, [threadInfo(t)], fn));
+  emit(k, new KReport(site.checker ?? 'warn', title, false, lines, [threadInfo(t)], fn, site.extra ?? []));
 }
 
 /** BUG_ON / BUG (§8.2): fatal. */

@@ -106,7 +106,7 @@ function* nextOf(t: Task, v: Vcpu, pos: ListHead | BadPtr, locked: boolean): Gen
   if (!locked) {
     yield POINT;
     t.at(7);
-    t.k.lockdep.assertHeld(t, v.apLock, true);
+    t.k.lockdep.assertHeld(t, v.apLock, 'P-LOCK');
   }
   return list_next(t, pos);
 }

@@ -1,0 +1,44 @@
+import { type ExploreOptions, type ExploreResult, explore } from '../../src/explore/explorer.ts';
+import { DporStrategy } from '../../src/explore/strategies/dpor.ts';
+import { ReplayStrategy } from '../../src/explore/strategies/replay.ts';
+import type { Strategy } from '../../src/explore/strategy.ts';
+import { buildProgram, type ScenarioSpec, type World } from '../../src/scenario/builder.ts';
+import { type Design, designById } from '../../src/vgic/designs.ts';
+
+export function design(id: string): Design {
+  const d = designById(id);
+  if (!d) throw new Error(`no design ${id}`);
+  return d;
+}
+
+export interface Run {
+  result: ExploreResult;
+  titles: string[];
+  /** Findings of the kernel's sanitizers (not functional oracles, expectations or ghost assertions). */
+  sanitizer: string[];
+  oracle: string[];
+  ghost: string[];
+  worlds: World[];
+}
+
+/** Explores a scenario on a design; by default exhaustive DPOR collecting every distinct finding. */
+export function check(s: ScenarioSpec, d: string, strategy: Strategy = new DporStrategy(), opts: ExploreOptions = {}): Run {
+  const worlds: World[] = [];
+  const p = buildProgram(s, design(d), (w) => worlds.push(w));
+  const result = explore(p, strategy, { allViolations: true, ...opts });
+  const f = result.findings;
+  const by = (pred: (c: string) => boolean) => f.filter((x) => pred(x.violation.checker)).map((x) => x.violation.title);
+  return {
+    result,
+    titles: f.map((x) => x.violation.title),
+    sanitizer: by((c) => !['oracle', 'expect', 'ghost', 'guest'].includes(c)),
+    oracle: by((c) => c === 'oracle' || c === 'expect' || c === 'guest'),
+    ghost: by((c) => c === 'ghost'),
+    worlds,
+  };
+}
+
+/** One execution under the default schedule. */
+export function runDefault(s: ScenarioSpec, d: string): Run {
+  return check(s, d, new ReplayStrategy({ decisions: [] }));
+}
