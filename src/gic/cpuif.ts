@@ -240,13 +240,14 @@ export class VCpuInterface {
       if (counts) this.bumpEoicount();
       return { lr: -1, counted: counts, trapped: false };
     }
-    if (this.vmcr.eoimode === 1 && !lpi) return none;
     const lr = this.lrs[i];
     const matches = lr.group === group && (lr.priority & this.groupMask(lr.group)) === dropped;
     if (!matches) {
       this.finding('F1', `EOI of ${intid} does not match the dropped priority or group`);
       if (!this.switches.CPUIF_EOIR_MATCH_INTID_ONLY) return none;
     }
+    // EOImode 1: priority drop only; the deactivation comes through DIR.
+    if (this.vmcr.eoimode === 1 && !lpi) return none;
     this.deactivateLr(i);
     return { lr: i, counted: false, trapped: false };
   }

@@ -52,6 +52,8 @@ export interface ActorSpec {
 export interface Expectations {
   /** Acknowledged INTIDs per vCPU, in order (`ordered`) or as a multiset. */
   acks?: Record<number, { intids: number[]; ordered?: boolean }>;
+  /** O2: on these vCPUs, acknowledges come in non-decreasing priority value (ties in any order). */
+  ackPriorityOrder?: number[];
   /** Final state of interrupts: private ones are those of `vcpu` (default 0). */
   finalState?: { intid: number; vcpu?: number; active?: boolean; pending?: boolean }[];
 }
@@ -118,6 +120,16 @@ function checkExpectations(exec: Execution, w: World, e: Expectations): void {
     if (a !== b) {
       exec.report(
         new SimpleViolation('expect', `expect: vCPU ${id} acknowledged other interrupts`, false, `vgic-lab: expectation failed: vCPU ${id} acknowledged [${got.join(', ')}], expected [${want.intids.join(', ')}]${want.ordered ? ' in this order' : ''}`),
+      );
+    }
+  }
+  for (const id of e.ackPriorityOrder ?? []) {
+    const acks = w.guests.get(id)?.log.acks ?? [];
+    const prios = acks.map((intid) => peek<number>(irqObj(w.vm, intid, id)!, IRQ.priority));
+    const bad = prios.findIndex((p, i) => i > 0 && p < prios[i - 1]);
+    if (bad > 0) {
+      exec.report(
+        new SimpleViolation('expect', `expect: vCPU ${id} acknowledged out of priority order`, false, `vgic-lab: expectation failed (O2): vCPU ${id} acknowledged ${acks[bad]} (priority 0x${prios[bad].toString(16)}) after ${acks[bad - 1]} (priority 0x${prios[bad - 1].toString(16)})`),
       );
     }
   }

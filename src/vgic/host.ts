@@ -25,7 +25,9 @@ export type HostCall =
   /** ITS commands through GITS_CWRITER. */
   | { call: 'its'; cmds: ItsCommand[] }
   /** An MSI through the translation cache (irqfd fast path). */
-  | { call: 'msi'; device: number; event: number };
+  | { call: 'msi'; device: number; event: number }
+  /** Several actions in one request (one exit); the first error is returned. */
+  | { call: 'batch'; calls: HostCall[] };
 
 const EINVAL = -22;
 const FN = {
@@ -99,5 +101,13 @@ export function* hostCall(t: Task, vm: Vm, c: HostCall): Gen<number> {
       return 0;
     case 'msi':
       return (yield* vgic_its_inject_cached_translation(t, vm, c.device, c.event)) ? 0 : EINVAL;
+    case 'batch': {
+      let err = 0;
+      for (const x of c.calls) {
+        const r = yield* hostCall(t, vm, x);
+        if (err === 0) err = r;
+      }
+      return err;
+    }
   }
 }

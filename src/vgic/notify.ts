@@ -26,9 +26,15 @@ export interface Resampler {
 }
 
 /** The SRCU read side of kvm->irq_srcu, for lockdep (a recursive read, {0:0}). */
+const srcuMaps = new WeakMap<Vm, { cls: LockClass; addr: bigint }>();
+
 export function irqSrcu(vm: Vm): { cls: LockClass; addr: bigint } {
-  const cls = vm.k.lockdep.classFor('kvm_irq_srcu', '&kvm->irq_srcu', 'srcu');
-  return { cls, addr: vm.obj.addr + 72n };
+  let m = srcuMaps.get(vm);
+  if (!m) {
+    m = { cls: vm.k.lockdep.classFor('kvm_irq_srcu', '&kvm->irq_srcu', 'srcu'), addr: vm.obj.addr + 72n };
+    srcuMaps.set(vm, m);
+  }
+  return m;
 }
 
 function srcuLock(t: Task, vm: Vm): void {

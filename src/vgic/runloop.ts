@@ -81,12 +81,15 @@ function* check_vcpu_requests(t: Task, vm: Vm, v: Vcpu): Gen {
 function* runGuest(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen<Exit> {
   const hw = v.cpuif;
   let delay = 0;
+  let executed = 0;
   for (;;) {
     yield point('guest');
     // A reschedule IPI (kick) is a physical interrupt: it forces an exit at the next boundary.
     if (readOnce<number>(t, v.obj, VCPU.ipi)) return { why: 'irq' };
-    // An asserted MI lands after zero or more further guest instructions (cpu-interface.md §5.1).
-    if (hw.maintenance()) {
+    // An asserted MI lands after zero or more further guest instructions (cpu-interface.md §5.1). It is
+    // never taken before the first instruction after entry: the guest always makes progress (with one
+    // LR and UIE set, U is asserted from the entry on).
+    if (executed > 0 && hw.maintenance()) {
       const more = delay < vm.config.maxMiDelay ? ((yield choose(2, 'guest runs on before the MI exit')) as number) : 0;
       if (more === 0) return { why: 'maintenance', misr: hw.misr() };
       delay++;
@@ -96,6 +99,7 @@ function* runGuest(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen<Exit> {
     const insn = g.next();
     if (!insn) return { why: 'done' };
     if (!execLocal(vm, v, g, insn)) return { why: 'trap', insn };
+    executed++;
   }
 }
 

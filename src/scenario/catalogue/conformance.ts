@@ -1,0 +1,261 @@
+import type { GuestStep, Handler } from '../../gic/guest.ts';
+import type { HostCall } from '../../vgic/host.ts';
+import type { IrqSpec, ScenarioSpec } from '../builder.ts';
+import { DEFAULT_VM } from './common.ts';
+
+/**
+ * The conformance suite (conformance.md): the kernel's vgic_irq selftest cases INJ, PRE, FAIL, RST and
+ * the kvm-unit-tests IPI tests, ported as behaviour over the scenario builder. Priorities, triggers and
+ * enables are the distributor state at VM creation (what the selftest's init writes).
+ */
+export type Trigger = 'edge' | 'level';
+export type Method = 'EDGE_IRQ_LINE' | 'IRQFD' | 'ISPENDR' | 'SET_IRQ_LINE_HIGH' | 'SET_LEVEL_INFO_HIGH';
+
+/** The injection table (conformance.md §4.2): methods per trigger and which INTID kinds they can inject. */
+export const METHODS: Record<Trigger, { method: Method; sgi: boolean; ppi: boolean; spi: boolean }[]> = {
+  edge: [
+    { method: 'EDGE_IRQ_LINE', sgi: false, ppi: false, spi: true },
+    { method: 'IRQFD', sgi: false, ppi: false, spi: true },
+    { method: 'ISPENDR', sgi: true, ppi: false, spi: true },
+  ],
+  level: [
+    { method: 'SET_IRQ_LINE_HIGH', sgi: false, ppi: true, spi: true },
+    { method: 'SET_LEVEL_INFO_HIGH', sgi: false, ppi: true, spi: true },
+    { method: 'IRQFD', sgi: false, ppi: false, spi: true },
+    { method: 'ISPENDR', sgi: false, ppi: true, spi: true },
+  ],
+};
+
+export function methodApplies(trigger: Trigger, method: Method, intid: number): boolean {
+  const m = METHODS[trigger].find((x) => x.method === method);
+  if (!m) return false;
+  return intid < 16 ? m.sgi : intid < 32 ? m.ppi : m.spi;
+}
+
+export function inject(method: Method, intid: number): HostCall {
+  switch (method) {
+    case 'EDGE_IRQ_LINE':
+      return { call: 'edge', intid };
+    case 'IRQFD':
+      return { call: 'irqfd', intid };
+    case 'ISPENDR':
+      return { call: 'uaccess', write: { reg: 'ISPENDR', intid } };
+    case 'SET_IRQ_LINE_HIGH':
+      return { call: 'irq_line', intid, level: true };
+    case 'SET_LEVEL_INFO_HIGH':
+      return { call: 'level_info', intid, level: true };
+  }
+}
+
+export interface Config {
+  trigger: Trigger;
+  eoimode: 0 | 1;
+  nLr: number;
+  /** nr_irqs (N): SPIs 32..N-1. */
+  n?: number;
+}
+
+const lowerLine = (intid: number): HostCall => ({ call: 'irq_line', intid, level: false });
+
+function handler(c: Config): Handler {
+  return { kind: 'vgic', level: c.trigger === 'level', lowerLine };
+}
+
+/** conformance.md §3.4: group 1 on, PMR 0xF8, EOImode, IRQs masked. */
+function init(c: Config): GuestStep[] {
+  return [
+    { op: 'igrpen', group: 1, enable: true },
+    { op: 'eoimode', value: c.eoimode },
+    { op: 'pmr', value: 0xf8 },
+    { op: 'mask' },
+  ];
+}
+
+function vm(c: Config, nrVcpus = 1): ScenarioSpec['vm'] {
+  return { ...DEFAULT_VM, nrVcpus, nLr: c.nLr, nrSpis: (c.n ?? 64) - 32 };
+}
+
+function irqs(c: Config, prio: Map<number, number>): IrqSpec[] {
+  const out: IrqSpec[] = [];
+  for (let i = 0; i < (c.n ?? 64); i++) {
+    out.push({
+      intid: i,
+      trigger: i < 16 ? 'edge' : i < 32 ? 'level' : c.trigger,
+      enabled: true,
+      priority: prio.get(i) ?? 0xf0,
+      vcpu: i < 32 ? 0 : 0,
+    });
+  }
+  return out;
+}
+
+function name(id: string, c: Config, method?: string): string {
+  return `${id}-${c.trigger}-eoimode${c.eoimode}${method ? `-${method.toLowerCase().replace(/_/g, '-')}` : ''}-nlr${c.nLr}`;
+}
+
+/** INJ-* (conformance.md §6.1): inject a set in one exit, handle them all, each exactly once. */
+export function inj(id: string, set: number[], method: Method, c: Config): ScenarioSpec {
+  const prio = new Map(set.map((i) => [i, (i % 31) * 8]));
+  return {
+    name: name(id, c, method),
+    description: `${id}: ${set.length} interrupt(s) injected with ${method}, each handled exactly once`,
+    vm: vm(c),
+    irqs: irqs(c, prio),
+    lpis: [],
+    lpisEnabledOn: [],
+    prologue: [],
+    actors: [
+      {
+        kind: 'vcpu',
+        vcpu: 0,
+        handler: handler(c),
+        guest: [
+          ...init(c),
+          { op: 'hvc', call: { call: 'batch', calls: set.map((i) => inject(method, i)) }, expectError: false },
+          { op: 'handle', count: set.length },
+          { op: 'unmask' },
+          { op: 'mask' },
+          { op: 'expect', handled: set.length, received: Object.fromEntries(set.map((i) => [i, 1])), iarEmpty: true },
+        ],
+      },
+    ],
+    expect: {
+      acks: { 0: { intids: set } },
+      ackPriorityOrder: [0],
+      finalState: set.map((intid) => ({ intid, active: false, pending: false })),
+    },
+  };
+}
+
+/** PRE-* (§6.2): each newly injected, more urgent interrupt is acknowledged over the active ones. */
+export function pre(id: string, first: number, num: number, exclude: number[], method: Method, c: Config): ScenarioSpec {
+  const ks = [...Array(num).keys()].filter((k) => !exclude.includes(first + k));
+  const prio = new Map(ks.map((k) => [first + k, (num - 1 - k) * 8]));
+  const guest: GuestStep[] = [...init(c)];
+  for (const k of ks) {
+    guest.push({ op: 'hvc', call: inject(method, first + k), expectError: false }, { op: 'poll', expect: first + k });
+    if (c.trigger === 'level') guest.push({ op: 'hvc', call: lowerLine(first + k) });
+  }
+  for (const k of [...ks].reverse()) guest.push({ op: 'eoi', intid: first + k });
+  if (c.eoimode === 1) for (const k of ks) guest.push({ op: 'dir', intid: first + k });
+  guest.push({ op: 'unmask' });
+  for (const k of ks) guest.push({ op: 'read', read: { reg: 'ISACTIVER', intid: first + k }, expect: false });
+  guest.push({ op: 'expect', apr: 0, iarEmpty: true });
+  return {
+    name: name(id, c, method),
+    description: `${id}: ${ks.length} interrupts each preempting the previous one, injected with ${method}`,
+    vm: vm(c),
+    irqs: irqs(c, prio),
+    lpis: [],
+    lpisEnabledOn: [],
+    prologue: [],
+    actors: [{ kind: 'vcpu', vcpu: 0, handler: handler(c), guest }],
+    expect: {
+      acks: { 0: { intids: ks.map((k) => first + k), ordered: true } },
+      finalState: ks.map((k) => ({ intid: first + k, active: false, pending: false })),
+    },
+  };
+}
+
+export const BAD_INTIDS = (n: number) => [n, 1020, 1024, 1120, 5120, 0xffffffff];
+
+/** The errno rules of conformance.md §6.3: whether the request must fail. */
+export function mustFail(method: Method, intid: number, n: number): boolean {
+  switch (method) {
+    case 'EDGE_IRQ_LINE':
+    case 'SET_IRQ_LINE_HIGH':
+      return intid <= 0xffff;
+    case 'SET_LEVEL_INFO_HIGH':
+      return intid > 1023;
+    case 'IRQFD':
+      return (intid - 32) >>> 0 >= 988;
+    case 'ISPENDR':
+      return false;
+  }
+  void n;
+}
+
+/** FAIL (§6.3): bad INTIDs fail (or are ignored) exactly as the errno table says; nothing is delivered. */
+export function fail(method: Method, c: Config): ScenarioSpec {
+  const n = c.n ?? 64;
+  const guest: GuestStep[] = [...init(c)];
+  for (const intid of BAD_INTIDS(n)) {
+    guest.push({ op: 'hvc', call: inject(method, intid), expectError: mustFail(method, intid, n) });
+    guest.push({ op: 'expect', handled: 0, iarEmpty: true });
+  }
+  return {
+    name: name('FAIL', c, method),
+    description: `FAIL: bad INTIDs with ${method}`,
+    vm: vm(c),
+    irqs: irqs(c, new Map()),
+    lpis: [],
+    lpisEnabledOn: [],
+    prologue: [],
+    actors: [{ kind: 'vcpu', vcpu: 0, handler: handler(c), guest }],
+    expect: { acks: { 0: { intids: [] } } },
+  };
+}
+
+/** RST-* (§6.4): interrupts restored active by userspace, their priorities OR'd into AP1R0, then EOId. */
+export function rst(id: string, first: number, num: number, c: Config): ScenarioSpec {
+  const ks = [...Array(num).keys()];
+  const prio = new Map(ks.map((k) => [first + k, (num - 1 - k) * 8]));
+  const guest: GuestStep[] = [...init(c)];
+  for (const k of ks) {
+    guest.push({ op: 'hvc', call: { call: 'uaccess', write: { reg: 'ISACTIVER', intid: first + k } } });
+    guest.push({ op: 'apr', value: 1 << k, or: true });
+  }
+  for (const k of [...ks].reverse()) {
+    guest.push({ op: 'eoi', intid: first + k });
+    if (c.eoimode === 1) guest.push({ op: 'dir', intid: first + k });
+  }
+  for (const k of ks) guest.push({ op: 'read', read: { reg: 'ISACTIVER', intid: first + k }, expect: false });
+  guest.push({ op: 'expect', apr: 0, iarEmpty: true });
+  return {
+    name: name(id, c),
+    description: `${id}: ${num} interrupts restored active, then EOId${c.eoimode ? ' and DIRd' : ''}`,
+    vm: vm(c),
+    irqs: irqs(c, prio),
+    lpis: [],
+    lpisEnabledOn: [],
+    prologue: [],
+    actors: [{ kind: 'vcpu', vcpu: 0, handler: handler(c), guest }],
+    expect: { acks: { 0: { intids: [] } }, finalState: ks.map((k) => ({ intid: first + k, active: false })) },
+  };
+}
+
+export type IpiKind = 'self' | 'target-list' | 'broadcast';
+
+/** kvm-unit-tests `ipi` (conformance.md §6.5): CPU 1 sends SGI 1; exactly the targets take it once. */
+export function kutIpi(kind: IpiKind, nrVcpus: number, nLr: number): ScenarioSpec {
+  const sender = 1;
+  const all = [...Array(nrVcpus).keys()];
+  const targets =
+    kind === 'self' ? [sender] : kind === 'target-list' ? all.filter((c) => c % 2 !== sender % 2) : all.filter((c) => c !== sender);
+  const setup: GuestStep[] = [
+    { op: 'igrpen', group: 1, enable: true },
+    { op: 'pmr', value: 0xf0 },
+  ];
+  return {
+    name: `KUT-IPI-${kind.toUpperCase()}-${nrVcpus}cpus-nlr${nLr}`,
+    description: `kvm-unit-tests ipi ${kind}: CPU 1 sends SGI 1 to ${targets.join(',')}`,
+    vm: { ...DEFAULT_VM, nrVcpus, nLr, nrSpis: 32 },
+    irqs: [{ intid: 1, priority: 0xa0, enabled: true }],
+    lpis: [],
+    lpisEnabledOn: [],
+    prologue: all.map((v) => ({ vcpu: v, guest: setup })),
+    actors: all.map((v) => ({
+      kind: 'vcpu' as const,
+      vcpu: v,
+      handler: { kind: 'kut' as const },
+      guest:
+        v === sender
+          ? [{ op: 'sgi' as const, intid: 1, targets: kind === 'broadcast' ? ('others' as const) : targets }, { op: 'idle' as const }]
+          : [{ op: 'idle' as const }],
+    })),
+    expect: { acks: Object.fromEntries(all.map((v) => [v, { intids: targets.includes(v) ? [1] : [] }])) },
+  };
+}
+
+/** PPIs the selftest cannot inject from userspace (timers). */
+export const TIMER_PPIS = [26, 27, 28, 30];

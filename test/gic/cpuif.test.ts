@@ -1,0 +1,1432 @@
+/**
+ * Unit tests for the GICv3 virtual CPU interface model (src/gic/cpuif.ts) and the LR helpers
+ * (src/gic/lr.ts), written against /work/shared/spec/cpu-interface.md §§2–5, 7, 8.
+ * Test names carry the rule ids they check.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  type CpuifSwitches,
+  DEFAULT_CPUIF_SWITCHES,
+  type FindingId,
+  HCR,
+  MIN_LPI,
+  MISR,
+  misrNames,
+  SPURIOUS,
+  VCpuInterface,
+} from '../../src/gic/cpuif.ts';
+import {
+  copyLr,
+  describeLr,
+  emptyLr,
+  encodeLr,
+  LR_ACTIVE,
+  LR_INVALID,
+  LR_PENDING,
+  LR_PENDING_ACTIVE,
+  type Lr,
+  lrActive,
+  lrPending,
+} from '../../src/gic/lr.ts';
+
+interface Rig {
+  c: VCpuInterface;
+  findings: FindingId[];
+  texts: string[];
+  phys: number[];
+}
+
+/**
+ * An interface as KVM runs it: En = 1, Group 1 enabled, PMR open (0xff), EOImode 0, minimum binary
+ * points. Tests change whatever they need.
+ */
+function rig(nLr = 4, switches: Partial<CpuifSwitches> = {}): Rig {
+  const findings: FindingId[] = [];
+  const texts: string[] = [];
+  const phys: number[] = [];
+  const c = new VCpuInterface(
+    nLr,
+    { ...DEFAULT_CPUIF_SWITCHES, ...switches },
+    (id, text) => {
+      findings.push(id);
+      texts.push(text);
+    },
+    (p) => phys.push(p),
+  );
+  c.hcr = HCR.En;
+  c.vmcr.eng1 = true;
+  c.vmcr.pmr = 0xff;
+  return { c, findings, texts, phys };
+}
+
+/** Program LR `i` (fields not given keep a Group-1, HW = 0, EOI = 0 default). */
+function setLr(c: VCpuInterface, i: number, f: Partial<Lr> & { vintid: number; state: number }): Lr {
+  const lr = c.lrs[i];
+  Object.assign(lr, { hw: false, group: 1, priority: 0xa0, pintid: 0, eoi: false }, f);
+  return lr;
+}
+
+/** APR bit for a group priority (5 preemption bits: bit = priority >> 3). */
+const aprBit = (prio: number) => 1 << (prio >> 3);
+
+function snapshot(c: VCpuInterface) {
+  return JSON.stringify({ lrs: c.lrs, apr0: c.apr0, apr1: c.apr1, eoicount: c.eoicount, vmcr: c.vmcr });
+}
+
+// ---------------------------------------------------------------------------------------------
+describe('lr.ts helpers (A1)', () => {
+  it('A1: encodeLr puts State in bits 63:62 for every state', () => {
+    const base = { ...emptyLr(), vintid: 0, priority: 0 };
+    assert.equal(encodeLr({ ...base, state: LR_INVALID }), 0n);
+    assert.equal(encodeLr({ ...base, state: LR_PENDING }), 1n << 62n);
+    assert.equal(encodeLr({ ...base, state: LR_ACTIVE }), 2n << 62n);
+    assert.equal(encodeLr({ ...base, state: LR_PENDING_ACTIVE }), 3n << 62n);
+  });
+
+  it('A1: encodeLr puts HW in bit 61 and pINTID in bits 41:32 when HW = 1', () => {
+    const v = encodeLr({ ...emptyLr(), hw: true, pintid: 27, vintid: 27 });
+    assert.equal(v, (1n << 61n) | (27n << 32n) | 27n);
+    assert.equal((v >> 61n) & 1n, 1n);
+    assert.equal((v >> 32n) & 0x3ffn, 27n);
+    // The largest pINTID KVM programs (10 bits) reaches bit 41 and no further.
+    const top = encodeLr({ ...emptyLr(), hw: true, pintid: 0x3ff, vintid: 0 });
+    assert.equal(top, (1n << 61n) | (0x3ffn << 32n));
+    assert.equal((top >> 42n) & 0x7n, 0n);
+  });
+
+  it('A1: encodeLr puts Group in bit 60', () => {
+    assert.equal(encodeLr({ ...emptyLr(), group: 1 }), 1n << 60n);
+    assert.equal(encodeLr({ ...emptyLr(), group: 0 }), 0n);
+  });
+
+  it('A1: encodeLr puts Priority in bits 55:48', () => {
+    assert.equal(encodeLr({ ...emptyLr(), priority: 0xa8 }), 0xa8n << 48n);
+    assert.equal(encodeLr({ ...emptyLr(), priority: 0xff }), 0xffn << 48n);
+  });
+
+  it('A1: encodeLr puts EOI in bit 41 only when HW = 0', () => {
+    assert.equal(encodeLr({ ...emptyLr(), eoi: true }), 1n << 41n);
+    // With HW = 1 bit 41 belongs to pINTID; the EOI flag must not leak into it.
+    assert.equal(encodeLr({ ...emptyLr(), hw: true, eoi: true, pintid: 27 }), (1n << 61n) | (27n << 32n));
+    // pINTID is not encoded when HW = 0.
+    assert.equal(encodeLr({ ...emptyLr(), hw: false, pintid: 27 }), 0n);
+  });
+
+  it('A1: encodeLr puts vINTID in bits 31:0 (LPIs included) and combines all fields', () => {
+    assert.equal(encodeLr({ ...emptyLr(), vintid: 8192 + 5 }), 8197n);
+    assert.equal(encodeLr({ ...emptyLr(), vintid: 0xffff }), 0xffffn);
+    const full = encodeLr({
+      state: LR_PENDING_ACTIVE,
+      hw: true,
+      group: 1,
+      priority: 0x48,
+      pintid: 30,
+      eoi: false,
+      vintid: 27,
+    });
+    assert.equal(full, (3n << 62n) | (1n << 61n) | (1n << 60n) | (0x48n << 48n) | (30n << 32n) | 27n);
+    assert.equal(full.toString(16), 'f048001e0000001b');
+  });
+
+  it('A1: lrPending / lrActive read the state bits; emptyLr is Invalid; copyLr is a copy', () => {
+    const states = [LR_INVALID, LR_PENDING, LR_ACTIVE, LR_PENDING_ACTIVE];
+    assert.deepEqual(
+      states.map((state) => lrPending({ ...emptyLr(), state })),
+      [false, true, false, true],
+    );
+    assert.deepEqual(
+      states.map((state) => lrActive({ ...emptyLr(), state })),
+      [false, false, true, true],
+    );
+    const e = emptyLr();
+    assert.deepEqual(e, { state: 0, hw: false, group: 0, priority: 0, pintid: 0, eoi: false, vintid: 0 });
+    const a: Lr = { ...e, state: LR_ACTIVE, vintid: 40 };
+    const b = copyLr(a);
+    assert.deepEqual(b, a);
+    b.state = LR_INVALID;
+    assert.equal(a.state, LR_ACTIVE);
+    assert.notEqual(emptyLr(), emptyLr());
+  });
+
+  it('describeLr names the fields', () => {
+    assert.equal(describeLr(emptyLr()), '-');
+    assert.equal(
+      describeLr({
+        state: LR_ACTIVE,
+        hw: true,
+        group: 1,
+        priority: 0xa0,
+        pintid: 27,
+        eoi: false,
+        vintid: 27,
+      }),
+      '27 active prio 0xa0 G1 HW p27',
+    );
+    assert.equal(describeLr({ ...emptyLr(), eoi: true, vintid: 40 }), '40 invalid prio 0x0 G0 EOI');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('§3 interface state and reset', () => {
+  it('§3: reset state is all LRs Invalid, APRs 0, EOIcount 0, VMCR 0 (VENG0 = 0)', () => {
+    const c = new VCpuInterface(4);
+    assert.equal(c.lrs.length, 4);
+    for (const lr of c.lrs) assert.deepEqual(lr, emptyLr());
+    assert.equal(c.apr0, 0);
+    assert.equal(c.apr1, 0);
+    assert.equal(c.eoicount, 0);
+    assert.deepEqual(c.vmcr, { eng0: false, eng1: false, eoimode: 0, cbpr: false, bpr0: 0, bpr1: 0, pmr: 0 });
+    assert.equal(c.runningPriority(), 0xff);
+    // LRs are independent objects.
+    c.lrs[0].state = LR_PENDING;
+    assert.equal(c.lrs[1].state, LR_INVALID);
+  });
+
+  it('§1 nLR: every value in 1..16 is accepted, others rejected', () => {
+    for (let n = 1; n <= 16; n++) assert.equal(new VCpuInterface(n).lrs.length, n);
+    for (const bad of [0, 17, -1, 1.5, Number.NaN]) assert.throws(() => new VCpuInterface(bad), /nLR/);
+  });
+
+  it('§1 nLR: the 16th LR takes part in selection and in the status registers', () => {
+    const { c } = rig(16);
+    setLr(c, 15, { vintid: 99, state: LR_PENDING, priority: 0x10 });
+    assert.equal(c.hppvi(), 15);
+    assert.equal(c.elrsr(), 0x7fff);
+    assert.equal(c.iar(1), 99);
+    c.eoir(1, 99);
+    c.lrs[15].eoi = true;
+    assert.equal(c.eisr(), 1 << 15);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('§4.1 derived quantities (R1–R3)', () => {
+  it('R2: with the reset (below-minimum) BPRs both group masks are 0xF8', () => {
+    const { c } = rig();
+    c.vmcr.bpr0 = 0;
+    c.vmcr.bpr1 = 0;
+    assert.equal(c.groupMask(0), 0xf8);
+    assert.equal(c.groupMask(1), 0xf8);
+  });
+
+  it('R2: BPR0 below the minimum (7 - PREbits = 2) behaves as the minimum', () => {
+    const { c } = rig();
+    for (const b of [0, 1, 2]) {
+      c.vmcr.bpr0 = b;
+      assert.equal(c.groupMask(0), 0xf8, `bpr0=${b}`);
+    }
+  });
+
+  it('R2: BPR1 below the minimum (BPR0min + 1 = 3) behaves as the minimum', () => {
+    const { c } = rig();
+    for (const b of [0, 1, 2, 3]) {
+      c.vmcr.bpr1 = b;
+      assert.equal(c.groupMask(1), 0xf8, `bpr1=${b}`);
+    }
+  });
+
+  it('R2: Group 0 clears bits [BPR0:0]', () => {
+    const { c } = rig();
+    const want: Record<number, number> = { 3: 0xf0, 4: 0xe0, 5: 0xc0, 6: 0x80, 7: 0x00 };
+    for (const [b, m] of Object.entries(want)) {
+      c.vmcr.bpr0 = Number(b);
+      assert.equal(c.groupMask(0), m, `bpr0=${b}`);
+    }
+  });
+
+  it('R2: Group 1 clears bits [BPR1-1:0] and ignores BPR0', () => {
+    const { c } = rig();
+    c.vmcr.bpr0 = 7;
+    const want: Record<number, number> = { 4: 0xf0, 5: 0xe0, 6: 0xc0, 7: 0x80 };
+    for (const [b, m] of Object.entries(want)) {
+      c.vmcr.bpr1 = Number(b);
+      assert.equal(c.groupMask(1), m, `bpr1=${b}`);
+    }
+  });
+
+  it('R2: with VCBPR = 1 Group 1 uses the Group-0 calculation with VBPR0', () => {
+    const { c } = rig();
+    c.vmcr.bpr0 = 4;
+    c.vmcr.bpr1 = 3;
+    assert.equal(c.groupMask(1), 0xf8);
+    c.vmcr.cbpr = true;
+    assert.equal(c.groupMask(1), 0xe0);
+    assert.equal(c.groupMask(0), 0xe0);
+    c.vmcr.bpr0 = 0; // below minimum, still clamped under CBPR
+    c.vmcr.bpr1 = 7;
+    assert.equal(c.groupMask(1), 0xf8);
+  });
+
+  it('R3: running priority is 0xFF when no APR bit is set', () => {
+    const { c } = rig();
+    assert.equal(c.runningPriority(), 0xff);
+  });
+
+  it('R3: running priority is the lowest set bit over APR0 | APR1, shifted by 8 - PREbits', () => {
+    const { c } = rig();
+    c.apr1 = aprBit(0x10);
+    assert.equal(c.runningPriority(), 0x10);
+    c.apr0 = 1 << 5;
+    c.apr1 = 1 << 3;
+    assert.equal(c.runningPriority(), 0x18);
+    c.apr0 = 1 << 2;
+    assert.equal(c.runningPriority(), 0x10);
+    c.apr0 = 1;
+    assert.equal(c.runningPriority(), 0x00);
+    c.apr0 = 0;
+    c.apr1 = (1 << 20) | (1 << 31);
+    assert.equal(c.runningPriority(), 20 << 3);
+  });
+
+  it('R3/R35: APR bit 31 gives running priority 0xF8; readApr/writeApr round-trip unsigned', () => {
+    const { c } = rig();
+    c.writeApr(1, 0x80000000);
+    assert.equal(c.readApr(1), 0x80000000);
+    assert.equal(c.readApr(0), 0);
+    assert.equal(c.runningPriority(), 0xf8);
+    c.writeApr(0, 0x12);
+    assert.equal(c.readApr(0), 0x12);
+    assert.equal(c.apr0, 0x12);
+    assert.equal(c.runningPriority(), 0x08);
+  });
+
+  it('R1: low priority bits are ignored when comparing LR priorities', () => {
+    const { c } = rig();
+    // 0x17 and 0x10 both implement as 0x10: a tie, so the lower index wins.
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x17 });
+    setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x10 });
+    assert.equal(c.hppvi(), 0);
+  });
+
+  it('R1: low PMR bits are ignored when masking', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x10 });
+    c.vmcr.pmr = 0x17; // implements as 0x10: 0x10 is not < 0x10
+    assert.equal(c.line(1), false);
+    assert.equal(c.iar(1), SPURIOUS);
+    c.vmcr.pmr = 0x18;
+    assert.equal(c.line(1), true);
+  });
+
+  it('R32: setPmr stores the value with the unimplemented bits cleared', () => {
+    const { c } = rig();
+    c.setPmr(0xff);
+    assert.equal(c.vmcr.pmr, 0xf8);
+    c.setPmr(0x87);
+    assert.equal(c.vmcr.pmr, 0x80);
+  });
+
+  it('R33/R34: setCtlr changes EOImode and CBPR only; setGroupEnable sets VENG0/VENG1', () => {
+    const { c } = rig();
+    c.vmcr.pmr = 0x80;
+    c.setCtlr(1, true);
+    assert.equal(c.vmcr.eoimode, 1);
+    assert.equal(c.vmcr.cbpr, true);
+    c.setCtlr(0);
+    assert.equal(c.vmcr.eoimode, 0);
+    assert.equal(c.vmcr.cbpr, true, 'CBPR kept when not given');
+    assert.equal(c.vmcr.pmr, 0x80);
+    c.setGroupEnable(0, true);
+    assert.equal(c.vmcr.eng0, true);
+    c.setGroupEnable(1, false);
+    assert.equal(c.vmcr.eng1, false);
+    assert.equal(c.vmcr.eng0, true);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('§4.2 HPPVI selection (R4–R7)', () => {
+  it('R4: with VENG0 = VENG1 = 0 there is no HPPVI', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x10, group: 1 });
+    setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x10, group: 0 });
+    c.vmcr.eng0 = false;
+    c.vmcr.eng1 = false;
+    assert.equal(c.hppvi(), -1);
+    assert.equal(c.hppir(0), SPURIOUS);
+    assert.equal(c.hppir(1), SPURIOUS);
+    assert.equal(c.line(0), false);
+    assert.equal(c.line(1), false);
+    assert.equal(c.iar(1), SPURIOUS);
+    assert.equal(c.iar(0), SPURIOUS);
+    assert.equal(c.lrs[0].state, LR_PENDING);
+  });
+
+  it('R5: only State = Pending (01) LRs are candidates; Pending-and-Active (11) is not', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING_ACTIVE, priority: 0x00 });
+    setLr(c, 1, { vintid: 41, state: LR_ACTIVE, priority: 0x00 });
+    setLr(c, 2, { vintid: 42, state: LR_PENDING, priority: 0x80 });
+    setLr(c, 3, { vintid: 43, state: LR_INVALID, priority: 0x00 });
+    assert.equal(c.hppvi(), 2);
+    c.lrs[2].state = LR_INVALID;
+    assert.equal(c.hppvi(), -1, 'a lone Pending-and-Active LR is no HPPVI');
+  });
+
+  it('R6: a candidate of a disabled group is dropped and does not hide an enabled one', () => {
+    const { c } = rig();
+    c.vmcr.eng0 = false;
+    c.vmcr.eng1 = true;
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x00, group: 0 });
+    setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x80, group: 1 });
+    assert.equal(c.hppvi(), 1);
+    assert.equal(c.line(1), true);
+    assert.equal(c.iar(1), 41);
+  });
+
+  it('R6: Group 1 disabled, Group 0 enabled picks the Group-0 candidate', () => {
+    const { c } = rig();
+    c.vmcr.eng0 = true;
+    c.vmcr.eng1 = false;
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x00, group: 1 });
+    setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x80, group: 0 });
+    assert.equal(c.hppvi(), 1);
+    c.vmcr.eng1 = true;
+    assert.equal(c.hppvi(), 0);
+  });
+
+  it('R7: the numerically lowest priority wins, across groups', () => {
+    const { c } = rig();
+    c.vmcr.eng0 = true;
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x80 });
+    setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x40 });
+    setLr(c, 2, { vintid: 42, state: LR_PENDING, priority: 0x60, group: 0 });
+    setLr(c, 3, { vintid: 43, state: LR_PENDING, priority: 0x48 });
+    assert.equal(c.hppvi(), 1);
+    c.lrs[2].priority = 0x38;
+    assert.equal(c.hppvi(), 2);
+  });
+
+  it('R7: ties keep the lowest LR index', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x80 });
+    setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x40 });
+    setLr(c, 2, { vintid: 42, state: LR_PENDING, priority: 0x80 });
+    setLr(c, 3, { vintid: 43, state: LR_PENDING, priority: 0x40 });
+    assert.equal(c.hppvi(), 1);
+    c.lrs[1].state = LR_ACTIVE;
+    assert.equal(c.hppvi(), 3);
+  });
+
+  it('R7: an LR with priority 0xFF is never chosen', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0xff });
+    assert.equal(c.hppvi(), -1);
+    setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0xf8 });
+    assert.equal(c.hppvi(), 1);
+  });
+
+  it('R15/D12: a Pending LR with vINTID 1020–1023 raises F3 and is not a candidate', () => {
+    const { c, findings } = rig();
+    setLr(c, 0, { vintid: 1021, state: LR_PENDING, priority: 0x00 });
+    setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x80 });
+    assert.equal(c.hppvi(), 1);
+    assert.ok(findings.includes('F3'));
+    assert.equal(c.iar(1), 41);
+    assert.equal(c.lrs[0].state, LR_PENDING, 'the special LR is left alone');
+  });
+
+  it('R19: HPPIR returns the HPPVI of its group without PMR/preemption checks and changes nothing', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x80 });
+    c.vmcr.pmr = 0x00;
+    c.apr1 = aprBit(0x00);
+    const before = snapshot(c);
+    assert.equal(c.hppir(1), 40);
+    assert.equal(c.hppir(0), SPURIOUS);
+    assert.equal(snapshot(c), before);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('§4.3 signalling (R9–R12)', () => {
+  it('R9: En = 0 means nothing is signalled or acknowledged', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
+    c.hcr = 0;
+    assert.equal(c.hppvi(), 0);
+    assert.equal(c.line(1), false);
+    assert.equal(c.iar(1), SPURIOUS);
+    assert.equal(c.lrs[0].state, LR_PENDING);
+    assert.equal(c.apr1, 0);
+    c.hcr = HCR.En;
+    assert.equal(c.line(1), true);
+  });
+
+  it('R9: other HCR bits without En do not enable signalling', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
+    c.hcr = 0xffff & ~HCR.En;
+    assert.equal(c.line(1), false);
+    c.hcr |= HCR.En;
+    assert.equal(c.line(1), true);
+  });
+
+  it('R10: PMR masking is strict (priority must be < PMR)', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x80 });
+    c.vmcr.pmr = 0x80;
+    assert.equal(c.line(1), false);
+    assert.equal(c.iar(1), SPURIOUS);
+    assert.equal(c.lrs[0].state, LR_PENDING);
+    c.vmcr.pmr = 0x88;
+    assert.equal(c.line(1), true);
+    c.vmcr.pmr = 0x00; // reset PMR masks everything
+    assert.equal(c.line(1), false);
+  });
+
+  it('R10: priority 0xF8 can never pass even PMR = 0xFF', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0xf8 });
+    c.vmcr.pmr = 0xff;
+    assert.equal(c.line(1), false);
+    c.lrs[0].priority = 0xf0;
+    assert.equal(c.line(1), true);
+  });
+
+  it('R11: with an idle running priority the HPPVI is signalled', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0xf0 });
+    assert.equal(c.runningPriority(), 0xff);
+    assert.equal(c.line(1), true);
+  });
+
+  it('R11: preemption needs a strictly smaller group priority than the running priority', () => {
+    const { c } = rig();
+    c.apr1 = aprBit(0x40);
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
+    assert.equal(c.line(1), false, 'equal priority does not preempt');
+    assert.equal(c.iar(1), SPURIOUS);
+    c.lrs[0].priority = 0x48;
+    assert.equal(c.line(1), false, 'lower priority does not preempt');
+    c.lrs[0].priority = 0x38;
+    assert.equal(c.line(1), true, 'higher priority preempts');
+    // The running priority can come from the other group's APR.
+    c.apr1 = 0;
+    c.apr0 = aprBit(0x30);
+    assert.equal(c.line(1), false);
+  });
+
+  it('R11: subpriority never preempts (comparison on the group-priority mask)', () => {
+    const { c } = rig();
+    c.apr1 = aprBit(0x48);
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
+    assert.equal(c.line(1), true, 'minimum BPR: 0x40 < 0x48');
+    c.vmcr.bpr1 = 5; // mask 0xE0: both are group priority 0x40
+    assert.equal(c.line(1), false);
+    assert.equal(c.iar(1), SPURIOUS);
+    c.lrs[0].priority = 0x38; // group priority 0x20 < 0x40
+    assert.equal(c.line(1), true);
+  });
+
+  it('R11/R2: with VCBPR = 1 Group-1 preemption uses the Group-0 binary point', () => {
+    const { c } = rig();
+    c.apr1 = aprBit(0x48);
+    c.vmcr.bpr0 = 4; // Group-0 mask 0xE0
+    c.vmcr.bpr1 = 3; // Group-1 mask 0xF8
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
+    assert.equal(c.line(1), true);
+    c.vmcr.cbpr = true;
+    assert.equal(c.line(1), false);
+  });
+
+  it('R11: a Group-0 HPPVI is compared with its own (Group-0) mask', () => {
+    const { c } = rig();
+    c.vmcr.eng0 = true;
+    c.apr0 = aprBit(0x48);
+    c.vmcr.bpr0 = 4; // Group-0 mask 0xE0
+    c.vmcr.bpr1 = 3;
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40, group: 0 });
+    assert.equal(c.line(0), false);
+    c.vmcr.bpr0 = 2;
+    assert.equal(c.line(0), true);
+  });
+
+  it('R12: line(group) follows the group of the HPPVI (vFIQ for Group 0, vIRQ for Group 1)', () => {
+    const { c } = rig();
+    c.vmcr.eng0 = true;
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40, group: 1 });
+    assert.equal(c.line(1), true);
+    assert.equal(c.line(0), false);
+    c.lrs[0].group = 0;
+    assert.equal(c.line(0), true);
+    assert.equal(c.line(1), false);
+  });
+
+  it('R12: the line is re-evaluated from live state (deasserts after the acknowledge)', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
+    setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x80 });
+    assert.equal(c.line(1), true);
+    assert.equal(c.iar(1), 40);
+    assert.equal(c.line(1), false, '41 cannot preempt 40');
+    c.eoir(1, 40);
+    assert.equal(c.line(1), true);
+    assert.equal(c.hppir(1), 41);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('§4.4 acknowledge (R13–R19)', () => {
+  it('R13/R14: IAR1 moves Pending -> Active, sets the APR1 bit and returns the vINTID', () => {
+    const { c } = rig();
+    setLr(c, 2, { vintid: 40, state: LR_PENDING, priority: 0x40 });
+    assert.equal(c.iar(1), 40);
+    assert.equal(c.lrs[2].state, LR_ACTIVE);
+    assert.equal(c.apr1, 1 << 8);
+    assert.equal(c.apr0, 0);
+    assert.equal(c.runningPriority(), 0x40);
+  });
+
+  it('R13/R14: IAR0 sets the bit in APR0, not APR1', () => {
+    const { c } = rig();
+    c.vmcr.eng0 = true;
+    setLr(c, 0, { vintid: 33, state: LR_PENDING, priority: 0x18, group: 0 });
+    assert.equal(c.iar(0), 33);
+    assert.equal(c.lrs[0].state, LR_ACTIVE);
+    assert.equal(c.apr0, 1 << 3);
+    assert.equal(c.apr1, 0);
+  });
+
+  it('R14/R2: the APR bit is the group priority (subpriority bits cleared)', () => {
+    const { c } = rig();
+    c.vmcr.bpr1 = 5; // mask 0xE0
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x58 });
+    assert.equal(c.iar(1), 40);
+    assert.equal(c.apr1, aprBit(0x40));
+  });
+
+  it('R13: IAR returns 1023 and changes nothing when no LR is pending', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_ACTIVE, priority: 0x40 });
+    const before = snapshot(c);
+    assert.equal(c.iar(1), SPURIOUS);
+    assert.equal(c.iar(0), SPURIOUS);
+    assert.equal(snapshot(c), before);
+  });
+
+  it('R13: IAR of a Group-0 HPPVI through IAR1 returns 1023 and changes nothing', () => {
+    const { c } = rig();
+    c.vmcr.eng0 = true;
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40, group: 0 });
+    const before = snapshot(c);
+    assert.equal(c.iar(1), SPURIOUS);
+    assert.equal(snapshot(c), before);
+    assert.equal(c.iar(0), 40);
+  });
+
+  it('R13: IAR0 does not acknowledge a Group-1 HPPVI', () => {
+    const { c } = rig();
+    c.vmcr.eng0 = true;
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40, group: 1 });
+    const before = snapshot(c);
+    assert.equal(c.iar(0), SPURIOUS);
+    assert.equal(snapshot(c), before);
+  });
+
+  it('R13: IAR returns 1023 when the HPPVI is masked by PMR or cannot preempt', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
+    c.vmcr.pmr = 0x40;
+    let before = snapshot(c);
+    assert.equal(c.iar(1), SPURIOUS);
+    assert.equal(snapshot(c), before);
+    c.vmcr.pmr = 0xff;
+    c.apr1 = aprBit(0x40);
+    before = snapshot(c);
+    assert.equal(c.iar(1), SPURIOUS);
+    assert.equal(snapshot(c), before);
+  });
+
+  it('R13: IAR1 returns 1023 when a Group-0 HPPVI hides a lower-priority Group-1 LR', () => {
+    const { c } = rig();
+    c.vmcr.eng0 = true;
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40, group: 0 });
+    setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x80, group: 1 });
+    assert.equal(c.iar(1), SPURIOUS);
+    assert.equal(c.lrs[1].state, LR_PENDING);
+  });
+
+  it('R14: nested acknowledges set one APR bit each (higher priority preempts)', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x80 });
+    assert.equal(c.iar(1), 40);
+    setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x20 });
+    assert.equal(c.iar(1), 41);
+    assert.equal(c.apr1, aprBit(0x80) | aprBit(0x20));
+    assert.equal(c.runningPriority(), 0x20);
+  });
+
+  it('R16: an acknowledged interrupt cannot be acknowledged again; 11 becomes eligible only after deactivation', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
+    assert.equal(c.iar(1), 40);
+    assert.equal(c.iar(1), SPURIOUS);
+    c.lrs[0].state = LR_PENDING_ACTIVE;
+    c.apr1 = 0;
+    assert.equal(c.iar(1), SPURIOUS, 'Pending and Active is not a candidate');
+    c.vmcr.eoimode = 1;
+    c.dir(40);
+    assert.equal(c.lrs[0].state, LR_PENDING);
+    assert.equal(c.iar(1), 40);
+  });
+
+  it('R17/L1: an LPI in an LR is acknowledged like any other interrupt', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: MIN_LPI + 7, state: LR_PENDING, priority: 0xa0 });
+    assert.equal(c.iar(1), MIN_LPI + 7);
+    assert.equal(c.lrs[0].state, LR_ACTIVE);
+    assert.equal(c.apr1, aprBit(0xa0));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('§4.5 EOIR (R20–R27)', () => {
+  /** One acknowledged Group-1 interrupt 40 at priority 0x40 in LR 0. */
+  function acked(switches: Partial<CpuifSwitches> = {}, eoimode: 0 | 1 = 0) {
+    const r = rig(4, switches);
+    r.c.vmcr.eoimode = eoimode;
+    setLr(r.c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
+    assert.equal(r.c.iar(1), 40);
+    return r;
+  }
+
+  it('R20: INTIDs 1020–1023 are ignored entirely (no priority drop)', () => {
+    const { c } = acked();
+    const before = snapshot(c);
+    for (const id of [1020, 1021, 1022, 1023]) {
+      assert.deepEqual(c.eoir(1, id), { lr: -1, counted: false, trapped: false });
+      assert.deepEqual(c.eoir(0, id), { lr: -1, counted: false, trapped: false });
+    }
+    assert.equal(snapshot(c), before);
+  });
+
+  it('R21: the priority drop clears only the lowest set APR bit', () => {
+    const { c } = rig();
+    c.apr1 = aprBit(0x40) | aprBit(0x60);
+    c.apr0 = aprBit(0x80);
+    c.eoir(1, 500);
+    assert.equal(c.apr1, aprBit(0x60));
+    assert.equal(c.apr0, aprBit(0x80));
+    c.eoir(1, 500);
+    assert.equal(c.apr1, 0);
+    assert.equal(c.apr0, aprBit(0x80));
+  });
+
+  it('R21: the drop is across APR0 and APR1, whatever the EOIR register group', () => {
+    const { c } = rig();
+    c.apr0 = aprBit(0x50);
+    c.apr1 = aprBit(0x40);
+    c.eoir(0, 500);
+    assert.equal(c.apr1, 0, 'APR1 held the highest active priority');
+    assert.equal(c.apr0, aprBit(0x50));
+    c.apr1 = aprBit(0x60);
+    c.eoir(1, 500);
+    assert.equal(c.apr0, 0);
+    assert.equal(c.apr1, aprBit(0x60));
+  });
+
+  it('R21/D11: the same lowest bit in APR0 and APR1 clears the Group-0 bit and raises F2', () => {
+    const { c, findings } = rig();
+    c.apr0 = aprBit(0x40);
+    c.apr1 = aprBit(0x40) | aprBit(0x80);
+    c.eoir(1, 500);
+    assert.equal(c.apr0, 0);
+    assert.equal(c.apr1, aprBit(0x40) | aprBit(0x80));
+    assert.ok(findings.includes('F2'));
+  });
+
+  it('R21/D11: switch CPUIF_EOI_DROP_PREFERS_G1 clears the Group-1 bit instead', () => {
+    const { c, findings } = rig(4, { CPUIF_EOI_DROP_PREFERS_G1: true });
+    c.apr0 = aprBit(0x40);
+    c.apr1 = aprBit(0x40);
+    c.eoir(1, 500);
+    assert.equal(c.apr0, aprBit(0x40));
+    assert.equal(c.apr1, 0);
+    assert.ok(findings.includes('F2'));
+  });
+
+  it('R22: an EOIR with no active priority does nothing (no LR search, no EOIcount)', () => {
+    const { c, findings } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_ACTIVE, priority: 0x40 });
+    const before = snapshot(c);
+    assert.deepEqual(c.eoir(1, 40), { lr: -1, counted: false, trapped: false });
+    assert.deepEqual(c.eoir(1, 41), { lr: -1, counted: false, trapped: false });
+    assert.equal(snapshot(c), before);
+    assert.equal(c.lrs[0].state, LR_ACTIVE);
+    assert.equal(c.eoicount, 0);
+    assert.deepEqual(findings, []);
+  });
+
+  it('R22/D2: CPUIF_EOIR_WITHOUT_ACTIVE_PRIORITY=count increments EOIcount but never deactivates', () => {
+    const { c } = rig(4, { CPUIF_EOIR_WITHOUT_ACTIVE_PRIORITY: 'count' });
+    setLr(c, 0, { vintid: 40, state: LR_ACTIVE, priority: 0x40 });
+    assert.deepEqual(c.eoir(1, 41), { lr: -1, counted: true, trapped: false });
+    assert.equal(c.eoicount, 1);
+    const r = c.eoir(1, 40);
+    assert.equal(r.lr, -1);
+    assert.equal(c.lrs[0].state, LR_ACTIVE);
+    assert.equal(c.eoicount, 1);
+    // Subject to D1: EOImode 1 does not count.
+    c.vmcr.eoimode = 1;
+    assert.equal(c.eoir(1, 42).counted, false);
+    assert.equal(c.eoicount, 1);
+  });
+
+  it('R23/R25: EOImode 0 deactivates a matching Active LR (Active -> Invalid) after the drop', () => {
+    const { c, findings } = acked();
+    assert.deepEqual(c.eoir(1, 40), { lr: 0, counted: false, trapped: false });
+    assert.equal(c.lrs[0].state, LR_INVALID);
+    assert.equal(c.apr1, 0);
+    assert.equal(c.runningPriority(), 0xff);
+    assert.equal(c.eoicount, 0);
+    assert.deepEqual(findings, []);
+  });
+
+  it('R25/R30: EOImode 0 turns a matching Pending-and-Active LR into Pending', () => {
+    const { c } = rig();
+    setLr(c, 1, { vintid: 40, state: LR_PENDING_ACTIVE, priority: 0x40 });
+    c.apr1 = aprBit(0x40);
+    assert.deepEqual(c.eoir(1, 40), { lr: 1, counted: false, trapped: false });
+    assert.equal(c.lrs[1].state, LR_PENDING);
+    assert.equal(c.apr1, 0);
+  });
+
+  it('R23: an LR with the INTID but without the Active bit is not a match', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
+    c.apr1 = aprBit(0x40);
+    assert.deepEqual(c.eoir(1, 40), { lr: -1, counted: true, trapped: false });
+    assert.equal(c.lrs[0].state, LR_PENDING);
+    assert.equal(c.eoicount, 1);
+  });
+
+  it('R23: the LR is found by vINTID among several active LRs', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 41, state: LR_ACTIVE, priority: 0x40 });
+    setLr(c, 2, { vintid: 40, state: LR_ACTIVE, priority: 0x40 });
+    c.apr1 = aprBit(0x40);
+    assert.equal(c.eoir(1, 40).lr, 2);
+    assert.equal(c.lrs[0].state, LR_ACTIVE);
+    assert.equal(c.lrs[2].state, LR_INVALID);
+  });
+
+  it('R24/R26: no LR, EOImode 0, non-LPI: EOIcount += 1 and the priority is still dropped', () => {
+    const { c } = rig();
+    c.apr1 = aprBit(0x40);
+    for (const id of [0, 15, 27, 40, 1019, 1024, 8191]) {
+      c.apr1 = aprBit(0x40);
+      const before = c.eoicount;
+      assert.deepEqual(c.eoir(1, id), { lr: -1, counted: true, trapped: false }, `intid ${id}`);
+      assert.equal(c.eoicount, before + 1);
+      assert.equal(c.apr1, 0);
+    }
+    assert.equal(c.eoicount, 7);
+  });
+
+  it('R24/R26: no LR with EOImode 1 drops the priority but does not count (D1 default)', () => {
+    const { c } = rig();
+    c.vmcr.eoimode = 1;
+    c.apr1 = aprBit(0x40);
+    assert.deepEqual(c.eoir(1, 40), { lr: -1, counted: false, trapped: false });
+    assert.equal(c.apr1, 0);
+    assert.equal(c.eoicount, 0);
+  });
+
+  it('R24/L4: an EOIR of an LPI outside the LRs only drops priority, whatever EOImode', () => {
+    for (const eoimode of [0, 1] as const) {
+      const { c } = rig();
+      c.vmcr.eoimode = eoimode;
+      c.apr1 = aprBit(0x40);
+      assert.deepEqual(c.eoir(1, MIN_LPI), { lr: -1, counted: false, trapped: false });
+      assert.equal(c.apr1, 0);
+      assert.equal(c.eoicount, 0, `EOImode ${eoimode}`);
+    }
+  });
+
+  it('R25: EOImode 1 leaves a matching non-LPI LR Active (awaiting DIR) and does not count', () => {
+    const { c, findings } = acked({}, 1);
+    assert.deepEqual(c.eoir(1, 40), { lr: -1, counted: false, trapped: false });
+    assert.equal(c.lrs[0].state, LR_ACTIVE);
+    assert.equal(c.apr1, 0, 'priority dropped');
+    assert.equal(c.eoicount, 0);
+    assert.deepEqual(findings, []);
+    // Then DIR deactivates it.
+    assert.equal(c.dir(40).lr, 0);
+    assert.equal(c.lrs[0].state, LR_INVALID);
+  });
+
+  it('R25(a)/L2: an in-LR LPI is deactivated by EOIR whatever EOImode, and never counted', () => {
+    for (const eoimode of [0, 1] as const) {
+      const { c } = rig();
+      c.vmcr.eoimode = eoimode;
+      setLr(c, 0, { vintid: MIN_LPI + 3, state: LR_PENDING, priority: 0x60 });
+      assert.equal(c.iar(1), MIN_LPI + 3);
+      assert.deepEqual(c.eoir(1, MIN_LPI + 3), { lr: 0, counted: false, trapped: false });
+      assert.equal(c.lrs[0].state, LR_INVALID, `EOImode ${eoimode}`);
+      assert.equal(c.apr1, 0);
+      assert.equal(c.eoicount, 0);
+    }
+  });
+
+  it('R25(b)/F1: a group mismatch raises F1, drops priority and does not deactivate', () => {
+    const { c, findings } = acked();
+    assert.deepEqual(c.eoir(0, 40), { lr: -1, counted: false, trapped: false });
+    assert.equal(c.lrs[0].state, LR_ACTIVE);
+    assert.equal(c.apr1, 0);
+    assert.equal(c.eoicount, 0);
+    assert.deepEqual(findings, ['F1']);
+  });
+
+  it('R25(c)/F1: a group-priority mismatch raises F1 and does not deactivate', () => {
+    const { c, findings } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_ACTIVE, priority: 0x40 });
+    c.apr1 = aprBit(0x30) | aprBit(0x40); // the drop clears 0x30, not the LR's 0x40
+    assert.deepEqual(c.eoir(1, 40), { lr: -1, counted: false, trapped: false });
+    assert.equal(c.lrs[0].state, LR_ACTIVE);
+    assert.equal(c.apr1, aprBit(0x40));
+    assert.equal(c.eoicount, 0);
+    assert.deepEqual(findings, ['F1']);
+  });
+
+  it('R25(c): the LR priority is compared as a group priority (subpriority ignored)', () => {
+    const { c, findings } = rig();
+    c.vmcr.bpr1 = 5; // mask 0xE0
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x58 });
+    assert.equal(c.iar(1), 40);
+    assert.equal(c.eoir(1, 40).lr, 0);
+    assert.equal(c.lrs[0].state, LR_INVALID);
+    assert.deepEqual(findings, []);
+  });
+
+  it('R25/D3: switch CPUIF_EOIR_MATCH_INTID_ONLY deactivates on the INTID alone (F1 still raised)', () => {
+    const { c, findings } = acked({ CPUIF_EOIR_MATCH_INTID_ONLY: true });
+    assert.equal(c.eoir(0, 40).lr, 0);
+    assert.equal(c.lrs[0].state, LR_INVALID);
+    assert.deepEqual(findings, ['F1']);
+  });
+
+  it('R25/F1: a group mismatch with EOImode 1 also raises F1 (the LR stays Active)', () => {
+    const { c, findings } = acked({}, 1);
+    c.eoir(0, 40);
+    assert.equal(c.lrs[0].state, LR_ACTIVE);
+    assert.equal(c.apr1, 0);
+    assert.deepEqual(findings, ['F1']);
+  });
+
+  it('R26/R27: nested acknowledges EOI in reverse order back to idle', () => {
+    const { c, findings } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x80 });
+    assert.equal(c.iar(1), 40);
+    setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x20 });
+    assert.equal(c.iar(1), 41);
+    assert.equal(c.eoir(1, 41).lr, 1);
+    assert.equal(c.runningPriority(), 0x80);
+    assert.equal(c.lrs[0].state, LR_ACTIVE);
+    assert.equal(c.eoir(1, 40).lr, 0);
+    assert.equal(c.runningPriority(), 0xff);
+    assert.deepEqual(
+      c.lrs.map((l) => l.state),
+      [0, 0, 0, 0],
+    );
+    assert.deepEqual(findings, []);
+  });
+
+  it('R31: an EOI-pending LR (HW 0, EOI 1) becomes visible in EISR after the EOIR deactivates it', () => {
+    const { c } = rig();
+    setLr(c, 1, { vintid: 40, state: LR_PENDING, priority: 0x40, eoi: true });
+    assert.equal(c.eisr(), 0);
+    assert.equal(c.iar(1), 40);
+    assert.equal(c.eisr(), 0);
+    c.eoir(1, 40);
+    assert.equal(c.eisr(), 1 << 1);
+    assert.equal(c.elrsr() & (1 << 1), 0);
+    assert.ok(c.misr() & MISR.EOI);
+  });
+
+  it('D1: switch CPUIF_EOIR_COUNTS_IN_EOIMODE1 counts unmatched non-LPI EOIRs in EOImode 1 (not LPIs)', () => {
+    const { c } = rig(4, { CPUIF_EOIR_COUNTS_IN_EOIMODE1: true });
+    c.vmcr.eoimode = 1;
+    c.apr1 = aprBit(0x40);
+    assert.deepEqual(c.eoir(1, 40), { lr: -1, counted: true, trapped: false });
+    assert.equal(c.eoicount, 1);
+    c.apr1 = aprBit(0x40);
+    assert.equal(c.eoir(1, MIN_LPI + 1).counted, false);
+    assert.equal(c.eoicount, 1);
+    // A matching LR in EOImode 1 is still neither deactivated nor counted.
+    setLr(c, 0, { vintid: 41, state: LR_ACTIVE, priority: 0x40 });
+    c.apr1 = aprBit(0x40);
+    assert.deepEqual(c.eoir(1, 41), { lr: -1, counted: false, trapped: false });
+    assert.equal(c.lrs[0].state, LR_ACTIVE);
+    assert.equal(c.eoicount, 1);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('§4.6 DIR (R28–R31)', () => {
+  function activeEoimode1() {
+    const r = rig();
+    r.c.vmcr.eoimode = 1;
+    setLr(r.c, 0, { vintid: 40, state: LR_ACTIVE, priority: 0x40 });
+    return r;
+  }
+
+  it('R28: DIR traps when HCR.TDIR is set and changes nothing', () => {
+    const { c, findings } = activeEoimode1();
+    c.hcr |= HCR.TDIR;
+    const before = snapshot(c);
+    assert.deepEqual(c.dir(40), { lr: -1, counted: false, trapped: true });
+    assert.deepEqual(c.dir(41), { lr: -1, counted: false, trapped: true });
+    assert.equal(snapshot(c), before);
+    assert.deepEqual(findings, []);
+  });
+
+  it('R28: DIR traps when HCR.TC is set and changes nothing', () => {
+    const { c } = activeEoimode1();
+    c.hcr |= HCR.TC;
+    const before = snapshot(c);
+    assert.deepEqual(c.dir(40), { lr: -1, counted: false, trapped: true });
+    assert.equal(snapshot(c), before);
+  });
+
+  it('R28: TALL0/TALL1 do not trap DIR', () => {
+    const { c } = activeEoimode1();
+    c.hcr |= HCR.TALL0 | HCR.TALL1;
+    assert.deepEqual(c.dir(40), { lr: 0, counted: false, trapped: false });
+    assert.equal(c.lrs[0].state, LR_INVALID);
+  });
+
+  it('R28: dirUntrapped is the untrapped behaviour even with TDIR set', () => {
+    const { c } = activeEoimode1();
+    c.hcr |= HCR.TDIR;
+    assert.deepEqual(c.dirUntrapped(40), { lr: 0, counted: false, trapped: false });
+    assert.equal(c.lrs[0].state, LR_INVALID);
+  });
+
+  it('R29/F7: DIR with EOImode 0 is ignored and raises F7', () => {
+    const { c, findings } = activeEoimode1();
+    c.vmcr.eoimode = 0;
+    const before = snapshot(c);
+    assert.deepEqual(c.dir(40), { lr: -1, counted: false, trapped: false });
+    assert.deepEqual(c.dir(41), { lr: -1, counted: false, trapped: false }, 'no EOIcount either');
+    assert.equal(snapshot(c), before);
+    assert.deepEqual(findings, ['F7', 'F7']);
+  });
+
+  it('R29/L3: DIR with INTID >= 1020 (special or LPI) is ignored and never counted', () => {
+    const { c } = activeEoimode1();
+    setLr(c, 1, { vintid: MIN_LPI, state: LR_ACTIVE, priority: 0x40 });
+    const before = snapshot(c);
+    for (const id of [1020, 1021, 1022, 1023, MIN_LPI, MIN_LPI + 1]) {
+      assert.deepEqual(c.dir(id), { lr: -1, counted: false, trapped: false }, `intid ${id}`);
+    }
+    assert.equal(snapshot(c), before);
+    assert.equal(c.lrs[1].state, LR_ACTIVE);
+  });
+
+  it('R29/R30: DIR deactivates a matching Active LR without touching the APRs or checking group/priority', () => {
+    const { c, findings } = rig();
+    c.vmcr.eoimode = 1;
+    c.vmcr.eng0 = true;
+    setLr(c, 2, { vintid: 40, state: LR_ACTIVE, priority: 0x80, group: 0 });
+    c.apr1 = aprBit(0x10);
+    assert.deepEqual(c.dir(40), { lr: 2, counted: false, trapped: false });
+    assert.equal(c.lrs[2].state, LR_INVALID);
+    assert.equal(c.apr1, aprBit(0x10));
+    assert.equal(c.apr0, 0);
+    assert.equal(c.eoicount, 0);
+    assert.deepEqual(findings, []);
+  });
+
+  it('R30: DIR turns Pending-and-Active into Pending', () => {
+    const { c } = activeEoimode1();
+    c.lrs[0].state = LR_PENDING_ACTIVE;
+    assert.equal(c.dir(40).lr, 0);
+    assert.equal(c.lrs[0].state, LR_PENDING);
+  });
+
+  it('R29: DIR with no matching Active LR increments EOIcount', () => {
+    const { c } = activeEoimode1();
+    setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x40 });
+    assert.deepEqual(c.dir(41), { lr: -1, counted: true, trapped: false }, 'a Pending LR is no match');
+    assert.equal(c.lrs[1].state, LR_PENDING);
+    assert.deepEqual(c.dir(1019), { lr: -1, counted: true, trapped: false });
+    assert.equal(c.eoicount, 2);
+    assert.equal(c.lrs[0].state, LR_ACTIVE);
+  });
+
+  it('R31: DIR of an EOI-requesting LR makes it EOI-pending (EISR set, ELRSR clear)', () => {
+    const { c } = activeEoimode1();
+    c.lrs[0].eoi = true;
+    c.dir(40);
+    assert.equal(c.eisr(), 1);
+    assert.equal(c.elrsr() & 1, 0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('A4/D14 EOIcount', () => {
+  it('A4/D14: EOIcount wraps modulo 32 on an EOIR, raising F6 on the wrap', () => {
+    const { c, findings } = rig();
+    c.eoicount = 30;
+    c.apr1 = aprBit(0x40);
+    c.eoir(1, 40);
+    assert.equal(c.eoicount, 31);
+    assert.deepEqual(findings, []);
+    c.apr1 = aprBit(0x40);
+    assert.equal(c.eoir(1, 40).counted, true);
+    assert.equal(c.eoicount, 0);
+    assert.deepEqual(findings, ['F6']);
+    c.apr1 = aprBit(0x40);
+    c.eoir(1, 40);
+    assert.equal(c.eoicount, 1);
+    assert.deepEqual(findings, ['F6']);
+  });
+
+  it('A4/D14: EOIcount wraps modulo 32 on a DIR, raising F6', () => {
+    const { c, findings } = rig();
+    c.vmcr.eoimode = 1;
+    c.eoicount = 31;
+    assert.equal(c.dir(40).counted, true);
+    assert.equal(c.eoicount, 0);
+    assert.deepEqual(findings, ['F6']);
+  });
+
+  it('A4: 32 unmatched EOIRs from 0 come back to 0', () => {
+    const { c } = rig();
+    for (let n = 0; n < 32; n++) {
+      c.apr1 = aprBit(0x40);
+      c.eoir(1, 40);
+    }
+    assert.equal(c.eoicount, 0);
+  });
+
+  it('D14: switch CPUIF_EOICOUNT_SATURATES saturates at 31', () => {
+    const { c } = rig(4, { CPUIF_EOICOUNT_SATURATES: true });
+    c.eoicount = 30;
+    c.apr1 = aprBit(0x40);
+    c.eoir(1, 40);
+    assert.equal(c.eoicount, 31);
+    c.apr1 = aprBit(0x40);
+    c.eoir(1, 40);
+    assert.equal(c.eoicount, 31);
+    c.vmcr.eoimode = 1;
+    c.dir(40);
+    assert.equal(c.eoicount, 31);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('§4.9 HW = 1 (H1, H2)', () => {
+  function hwActive(pintid: number, eoimode: 0 | 1) {
+    const r = rig();
+    r.c.vmcr.eoimode = eoimode;
+    setLr(r.c, 0, { vintid: 27, state: LR_PENDING, priority: 0x40, hw: true, pintid });
+    assert.equal(r.c.iar(1), 27);
+    return r;
+  }
+
+  it('H1: EOIR (EOImode 0) of a HW LR deactivates pINTID through the callback', () => {
+    const { c, phys, findings } = hwActive(30, 0);
+    assert.deepEqual(phys, []);
+    assert.equal(c.eoir(1, 27).lr, 0);
+    assert.equal(c.lrs[0].state, LR_INVALID);
+    assert.deepEqual(phys, [30]);
+    assert.deepEqual(findings, []);
+  });
+
+  it('H1: DIR (EOImode 1) of a HW LR deactivates pINTID; the EOIR before it does not', () => {
+    const { c, phys } = hwActive(27, 1);
+    c.eoir(1, 27);
+    assert.deepEqual(phys, [], 'priority drop only');
+    assert.equal(c.dir(27).lr, 0);
+    assert.deepEqual(phys, [27]);
+  });
+
+  it('H1: a trapped DIR does not deactivate the physical interrupt', () => {
+    const { c, phys } = hwActive(27, 1);
+    c.eoir(1, 27);
+    c.hcr |= HCR.TDIR;
+    assert.equal(c.dir(27).trapped, true);
+    assert.deepEqual(phys, []);
+    assert.equal(c.lrs[0].state, LR_ACTIVE);
+  });
+
+  it('H1/F4: pINTID < 16 raises F4 and skips the physical deactivation', () => {
+    const { c, phys, findings } = hwActive(5, 0);
+    assert.equal(c.eoir(1, 27).lr, 0);
+    assert.equal(c.lrs[0].state, LR_INVALID);
+    assert.deepEqual(phys, []);
+    assert.deepEqual(findings, ['F4']);
+  });
+
+  it('H1/F4: pINTID >= 1020 raises F4 and skips the physical deactivation', () => {
+    const { c, phys, findings } = hwActive(1020, 1);
+    c.eoir(1, 27);
+    c.dir(27);
+    assert.deepEqual(phys, []);
+    assert.deepEqual(findings, ['F4']);
+  });
+
+  it('H1: a HW = 0 LR never calls the physical-deactivate callback', () => {
+    const { c, phys } = rig();
+    setLr(c, 0, { vintid: 27, state: LR_PENDING, priority: 0x40, hw: false, pintid: 27 });
+    c.iar(1);
+    c.eoir(1, 27);
+    assert.equal(c.lrs[0].state, LR_INVALID);
+    assert.deepEqual(phys, []);
+  });
+
+  it('H2: a HW LR never sets EISR and sets ELRSR as soon as it is Invalid', () => {
+    const { c } = hwActive(30, 0);
+    c.lrs[0].eoi = true; // meaningless with HW = 1
+    assert.equal(c.elrsr() & 1, 0);
+    c.eoir(1, 27);
+    assert.equal(c.eisr(), 0);
+    assert.equal(c.elrsr() & 1, 1);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('§5.1 maintenance status (M1–M4)', () => {
+  it('M1: EISR bit n iff LR n is Invalid, HW = 0 and EOI = 1', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_INVALID, eoi: true });
+    setLr(c, 1, { vintid: 41, state: LR_INVALID, eoi: false });
+    setLr(c, 2, { vintid: 42, state: LR_INVALID, eoi: true, hw: true, pintid: 42 });
+    setLr(c, 3, { vintid: 43, state: LR_ACTIVE, eoi: true });
+    assert.equal(c.eisr(), 0b0001);
+    for (const s of [LR_PENDING, LR_ACTIVE, LR_PENDING_ACTIVE]) {
+      c.lrs[0].state = s;
+      assert.equal(c.eisr(), 0, `state ${s}`);
+    }
+  });
+
+  it('M2: ELRSR bit n iff LR n is Invalid AND (HW = 1 OR EOI = 0); an EOI-pending LR is not empty', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_INVALID, eoi: true });
+    setLr(c, 1, { vintid: 41, state: LR_INVALID, eoi: false });
+    setLr(c, 2, { vintid: 42, state: LR_INVALID, eoi: true, hw: true, pintid: 42 });
+    setLr(c, 3, { vintid: 43, state: LR_PENDING });
+    assert.equal(c.elrsr(), 0b0110);
+    for (const s of [LR_PENDING, LR_ACTIVE, LR_PENDING_ACTIVE]) {
+      c.lrs[1].state = s;
+      assert.equal(c.elrsr() & 0b0010, 0, `state ${s}`);
+    }
+  });
+
+  it('M2: every LR of a reset interface is empty', () => {
+    const { c } = rig(7);
+    assert.equal(c.elrsr(), 0x7f);
+    assert.equal(c.eisr(), 0);
+  });
+
+  it('M2/D10: switch CPUIF_ELRSR_IGNORES_EOI counts an EOI-pending LR as empty', () => {
+    const { c } = rig(4, { CPUIF_ELRSR_IGNORES_EOI: true });
+    setLr(c, 0, { vintid: 40, state: LR_INVALID, eoi: true });
+    setLr(c, 1, { vintid: 41, state: LR_ACTIVE });
+    setLr(c, 2, { vintid: 42, state: LR_PENDING, eoi: true });
+    assert.equal(c.elrsr(), 0b1001);
+    assert.equal(c.eisr(), 0b0001, 'EISR is unaffected');
+  });
+
+  it('M3: MISR is 0 with all enables off and no EOI-pending LR', () => {
+    const { c } = rig();
+    c.hcr = HCR.En;
+    c.eoicount = 5;
+    c.vmcr.eng0 = true;
+    assert.equal(c.misr(), 0);
+  });
+
+  it('M3 EOI: set iff EISR != 0 (no enable bit needed), cleared when the host rewrites the LR', () => {
+    const { c } = rig();
+    c.hcr = 0;
+    assert.equal(c.misr() & MISR.EOI, 0);
+    setLr(c, 2, { vintid: 40, state: LR_INVALID, eoi: true });
+    assert.equal(c.misr() & MISR.EOI, MISR.EOI);
+    c.lrs[2] = { ...emptyLr() };
+    assert.equal(c.misr() & MISR.EOI, 0);
+  });
+
+  it('M3 U: set iff UIE and at most one LR has State != 00', () => {
+    const { c } = rig();
+    c.hcr = HCR.En | HCR.UIE;
+    assert.equal(c.misr() & MISR.U, MISR.U, 'no valid LR');
+    setLr(c, 0, { vintid: 40, state: LR_ACTIVE });
+    assert.equal(c.misr() & MISR.U, MISR.U, 'one valid LR');
+    setLr(c, 1, { vintid: 41, state: LR_PENDING_ACTIVE });
+    assert.equal(c.misr() & MISR.U, 0, 'two valid LRs');
+    c.lrs[1].state = LR_INVALID;
+    c.lrs[1].eoi = true; // EOI-pending LRs have State 00: not valid (D9 Arm reading)
+    assert.equal(c.misr() & MISR.U, MISR.U);
+    c.hcr = HCR.En;
+    assert.equal(c.misr() & MISR.U, 0, 'UIE = 0');
+  });
+
+  it('M3 U/D9: switch CPUIF_U_FROM_ELRSR counts EOI-pending LRs as used', () => {
+    const { c } = rig(4, { CPUIF_U_FROM_ELRSR: true });
+    c.hcr = HCR.En | HCR.UIE;
+    assert.equal(c.misr() & MISR.U, MISR.U);
+    setLr(c, 0, { vintid: 40, state: LR_ACTIVE });
+    setLr(c, 1, { vintid: 41, state: LR_INVALID, eoi: true });
+    assert.equal(c.misr() & MISR.U, 0);
+    c.lrs[1].eoi = false;
+    assert.equal(c.misr() & MISR.U, MISR.U);
+  });
+
+  it('M3 LRENP: set iff LRENPIE and EOIcount != 0', () => {
+    const { c } = rig();
+    c.hcr = HCR.En | HCR.LRENPIE;
+    assert.equal(c.misr() & MISR.LRENP, 0);
+    c.eoicount = 1;
+    assert.equal(c.misr() & MISR.LRENP, MISR.LRENP);
+    c.hcr = HCR.En;
+    assert.equal(c.misr() & MISR.LRENP, 0, 'LRENPIE = 0');
+    c.hcr = HCR.En | HCR.LRENPIE;
+    c.eoicount = 0;
+    assert.equal(c.misr() & MISR.LRENP, 0);
+  });
+
+  it('M3 LRENP: an unmatched EOIR raises it', () => {
+    const { c } = rig();
+    c.hcr = HCR.En | HCR.LRENPIE;
+    c.apr1 = aprBit(0x40);
+    c.eoir(1, 40);
+    assert.equal(c.misr(), MISR.LRENP);
+    assert.equal(c.maintenance(), true);
+  });
+
+  it('M3 NP: set iff NPIE and no LR is in State 01 (11 does not count as pending)', () => {
+    const { c } = rig();
+    c.hcr = HCR.En | HCR.NPIE;
+    assert.equal(c.misr() & MISR.NP, MISR.NP);
+    setLr(c, 0, { vintid: 40, state: LR_PENDING_ACTIVE });
+    setLr(c, 1, { vintid: 41, state: LR_ACTIVE });
+    assert.equal(c.misr() & MISR.NP, MISR.NP);
+    setLr(c, 2, { vintid: 42, state: LR_PENDING });
+    assert.equal(c.misr() & MISR.NP, 0);
+    c.lrs[2].state = LR_INVALID;
+    c.hcr = HCR.En;
+    assert.equal(c.misr() & MISR.NP, 0, 'NPIE = 0');
+  });
+
+  it('M3 NP: acknowledging the last pending LR raises it', () => {
+    const { c } = rig();
+    c.hcr = HCR.En | HCR.NPIE;
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
+    assert.equal(c.maintenance(), false);
+    c.iar(1);
+    assert.equal(c.misr(), MISR.NP);
+    assert.equal(c.maintenance(), true);
+  });
+
+  it('M3 NP/D8: switch CPUIF_NP_COUNTS_PENDING_ACTIVE treats State 11 as pending', () => {
+    const { c } = rig(4, { CPUIF_NP_COUNTS_PENDING_ACTIVE: true });
+    c.hcr = HCR.En | HCR.NPIE;
+    assert.equal(c.misr() & MISR.NP, MISR.NP);
+    setLr(c, 0, { vintid: 40, state: LR_PENDING_ACTIVE });
+    assert.equal(c.misr() & MISR.NP, 0);
+    c.lrs[0].state = LR_ACTIVE;
+    assert.equal(c.misr() & MISR.NP, MISR.NP);
+    c.lrs[0].state = LR_PENDING;
+    assert.equal(c.misr() & MISR.NP, 0);
+  });
+
+  it('M3 VGrp0E: set iff VGrp0EIE and VENG0 = 1', () => {
+    const { c } = rig();
+    c.hcr = HCR.En | HCR.VGrp0EIE;
+    c.vmcr.eng0 = false;
+    c.vmcr.eng1 = true;
+    assert.equal(c.misr() & MISR.VGrp0E, 0);
+    c.vmcr.eng0 = true;
+    assert.equal(c.misr(), MISR.VGrp0E);
+    c.hcr = HCR.En;
+    assert.equal(c.misr() & MISR.VGrp0E, 0);
+  });
+
+  it('M3 VGrp0D: set iff VGrp0DIE and VENG0 = 0 (independent of VENG1, D6)', () => {
+    const { c } = rig();
+    c.hcr = HCR.En | HCR.VGrp0DIE;
+    c.vmcr.eng0 = false;
+    c.vmcr.eng1 = true;
+    assert.equal(c.misr(), MISR.VGrp0D);
+    c.vmcr.eng1 = false;
+    assert.equal(c.misr(), MISR.VGrp0D);
+    c.vmcr.eng0 = true;
+    assert.equal(c.misr() & MISR.VGrp0D, 0);
+    c.vmcr.eng1 = true;
+    assert.equal(c.misr() & MISR.VGrp0D, 0);
+    c.vmcr.eng0 = false;
+    c.hcr = HCR.En;
+    assert.equal(c.misr() & MISR.VGrp0D, 0, 'VGrp0DIE = 0');
+  });
+
+  it('M3 VGrp1E: set iff VGrp1EIE and VENG1 = 1', () => {
+    const { c } = rig();
+    c.hcr = HCR.En | HCR.VGrp1EIE;
+    c.vmcr.eng0 = true;
+    c.vmcr.eng1 = false;
+    assert.equal(c.misr() & MISR.VGrp1E, 0);
+    c.vmcr.eng1 = true;
+    assert.equal(c.misr(), MISR.VGrp1E);
+    c.hcr = HCR.En;
+    assert.equal(c.misr() & MISR.VGrp1E, 0);
+  });
+
+  it('M3 VGrp1D: set iff VGrp1DIE and VENG1 = 0', () => {
+    const { c } = rig();
+    c.hcr = HCR.En | HCR.VGrp1DIE;
+    c.vmcr.eng0 = true;
+    c.vmcr.eng1 = false;
+    assert.equal(c.misr(), MISR.VGrp1D);
+    c.vmcr.eng1 = true;
+    assert.equal(c.misr() & MISR.VGrp1D, 0);
+    c.vmcr.eng1 = false;
+    c.hcr = HCR.En;
+    assert.equal(c.misr() & MISR.VGrp1D, 0);
+  });
+
+  it('M3/R34/M5: the VGrp conditions follow IGRPEN writes as levels', () => {
+    const { c } = rig();
+    c.hcr = HCR.En | HCR.VGrp1EIE | HCR.VGrp1DIE;
+    c.setGroupEnable(1, true);
+    assert.equal(c.misr(), MISR.VGrp1E);
+    c.setGroupEnable(1, false);
+    assert.equal(c.misr(), MISR.VGrp1D);
+  });
+
+  it('M3: all bits at once, and misrNames lists them in bit order', () => {
+    const { c } = rig();
+    c.hcr = 0xff;
+    c.vmcr.eng0 = false;
+    c.vmcr.eng1 = true;
+    c.eoicount = 3;
+    setLr(c, 0, { vintid: 40, state: LR_INVALID, eoi: true });
+    assert.equal(c.misr(), MISR.EOI | MISR.U | MISR.LRENP | MISR.NP | MISR.VGrp0D | MISR.VGrp1E);
+    assert.deepEqual(misrNames(c.misr()), ['EOI', 'U', 'LRENP', 'NP', 'VGrp0D', 'VGrp1E']);
+    assert.deepEqual(misrNames(0), []);
+  });
+
+  it('M4: the MI line needs En = 1 and MISR != 0', () => {
+    const { c } = rig();
+    c.hcr = HCR.LRENPIE;
+    c.eoicount = 1;
+    assert.notEqual(c.misr(), 0);
+    assert.equal(c.maintenance(), false, 'En = 0');
+    c.hcr |= HCR.En;
+    assert.equal(c.maintenance(), true);
+    c.eoicount = 0; // the host clears EOIcount: the level drops
+    assert.equal(c.misr(), 0);
+    assert.equal(c.maintenance(), false);
+  });
+
+  it('M4: an EOI-pending LR asserts the MI only while En = 1', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_INVALID, eoi: true });
+    c.hcr = 0;
+    assert.equal(c.maintenance(), false);
+    c.hcr = HCR.En;
+    assert.equal(c.maintenance(), true);
+  });
+});
