@@ -241,7 +241,8 @@ export class Execution {
           if (!this.crashed) this.outcome = 'sleep-blocked';
           return this.outcome;
         }
-        if (tid !== defaultThread(this.prev, enabled)) this.deviations.push({ at: this.decisions.length, value: tid });
+        if (tid !== defaultThread(this.prev, enabled))
+          this.deviations.push({ at: this.decisions.length, value: tid });
         if (tid !== this.prev && enabled.includes(this.prev)) this.preemptions++;
         this.decisions.push(tid);
         this.step(this.threads[tid]);

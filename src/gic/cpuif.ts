@@ -1,4 +1,4 @@
-import { type Lr, LR_ACTIVE, LR_INVALID, LR_PENDING, lrActive } from './lr.ts';
+import { LR_ACTIVE, LR_INVALID, LR_PENDING, type Lr, lrActive } from './lr.ts';
 
 /** ICH_HCR_EL2 bits (cpu-interface.md A3). */
 export const HCR = {
@@ -20,7 +20,16 @@ export const HCR = {
 } as const;
 
 /** ICH_MISR_EL2 bits (M3). */
-export const MISR = { EOI: 1, U: 2, LRENP: 4, NP: 8, VGrp0E: 16, VGrp0D: 32, VGrp1E: 64, VGrp1D: 128 } as const;
+export const MISR = {
+  EOI: 1,
+  U: 2,
+  LRENP: 4,
+  NP: 8,
+  VGrp0E: 16,
+  VGrp0D: 32,
+  VGrp1E: 64,
+  VGrp1D: 128,
+} as const;
 
 export const SPURIOUS = 1023;
 export const MIN_LPI = 8192;

@@ -154,7 +154,8 @@ export class GuestCpu {
     yield { k: 'eoir', group, intid };
     if (h.kind === 'vgic') {
       const apr = (yield { k: 'apr_read', group: 1 }) as number;
-      if (apr !== 0) yield { k: 'fail', text: `H-VGIC: AP1R0 is 0x${apr.toString(16)} after the EOI of ${intid}` };
+      if (apr !== 0)
+        yield { k: 'fail', text: `H-VGIC: AP1R0 is 0x${apr.toString(16)} after the EOI of ${intid}` };
     }
     if (h.kind !== 'kut' && this.cpuif.vmcr.eoimode === 1) yield { k: 'dir', intid };
     if (h.kind === 'vgic') {
@@ -218,7 +219,11 @@ export class GuestCpu {
         return;
       case 'read': {
         const v = (yield { k: 'mmio_read', r: s.read }) as boolean;
-        if (v !== s.expect) yield { k: 'fail', text: `${s.read.reg} bit of ${s.read.intid} is ${v ? 1 : 0}, expected ${s.expect ? 1 : 0}` };
+        if (v !== s.expect)
+          yield {
+            k: 'fail',
+            text: `${s.read.reg} bit of ${s.read.intid} is ${v ? 1 : 0}, expected ${s.expect ? 1 : 0}`,
+          };
         return;
       }
       case 'sgi':
@@ -227,7 +232,10 @@ export class GuestCpu {
       case 'hvc': {
         const err = (yield { k: 'hvc', call: s.call }) as number;
         if (s.expectError !== undefined && (err !== 0) !== s.expectError) {
-          yield { k: 'fail', text: `host request ${JSON.stringify(s.call)} returned ${err}, expected ${s.expectError ? 'an error' : 'success'}` };
+          yield {
+            k: 'fail',
+            text: `host request ${JSON.stringify(s.call)} returned ${err}, expected ${s.expectError ? 'an error' : 'success'}`,
+          };
         }
         return;
       }
@@ -254,7 +262,8 @@ export class GuestCpu {
       case 'expect': {
         if (s.apr !== undefined) {
           const apr = (yield { k: 'apr_read', group: 1 }) as number;
-          if (apr !== s.apr) yield { k: 'fail', text: `AP1R0 is 0x${apr.toString(16)}, expected 0x${s.apr.toString(16)}` };
+          if (apr !== s.apr)
+            yield { k: 'fail', text: `AP1R0 is 0x${apr.toString(16)}, expected 0x${s.apr.toString(16)}` };
         }
         if (s.iarEmpty) {
           const intid = (yield { k: 'iar', group: 1 }) as number;

@@ -136,7 +136,8 @@ export class Kernel {
     const obj = new KObj(type, this.heapTop, slab, label);
     const slot = (BigInt(obj.size) + REDZONE - 1n) / REDZONE;
     this.heapTop += slot * REDZONE + REDZONE;
-    for (const f of type.fields) obj.locs.push(new Loc(this.exec.newLocId(), obj, f, f.name in init ? init[f.name] : 0));
+    for (const f of type.fields)
+      obj.locs.push(new Loc(this.exec.newLocId(), obj, f, f.name in init ? init[f.name] : 0));
     // Objects of the deterministic prologue are allocated by init (PID 1) at boot.
     obj.allocStack = by ? by.stack : BOOT_FRAME;
     obj.allocPid = by ? by.pid : 1;

@@ -399,6 +399,9 @@ export function relinkList(t: Task, h: ListHead, order: readonly ListHead[]): vo
 /** list_sort: a stable sort by `cmp` (kernel list_sort is a stable merge sort), relinking every entry. */
 export function list_sort(t: Task, h: ListHead, cmp: (a: ListHead, b: ListHead) => number): void {
   const items = list_entries(t, h).filter((p): p is ListHead => p instanceof ListHead);
-  const sorted = items.map((x, i) => ({ x, i })).sort((a, b) => cmp(a.x, b.x) || a.i - b.i).map((e) => e.x);
+  const sorted = items
+    .map((x, i) => ({ x, i }))
+    .sort((a, b) => cmp(a.x, b.x) || a.i - b.i)
+    .map((e) => e.x);
   relinkList(t, h, sorted);
 }

@@ -9,7 +9,7 @@ import type { KObj } from '../kernel/mem.ts';
 import type { Switches } from '../kernel/switches.ts';
 import type { Task } from '../kernel/task.ts';
 import type { Design } from '../vgic/designs.ts';
-import { hostCall, type HostCall } from '../vgic/host.ts';
+import { type HostCall, hostCall } from '../vgic/host.ts';
 import type { Gen } from '../vgic/irq.ts';
 import { Its } from '../vgic/its.ts';
 import { F, GICR_CTLR, IRQ, VCPU } from '../vgic/layout.ts';
@@ -90,7 +90,8 @@ function irqObj(vm: Vm, intid: number, vcpu: number): KObj | null {
 /** VM creation: the register state of each configured interrupt (no thread runs yet). */
 function configure(vm: Vm, s: ScenarioSpec): void {
   for (const spec of s.irqs) {
-    const owners = spec.intid < 32 ? (spec.vcpu === undefined ? vm.vcpus.map((v) => v.id) : [spec.vcpu]) : [0];
+    const owners =
+      spec.intid < 32 ? (spec.vcpu === undefined ? vm.vcpus.map((v) => v.id) : [spec.vcpu]) : [0];
     for (const o of owners) {
       const irq = irqObj(vm, spec.intid, o);
       if (!irq) continue;
@@ -119,7 +120,12 @@ function checkExpectations(exec: Execution, w: World, e: Expectations): void {
     const b = want.ordered ? want.intids.join(',') : [...want.intids].sort((x, y) => x - y).join(',');
     if (a !== b) {
       exec.report(
-        new SimpleViolation('expect', `expect: vCPU ${id} acknowledged other interrupts`, false, `vgic-lab: expectation failed: vCPU ${id} acknowledged [${got.join(', ')}], expected [${want.intids.join(', ')}]${want.ordered ? ' in this order' : ''}`),
+        new SimpleViolation(
+          'expect',
+          `expect: vCPU ${id} acknowledged other interrupts`,
+          false,
+          `vgic-lab: expectation failed: vCPU ${id} acknowledged [${got.join(', ')}], expected [${want.intids.join(', ')}]${want.ordered ? ' in this order' : ''}`,
+        ),
       );
     }
   }
@@ -129,7 +135,12 @@ function checkExpectations(exec: Execution, w: World, e: Expectations): void {
     const bad = prios.findIndex((p, i) => i > 0 && p < prios[i - 1]);
     if (bad > 0) {
       exec.report(
-        new SimpleViolation('expect', `expect: vCPU ${id} acknowledged out of priority order`, false, `vgic-lab: expectation failed (O2): vCPU ${id} acknowledged ${acks[bad]} (priority 0x${prios[bad].toString(16)}) after ${acks[bad - 1]} (priority 0x${prios[bad - 1].toString(16)})`),
+        new SimpleViolation(
+          'expect',
+          `expect: vCPU ${id} acknowledged out of priority order`,
+          false,
+          `vgic-lab: expectation failed (O2): vCPU ${id} acknowledged ${acks[bad]} (priority 0x${prios[bad].toString(16)}) after ${acks[bad - 1]} (priority 0x${prios[bad - 1].toString(16)})`,
+        ),
       );
     }
   }
@@ -138,17 +149,32 @@ function checkExpectations(exec: Execution, w: World, e: Expectations): void {
     if (!irq) continue;
     const flags = peek<number>(irq, IRQ.flags);
     const active = (flags & F.ACTIVE) !== 0;
-    const pending = flags & F.CONFIG_LEVEL ? (flags & (F.PENDING_LATCH | F.LINE_LEVEL)) !== 0 : (flags & F.PENDING_LATCH) !== 0;
-    if ((f.active !== undefined && f.active !== active) || (f.pending !== undefined && f.pending !== pending)) {
+    const pending =
+      flags & F.CONFIG_LEVEL
+        ? (flags & (F.PENDING_LATCH | F.LINE_LEVEL)) !== 0
+        : (flags & F.PENDING_LATCH) !== 0;
+    if (
+      (f.active !== undefined && f.active !== active) ||
+      (f.pending !== undefined && f.pending !== pending)
+    ) {
       exec.report(
-        new SimpleViolation('expect', `expect: final state of INTID ${f.intid}`, false, `vgic-lab: expectation failed: INTID ${f.intid} ends ${active ? 'active' : 'inactive'} and ${pending ? 'pending' : 'not pending'}`),
+        new SimpleViolation(
+          'expect',
+          `expect: final state of INTID ${f.intid}`,
+          false,
+          `vgic-lab: expectation failed: INTID ${f.intid} ends ${active ? 'active' : 'inactive'} and ${pending ? 'pending' : 'not pending'}`,
+        ),
       );
     }
   }
 }
 
 /** Builds the explorer program of a scenario: a fresh VM, the prologue, then the actors as threads. */
-export function buildProgram(s: ScenarioSpec, design: Design, onWorld?: (w: World, exec: Execution) => void): Program {
+export function buildProgram(
+  s: ScenarioSpec,
+  design: Design,
+  onWorld?: (w: World, exec: Execution) => void,
+): Program {
   return {
     name: s.name,
     build(exec: Execution): void {
@@ -163,17 +189,43 @@ export function buildProgram(s: ScenarioSpec, design: Design, onWorld?: (w: Worl
       if (s.vm.its) vm.its = new Its(vm);
       configure(vm, s);
       for (const v of vm.vcpus) {
-        v.task = k.task({ comm: `CPU ${v.id}/KVM`, pid: 1000 + v.id, cpu: v.id, kind: 'vcpu', tail: VCPU_TAIL });
+        v.task = k.task({
+          comm: `CPU ${v.id}/KVM`,
+          pid: 1000 + v.id,
+          cpu: v.id,
+          kind: 'vcpu',
+          tail: VCPU_TAIL,
+        });
       }
-      const vmm = k.task({ comm: 'qemu-system-aar', pid: 900, cpu: s.vm.nrVcpus, kind: 'vmm', tail: VMM_TAIL });
+      const vmm = k.task({
+        comm: 'qemu-system-aar',
+        pid: 900,
+        cpu: s.vm.nrVcpus,
+        kind: 'vmm',
+        tail: VMM_TAIL,
+      });
       // The ITS mappings of the LPIs, as vCPU 0's guest would issue them.
       if (s.lpis.length > 0) {
         const cmds: HostCall = {
           call: 'its',
           cmds: [
-            ...[...new Set(s.lpis.map((l) => l.device))].map((device) => ({ cmd: 'MAPD' as const, device, valid: true })),
-            ...[...new Set(s.lpis.map((l) => l.collection))].map((collection) => ({ cmd: 'MAPC' as const, collection, vcpu: collection })),
-            ...s.lpis.map((l) => ({ cmd: 'MAPTI' as const, device: l.device, event: l.event, intid: l.intid, collection: l.collection })),
+            ...[...new Set(s.lpis.map((l) => l.device))].map((device) => ({
+              cmd: 'MAPD' as const,
+              device,
+              valid: true,
+            })),
+            ...[...new Set(s.lpis.map((l) => l.collection))].map((collection) => ({
+              cmd: 'MAPC' as const,
+              collection,
+              vcpu: collection,
+            })),
+            ...s.lpis.map((l) => ({
+              cmd: 'MAPTI' as const,
+              device: l.device,
+              event: l.event,
+              intid: l.intid,
+              collection: l.collection,
+            })),
           ],
         };
         k.runPrologue(vm.vcpus[0].task, hostActor(vm.vcpus[0].task, vm, [cmds]));
@@ -187,7 +239,7 @@ export function buildProgram(s: ScenarioSpec, design: Design, onWorld?: (w: Worl
         }
       }
       k.prologueDone();
-      // vm.events.length = 0;
+      vm.events.length = 0;
       const world: World = { k, vm, guests: new Map() };
       let hostN = 0;
       for (const a of s.actors) {
@@ -198,7 +250,10 @@ export function buildProgram(s: ScenarioSpec, design: Design, onWorld?: (w: Worl
           k.start(v.task, (t) => vcpuRun(t, vm, v, g));
         } else {
           const n = hostN++;
-          const t = n === 0 ? vmm : k.task({ comm: a.name ?? `device${n}`, pid: 900 + n, cpu: s.vm.nrVcpus + n, tail: VMM_TAIL });
+          const t =
+            n === 0
+              ? vmm
+              : k.task({ comm: a.name ?? `device${n}`, pid: 900 + n, cpu: s.vm.nrVcpus + n, tail: VMM_TAIL });
           k.start(t, (tt) => hostActor(tt, vm, a.host ?? []));
         }
       }
@@ -219,13 +274,17 @@ export function buildProgram(s: ScenarioSpec, design: Design, onWorld?: (w: Worl
 /** A compact summary of the end state (acks and every non-idle interrupt), for comparing runs. */
 export function finalState(w: World): string {
   const parts: string[] = [];
-  for (const [id, g] of [...w.guests].sort((a, b) => a[0] - b[0])) parts.push(`v${id} acks=${g.log.acks.join(',')}`);
+  for (const [id, g] of [...w.guests].sort((a, b) => a[0] - b[0]))
+    parts.push(`v${id} acks=${g.log.acks.join(',')}`);
   const describe = (o: KObj) => {
     const f = peek<number>(o, IRQ.flags);
-    const bits = [f & F.ACTIVE ? 'A' : '', f & F.PENDING_LATCH ? 'P' : '', f & F.LINE_LEVEL ? 'L' : ''].join('');
+    const bits = [f & F.ACTIVE ? 'A' : '', f & F.PENDING_LATCH ? 'P' : '', f & F.LINE_LEVEL ? 'L' : ''].join(
+      '',
+    );
     return bits ? `${o.label}:${bits}` : '';
   };
-  for (const v of w.vm.vcpus) for (const o of v.privateIrqs) if (describe(o)) parts.push(`v${v.id}.${describe(o)}`);
+  for (const v of w.vm.vcpus)
+    for (const o of v.privateIrqs) if (describe(o)) parts.push(`v${v.id}.${describe(o)}`);
   for (const o of w.vm.spis) if (describe(o)) parts.push(describe(o));
   return parts.join(' ');
 }

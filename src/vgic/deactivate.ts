@@ -1,10 +1,10 @@
+import { LR_ACTIVE } from '../gic/lr.ts';
 import { local_irq_restore, local_irq_save, raw_spin_lock, raw_spin_unlock } from '../kernel/locks.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
-import { LR_ACTIVE } from '../gic/lr.ts';
 import { vgic_v3_compute_lr } from './flush.ts';
 import { vgic_v3_fold_lr } from './fold.ts';
-import { type Gen, flagsOf, irqLock, vcpuOf } from './irq.ts';
+import { flagsOf, type Gen, irqLock, vcpuOf } from './irq.ts';
 import { kvm_make_request } from './kick.ts';
 import { F, REQ } from './layout.ts';
 import { vgic_mmio_change_active } from './mmio.ts';

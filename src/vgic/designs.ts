@@ -85,7 +85,8 @@ export const DESIGNS: readonly Design[] = [
     id: 'V0',
     name: 'pre-overflow',
     aliases: ['pre-overflow', 'mainline-6.18', 'v6.18'],
-    description: 'before LR overflow handling: active IRQs sort first and stay in the LRs; no EOIcount replay',
+    description:
+      'before LR overflow handling: active IRQs sort first and stay in the LRs; no EOIcount replay',
     reference: 'mainline up to v6.18',
     version: '6.18.0',
     walk: 'none',
@@ -120,7 +121,8 @@ export const DESIGNS: readonly Design[] = [
     id: 'V3',
     name: 'tail walk',
     aliases: ['tail-walk', 'mainline', 'mainline-2026'],
-    description: 'EOIcount replay continues after last_lr_irq without a lock or a reference (mainline, June 2026)',
+    description:
+      'EOIcount replay continues after last_lr_irq without a lock or a reference (mainline, June 2026)',
     reference: '"KVM: arm64: vgic: Pick EOIcount deactivations from AP-list tail", upstream 6da5e537f5af',
     walk: 'tail',
     fixes: MAINLINE_2026_FIXES,
@@ -131,7 +133,8 @@ export const DESIGNS: readonly Design[] = [
     name: 'list_del_rcu',
     aliases: ['list-del-rcu'],
     description: 'as V3, but vgic_flush_pending_lpis unlinks with list_del_rcu (rejected in review)',
-    reference: '"[PATCH] KVM: arm64: vgic: Use list_del_rcu() when flushing pending LPIs", Hyunwoo Kim, 4 Jun 2026',
+    reference:
+      '"[PATCH] KVM: arm64: vgic: Use list_del_rcu() when flushing pending LPIs", Hyunwoo Kim, 4 Jun 2026',
     walk: 'tail',
     flushLpisDelRcu: true,
     fixes: MAINLINE_2026_FIXES,
@@ -142,7 +145,8 @@ export const DESIGNS: readonly Design[] = [
     name: 'locked fold',
     aliases: ['locked-fold'],
     description: 'fold holds ap_list_lock, last_lr_irq pinned by a reference, irqfd notification deferred',
-    reference: 'follow-up in the list_del_rcu thread, Hyunwoo Kim, 7 Jun 2026 (https://lore.kernel.org/r/aiXvwGD1hS6vwLEd@v4bel)',
+    reference:
+      'follow-up in the list_del_rcu thread, Hyunwoo Kim, 7 Jun 2026 (https://lore.kernel.org/r/aiXvwGD1hS6vwLEd@v4bel)',
     walk: 'tail',
     foldLocked: true,
     pinLastLr: true,

@@ -1,13 +1,20 @@
-import { readOnce, rd, wr } from '../kernel/access.ts';
+import { HCR } from '../gic/cpuif.ts';
+import { emptyLr, LR_ACTIVE, LR_PENDING, type Lr } from '../gic/lr.ts';
+import { rd, readOnce, wr } from '../kernel/access.ts';
 import { warn } from '../kernel/bug.ts';
-import { head, type ListHead, list_cut_position, list_empty, list_entries, listEntry } from '../kernel/list.ts';
+import {
+  head,
+  type ListHead,
+  list_cut_position,
+  list_empty,
+  list_entries,
+  listEntry,
+} from '../kernel/list.ts';
 import { lockdep_assert_held, raw_spin_lock, raw_spin_unlock } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
-import { HCR } from '../gic/cpuif.ts';
-import { emptyLr, type Lr, LR_ACTIVE, LR_PENDING } from '../gic/lr.ts';
-import { type Gen, flagsOf, intidOf, irqLock, oracle, pendingOf, setFlags } from './irq.ts';
+import { flagsOf, type Gen, intidOf, irqLock, oracle, pendingOf, setFlags } from './irq.ts';
 import { DIST, F, IRQ, VGIC_IRQ } from './layout.ts';
 import { vgic_get_irq_ref } from './refs.ts';
 import {
@@ -92,7 +99,11 @@ function vgic_v3_configure_hcr(t: Task, vm: Vm, v: Vcpu, als: ApListSummary): vo
     hcr |= vmcr.eng1 ? HCR.VGrp1DIE : HCR.VGrp1EIE;
     if (als.nrSgi === 0) hcr |= HCR.vSGIEOICount;
     t.at(1);
-    if (!vm.config.hostTdir || irqsActiveOutsideLrs(als, nLr) || readOnce<number>(t, vm.obj, DIST.activeSpis) !== 0) {
+    if (
+      !vm.config.hostTdir ||
+      irqsActiveOutsideLrs(als, nLr) ||
+      readOnce<number>(t, vm.obj, DIST.activeSpis) !== 0
+    ) {
       hcr |= HCR.TDIR;
     }
   }

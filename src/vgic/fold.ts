@@ -1,13 +1,13 @@
 import { POINT, point } from '../explore/ops.ts';
+import { LR_ACTIVE, LR_INVALID, LR_PENDING, type Lr } from '../gic/lr.ts';
 import { atomicRmw, type Ptr } from '../kernel/access.ts';
-import { BadPtr, type KObj } from '../kernel/mem.ts';
 import { head, type ListHead, list_next, listEntry } from '../kernel/list.ts';
 import { raw_spin_lock, raw_spin_unlock } from '../kernel/locks.ts';
+import { BadPtr, type KObj } from '../kernel/mem.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
-import { type Lr, LR_ACTIVE, LR_INVALID, LR_PENDING } from '../gic/lr.ts';
 import { vgic_v3_compute_lr } from './flush.ts';
-import { type Gen, flagsOf, irqLock, isLpi, isSpi, oracle, setFlags, vcpuOf } from './irq.ts';
+import { flagsOf, type Gen, irqLock, isLpi, isSpi, oracle, setFlags, vcpuOf } from './irq.ts';
 import { DIST, F, VGIC_IRQ } from './layout.ts';
 import { kvm_notify_acked_irq } from './notify.ts';
 import { vgic_get_irq, vgic_put_irq, vgic_put_irq_norelease, vgic_release_deleted_lpis } from './refs.ts';
@@ -81,7 +81,14 @@ export function* vgic_v3_fold_lr(t: Task, vm: Vm, v: Vcpu, val: Lr, opts: FoldOp
  * The F-EOI loop body (§3.9.3) for one candidate reached by the walk. Returns true when it consumed one
  * EOIcount. A candidate that is a bad pointer (poison) faults here, when its irq_lock is taken.
  */
-function* replayOne(t: Task, vm: Vm, v: Vcpu, irq: Ptr, opts: FoldOpts, acc: { deleted: boolean }): Gen<boolean> {
+function* replayOne(
+  t: Task,
+  vm: Vm,
+  v: Vcpu,
+  irq: Ptr,
+  opts: FoldOpts,
+  acc: { deleted: boolean },
+): Gen<boolean> {
   t.at(8);
   yield raw_spin_lock(t, irqLock(t, irq));
   const obj = irq as KObj;
@@ -112,7 +119,15 @@ function* nextOf(t: Task, v: Vcpu, pos: ListHead | BadPtr, locked: boolean): Gen
 }
 
 /** The design-specific EOIcount replay walk (§3.9.4). */
-function* replay(t: Task, vm: Vm, v: Vcpu, eoicount: number, opts: FoldOpts, locked: boolean, acc: { deleted: boolean }): Gen {
+function* replay(
+  t: Task,
+  vm: Vm,
+  v: Vcpu,
+  eoicount: number,
+  opts: FoldOpts,
+  locked: boolean,
+  acc: { deleted: boolean },
+): Gen {
   if (eoicount === 0 || vm.design.walk === 'none') return;
   let listHead: ListHead = v.apHead;
   let pos: ListHead | BadPtr;
@@ -192,4 +207,3 @@ export function* vgic_fold_state(t: Task, vm: Vm, v: Vcpu): Gen {
     t.leave();
   }
 }
-

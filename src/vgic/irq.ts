@@ -1,6 +1,6 @@
 import type { Op } from '../explore/ops.ts';
 import { type Ptr, rd, readOnce, wr } from '../kernel/access.ts';
-import { lockAt, type Lock, lockdep_assert_held } from '../kernel/locks.ts';
+import { type Lock, lockAt, lockdep_assert_held } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import type { Task } from '../kernel/task.ts';
 import { DIST, F, IRQ, VGIC_MIN_LPI } from './layout.ts';

@@ -1,4 +1,4 @@
-import { rd, wr } from '../kernel/access.ts';
+import { rd, readOnce, wr } from '../kernel/access.ts';
 import {
   initLock,
   type Lock,
@@ -14,7 +14,6 @@ import { kfree } from '../kernel/slab.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
 import { XArray } from '../kernel/xarray.ts';
-import { readOnce } from '../kernel/access.ts';
 import { type Gen, irqLock, setFlag, setFlags } from './irq.ts';
 import { F, GICR_CTLR, IRQ, ITS_ITE, VCPU, VGIC_ITS } from './layout.ts';
 import { vgic_queue_irq_unlock } from './queue.ts';
@@ -67,8 +66,22 @@ export class Its {
   constructor(readonly vm: Vm) {
     const k = vm.k;
     this.obj = k.alloc(VGIC_ITS, 'vgic_its', { enabled: 1 });
-    this.cmdLock = initLock(k, 'mutex', this.obj, VGIC_ITS.field('cmd_lock'), 'vgic_its_create_cmd', '&its->cmd_lock');
-    this.itsLock = initLock(k, 'mutex', this.obj, VGIC_ITS.field('its_lock'), 'vgic_its_create_its', '&its->its_lock');
+    this.cmdLock = initLock(
+      k,
+      'mutex',
+      this.obj,
+      VGIC_ITS.field('cmd_lock'),
+      'vgic_its_create_cmd',
+      '&its->cmd_lock',
+    );
+    this.itsLock = initLock(
+      k,
+      'mutex',
+      this.obj,
+      VGIC_ITS.field('its_lock'),
+      'vgic_its_create_its',
+      '&its->its_lock',
+    );
     this.cache = new XArray(k, 'its translation cache', 'vgic_its_cache');
   }
 
@@ -213,7 +226,8 @@ function* vgic_its_handle_command(t: Task, vm: Vm, its: Its, c: ItsCommand): Gen
         if (c.valid) {
           if (!its.devices.has(c.device)) its.devices.set(c.device, new Map());
         } else {
-          for (const ev of [...(its.devices.get(c.device)?.keys() ?? [])]) yield* its_free_ite(t, vm, its, c.device, ev);
+          for (const ev of [...(its.devices.get(c.device)?.keys() ?? [])])
+            yield* its_free_ite(t, vm, its, c.device, ev);
           its.devices.delete(c.device);
           yield* its_invalidate_all_caches(t, vm);
         }
@@ -223,7 +237,8 @@ function* vgic_its_handle_command(t: Task, vm: Vm, its: Its, c: ItsCommand): Gen
         if (c.vcpu !== null) {
           for (const dev of its.devices.values()) {
             for (const ite of dev.values()) {
-              if (ite.collection === c.collection) yield* update_affinity(t, rd<KObj>(t, ite.obj, ITS_ITE.field('irq')), vm.vcpus[c.vcpu]);
+              if (ite.collection === c.collection)
+                yield* update_affinity(t, rd<KObj>(t, ite.obj, ITS_ITE.field('irq')), vm.vcpus[c.vcpu]);
             }
           }
         } else yield* its_invalidate_all_caches(t, vm);
@@ -235,7 +250,12 @@ function* vgic_its_handle_command(t: Task, vm: Vm, its: Its, c: ItsCommand): Gen
           if (!dev || dev.has(c.event)) break;
           t.at(6);
           const irq = yield* vgic_add_lpi(t, vm, c.intid, its.collectionVcpu(c.collection));
-          const ite = vm.k.alloc(ITS_ITE, `ite ${c.device}/${c.event}`, { irq, collection: c.collection, event_id: c.event }, t);
+          const ite = vm.k.alloc(
+            ITS_ITE,
+            `ite ${c.device}/${c.event}`,
+            { irq, collection: c.collection, event_id: c.event },
+            t,
+          );
           dev.set(c.event, { obj: ite, collection: c.collection });
         } finally {
           t.leave();
@@ -264,7 +284,11 @@ function* vgic_its_handle_command(t: Task, vm: Vm, its: Its, c: ItsCommand): Gen
           wr(t, ite.obj, ITS_ITE.field('collection'), c.collection);
           yield* its_invalidate_all_caches(t, vm);
           t.at(4);
-          yield* update_affinity(t, rd<KObj>(t, ite.obj, ITS_ITE.field('irq')), its.collectionVcpu(c.collection));
+          yield* update_affinity(
+            t,
+            rd<KObj>(t, ite.obj, ITS_ITE.field('irq')),
+            its.collectionVcpu(c.collection),
+          );
         } finally {
           t.leave();
         }
@@ -340,7 +364,12 @@ export function* vgic_its_process_commands(t: Task, vm: Vm, cmds: readonly ItsCo
 }
 
 /** The MSI fast path (vgic_its_inject_cached_translation): cache lookup, pend, queue, PUT. */
-export function* vgic_its_inject_cached_translation(t: Task, vm: Vm, device: number, event: number): Gen<boolean> {
+export function* vgic_its_inject_cached_translation(
+  t: Task,
+  vm: Vm,
+  device: number,
+  event: number,
+): Gen<boolean> {
   const its = vm.its;
   if (!its) return false;
   t.enter(FN.injectCached);
@@ -362,4 +391,3 @@ export function* vgic_its_inject_cached_translation(t: Task, vm: Vm, device: num
     t.leave();
   }
 }
-

@@ -34,7 +34,10 @@ export function kvm_vcpu_kick(t: Task, v: Vcpu): void {
     writeOnce(t, v.obj, VCPU.blocked, 0);
   } else {
     t.at(1);
-    if (cmpxchg<number>(t, v.obj, VCPU.mode, MODE.IN_GUEST, MODE.EXITING) === MODE.IN_GUEST && v.id !== t.cpu) {
+    if (
+      cmpxchg<number>(t, v.obj, VCPU.mode, MODE.IN_GUEST, MODE.EXITING) === MODE.IN_GUEST &&
+      v.id !== t.cpu
+    ) {
       t.at(2);
       writeOnce(t, v.obj, VCPU.ipi, 1);
     }
@@ -62,7 +65,10 @@ export function* kvm_make_all_cpus_request(t: Task, vm: Vm, req: number, wait: b
     }
     if (waitFor.length > 0) {
       t.at(2);
-      yield new Wait(() => waitFor.every((w) => readOnce<number>(t, w.obj, VCPU.ipi) === 0), 'IPI acknowledged');
+      yield new Wait(
+        () => waitFor.every((w) => readOnce<number>(t, w.obj, VCPU.ipi) === 0),
+        'IPI acknowledged',
+      );
     }
   } finally {
     t.leave();

@@ -100,10 +100,17 @@ export const VGIC_ITS = new StructType('vgic_its', 256, [
 ]);
 
 /** struct its_ite: one translation of (device, event) to an LPI. */
-export const ITS_ITE = new StructType('its_ite', 48, [{ name: 'irq' }, { name: 'collection' }, { name: 'event_id', size: 4 }]);
+export const ITS_ITE = new StructType('its_ite', 48, [
+  { name: 'irq' },
+  { name: 'collection' },
+  { name: 'event_id', size: 4 },
+]);
 
 /** The eventfd context of an irqfd (its wait-queue lock is a spinlock_t). */
-export const EVENTFD_CTX = new StructType('eventfd_ctx', 64, [{ name: 'wqh', size: 24 }, { name: 'count', off: 24 }]);
+export const EVENTFD_CTX = new StructType('eventfd_ctx', 64, [
+  { name: 'wqh', size: 24 },
+  { name: 'count', off: 24 },
+]);
 
 export const VGIC_MIN_LPI = 8192;
 export const VGIC_NR_PRIVATE_IRQS = 32;

@@ -1,6 +1,11 @@
 import { cmpxchg, storeRelease, wr } from '../kernel/access.ts';
 import { head, list_del, list_del_rcu, list_entries, listEntry } from '../kernel/list.ts';
-import { raw_spin_lock, raw_spin_lock_irqsave, raw_spin_unlock, raw_spin_unlock_irqrestore } from '../kernel/locks.ts';
+import {
+  raw_spin_lock,
+  raw_spin_lock_irqsave,
+  raw_spin_unlock,
+  raw_spin_unlock_irqrestore,
+} from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
@@ -8,8 +13,8 @@ import { type Gen, intidOf, irqLock, isLpi, setFlags } from './irq.ts';
 import { its_invalidate_all_caches } from './its.ts';
 import { kvm_arm_halt_guest, kvm_arm_resume_guest } from './kick.ts';
 import { F, GICR_CTLR, IRQ, VCPU, VGIC_IRQ } from './layout.ts';
-import { vgic_put_irq_norelease, vgic_release_deleted_lpis } from './refs.ts';
 import { checkLpisFlushed } from './oracles.ts';
+import { vgic_put_irq_norelease, vgic_release_deleted_lpis } from './refs.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 const FN = {
@@ -60,7 +65,10 @@ export function* vgic_mmio_write_v3r_ctlr(t: Task, vm: Vm, v: Vcpu, enableLpis: 
     if (!vm.its) return;
     t.at(1);
     if (!enableLpis) {
-      if (cmpxchg<number>(t, v.obj, VCPU.ctlr, GICR_CTLR.ENABLE_LPIS, GICR_CTLR.RWP) !== GICR_CTLR.ENABLE_LPIS) return;
+      if (
+        cmpxchg<number>(t, v.obj, VCPU.ctlr, GICR_CTLR.ENABLE_LPIS, GICR_CTLR.RWP) !== GICR_CTLR.ENABLE_LPIS
+      )
+        return;
       if (vm.design.fixes.HALT_ON_LPI_DISABLE) yield* kvm_arm_halt_guest(t, vm);
       t.at(4);
       yield* vgic_flush_pending_lpis(t, vm, v);

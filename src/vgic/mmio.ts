@@ -1,15 +1,20 @@
 import { wr, writeOnce } from '../kernel/access.ts';
-import { mutex_lock, mutex_unlock, raw_spin_lock_irqsave, raw_spin_unlock_irqrestore } from '../kernel/locks.ts';
+import {
+  mutex_lock,
+  mutex_unlock,
+  raw_spin_lock_irqsave,
+  raw_spin_unlock_irqrestore,
+} from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
-import { type Gen, flagsOf, irqLock, pendingOf, setFlag } from './irq.ts';
-import { vgic_mmio_write_v3r_ctlr } from './lpi.ts';
+import { flagsOf, type Gen, irqLock, pendingOf, setFlag } from './irq.ts';
 import { kvm_arm_halt_guest, kvm_arm_resume_guest, kvm_make_request, kvm_vcpu_kick } from './kick.ts';
 import { DIST, F, IRQ, REQ } from './layout.ts';
+import { vgic_mmio_write_v3r_ctlr } from './lpi.ts';
+import { kvm_vgic_vcpu_pending_irq } from './pending.ts';
 import { vgic_queue_irq_unlock } from './queue.ts';
 import { vgic_get_irq, vgic_put_irq } from './refs.ts';
-import { kvm_vgic_vcpu_pending_irq } from './pending.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 const FILE = 'arch/arm64/kvm/vgic/vgic-mmio.c';
@@ -45,7 +50,7 @@ function* withIrq(
   v: Vcpu,
   intid: number,
   fn: Fn,
-  body: (irq: KObj, flags: unknown) => Gen<boolean>,
+  body: (irq: KObj, flags: unknown) => Gen<boolean> | boolean,
 ): Gen {
   t.enter(fn);
   try {
@@ -54,7 +59,8 @@ function* withIrq(
     t.at(1);
     const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
     t.at(2);
-    const unlocked = yield* body(irq, flags);
+    const res = body(irq, flags);
+    const unlocked = typeof res === 'boolean' ? res : yield* res;
     if (!unlocked) raw_spin_unlock_irqrestore(t, irqLock(t, irq), flags);
     t.at(fn.length - 1);
     yield* vgic_put_irq(t, vm, irq);
@@ -68,7 +74,14 @@ function* withIrq(
  * vCPU's redistributor, halts the whole guest so that no LR holds a stale copy. Userspace accesses do
  * not halt: the caller stopped the VM.
  */
-export function* vgic_mmio_change_active(t: Task, vm: Vm, v: Vcpu, intid: number, active: boolean, guest: boolean): Gen {
+export function* vgic_mmio_change_active(
+  t: Task,
+  vm: Vm,
+  v: Vcpu,
+  intid: number,
+  active: boolean,
+  guest: boolean,
+): Gen {
   t.enter(FN.active);
   try {
     t.at(1);
@@ -120,7 +133,7 @@ export function* vgic_mmio_write(t: Task, vm: Vm, v: Vcpu, w: MmioWrite, guest: 
         return true;
       });
     case 'ICENABLER':
-      return yield* withIrq(t, vm, v, w.intid, FN.cenable, function* (irq) {
+      return yield* withIrq(t, vm, v, w.intid, FN.cenable, (irq) => {
         setFlag(t, irq, F.ENABLED, false);
         return false;
       });
@@ -131,7 +144,7 @@ export function* vgic_mmio_write(t: Task, vm: Vm, v: Vcpu, w: MmioWrite, guest: 
         return true;
       });
     case 'ICPENDR':
-      return yield* withIrq(t, vm, v, w.intid, FN.cpending, function* (irq) {
+      return yield* withIrq(t, vm, v, w.intid, FN.cpending, (irq) => {
         setFlag(t, irq, F.PENDING_LATCH, false);
         return false;
       });
@@ -139,7 +152,7 @@ export function* vgic_mmio_write(t: Task, vm: Vm, v: Vcpu, w: MmioWrite, guest: 
     case 'ICACTIVER':
       return yield* vgic_mmio_change_active(t, vm, v, w.intid, w.reg === 'ISACTIVER', guest);
     case 'IPRIORITYR':
-      return yield* withIrq(t, vm, v, w.intid, FN.priority, function* (irq) {
+      return yield* withIrq(t, vm, v, w.intid, FN.priority, (irq) => {
         wr(t, irq, IRQ.priority, w.value & 0xf8);
         return false;
       });
@@ -151,13 +164,13 @@ export function* vgic_mmio_write(t: Task, vm: Vm, v: Vcpu, w: MmioWrite, guest: 
       });
     case 'ICFGR':
       if (w.intid < 32) return;
-      return yield* withIrq(t, vm, v, w.intid, FN.config, function* (irq) {
+      return yield* withIrq(t, vm, v, w.intid, FN.config, (irq) => {
         setFlag(t, irq, F.CONFIG_LEVEL, w.level);
         return false;
       });
     case 'IROUTER':
-      return yield* withIrq(t, vm, v, w.intid, FN.irouter, function* (irq) {
-        wr(t, irq, IRQ.target, w.vcpu === null ? null : vm.vcpus[w.vcpu] ?? null);
+      return yield* withIrq(t, vm, v, w.intid, FN.irouter, (irq) => {
+        wr(t, irq, IRQ.target, w.vcpu === null ? null : (vm.vcpus[w.vcpu] ?? null));
         return false;
       });
     case 'GICD_CTLR':
@@ -176,7 +189,13 @@ export function* vgic_mmio_write(t: Task, vm: Vm, v: Vcpu, w: MmioWrite, guest: 
 }
 
 /** Trapped MMIO read of I[SC]ACTIVER / I[SC]PENDR: the architectural state after the fold. */
-export function* vgic_mmio_read_state(t: Task, vm: Vm, v: Vcpu, intid: number, what: 'active' | 'pending'): Gen<boolean> {
+export function* vgic_mmio_read_state(
+  t: Task,
+  vm: Vm,
+  v: Vcpu,
+  intid: number,
+  what: 'active' | 'pending',
+): Gen<boolean> {
   t.enter(FN.read);
   try {
     const irq = vgic_get_irq(t, vm, v, intid);
@@ -192,4 +211,3 @@ export function* vgic_mmio_read_state(t: Task, vm: Vm, v: Vcpu, intid: number, w
     t.leave();
   }
 }
-

@@ -1,6 +1,6 @@
 import { rd, wr } from '../kernel/access.ts';
-import { initLock, spin_lock_irqsave, spin_unlock_irqrestore } from '../kernel/locks.ts';
 import type { LockClass } from '../kernel/lockdep.ts';
+import { initLock, spin_lock_irqsave, spin_unlock_irqrestore } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';

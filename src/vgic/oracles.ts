@@ -1,5 +1,5 @@
 import { peek } from '../kernel/access.ts';
-import { type ListHead } from '../kernel/list.ts';
+import type { ListHead } from '../kernel/list.ts';
 import { BadPtr, type KObj } from '../kernel/mem.ts';
 import { emit, KReport, threadInfo } from '../kernel/splat.ts';
 import type { Task } from '../kernel/task.ts';
@@ -14,7 +14,14 @@ import type { Vcpu, Vm } from './vm.ts';
  */
 function oracle(vm: Vm, t: Task | null, property: string, title: string, lines: string[]): void {
   const head = `vgic-lab: functional oracle ${property} failed`;
-  const r = new KReport('oracle', `${property}: ${title}`, false, [head, ...lines.map((l) => `  ${l}`)], t ? [threadInfo(t)] : [], property);
+  const r = new KReport(
+    'oracle',
+    `${property}: ${title}`,
+    false,
+    [head, ...lines.map((l) => `  ${l}`)],
+    t ? [threadInfo(t)] : [],
+    property,
+  );
   emit(vm.k, r);
 }
 
@@ -42,7 +49,10 @@ export function checkPeoi(t: Task, vm: Vm, v: Vcpu): void {
   if (multiset(g.replayed) !== multiset(g.outsideDeactivations)) {
     const wrong = g.replayed.filter((x) => !g.outsideDeactivations.includes(x));
     const lost = g.outsideDeactivations.filter((x) => !g.replayed.includes(x));
-    const title = wrong.length > 0 ? 'the EOIcount replay deactivated an IRQ the guest did not' : 'a deactivation outside the LRs was lost';
+    const title =
+      wrong.length > 0
+        ? 'the EOIcount replay deactivated an IRQ the guest did not'
+        : 'a deactivation outside the LRs was lost';
     oracle(vm, t, 'P-EOI', title, [
       `on vCPU ${v.id} after fold:`,
       `guest deactivated outside the LRs (EOIcount): [${g.outsideDeactivations.join(', ')}]`,
@@ -101,7 +111,9 @@ export function endChecks(vm: Vm): void {
     const count = peek<number>(o, IRQ.refcount);
     const expected = (iteRefs.get(o) ?? 0) + (peek(o, IRQ.vcpu) ? 1 : 0);
     if (count < 0) {
-      oracle(vm, null, 'P-REF', 'an LPI refcount saturated (the object leaks)', [`${label(o)}: refcount ${count}`]);
+      oracle(vm, null, 'P-REF', 'an LPI refcount saturated (the object leaks)', [
+        `${label(o)}: refcount ${count}`,
+      ]);
     } else if (count !== expected) {
       oracle(vm, null, 'P-REF', 'an LPI refcount does not match its holders', [
         `${label(o)}: refcount ${count}, holders ${expected} (ITEs and cache entries ${iteRefs.get(o) ?? 0}, AP list ${peek(o, IRQ.vcpu) ? 1 : 0})`,

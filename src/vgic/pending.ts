@@ -1,10 +1,15 @@
 import { rd, readOnce } from '../kernel/access.ts';
 import { list_entries, listEntry } from '../kernel/list.ts';
-import { raw_spin_lock, raw_spin_lock_irqsave, raw_spin_unlock, raw_spin_unlock_irqrestore } from '../kernel/locks.ts';
+import {
+  raw_spin_lock,
+  raw_spin_lock_irqsave,
+  raw_spin_unlock,
+  raw_spin_unlock_irqrestore,
+} from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
-import { type Gen, flagsOf, irqLock, pendingOf } from './irq.ts';
+import { flagsOf, type Gen, irqLock, pendingOf } from './irq.ts';
 import { DIST, F, IRQ, VCPU, VGIC_IRQ } from './layout.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
@@ -28,7 +33,11 @@ export function* kvm_vgic_vcpu_pending_irq(t: Task, vm: Vm, v: Vcpu): Gen<boolea
       yield raw_spin_lock(t, irqLock(t, irq));
       t.at(3);
       const f = flagsOf(t, irq);
-      pending = pendingOf(f) && (f & F.ENABLED) !== 0 && (f & F.ACTIVE) === 0 && rd<number>(t, irq, IRQ.priority) < pmr;
+      pending =
+        pendingOf(f) &&
+        (f & F.ENABLED) !== 0 &&
+        (f & F.ACTIVE) === 0 &&
+        rd<number>(t, irq, IRQ.priority) < pmr;
       raw_spin_unlock(t, irqLock(t, irq));
       if (pending) break;
     }

@@ -76,7 +76,10 @@ export function* vgic_prune_ap_list(t: Task, vm: Vm, v: Vcpu): Gen {
         yield raw_spin_lock(t, irqLock(t, irq));
         let kick = false;
         t.at(0x16);
-        if (oracle(t, vm, irq) === target && (!vm.design.fixes.PRUNE_CHECK_STILL_OURS || vcpuOf(t, irq) === v)) {
+        if (
+          oracle(t, vm, irq) === target &&
+          (!vm.design.fixes.PRUNE_CHECK_STILL_OURS || vcpuOf(t, irq) === v)
+        ) {
           t.at(0x17);
           list_del(t, head(irq, 'ap_list'));
           wr(t, irq, IRQ.vcpu, target);

@@ -1,5 +1,5 @@
 import { atomicRmw, rd, wr } from '../kernel/access.ts';
-import { list_add_tail, head } from '../kernel/list.ts';
+import { head, list_add_tail } from '../kernel/list.ts';
 import {
   lockdep_assert_held,
   raw_spin_lock,
@@ -10,7 +10,7 @@ import {
 import type { KObj } from '../kernel/mem.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
-import { type Gen, flagsOf, intidOf, irqLock, isSpi, oracle, setFlag, vcpuOf } from './irq.ts';
+import { flagsOf, type Gen, intidOf, irqLock, isSpi, oracle, setFlag, vcpuOf } from './irq.ts';
 import { kvm_make_all_cpus_request, kvm_make_request, kvm_vcpu_kick } from './kick.ts';
 import { DIST, F, IRQ, REQ } from './layout.ts';
 import { vgic_get_irq, vgic_get_irq_ref, vgic_put_irq } from './refs.ts';

@@ -109,4 +109,3 @@ export function* vgic_release_deleted_lpis(t: Task, vm: Vm): Gen {
     t.leave();
   }
 }
-

@@ -1,26 +1,24 @@
 import { choose, point, Wait } from '../explore/ops.ts';
+import { misrNames, SPURIOUS } from '../gic/cpuif.ts';
+import type { GuestCpu, GuestInsn } from '../gic/guest.ts';
 import { readOnce, writeOnce } from '../kernel/access.ts';
+import { raw_spin_lock_irqsave } from '../kernel/locks.ts';
 import { emit, KReport, threadInfo } from '../kernel/splat.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
-import { misrNames, SPURIOUS } from '../gic/cpuif.ts';
-import type { GuestCpu, GuestInsn } from '../gic/guest.ts';
 import { vgic_v3_deactivate } from './deactivate.ts';
-import { vgic_fold_state } from './fold.ts';
 import { kvm_vgic_flush_hwstate } from './flush.ts';
-import { hostCall, type HostCall } from './host.ts';
+import { vgic_fold_state } from './fold.ts';
+import { type HostCall, hostCall } from './host.ts';
 import { vgicRestoreState, vgicSaveState } from './hyp.ts';
-import { type Gen, irqLock } from './irq.ts';
+import { type Gen, irqLock, setFlag } from './irq.ts';
 import { kvm_check_request } from './kick.ts';
-import { MODE, REQ, VCPU } from './layout.ts';
+import { F, MODE, REQ, VCPU } from './layout.ts';
 import { vgic_mmio_read_state, vgic_mmio_write } from './mmio.ts';
 import { checkPeoi } from './oracles.ts';
 import { kvm_vgic_vcpu_pending_irq } from './pending.ts';
 import { kvm_vgic_process_async_update, vgic_prune_ap_list } from './prune.ts';
 import { vgic_queue_irq_unlock } from './queue.ts';
-import { raw_spin_lock_irqsave } from '../kernel/locks.ts';
-import { setFlag } from './irq.ts';
-import { F } from './layout.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 const ARM = 'arch/arm64/kvm/arm.c';
@@ -90,7 +88,8 @@ function* runGuest(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen<Exit> {
     // never taken before the first instruction after entry: the guest always makes progress (with one
     // LR and UIE set, U is asserted from the entry on).
     if (executed > 0 && hw.maintenance()) {
-      const more = delay < vm.config.maxMiDelay ? ((yield choose(2, 'guest runs on before the MI exit')) as number) : 0;
+      const more =
+        delay < vm.config.maxMiDelay ? ((yield choose(2, 'guest runs on before the MI exit')) as number) : 0;
       if (more === 0) return { why: 'maintenance', misr: hw.misr() };
       delay++;
     }
@@ -119,8 +118,14 @@ function execLocal(vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): boolean {
     case 'eoir': {
       const r = hw.eoir(insn.group, insn.intid);
       if (r.counted) v.ghost.outsideDeactivations.push(insn.intid);
-      if (hw.vmcr.eoimode === 0 && insn.intid < 8192 && insn.intid < 1020) vm.guestDeactivated.add(insn.intid);
-      vm.logEvent({ vcpu: v.id, what: 'eoi', intid: insn.intid, text: `EOI ${insn.intid}${r.counted ? ' (EOIcount)' : r.lr >= 0 ? ` (LR${r.lr})` : ''}` });
+      if (hw.vmcr.eoimode === 0 && insn.intid < 8192 && insn.intid < 1020)
+        vm.guestDeactivated.add(insn.intid);
+      vm.logEvent({
+        vcpu: v.id,
+        what: 'eoi',
+        intid: insn.intid,
+        text: `EOI ${insn.intid}${r.counted ? ' (EOIcount)' : r.lr >= 0 ? ` (LR${r.lr})` : ''}`,
+      });
       g.complete();
       return true;
     }
@@ -250,7 +255,15 @@ function* handleTrap(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): Ge
         return;
       }
       case 'mmio_read':
-        g.complete(yield* vgic_mmio_read_state(t, vm, v, insn.r.intid, insn.r.reg === 'ISACTIVER' ? 'active' : 'pending'));
+        g.complete(
+          yield* vgic_mmio_read_state(
+            t,
+            vm,
+            v,
+            insn.r.intid,
+            insn.r.reg === 'ISACTIVER' ? 'active' : 'pending',
+          ),
+        );
         return;
       case 'dir':
         yield* vgic_v3_deactivate(t, vm, v, insn.intid);
@@ -273,7 +286,17 @@ function* handleTrap(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): Ge
       }
       case 'fail': {
         const text = `vgic-lab: guest assertion failed on vCPU ${v.id}: ${insn.text}`;
-        emit(t.k, new KReport('guest', `guest assertion: ${insn.text.replace(/\d+/g, 'N')}`, false, [text], [threadInfo(t)], 'guest'));
+        emit(
+          t.k,
+          new KReport(
+            'guest',
+            `guest assertion: ${insn.text.replace(/\d+/g, 'N')}`,
+            false,
+            [text],
+            [threadInfo(t)],
+            'guest',
+          ),
+        );
         vm.logEvent({ vcpu: v.id, what: 'assert', text: insn.text });
         g.complete();
         return;

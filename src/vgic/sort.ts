@@ -1,10 +1,15 @@
 import { rd } from '../kernel/access.ts';
 import { head, list_entries, listEntry, relinkList } from '../kernel/list.ts';
-import { lockdep_assert_held, raw_spin_lock, raw_spin_lock_nested, raw_spin_unlock } from '../kernel/locks.ts';
+import {
+  lockdep_assert_held,
+  raw_spin_lock,
+  raw_spin_lock_nested,
+  raw_spin_unlock,
+} from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
-import { type Gen, flagsOf, intidOf, irqLock, oracle, pendingOf } from './irq.ts';
+import { flagsOf, type Gen, intidOf, irqLock, oracle, pendingOf } from './irq.ts';
 import { F, IRQ, VGIC_IRQ } from './layout.ts';
 import type { Vcpu, Vm } from './vm.ts';
 

@@ -56,6 +56,7 @@ const FNS = {
   vcpuIoctl: new Fn('kvm_vcpu_ioctl', 3, 'virt/kvm/kvm_main.c'),
   vmIoctl: new Fn('kvm_vm_ioctl', 3, 'virt/kvm/kvm_main.c'),
 };
+
 export { FNS as THREAD_FNS };
 
 /** One vCPU: `struct kvm_vcpu` with its `vgic_cpu`, the hardware CPU interface and the host's shadows. */
@@ -143,7 +144,14 @@ export class Vm {
   ) {
     this.obj = k.alloc(KVM, 'kvm', { dist_enabled: 1, active_spis: 0 });
     this.kvmLock = initLock(k, 'mutex', this.obj, KVM.field('lock'), 'kvm_create_vm', '&kvm->lock');
-    this.configLock = initLock(k, 'mutex', this.obj, KVM.field('config_lock'), 'kvm_arch_init_vm', '&kvm->arch.config_lock');
+    this.configLock = initLock(
+      k,
+      'mutex',
+      this.obj,
+      KVM.field('config_lock'),
+      'kvm_arch_init_vm',
+      '&kvm->arch.config_lock',
+    );
     // Lock classes register in the kernel's order: SPIs (dist init), then private IRQs, then LPIs.
     for (let i = 0; i < config.nrSpis; i++) this.spis.push(this.newIrq(32 + i, 'kvm_vgic_dist_init', null));
     this.lpiXa = new XArray(k, 'lpi_xa', 'vgic_dist_lpi_xa');
@@ -171,7 +179,16 @@ export class Vm {
     const irq = this.k.alloc(
       VGIC_IRQ,
       lpi ? `LPI ${intid}` : intid < 16 ? `SGI ${intid}` : intid < 32 ? `PPI ${intid}` : `SPI ${intid}`,
-      { intid, flags, priority: 0, group: 1, refcount: lpi ? 1 : 0, target_vcpu: owner, vcpu: null, owner: null },
+      {
+        intid,
+        flags,
+        priority: 0,
+        group: 1,
+        refcount: lpi ? 1 : 0,
+        target_vcpu: owner,
+        vcpu: null,
+        owner: null,
+      },
       by,
       lpi,
     );

@@ -19,24 +19,41 @@ describe('the seed race (vgic-host.md §6.1)', () => {
     assert.match(text, /^Unable to handle kernel paging request at virtual address dead0000000000b8$/m);
     assert.match(text, /^pc : vgic_v3_fold_lr_state\+0x8\/0x11$/m);
     const kcsan = r.result.findings.find((f) => f.violation.checker === 'kcsan')!.violation.text();
-    assert.ok(kcsan.includes(' vgic_flush_pending_lpis+') && kcsan.includes(' vgic_v3_fold_lr_state+'), 'names both sides');
+    assert.ok(
+      kcsan.includes(' vgic_flush_pending_lpis+') && kcsan.includes(' vgic_v3_fold_lr_state+'),
+      'names both sides',
+    );
   });
 
   it('V3, after a DISCARD: the replay reads the freed LPI (KASAN slab-use-after-free with the kfree_rcu site)', () => {
     const r = check(seedRaceDiscarded, 'V3');
-    const kasan = r.result.findings.find((f) => f.violation.title === 'BUG: KASAN: slab-use-after-free in vgic_v3_fold_lr_state');
+    const kasan = r.result.findings.find(
+      (f) => f.violation.title === 'BUG: KASAN: slab-use-after-free in vgic_v3_fold_lr_state',
+    );
     assert.ok(kasan, `found ${r.titles.join(' | ')}`);
     const text = kasan.violation.text();
-    assert.ok(text.includes('Last potentially related work creation:\n kvfree_call_rcu+0x0/0x1\n vgic_release_deleted_lpis+'));
+    assert.ok(
+      text.includes(
+        'Last potentially related work creation:\n kvfree_call_rcu+0x0/0x1\n vgic_release_deleted_lpis+',
+      ),
+    );
     assert.ok(text.includes('Freed by task 21:\n kfree+0x0/0x1\n rcu_do_batch+'));
   });
 
   it('V4a (list_del_rcu) is not clean: the unlocked walk (ghost P-LOCK) and, after a DISCARD, use-after-free', () => {
     const r = check(seedRace, 'V4a');
-    assert.deepEqual(r.ghost, ['WARNING: lockdep_assert_held(&vgic_cpu->ap_list_lock) in vgic_v3_fold_lr_state']);
-    assert.ok(!r.titles.some((t) => t.startsWith('Unable to handle')), 'list_del_rcu keeps next valid: no poison fault');
+    assert.deepEqual(r.ghost, [
+      'WARNING: lockdep_assert_held(&vgic_cpu->ap_list_lock) in vgic_v3_fold_lr_state',
+    ]);
+    assert.ok(
+      !r.titles.some((t) => t.startsWith('Unable to handle')),
+      'list_del_rcu keeps next valid: no poison fault',
+    );
     const d = check(seedRaceDiscarded, 'V4a');
-    assert.ok(d.sanitizer.includes('BUG: KASAN: slab-use-after-free in vgic_v3_fold_lr_state'), d.titles.join(' | '));
+    assert.ok(
+      d.sanitizer.includes('BUG: KASAN: slab-use-after-free in vgic_v3_fold_lr_state'),
+      d.titles.join(' | '),
+    );
   });
 
   for (const s of [seedRace, seedRaceDiscarded]) {

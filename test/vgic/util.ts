@@ -22,12 +22,18 @@ export interface Run {
 }
 
 /** Explores a scenario on a design; by default exhaustive DPOR collecting every distinct finding. */
-export function check(s: ScenarioSpec, d: string, strategy: Strategy = new DporStrategy(), opts: ExploreOptions = {}): Run {
+export function check(
+  s: ScenarioSpec,
+  d: string,
+  strategy: Strategy = new DporStrategy(),
+  opts: ExploreOptions = {},
+): Run {
   const worlds: World[] = [];
   const p = buildProgram(s, design(d), (w) => worlds.push(w));
   const result = explore(p, strategy, { allViolations: true, ...opts });
   const f = result.findings;
-  const by = (pred: (c: string) => boolean) => f.filter((x) => pred(x.violation.checker)).map((x) => x.violation.title);
+  const by = (pred: (c: string) => boolean) =>
+    f.filter((x) => pred(x.violation.checker)).map((x) => x.violation.title);
   return {
     result,
     titles: f.map((x) => x.violation.title),

@@ -111,11 +111,20 @@ export function inj(id: string, set: number[], method: Method, c: Config): Scena
         handler: handler(c),
         guest: [
           ...init(c),
-          { op: 'hvc', call: { call: 'batch', calls: set.map((i) => inject(method, i)) }, expectError: false },
+          {
+            op: 'hvc',
+            call: { call: 'batch', calls: set.map((i) => inject(method, i)) },
+            expectError: false,
+          },
           { op: 'handle', count: set.length },
           { op: 'unmask' },
           { op: 'mask' },
-          { op: 'expect', handled: set.length, received: Object.fromEntries(set.map((i) => [i, 1])), iarEmpty: true },
+          {
+            op: 'expect',
+            handled: set.length,
+            received: Object.fromEntries(set.map((i) => [i, 1])),
+            iarEmpty: true,
+          },
         ],
       },
     ],
@@ -128,12 +137,22 @@ export function inj(id: string, set: number[], method: Method, c: Config): Scena
 }
 
 /** PRE-* (§6.2): each newly injected, more urgent interrupt is acknowledged over the active ones. */
-export function pre(id: string, first: number, num: number, exclude: number[], method: Method, c: Config): ScenarioSpec {
+export function pre(
+  id: string,
+  first: number,
+  num: number,
+  exclude: number[],
+  method: Method,
+  c: Config,
+): ScenarioSpec {
   const ks = [...Array(num).keys()].filter((k) => !exclude.includes(first + k));
   const prio = new Map(ks.map((k) => [first + k, (num - 1 - k) * 8]));
   const guest: GuestStep[] = [...init(c)];
   for (const k of ks) {
-    guest.push({ op: 'hvc', call: inject(method, first + k), expectError: false }, { op: 'poll', expect: first + k });
+    guest.push(
+      { op: 'hvc', call: inject(method, first + k), expectError: false },
+      { op: 'poll', expect: first + k },
+    );
     if (c.trigger === 'level') guest.push({ op: 'hvc', call: lowerLine(first + k) });
   }
   for (const k of [...ks].reverse()) guest.push({ op: 'eoi', intid: first + k });
@@ -231,7 +250,11 @@ export function kutIpi(kind: IpiKind, nrVcpus: number, nLr: number): ScenarioSpe
   const sender = 1;
   const all = [...Array(nrVcpus).keys()];
   const targets =
-    kind === 'self' ? [sender] : kind === 'target-list' ? all.filter((c) => c % 2 !== sender % 2) : all.filter((c) => c !== sender);
+    kind === 'self'
+      ? [sender]
+      : kind === 'target-list'
+        ? all.filter((c) => c % 2 !== sender % 2)
+        : all.filter((c) => c !== sender);
   const setup: GuestStep[] = [
     { op: 'igrpen', group: 1, enable: true },
     { op: 'pmr', value: 0xf0 },
@@ -250,7 +273,10 @@ export function kutIpi(kind: IpiKind, nrVcpus: number, nLr: number): ScenarioSpe
       handler: { kind: 'kut' as const },
       guest:
         v === sender
-          ? [{ op: 'sgi' as const, intid: 1, targets: kind === 'broadcast' ? ('others' as const) : targets }, { op: 'idle' as const }]
+          ? [
+              { op: 'sgi' as const, intid: 1, targets: kind === 'broadcast' ? ('others' as const) : targets },
+              { op: 'idle' as const },
+            ]
           : [{ op: 'idle' as const }],
     })),
     expect: { acks: Object.fromEntries(all.map((v) => [v, { intids: targets.includes(v) ? [1] : [] }])) },

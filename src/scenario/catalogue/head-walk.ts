@@ -35,13 +35,14 @@ export const headWalk: ScenarioSpec = {
     {
       kind: 'vcpu',
       vcpu: 0,
-      guest: [
-        { op: 'eoi', intid: 33 },
-        { op: 'eoi', intid: 34 },
-        { op: 'ack', group: 1 },
-        { op: 'eoi' },
-      ],
+      guest: [{ op: 'eoi', intid: 33 }, { op: 'eoi', intid: 34 }, { op: 'ack', group: 1 }, { op: 'eoi' }],
     },
   ],
-  expect: { finalState: [{ intid: 32, active: false }, { intid: 33, active: false }, { intid: 34, active: false }] },
+  expect: {
+    finalState: [
+      { intid: 32, active: false },
+      { intid: 33, active: false },
+      { intid: 34, active: false },
+    ],
+  },
 };

@@ -37,7 +37,10 @@ export function lrOverflow(eoimode: 0 | 1): ScenarioSpec {
         vcpu: 0,
         guest: [...ids]
           .reverse()
-          .flatMap((intid) => [{ op: 'eoi' as const, intid }, ...(eoimode ? [{ op: 'dir' as const, intid }] : [])])
+          .flatMap((intid) => [
+            { op: 'eoi' as const, intid },
+            ...(eoimode ? [{ op: 'dir' as const, intid }] : []),
+          ])
           .concat([{ op: 'expect', apr: 0 } as never]),
       },
     ],

@@ -8,7 +8,8 @@ import { DEFAULT_VM } from './common.ts';
  */
 export const seedRace: ScenarioSpec = {
   name: 'lpi-disable-vs-eoicount-replay',
-  description: 'EOIcount replay after last_lr_irq races vgic_flush_pending_lpis from another vCPU (the June 2026 race)',
+  description:
+    'EOIcount replay after last_lr_irq races vgic_flush_pending_lpis from another vCPU (the June 2026 race)',
   vm: { ...DEFAULT_VM, nrVcpus: 2, nLr: 4, its: true },
   irqs: [
     { intid: 32, priority: 0x10, enabled: true, vcpu: 0 },
@@ -30,7 +31,13 @@ export const seedRace: ScenarioSpec = {
         { op: 'poll', expect: 35 },
       ],
     },
-    { vcpu: 1, guest: [{ op: 'igrpen', group: 1, enable: true }, { op: 'pmr', value: 0xf8 }] },
+    {
+      vcpu: 1,
+      guest: [
+        { op: 'igrpen', group: 1, enable: true },
+        { op: 'pmr', value: 0xf8 },
+      ],
+    },
     // Then A, B, C, the LPI and a further SPI become pending for vCPU 0.
     { host: { call: 'edge', intid: 32 } },
     { host: { call: 'edge', intid: 33 } },
@@ -40,7 +47,11 @@ export const seedRace: ScenarioSpec = {
   ],
   actors: [
     { kind: 'vcpu', vcpu: 0, guest: [{ op: 'eoi', intid: 35 }] },
-    { kind: 'vcpu', vcpu: 1, guest: [{ op: 'mmio', write: { reg: 'GICR_CTLR', vcpu: 0, enableLpis: false } }] },
+    {
+      kind: 'vcpu',
+      vcpu: 1,
+      guest: [{ op: 'mmio', write: { reg: 'GICR_CTLR', vcpu: 0, enableLpis: false } }],
+    },
   ],
   expect: {},
 };

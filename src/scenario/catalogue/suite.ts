@@ -1,10 +1,24 @@
 import type { ScenarioSpec } from '../builder.ts';
-import { type Config, fail, inj, kutIpi, METHODS, type Method, methodApplies, pre, rst, TIMER_PPIS } from './conformance.ts';
+import {
+  type Config,
+  fail,
+  inj,
+  kutIpi,
+  METHODS,
+  type Method,
+  methodApplies,
+  pre,
+  rst,
+  TIMER_PPIS,
+} from './conformance.ts';
 
 const range = (a: number, b: number) => [...Array(b - a + 1).keys()].map((i) => a + i);
 
 /** Every conformance case of conformance.md §4.3 for the given nLR values (N = 64, both size variants). */
-export function conformanceSuite(nLrs: readonly number[], sizes: readonly ('full' | 'legacy-4')[] = ['full']): ScenarioSpec[] {
+export function conformanceSuite(
+  nLrs: readonly number[],
+  sizes: readonly ('full' | 'legacy-4')[] = ['full'],
+): ScenarioSpec[] {
   const out: ScenarioSpec[] = [];
   for (const nLr of nLrs) {
     for (const trigger of ['edge', 'level'] as const) {
@@ -27,7 +41,8 @@ export function conformanceSuite(nLrs: readonly number[], sizes: readonly ('full
                 ['INJ-SPI-ALL', range(32, 63)],
               ];
         for (const [id, set] of injSets) {
-          for (const m of methods) if (set.every((i) => methodApplies(trigger, m, i))) out.push(inj(id, set, m, c));
+          for (const m of methods)
+            if (set.every((i) => methodApplies(trigger, m, i))) out.push(inj(id, set, m, c));
         }
         for (const size of sizes) {
           const pres: [string, number, number, number[]][] =
@@ -41,7 +56,9 @@ export function conformanceSuite(nLrs: readonly number[], sizes: readonly ('full
                   ['PRE-SPI', 32, size === 'full' ? 31 : 4, []],
                 ];
           for (const [id, first, num, exclude] of pres) {
-            for (const m of methods as Method[]) if (methodApplies(trigger, m, first)) out.push(pre(size === 'full' ? id : `${id}-4`, first, num, exclude, m, c));
+            for (const m of methods as Method[])
+              if (methodApplies(trigger, m, first))
+                out.push(pre(size === 'full' ? id : `${id}-4`, first, num, exclude, m, c));
           }
           for (const [id, first, num] of [
             ['RST-SGI', 0, size === 'full' ? 16 : 4],
