@@ -12,6 +12,9 @@ import { rd } from '../src/kernel/access.ts';
 import { kernelProgram } from '../src/kernel/corpus/program.ts';
 import { CORPUS, indexer, lastzero } from '../src/kernel/corpus/programs.ts';
 import { type KObj, StructType } from '../src/kernel/mem.ts';
+import { buildProgram } from '../src/scenario/builder.ts';
+import { seedRace, seedRaceDiscarded } from '../src/scenario/catalogue/seed-race.ts';
+import { designById } from '../src/vgic/designs.ts';
 
 interface Row {
   program: string;
@@ -113,8 +116,37 @@ for (const r of rows) {
 }
 for (const [name, ns] of Object.entries(costs))
   console.log(`instrumented access, ${name}: ${ns.toFixed(1)} ns more than a plain read`);
+// The seed race (vgic-host.md §6.1) on V3 and V4b, and its variant after a DISCARD: exhaustive DPOR.
+const seed: Record<string, unknown>[] = [];
+for (const [id, s] of [
+  ['V3', seedRace],
+  ['V4b', seedRace],
+  ['V3', seedRaceDiscarded],
+  ['V4b', seedRaceDiscarded],
+] as const) {
+  const all = explore(buildProgram(s, designById(id)!), new DporStrategy(), { allViolations: true });
+  const kernel = all.findings.filter((x) => !['ghost', 'oracle', 'expect'].includes(x.violation.checker));
+  seed.push({
+    scenario: s.name,
+    design: id,
+    firstSanitizerExecution: kernel.length ? Math.min(...kernel.map((x) => x.execution)) : null,
+    exhaustiveExecutions: all.stats.executions,
+    sleepBlocked: all.stats.sleepBlocked,
+    exhaustiveMs: Math.round(all.stats.elapsedMs),
+    stepsPerExecution: Math.round(all.stats.steps / all.stats.executions),
+    findings: all.findings.map((x) => `${x.violation.title} (first in execution ${x.execution})`),
+  });
+}
+console.log('\nseed race, exhaustive DPOR:');
+for (const r of seed) {
+  console.log(
+    `${String(r.scenario).padEnd(42)} ${String(r.design).padEnd(4)} ${r.exhaustiveExecutions} executions (${r.sleepBlocked} sleep-blocked), ${r.exhaustiveMs} ms, ${r.stepsPerExecution} steps/execution; first kernel report in execution ${r.firstSanitizerExecution ?? '-'}`,
+  );
+  for (const f of r.findings as string[]) console.log(`    ${f}`);
+}
+
 writeFileSync(
   'bench/results.json',
-  `${JSON.stringify({ corpus: rows, instrumentedAccessNs: costs }, null, 2)}\n`,
+  `${JSON.stringify({ corpus: rows, instrumentedAccessNs: costs, seedRace: seed }, null, 2)}\n`,
 );
 console.log('written bench/results.json');
