@@ -130,20 +130,15 @@ function execLocal(vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): boolean {
       return true;
     }
     case 'dir': {
-      // With TDIR the hyp fast path handles in-LR deactivations; the rest exits to vgic_v3_deactivate.
-      if (hw.dir(insn.intid).trapped) {
-        if (hw.vmcr.eoimode === 0 || insn.intid >= 1020) {
-          g.complete();
-          return true;
-        }
-        const inLr = hw.lrs.findIndex((lr) => lr.vintid === insn.intid && (lr.state & 2) !== 0);
-        if (inLr < 0) return false;
+      const r = hw.dir(insn.intid);
+      if (r.trapped && hw.vmcr.eoimode === 1 && insn.intid < 1020) {
+        // The hyp fast path (vgic-host.md §3.10) deactivates in the trapping vCPU's own LRs; anything
+        // else is a full exit to vgic_v3_deactivate.
+        const inLr = hw.lrs.some((lr) => lr.vintid === insn.intid && (lr.state & 2) !== 0);
+        if (!inLr) return false;
         hw.dirUntrapped(insn.intid);
-      } else if (hw.vmcr.eoimode === 1 && insn.intid < 1020) {
-        // Untrapped: dir() already ran; a counted DIR is one the replay must find.
-        const counted = hw.eoicount !== 0 && !hw.lrs.some((lr) => lr.vintid === insn.intid);
-        if (counted) v.ghost.outsideDeactivations.push(insn.intid);
       }
+      if (r.counted) v.ghost.outsideDeactivations.push(insn.intid);
       if (hw.vmcr.eoimode === 1 && insn.intid < 1020) vm.guestDeactivated.add(insn.intid);
       vm.logEvent({ vcpu: v.id, what: 'dir', intid: insn.intid, text: `DIR ${insn.intid}` });
       g.complete();
@@ -242,9 +237,8 @@ function* handleTrap(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): Ge
         t.enter(FN.dispatch);
         t.at(3);
         try {
-          const w = insn.w;
-          const target = 'intid' in w && w.intid < 32 ? v : v;
-          yield* vgic_mmio_write(t, vm, target, w, true);
+          // Private INTIDs are those of the accessing vCPU's redistributor.
+          yield* vgic_mmio_write(t, vm, v, insn.w, true);
         } finally {
           t.leave();
           t.leave();
