@@ -13,6 +13,7 @@ import { type HostCall, hostCall } from '../vgic/host.ts';
 import type { Gen } from '../vgic/irq.ts';
 import { Its } from '../vgic/its.ts';
 import { F, GICR_CTLR, IRQ, VCPU } from '../vgic/layout.ts';
+import { newEventfd } from '../vgic/notify.ts';
 import { endChecks } from '../vgic/oracles.ts';
 import { vcpuRun } from '../vgic/runloop.ts';
 import { THREAD_FNS, type Vcpu, Vm, type VmConfig } from '../vgic/vm.ts';
@@ -66,6 +67,8 @@ export interface ScenarioSpec {
   lpis: LpiSpec[];
   /** LPIs enabled on these redistributors (GICR_CTLR.EnableLPIs) before the prologue. */
   lpisEnabledOn: number[];
+  /** SPIs with a resampling irqfd (KVM_IRQFD with a resamplefd, as VFIO registers for level IRQs). */
+  resamplers?: number[];
   prologue: PrologueStep[];
   actors: ActorSpec[];
   expect: Expectations;
@@ -106,6 +109,9 @@ function configure(vm: Vm, s: ScenarioSpec): void {
   }
   for (const l of s.lpis) vm.lpiProps.set(l.intid, { priority: l.priority ?? 0xa0, enabled: true });
   for (const id of s.lpisEnabledOn) vm.vcpus[id].obj.loc(VCPU.ctlr).value = GICR_CTLR.ENABLE_LPIS;
+  for (const intid of s.resamplers ?? []) {
+    vm.resamplers.push({ pin: intid - 32, resamplefd: newEventfd(vm, `resamplefd ${intid}`) });
+  }
 }
 
 function* hostActor(t: Task, vm: Vm, calls: readonly HostCall[]): Gen {

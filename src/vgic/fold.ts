@@ -193,7 +193,11 @@ export function* vgic_fold_state(t: Task, vm: Vm, v: Vcpu): Gen {
     t.at(1);
     yield raw_spin_lock(t, v.apLock);
     t.at(3);
-    const deleted = yield* vgic_v3_fold_lr_state(t, vm, v, { eoiSpis, norelease: true });
+    // Without the deferral the notification would run here, under ap_list_lock (Example L1/X1).
+    const deleted = yield* vgic_v3_fold_lr_state(t, vm, v, {
+      eoiSpis: vm.design.deferNotify ? eoiSpis : null,
+      norelease: true,
+    });
     raw_spin_unlock(t, v.apLock);
     if (deleted) {
       t.at(4);

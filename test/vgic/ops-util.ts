@@ -1,7 +1,7 @@
 import { Execution, Session } from '../../src/explore/execution.ts';
 import { ReplayScheduler } from '../../src/explore/schedule.ts';
 import type { Violation } from '../../src/explore/violation.ts';
-import { type Lr, emptyLr } from '../../src/gic/lr.ts';
+import { emptyLr, type Lr } from '../../src/gic/lr.ts';
 import { peek } from '../../src/kernel/access.ts';
 import { Kernel } from '../../src/kernel/kernel.ts';
 import {
@@ -71,7 +71,8 @@ export function withVm<R>(opts: EnvOptions, body: (env: Env) => R): EnvResult<R>
     });
     const vm = new Vm(k, cfg);
     if (cfg.its) vm.its = new Its(vm);
-    for (const v of vm.vcpus) v.task = k.task({ comm: `CPU ${v.id}/KVM`, pid: 1000 + v.id, cpu: v.id, kind: 'vcpu' });
+    for (const v of vm.vcpus)
+      v.task = k.task({ comm: `CPU ${v.id}/KVM`, pid: 1000 + v.id, cpu: v.id, kind: 'vcpu' });
     const host = k.task({ comm: 'qemu-system-aar', pid: 900, cpu: cfg.nrVcpus, kind: 'vmm' });
     const envv: Env = {
       k,
@@ -93,7 +94,13 @@ export function withVm<R>(opts: EnvOptions, body: (env: Env) => R): EnvResult<R>
     env = envv;
     value = body(envv);
   });
-  return { value: value as R, env: env!, exec, violations: exec.violations, titles: exec.violations.map((v) => v.title) };
+  return {
+    value: value as R,
+    env: env!,
+    exec,
+    violations: exec.violations,
+    titles: exec.violations.map((v) => v.title),
+  };
 }
 
 // ---- uninstrumented field access ----

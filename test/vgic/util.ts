@@ -24,12 +24,12 @@ export interface Run {
 /** Explores a scenario on a design; by default exhaustive DPOR collecting every distinct finding. */
 export function check(
   s: ScenarioSpec,
-  d: string,
+  d: string | Design,
   strategy: Strategy = new DporStrategy(),
   opts: ExploreOptions = {},
 ): Run {
   const worlds: World[] = [];
-  const p = buildProgram(s, design(d), (w) => worlds.push(w));
+  const p = buildProgram(s, typeof d === 'string' ? design(d) : d, (w) => worlds.push(w));
   const result = explore(p, strategy, { allViolations: true, ...opts });
   const f = result.findings;
   const by = (pred: (c: string) => boolean) =>
