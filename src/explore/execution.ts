@@ -20,6 +20,15 @@ export interface Event {
   readonly decision: number;
   readonly op: Op;
   readonly fp: Footprint;
+  /** Where the thread stood when the step began (recorded executions only). */
+  at?: string;
+}
+
+/** Something a recorded step did that a reader of the interleaving wants to see. */
+export interface Note {
+  step: number;
+  tid: number;
+  text: string;
 }
 
 /** Chooses, at every scheduling point of one execution, which thread runs and which value a choice takes. */
@@ -65,6 +74,16 @@ export class Execution {
   /** Context switches away from a thread that could have continued. */
   preemptions = 0;
   outcome: Outcome = 'complete';
+  /**
+   * A recorded execution (for reports) keeps the location of every step and notes of lock, list and
+   * guest operations; explorations leave it off, so the hot path pays one branch.
+   */
+  recording = false;
+  readonly notes: Note[] = [];
+  /** Model state captured when the first report fired (recorded executions). */
+  snapshot: unknown = null;
+  describeLocation: ((t: ExThread) => string) | null = null;
+  snapshotFn: (() => unknown) | null = null;
   /** The footprint of the step being executed. */
   fp = new Footprint();
   /** True while a step runs; instrumentation records and checks only then. */
@@ -140,6 +159,12 @@ export class Execution {
     }
   }
 
+  /** Adds a note to the step being executed (recorded executions only). */
+  note(text: string): void {
+    if (!this.recording || !this.cur) return;
+    this.notes.push({ step: this.trace.length - 1, tid: this.cur.id, text });
+  }
+
   /** Judged after the last step of an execution that did not end in a fatal report. */
   atEnd(check: () => void): void {
     this.endChecks.push(check);
@@ -171,6 +196,7 @@ export class Execution {
       return;
     }
     v.step = Math.max(0, this.trace.length - 1);
+    if (this.recording && this.violations.length === 0 && this.snapshotFn) this.snapshot = this.snapshotFn();
     if (!this.titles.has(v.title)) {
       this.titles.add(v.title);
       this.violations.push(v);
@@ -264,7 +290,9 @@ export class Execution {
     const op = t.next!;
     const fp = new Footprint();
     this.fp = fp;
-    this.trace.push({ tid: t.id, decision: this.decisions.length - 1, op, fp });
+    const ev: Event = { tid: t.id, decision: this.decisions.length - 1, op, fp };
+    if (this.recording && this.describeLocation) ev.at = this.describeLocation(t);
+    this.trace.push(ev);
     this.cur = t;
     this.inStep = true;
     try {

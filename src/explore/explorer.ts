@@ -55,61 +55,104 @@ export function tokenOf(exec: Execution): string {
   return encodeDeviations(exec.deviations, exec.decisions.length);
 }
 
-/** Runs executions of `program` under `strategy` until it is exhausted or a stop condition holds. */
-export function explore(program: Program, strategy: Strategy, opts: ExploreOptions = {}): ExploreResult {
-  const session = new Session();
-  const limits = { maxSteps: opts.maxSteps ?? 10_000 };
-  const maxExec = opts.maxExecutions ?? Number.POSITIVE_INFINITY;
-  const every = opts.progressEvery ?? 1000;
-  const start = performance.now();
-  const findings = new Map<string, Finding>();
-  const stats: ExploreStats = {
-    strategy: strategy.name,
-    executions: 0,
-    steps: 0,
-    sleepBlocked: 0,
-    boundHits: 0,
-    deadlocks: 0,
-    elapsedMs: 0,
-    executionsPerSec: 0,
-    stepsPerSec: 0,
-    exhaustive: false,
-    coverage: '',
-    stoppedBy: 'exhausted',
-    notes: [],
-  };
-  const refresh = () => {
-    stats.elapsedMs = performance.now() - start;
+/**
+ * One exploration: runs executions of `program` under `strategy` until the strategy is exhausted or a
+ * stop condition holds. `step` runs one execution, so callers can interleave their own work (the CLI
+ * yields to the event loop to honour Ctrl-C).
+ */
+export class Exploration {
+  private readonly session = new Session();
+  private readonly limits: { maxSteps: number };
+  private readonly maxExec: number;
+  private readonly every: number;
+  private readonly start = performance.now();
+  private readonly found = new Map<string, Finding>();
+  private finished = false;
+  readonly stats: ExploreStats;
+
+  constructor(
+    private readonly program: Program,
+    private readonly strategy: Strategy,
+    private readonly opts: ExploreOptions = {},
+  ) {
+    this.limits = { maxSteps: opts.maxSteps ?? 10_000 };
+    this.maxExec = opts.maxExecutions ?? Number.POSITIVE_INFINITY;
+    this.every = opts.progressEvery ?? 1000;
+    this.stats = {
+      strategy: strategy.name,
+      executions: 0,
+      steps: 0,
+      sleepBlocked: 0,
+      boundHits: 0,
+      deadlocks: 0,
+      elapsedMs: 0,
+      executionsPerSec: 0,
+      stepsPerSec: 0,
+      exhaustive: false,
+      coverage: '',
+      stoppedBy: 'exhausted',
+      notes: [],
+    };
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  private refresh(): void {
+    const stats = this.stats;
+    stats.elapsedMs = performance.now() - this.start;
     const s = stats.elapsedMs / 1000;
     stats.executionsPerSec = s > 0 ? stats.executions / s : 0;
     stats.stepsPerSec = s > 0 ? stats.steps / s : 0;
-  };
+  }
 
-  for (;;) {
-    if (stats.executions >= maxExec) {
-      stats.stoppedBy = 'max-executions';
-      break;
+  /** Ends the exploration now (Ctrl-C): what was explored so far is reported. */
+  interrupt(): void {
+    if (!this.finished) this.finish('interrupted');
+  }
+
+  private finish(why: ExploreStats['stoppedBy']): void {
+    this.finished = true;
+    this.stats.stoppedBy = why;
+    this.refresh();
+    this.stats.exhaustive = why === 'exhausted' && this.strategy.exhausted;
+    this.stats.coverage = this.stats.exhaustive ? this.strategy.coverage() : 'not exhaustive';
+    this.stats.notes = this.strategy.notes();
+    this.opts.onProgress?.(this.stats);
+  }
+
+  /** Runs one execution; returns false once the exploration has ended. */
+  step(): boolean {
+    if (this.finished) return false;
+    const { stats, opts } = this;
+    if (stats.executions >= this.maxExec) {
+      this.finish('max-executions');
+      return false;
     }
-    if (opts.timeLimitMs !== undefined && performance.now() - start >= opts.timeLimitMs) {
-      stats.stoppedBy = 'time-limit';
-      break;
+    if (opts.timeLimitMs !== undefined && performance.now() - this.start >= opts.timeLimitMs) {
+      this.finish('time-limit');
+      return false;
     }
-    const scheduler = strategy.next();
-    if (!scheduler) break;
-    const exec = new Execution(stats.executions + 1, session, scheduler, limits);
-    const outcome: Outcome = exec.run((e) => program.build(e));
+    const scheduler = this.strategy.next();
+    if (!scheduler) {
+      this.finish('exhausted');
+      return false;
+    }
+    const exec = new Execution(stats.executions + 1, this.session, scheduler, this.limits);
+    const outcome: Outcome = exec.run((e) => this.program.build(e));
     stats.executions++;
     stats.steps += exec.stepCount;
     if (outcome === 'sleep-blocked') stats.sleepBlocked++;
     if (outcome === 'bound') stats.boundHits++;
     if (outcome === 'deadlock') stats.deadlocks++;
-    strategy.done(exec);
+    this.strategy.done(exec);
     opts.onExecution?.(exec);
     for (const v of exec.violations) {
-      const known = findings.get(v.title);
+      const known = this.found.get(v.title);
       if (known) known.repeats++;
       else
-        findings.set(v.title, {
+        this.found.set(v.title, {
           violation: v,
           decisions: [...exec.decisions],
           token: tokenOf(exec),
@@ -119,19 +162,35 @@ export function explore(program: Program, strategy: Strategy, opts: ExploreOptio
           repeats: 0,
         });
     }
-    if (opts.onProgress && stats.executions % every === 0) {
-      refresh();
+    if (opts.onProgress && stats.executions % this.every === 0) {
+      this.refresh();
       opts.onProgress(stats);
     }
-    if (findings.size > 0 && !opts.allViolations) {
-      stats.stoppedBy = 'first-violation';
-      break;
+    if (this.found.size > 0 && !opts.allViolations) {
+      this.finish('first-violation');
+      return false;
     }
+    return true;
   }
-  refresh();
-  stats.exhaustive = strategy.exhausted;
-  stats.coverage = strategy.exhausted ? strategy.coverage() : 'not exhaustive';
-  stats.notes = strategy.notes();
-  opts.onProgress?.(stats);
-  return { stats, findings: [...findings.values()] };
+
+  result(): ExploreResult {
+    if (!this.finished) this.refresh();
+    return { stats: this.stats, findings: [...this.found.values()] };
+  }
+}
+
+/** Runs an exploration to its end, synchronously. */
+export function explore(program: Program, strategy: Strategy, opts: ExploreOptions = {}): ExploreResult {
+  const x = new Exploration(program, strategy, opts);
+  while (x.step()) {}
+  return x.result();
+}
+
+/** Runs an exploration, yielding to the event loop every `sliceMs` so signals and timers get through. */
+export async function exploreAsync(x: Exploration, sliceMs = 50): Promise<ExploreResult> {
+  for (;;) {
+    const until = performance.now() + sliceMs;
+    while (performance.now() < until) if (!x.step()) return x.result();
+    await new Promise((r) => setImmediate(r));
+  }
 }

@@ -58,6 +58,10 @@ export class Kernel {
     this.lockdep = lockdepFor(this);
     this.rcu = new Rcu(this);
     exec.onDeadlock((blocked) => deadlockReport(this, blocked));
+    exec.describeLocation = (th) => {
+      const top = (th.data as Task | undefined)?.stack;
+      return top ? top.location() : '';
+    };
   }
 
   get release(): string {

@@ -276,11 +276,17 @@ function linkBetween(t: Task, n: ListHead, prev: ListPtr, next: ListPtr): void {
   setNext(t, prev, n, true);
 }
 
+function noteList(t: Task, op: string, e: ListHead): void {
+  if (t.k.exec.recording) t.k.exec.note(`${op}(${e.obj.label}.${e.name})`);
+}
+
 export function list_add(t: Task, n: ListHead, h: ListHead): void {
+  noteList(t, 'list_add', n);
   linkBetween(t, n, h, nextOf(t, h));
 }
 
 export function list_add_tail(t: Task, n: ListHead, h: ListHead): void {
+  noteList(t, 'list_add_tail', n);
   linkBetween(t, n, prevOf(t, h), h);
 }
 
@@ -295,6 +301,7 @@ function unlink(t: Task, e: ListHead): boolean {
 
 /** list_del: unlink and poison both links (LIST_POISON1/2). */
 export function list_del(t: Task, e: ListHead): void {
+  noteList(t, 'list_del', e);
   if (!unlink(t, e)) return;
   setNext(t, e, LIST_POISON1);
   setPrev(t, e, LIST_POISON2);
@@ -302,6 +309,7 @@ export function list_del(t: Task, e: ListHead): void {
 
 /** list_del_init: unlink and point the entry at itself. */
 export function list_del_init(t: Task, e: ListHead): void {
+  noteList(t, 'list_del_init', e);
   if (!unlink(t, e)) return;
   setNext(t, e, e, true);
   setPrev(t, e, e);
@@ -309,6 +317,7 @@ export function list_del_init(t: Task, e: ListHead): void {
 
 /** list_del_rcu: unlink and poison only `prev`; `next` stays valid for RCU readers. */
 export function list_del_rcu(t: Task, e: ListHead): void {
+  noteList(t, 'list_del_rcu', e);
   if (!unlink(t, e)) return;
   setPrev(t, e, LIST_POISON2);
 }

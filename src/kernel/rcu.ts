@@ -82,6 +82,7 @@ export class Rcu {
 
   /** kfree_rcu: the object is freed by ksoftirqd/<cpu> after a full grace period. */
   kfreeRcu(t: Task, obj: KObj): void {
+    if (this.k.exec.recording) this.k.exec.note(`kfree_rcu(${obj.label})`);
     const aux: Frame = withFrame(t.stack, KVFREE_CALL_RCU, 0);
     obj.aux = [aux, ...obj.aux].slice(0, 2);
     let q = this.queues.get(t.cpu);

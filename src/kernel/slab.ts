@@ -11,6 +11,7 @@ const KFREE = new Fn('kfree', 1, 'mm/slub.c');
  */
 export function kfree(t: Task, obj: KObj): void {
   const at = withFrame(t.stack, KFREE, 0);
+  if (t.k.exec.recording) t.k.exec.note(`kfree(${obj.label})`);
   if (obj.freed) {
     if (t.k.switches.KASAN) kasanDoubleFree(t, obj, t.stack);
     return;

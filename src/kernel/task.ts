@@ -118,6 +118,7 @@ export class Task {
 
   /** Guest entry and exit: a CPU running guest code is in an RCU extended quiescent state. */
   setGuest(on: boolean): void {
+    if (on && this.k.exec.recording) this.k.exec.note('guest entry (RCU extended quiescent state)');
     const was = this.rcuReader;
     this.inGuest = on;
     this.k.rcuTransition(this, was);

@@ -15,6 +15,7 @@ import { Its } from '../vgic/its.ts';
 import { F, GICR_CTLR, IRQ, VCPU } from '../vgic/layout.ts';
 import { newEventfd } from '../vgic/notify.ts';
 import { endChecks } from '../vgic/oracles.ts';
+import { dumpState } from '../vgic/dump.ts';
 import { vcpuRun } from '../vgic/runloop.ts';
 import { THREAD_FNS, type Vcpu, Vm, type VmConfig } from '../vgic/vm.ts';
 
@@ -272,6 +273,7 @@ export function buildProgram(
         checkExpectations(exec, world, s.expect);
       });
       exec.setFinalState(() => finalState(world));
+      exec.snapshotFn = () => dumpState(vm);
       onWorld?.(world, exec);
     },
   };

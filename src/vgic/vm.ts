@@ -205,6 +205,7 @@ export class Vm {
 
   logEvent(e: GuestEvent): void {
     this.events.push(e);
+    if (this.k.exec.recording && e.what !== 'entry') this.k.exec.note(e.what === 'exit' ? e.text : `guest: ${e.text}`);
   }
 }
 

@@ -80,6 +80,9 @@ export function withVm<R>(opts: EnvOptions, body: (env: Env) => R): EnvResult<R>
       host,
       call<T>(t: Task, gen: Gen<T>): T {
         let out: T | undefined;
+        // Calls are sequential: everything before this call happens before it (no KCSAN races between
+        // the steps of a unit test, which are not concurrent).
+        k.prologueDone();
         k.runPrologue(
           t,
           (function* () {

@@ -1,0 +1,43 @@
+import type { ScenarioSpec } from '../builder.ts';
+import { fail, inj, kutIpi, pre, rst } from './conformance.ts';
+import { happyLpi, happyPpi, happySgi, happySpiEdge, happySpiLevel } from './happy.ts';
+import { headWalk } from './head-walk.ts';
+import { lrOverflow } from './lr-overflow.ts';
+import { levelResample } from './resample.ts';
+import { seedRace, seedRaceDiscarded } from './seed-race.ts';
+
+/**
+ * The built-in catalogue. `scenarios/*.yaml` are generated from it (npm run catalogue) so that every
+ * scenario also exists as a file to read, copy and edit.
+ */
+export function catalogue(): ScenarioSpec[] {
+  const conf: ScenarioSpec[] = [];
+  for (const trigger of ['edge', 'level'] as const) {
+    for (const eoimode of [0, 1] as const) {
+      const c = { trigger, eoimode, nLr: 4 };
+      const m = trigger === 'edge' ? 'EDGE_IRQ_LINE' : 'SET_IRQ_LINE_HIGH';
+      conf.push(
+        inj('INJ-SPI-1', [32], m, c),
+        pre('PRE-SPI-4', 32, 4, [], m, c),
+        rst('RST-SPI-4', 32, 4, c),
+        fail(m, c),
+      );
+    }
+  }
+  conf.push(inj('INJ-SGI-ALL', [...Array(16).keys()], 'ISPENDR', { trigger: 'edge', eoimode: 0, nLr: 4 }));
+  conf.push(kutIpi('self', 4, 4), kutIpi('target-list', 4, 4), kutIpi('broadcast', 4, 4));
+  return [
+    seedRace,
+    seedRaceDiscarded,
+    headWalk,
+    lrOverflow(0),
+    lrOverflow(1),
+    levelResample,
+    happySgi,
+    happyPpi,
+    happySpiEdge,
+    happySpiLevel,
+    happyLpi,
+    ...conf.map((s) => ({ ...s, name: s.name.toLowerCase() })),
+  ];
+}

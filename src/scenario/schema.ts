@@ -1,0 +1,275 @@
+import { z } from 'zod';
+
+/**
+ * The scenario file format (docs/scenarios.md): YAML mirroring the programmatic builder. Objects are
+ * strict, so an unknown key is an error (the loader suggests the closest valid one).
+ */
+const int = (min: number, max: number, what: string) =>
+  z
+    .number({ error: `expected ${what} (a number)` })
+    .int({ error: `${what} must be a whole number` })
+    .min(min, { error: (i) => `${i.input} is not ${what} (${min}–${max})` })
+    .max(max, { error: (i) => `${i.input} is not ${what} (${min}–${max})` });
+
+const intid = int(0, 0xffffffff, 'an INTID');
+const vcpuId = int(0, 63, 'a vCPU number');
+const priority = int(0, 255, 'a priority');
+const group = z.union([z.literal(0), z.literal(1)], { error: 'a group is 0 or 1' });
+
+const regWrite = z.discriminatedUnion(
+  'reg',
+  [
+    z.strictObject({
+      reg: z.enum(['ISENABLER', 'ICENABLER', 'ISPENDR', 'ICPENDR', 'ISACTIVER', 'ICACTIVER']),
+      intid,
+    }),
+    z.strictObject({ reg: z.literal('IPRIORITYR'), intid, value: priority }),
+    z.strictObject({ reg: z.literal('IGROUPR'), intid, value: group }),
+    z.strictObject({ reg: z.literal('ICFGR'), intid, level: z.boolean() }),
+    z.strictObject({ reg: z.literal('IROUTER'), intid, vcpu: vcpuId.nullable() }),
+    z.strictObject({ reg: z.literal('GICD_CTLR'), enabled: z.boolean() }),
+    z.strictObject({ reg: z.literal('GICR_CTLR'), vcpu: vcpuId, enableLpis: z.boolean() }),
+  ],
+  {
+    error:
+      'unknown register (ISENABLER, ICENABLER, ISPENDR, ICPENDR, ISACTIVER, ICACTIVER, IPRIORITYR, IGROUPR, ICFGR, IROUTER, GICD_CTLR, GICR_CTLR)',
+  },
+);
+
+const itsCommand = z.discriminatedUnion(
+  'cmd',
+  [
+    z.strictObject({ cmd: z.literal('MAPD'), device: int(0, 65535, 'a device id'), valid: z.boolean() }),
+    z.strictObject({
+      cmd: z.literal('MAPC'),
+      collection: int(0, 63, 'a collection'),
+      vcpu: vcpuId.nullable(),
+    }),
+    z.strictObject({
+      cmd: z.literal('MAPTI'),
+      device: int(0, 65535, 'a device id'),
+      event: int(0, 65535, 'an event id'),
+      intid,
+      collection: int(0, 63, 'a collection'),
+    }),
+    z.strictObject({
+      cmd: z.enum(['INT', 'DISCARD', 'CLEAR', 'INV']),
+      device: int(0, 65535, 'a device id'),
+      event: int(0, 65535, 'an event id'),
+    }),
+    z.strictObject({
+      cmd: z.literal('MOVI'),
+      device: int(0, 65535, 'a device id'),
+      event: int(0, 65535, 'an event id'),
+      collection: int(0, 63, 'a collection'),
+    }),
+    z.strictObject({ cmd: z.literal('MOVALL'), from: vcpuId, to: vcpuId }),
+  ],
+  { error: 'unknown ITS command (MAPD, MAPC, MAPTI, INT, DISCARD, CLEAR, INV, MOVI, MOVALL)' },
+);
+
+type HostCallIn =
+  | { call: 'irq_line'; intid: number; level: boolean }
+  | { call: 'edge' | 'irqfd'; intid: number }
+  | { call: 'level_info'; intid: number; level: boolean }
+  | { call: 'uaccess'; write: z.infer<typeof regWrite>; vcpu?: number }
+  | { call: 'its'; cmds: z.infer<typeof itsCommand>[] }
+  | { call: 'msi'; device: number; event: number }
+  | { call: 'batch'; calls: HostCallIn[] };
+
+export const hostCall: z.ZodType<HostCallIn> = z.lazy(() =>
+  z.discriminatedUnion(
+    'call',
+    [
+      z.strictObject({ call: z.literal('irq_line'), intid, level: z.boolean() }),
+      z.strictObject({ call: z.enum(['edge', 'irqfd']), intid }),
+      z.strictObject({ call: z.literal('level_info'), intid, level: z.boolean() }),
+      z.strictObject({ call: z.literal('uaccess'), write: regWrite, vcpu: vcpuId.optional() }),
+      z.strictObject({ call: z.literal('its'), cmds: z.array(itsCommand) }),
+      z.strictObject({
+        call: z.literal('msi'),
+        device: int(0, 65535, 'a device id'),
+        event: int(0, 65535, 'an event id'),
+      }),
+      z.strictObject({ call: z.literal('batch'), calls: z.array(hostCall) }),
+    ],
+    { error: 'unknown host call (irq_line, edge, irqfd, level_info, uaccess, its, msi, batch)' },
+  ),
+);
+
+type GuestStepIn = Record<string, unknown> & { op: string };
+
+export const guestStep: z.ZodType<GuestStepIn> = z.lazy(() =>
+  z.discriminatedUnion(
+    'op',
+    [
+      z.strictObject({ op: z.literal('ack'), group: group.optional(), expect: intid.optional() }),
+      z.strictObject({ op: z.literal('eoi'), intid: intid.optional(), group: group.optional() }),
+      z.strictObject({ op: z.literal('dir'), intid: intid.optional() }),
+      z.strictObject({ op: z.literal('pmr'), value: priority }),
+      z.strictObject({
+        op: z.literal('eoimode'),
+        value: z.union([z.literal(0), z.literal(1)], { error: 'EOImode is 0 or 1' }),
+      }),
+      z.strictObject({ op: z.literal('igrpen'), group, enable: z.boolean() }),
+      z.strictObject({
+        op: z.literal('apr'),
+        group: group.optional(),
+        value: int(0, 0xffffffff, 'an APR value'),
+        or: z.boolean().optional(),
+      }),
+      z.strictObject({ op: z.enum(['mask', 'unmask', 'wfi', 'idle']) }),
+      z.strictObject({ op: z.literal('mmio'), write: regWrite }),
+      z.strictObject({
+        op: z.literal('read'),
+        read: z.strictObject({ reg: z.enum(['ISACTIVER', 'ISPENDR']), intid }),
+        expect: z.boolean(),
+      }),
+      z.strictObject({
+        op: z.literal('sgi'),
+        intid: int(0, 15, 'an SGI'),
+        targets: z.union([z.array(vcpuId), z.literal('others')]),
+      }),
+      z.strictObject({ op: z.literal('hvc'), call: hostCall, expectError: z.boolean().optional() }),
+      z.strictObject({ op: z.literal('handle'), count: int(0, 100000, 'a count') }),
+      z.strictObject({ op: z.literal('poll'), group: group.optional(), expect: intid.optional() }),
+      z.strictObject({
+        op: z.literal('expect'),
+        apr: int(0, 0xffffffff, 'an APR value').optional(),
+        iarEmpty: z.boolean().optional(),
+        handled: int(0, 100000, 'a count').optional(),
+        received: z.record(z.string(), int(0, 100000, 'a count')).optional(),
+      }),
+      z.strictObject({ op: z.literal('repeat'), times: int(0, 100000, 'a count'), body: z.array(guestStep) }),
+    ],
+    {
+      error:
+        'unknown guest action (ack, eoi, dir, pmr, eoimode, igrpen, apr, mask, unmask, wfi, idle, mmio, read, sgi, hvc, handle, poll, expect, repeat)',
+    },
+  ),
+);
+
+const handler = z.enum(['vgic', 'vgic-level', 'kut', 'simple'], {
+  error: 'a handler is vgic, vgic-level, kut or simple',
+});
+
+const vcpuActor = z.strictObject({ vcpu: vcpuId, handler: handler.optional(), guest: z.array(guestStep) });
+const hostActor = z.strictObject({ host: z.string().min(1).max(15), actions: z.array(hostCall) });
+
+export const scenarioSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'a name is lower-case letters, digits and dashes' }),
+  description: z.string(),
+  vm: z.strictObject({
+    gic: z.literal('v3', { error: 'only GICv3 ("v3") is modelled so far' }).default('v3'),
+    vcpus: int(1, 8, 'a vCPU count'),
+    nrLr: int(1, 16, 'a number of list registers'),
+    spis: int(0, 988, 'a number of SPIs').default(32),
+    its: z.boolean().default(false),
+    hostTdir: z.boolean().default(true),
+    maxMiDelay: int(0, 8, 'a maintenance-interrupt delay').default(1),
+  }),
+  interrupts: z
+    .array(
+      z.strictObject({
+        intid,
+        trigger: z.enum(['edge', 'level']).optional(),
+        priority: priority.optional(),
+        group: group.optional(),
+        enabled: z.boolean().optional(),
+        target: vcpuId.optional(),
+        lpi: z
+          .strictObject({
+            device: int(0, 65535, 'a device id'),
+            event: int(0, 65535, 'an event id'),
+            collection: int(0, 63, 'a collection'),
+          })
+          .optional(),
+      }),
+    )
+    .default([]),
+  lpisEnabled: z.array(vcpuId).default([]),
+  resamplers: z.array(intid).default([]),
+  prologue: z.array(z.union([vcpuActor, z.strictObject({ host: hostCall })])).default([]),
+  actors: z.array(z.union([vcpuActor, hostActor])).min(1, { error: 'a scenario needs at least one actor' }),
+  expect: z
+    .strictObject({
+      acks: z
+        .record(
+          z.string(),
+          z.union([
+            z.array(intid),
+            z.strictObject({ intids: z.array(intid), ordered: z.boolean().optional() }),
+          ]),
+        )
+        .optional(),
+      ackPriorityOrder: z.array(vcpuId).optional(),
+      final: z
+        .array(
+          z.strictObject({
+            intid,
+            vcpu: vcpuId.optional(),
+            active: z.boolean().optional(),
+            pending: z.boolean().optional(),
+          }),
+        )
+        .optional(),
+    })
+    .default({}),
+  explore: z
+    .strictObject({
+      strategy: z.enum(['dpor', 'bounded', 'pct', 'random']).optional(),
+      preemptions: int(0, 1000, 'a preemption bound').optional(),
+      maxExecutions: int(1, 1e9, 'an execution count').optional(),
+      maxSteps: int(1, 1e9, 'a step bound').optional(),
+      seed: int(0, 0xffffffff, 'a seed').optional(),
+    })
+    .default({}),
+});
+
+export type ScenarioFile = z.infer<typeof scenarioSchema>;
+
+/** Keys valid at each object path, for "did you mean" hints (derived from the schema). */
+export function keysAt(schema: z.ZodType, path: readonly (string | number)[]): string[] {
+  let s: z.ZodType | undefined = schema;
+  for (const p of path) {
+    s = unwrap(s);
+    if (!s) return [];
+    if (typeof p === 'number') s = elementOf(s);
+    else s = fieldOf(s, p);
+  }
+  s = unwrap(s);
+  return s ? objectKeys(s) : [];
+}
+
+function unwrap(s: z.ZodType | undefined): z.ZodType | undefined {
+  let cur = s as unknown as { def?: Record<string, unknown> } | undefined;
+  for (let i = 0; i < 10 && cur?.def; i++) {
+    const d = cur.def as Record<string, unknown>;
+    if (d.type === 'optional' || d.type === 'default' || d.type === 'nullable')
+      cur = d.innerType as typeof cur;
+    else if (d.type === 'lazy') cur = (d.getter as () => typeof cur)();
+    else break;
+  }
+  return cur as unknown as z.ZodType | undefined;
+}
+
+function elementOf(s: z.ZodType): z.ZodType | undefined {
+  const d = (s as unknown as { def: Record<string, unknown> }).def;
+  return d.type === 'array' ? (d.element as z.ZodType) : undefined;
+}
+
+function fieldOf(s: z.ZodType, key: string): z.ZodType | undefined {
+  const d = (s as unknown as { def: Record<string, unknown> }).def;
+  if (d.type === 'object') return (d.shape as Record<string, z.ZodType>)[key];
+  return undefined;
+}
+
+function objectKeys(s: z.ZodType): string[] {
+  const d = (s as unknown as { def: Record<string, unknown> }).def;
+  if (d.type === 'object') return Object.keys(d.shape as object);
+  if (d.type === 'union')
+    return [...new Set((d.options as z.ZodType[]).flatMap((o) => objectKeys(unwrap(o)!)))];
+  return [];
+}

@@ -1,0 +1,92 @@
+import { peek } from '../kernel/access.ts';
+import type { ListHead } from '../kernel/list.ts';
+import { BadPtr, hex, type KObj } from '../kernel/mem.ts';
+import { misrNames } from '../gic/cpuif.ts';
+import { describeLr } from '../gic/lr.ts';
+import { F, IRQ, MODE_NAMES, VCPU, VGIC_IRQ } from './layout.ts';
+import type { Vcpu, Vm } from './vm.ts';
+
+/** The state that matters at a failing step (issue 4 §3): AP lists, LRs, EOIcount, refcounts. */
+export interface StateDump {
+  vcpus: {
+    id: number;
+    mode: string;
+    apList: string[];
+    /** Set when the walk of the AP list hit a poisoned or freed link. */
+    apListBroken: string | null;
+    lrs: string[];
+    usedLrs: number;
+    eoicount: number;
+    hcr: string;
+    lastLrIrq: string | null;
+  }[];
+  lpis: string[];
+}
+
+export function describeIrq(o: KObj): string {
+  const f = peek<number>(o, IRQ.flags);
+  const bits = [
+    f & F.PENDING_LATCH ? 'pending' : '',
+    f & F.LINE_LEVEL ? 'line' : '',
+    f & F.ACTIVE ? 'active' : '',
+    f & F.ENABLED ? '' : 'disabled',
+    f & F.ON_LR ? 'on_lr' : '',
+    f & F.PENDING_RELEASE ? 'pending_release' : '',
+  ].filter(Boolean);
+  const v = peek<Vcpu | null>(o, IRQ.vcpu);
+  const tgt = peek<Vcpu | null>(o, IRQ.target);
+  const ref = o.slab ? ` ref=${peek<number>(o, IRQ.refcount)}` : '';
+  return `${o.label} prio=0x${peek<number>(o, IRQ.priority).toString(16)} ${bits.join(',') || 'idle'} vcpu=${v ? v.id : '-'} target=${tgt ? tgt.id : '-'}${ref}${o.freed ? ' FREED' : ''}`;
+}
+
+function walk(h: ListHead): { entries: string[]; broken: string | null } {
+  const entries: string[] = [];
+  let pos = h.obj.loc(h.next).value as ListHead | BadPtr;
+  while (pos !== h) {
+    if (pos instanceof BadPtr) return { entries, broken: `next link is ${hex(pos.addr)}` };
+    entries.push(describeIrq(pos.obj));
+    if (entries.length > 1000) return { entries, broken: 'the list does not close' };
+    pos = pos.obj.loc(pos.next).value as ListHead | BadPtr;
+  }
+  return { entries, broken: null };
+}
+
+export function dumpState(vm: Vm): StateDump {
+  return {
+    vcpus: vm.vcpus.map((v) => {
+      const { entries, broken } = walk(v.apHead);
+      const running = peek<number>(v.obj, VCPU.mode) !== 0;
+      const lrs = (running ? v.cpuif.lrs : v.lrShadow).slice(0, Math.max(v.usedLrs, 0) || vm.config.nLr);
+      const last = vm.lastLrIrq[v.id];
+      return {
+        id: v.id,
+        mode: MODE_NAMES[peek<number>(v.obj, VCPU.mode)] ?? '?',
+        apList: entries,
+        apListBroken: broken,
+        lrs: lrs.map((lr, i) => `LR${i}: ${describeLr(lr)}`),
+        usedLrs: v.usedLrs,
+        eoicount: running ? v.cpuif.eoicount : v.eoicountShadow,
+        hcr: `0x${v.hcrShadow.toString(16)}${v.cpuif.maintenance() ? ` MI asserted (${misrNames(v.cpuif.misr()).join(',')})` : ''}`,
+        lastLrIrq: last ? `${last.label}${last.freed ? ' (FREED)' : ''}${vm.lastLrPinned[v.id] ? ' (pinned)' : ' (no reference)'}` : null,
+      };
+    }),
+    lpis: vm.k.objects.filter((o) => o.type === VGIC_IRQ && o.slab).map((o) => describeIrq(o)),
+  };
+}
+
+/** The dump as text lines for the kernel-style report. */
+export function stateLines(s: StateDump): string[] {
+  const out: string[] = [];
+  for (const v of s.vcpus) {
+    out.push(`vCPU ${v.id}: ${v.mode}, used_lrs=${v.usedLrs}, EOIcount=${v.eoicount}, ICH_HCR_EL2=${v.hcr}, last_lr_irq=${v.lastLrIrq ?? 'NULL'}`);
+    out.push(`  AP list:${v.apList.length === 0 && !v.apListBroken ? ' (empty)' : ''}`);
+    for (const e of v.apList) out.push(`    ${e}`);
+    if (v.apListBroken) out.push(`    !! ${v.apListBroken}`);
+    out.push(`  LRs: ${v.lrs.join('; ')}`);
+  }
+  if (s.lpis.length > 0) {
+    out.push('LPIs:');
+    for (const l of s.lpis) out.push(`  ${l}`);
+  }
+  return out;
+}
