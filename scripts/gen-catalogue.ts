@@ -1,7 +1,7 @@
 // npm run catalogue: writes scenarios/<name>.yaml for every catalogue scenario (generated; do not edit).
 import { mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dumpScenario } from '../src/scenario/dump.ts';
 import { catalogue } from '../src/scenario/catalogue/index.ts';
+import { dumpScenario } from '../src/scenario/dump.ts';
 
 const dir = 'scenarios';
 mkdirSync(dir, { recursive: true });

@@ -11,6 +11,8 @@ export interface ExploreOptions {
   timeLimitMs?: number;
   /** Keep exploring after the first violation and collect the distinct ones. */
   allViolations?: boolean;
+  /** Which findings end the search when `allViolations` is off (default: any). Others are still collected. */
+  stopOn?: (v: Violation) => boolean;
   /** Called every `progressEvery` executions (default 1000) and at the end. */
   onProgress?: (stats: ExploreStats) => void;
   progressEvery?: number;
@@ -49,6 +51,17 @@ export interface ExploreStats {
 export interface ExploreResult {
   stats: ExploreStats;
   findings: Finding[];
+}
+
+/** A crash inside the model (a bug of vgic-lab, not of the design): carries the schedule that hit it. */
+export class InternalError extends Error {
+  constructor(
+    readonly original: unknown,
+    readonly token: string,
+    readonly execution: number,
+  ) {
+    super(original instanceof Error ? original.message : String(original));
+  }
 }
 
 export function tokenOf(exec: Execution): string {
@@ -140,7 +153,12 @@ export class Exploration {
       return false;
     }
     const exec = new Execution(stats.executions + 1, this.session, scheduler, this.limits);
-    const outcome: Outcome = exec.run((e) => this.program.build(e));
+    let outcome: Outcome;
+    try {
+      outcome = exec.run((e) => this.program.build(e));
+    } catch (e) {
+      throw new InternalError(e, tokenOf(exec), exec.index);
+    }
     stats.executions++;
     stats.steps += exec.stepCount;
     if (outcome === 'sleep-blocked') stats.sleepBlocked++;
@@ -166,7 +184,8 @@ export class Exploration {
       this.refresh();
       opts.onProgress(stats);
     }
-    if (this.found.size > 0 && !opts.allViolations) {
+    const stop = opts.stopOn ?? (() => true);
+    if (!opts.allViolations && [...this.found.values()].some((f) => stop(f.violation))) {
       this.finish('first-violation');
       return false;
     }

@@ -95,7 +95,10 @@ class TryLockOp implements Op {
 }
 
 function take(t: Task, l: Lock, sub: number, trylock: boolean): void {
-  if (t.k.exec.recording) t.k.exec.note(`${trylock ? 'trylock' : 'lock'} ${l.cls.name}${sub ? `/${sub}` : ''}`);
+  if (t.k.exec.recording)
+    t.k.exec.note(
+      `${trylock ? 'trylock' : 'lock'} ${l.cls.name}${sub ? `/${sub}` : ''} (${l.loc.obj.label})`,
+    );
   l.owner = t;
   t.k.exec.fp.write(l.loc.id);
   if (l.vc) t.join(l.vc);
@@ -114,7 +117,7 @@ function announce(t: Task, l: Lock, sub: number, irqsave: boolean): Op {
 function unlock(t: Task, l: Lock): void {
   const held = t.k.lockdep.release(t, l);
   if (!held && l.owner !== t) return;
-  if (t.k.exec.recording) t.k.exec.note(`unlock ${l.cls.name}`);
+  if (t.k.exec.recording) t.k.exec.note(`unlock ${l.cls.name} (${l.loc.obj.label})`);
   l.owner = null;
   t.k.exec.fp.write(l.loc.id);
   l.vc = t.release();

@@ -9,13 +9,13 @@ import type { KObj } from '../kernel/mem.ts';
 import type { Switches } from '../kernel/switches.ts';
 import type { Task } from '../kernel/task.ts';
 import type { Design } from '../vgic/designs.ts';
+import { dumpState } from '../vgic/dump.ts';
 import { type HostCall, hostCall } from '../vgic/host.ts';
 import type { Gen } from '../vgic/irq.ts';
 import { Its } from '../vgic/its.ts';
 import { F, GICR_CTLR, IRQ, VCPU } from '../vgic/layout.ts';
 import { newEventfd } from '../vgic/notify.ts';
 import { endChecks } from '../vgic/oracles.ts';
-import { dumpState } from '../vgic/dump.ts';
 import { vcpuRun } from '../vgic/runloop.ts';
 import { THREAD_FNS, type Vcpu, Vm, type VmConfig } from '../vgic/vm.ts';
 

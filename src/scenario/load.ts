@@ -125,7 +125,24 @@ class Positions {
   }
 }
 
-function fromZod(pos: Positions, issue: z.core.$ZodIssue): ScenarioError {
+/**
+ * A union reports only "Invalid input"; the branch that got furthest (the longest path of its first
+ * issue) says what is really wrong.
+ */
+function deepest(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union' || !('errors' in issue) || issue.errors.length === 0) return issue;
+  let best: z.core.$ZodIssue | null = null;
+  for (const branch of issue.errors as z.core.$ZodIssue[][]) {
+    for (const inner of branch) {
+      const full = deepest({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue);
+      if (!best || full.path.length > best.path.length) best = full;
+    }
+  }
+  return best ?? issue;
+}
+
+function fromZod(pos: Positions, raw: z.core.$ZodIssue): ScenarioError {
+  const issue = deepest(raw);
   const path = issue.path as PropertyKey[];
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0];
@@ -148,11 +165,19 @@ function fromZod(pos: Positions, issue: z.core.$ZodIssue): ScenarioError {
       `add "${key}:" here (see docs/scenarios.md)`,
     );
   }
-  let msg = issue.message;
-  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
-    msg = issue.message;
+  // A discriminator with a typo ("hnadle"): suggest the closest of the listed values.
+  const listed = /\(([^)]+)\)$/.exec(issue.message);
+  const value = pos.doc.getIn(path as (string | number)[]);
+  if (listed && typeof value === 'string') {
+    const near = closest(value, listed[1].split(', '));
+    if (near)
+      return pos.error(
+        path,
+        `${issue.message.replace(/ \(.*$/, '')} "${value}"`,
+        `did you mean "${near}"? valid values: ${listed[1]}`,
+      );
   }
-  return pos.error(path, msg, 'see docs/scenarios.md for the format of this field');
+  return pos.error(path, issue.message, 'see docs/scenarios.md for the format of this field');
 }
 
 /** Checks that need the whole file: INTID kinds and ranges, vCPUs that exist, ITS presence. */

@@ -1,8 +1,8 @@
+import { misrNames } from '../gic/cpuif.ts';
+import { describeLr } from '../gic/lr.ts';
 import { peek } from '../kernel/access.ts';
 import type { ListHead } from '../kernel/list.ts';
 import { BadPtr, hex, type KObj } from '../kernel/mem.ts';
-import { misrNames } from '../gic/cpuif.ts';
-import { describeLr } from '../gic/lr.ts';
 import { F, IRQ, MODE_NAMES, VCPU, VGIC_IRQ } from './layout.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
@@ -67,7 +67,9 @@ export function dumpState(vm: Vm): StateDump {
         usedLrs: v.usedLrs,
         eoicount: running ? v.cpuif.eoicount : v.eoicountShadow,
         hcr: `0x${v.hcrShadow.toString(16)}${v.cpuif.maintenance() ? ` MI asserted (${misrNames(v.cpuif.misr()).join(',')})` : ''}`,
-        lastLrIrq: last ? `${last.label}${last.freed ? ' (FREED)' : ''}${vm.lastLrPinned[v.id] ? ' (pinned)' : ' (no reference)'}` : null,
+        lastLrIrq: last
+          ? `${last.label}${last.freed ? ' (FREED)' : ''}${vm.lastLrPinned[v.id] ? ' (pinned)' : ' (no reference)'}`
+          : null,
       };
     }),
     lpis: vm.k.objects.filter((o) => o.type === VGIC_IRQ && o.slab).map((o) => describeIrq(o)),
@@ -78,7 +80,9 @@ export function dumpState(vm: Vm): StateDump {
 export function stateLines(s: StateDump): string[] {
   const out: string[] = [];
   for (const v of s.vcpus) {
-    out.push(`vCPU ${v.id}: ${v.mode}, used_lrs=${v.usedLrs}, EOIcount=${v.eoicount}, ICH_HCR_EL2=${v.hcr}, last_lr_irq=${v.lastLrIrq ?? 'NULL'}`);
+    out.push(
+      `vCPU ${v.id}: ${v.mode}, used_lrs=${v.usedLrs}, EOIcount=${v.eoicount}, ICH_HCR_EL2=${v.hcr}, last_lr_irq=${v.lastLrIrq ?? 'NULL'}`,
+    );
     out.push(`  AP list:${v.apList.length === 0 && !v.apListBroken ? ' (empty)' : ''}`);
     for (const e of v.apList) out.push(`    ${e}`);
     if (v.apListBroken) out.push(`    !! ${v.apListBroken}`);

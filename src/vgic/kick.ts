@@ -46,7 +46,7 @@ export function kvm_vcpu_kick(t: Task, v: Vcpu): void {
 }
 
 /**
- * kvm_make_all_cpus_request: set `req` everywhere, then IPI the vCPUs that were in guest mode. With
+ * kvm_make_all_cpus_request: set `req` everywhere, wake the blocked vCPUs, IPI the ones in guest mode. With
  * `wait` (KVM_REQ_SLEEP) every vCPU whose mode was not OUTSIDE is IPI'd and waited for: it acknowledges
  * the IPI when it re-enables IRQs after sync (run loop step 9).
  */
@@ -57,6 +57,11 @@ export function* kvm_make_all_cpus_request(t: Task, vm: Vm, req: number, wait: b
     t.at(1);
     const waitFor: Vcpu[] = [];
     for (const v of vm.vcpus) {
+      // A blocked vCPU is woken instead (none of the vGIC's requests is KVM_REQUEST_NO_WAKEUP).
+      if (readOnce<number>(t, v.obj, VCPU.blocked)) {
+        writeOnce(t, v.obj, VCPU.blocked, 0);
+        continue;
+      }
       const old = cmpxchg<number>(t, v.obj, VCPU.mode, MODE.IN_GUEST, MODE.EXITING);
       if (old === MODE.IN_GUEST || (wait && old !== MODE.OUTSIDE)) {
         if (v.id !== t.cpu) writeOnce(t, v.obj, VCPU.ipi, 1);

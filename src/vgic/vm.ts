@@ -205,7 +205,8 @@ export class Vm {
 
   logEvent(e: GuestEvent): void {
     this.events.push(e);
-    if (this.k.exec.recording && e.what !== 'entry') this.k.exec.note(e.what === 'exit' ? e.text : `guest: ${e.text}`);
+    if (this.k.exec.recording && e.what !== 'entry')
+      this.k.exec.note(e.what === 'exit' ? e.text : `guest: ${e.text}`);
   }
 }
 

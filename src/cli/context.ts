@@ -1,0 +1,59 @@
+import { writeFileSync } from 'node:fs';
+import { createColors } from 'picocolors';
+import type { Program } from '../explore/execution.ts';
+import type { Interleaving } from '../report/interleaving.ts';
+import { perfettoTrace } from '../report/perfetto.ts';
+import { buildProgram, type World } from '../scenario/builder.ts';
+import type { LoadedScenario } from '../scenario/load.ts';
+import type { Design } from '../vgic/designs.ts';
+import { UsageError } from './errors.ts';
+
+/** Options every command takes. */
+export interface CommonOptions {
+  json?: boolean;
+  perfetto?: string;
+  quiet?: boolean;
+  color?: boolean;
+}
+
+export function colors(opts: CommonOptions) {
+  const enabled =
+    opts.color !== false && !opts.json && !process.env.NO_COLOR && process.stdout.isTTY === true;
+  return createColors(enabled);
+}
+
+/** Prints text unless --quiet or --json. */
+export function say(opts: CommonOptions, text: string): void {
+  if (!opts.quiet && !opts.json) process.stdout.write(`${text}\n`);
+}
+
+export function printJson(doc: unknown): void {
+  process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+}
+
+export function writePerfetto(file: string, il: Interleaving, title: string): void {
+  try {
+    writeFileSync(file, `${JSON.stringify(perfettoTrace(il, title))}\n`);
+  } catch (e) {
+    throw new UsageError(
+      `cannot write the Perfetto trace to ${file}: ${(e as Error).message}`,
+      'give a writable file path to --perfetto',
+    );
+  }
+}
+
+/** The program of a scenario on a design, with a hook that sees each execution's world. */
+export function programOf(s: LoadedScenario, d: Design, onWorld?: (w: World) => void): Program {
+  return buildProgram(s.spec, d, onWorld);
+}
+
+export function parseIntOption(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d+$/.test(v))
+    throw new UsageError(
+      `--${name} takes a whole number, got "${v}"`,
+      `for example --${name} ${Math.max(min, 1)}`,
+    );
+  const n = Number(v);
+  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}

@@ -1,0 +1,228 @@
+import { Command, CommanderError, Option } from 'commander';
+import { InternalError } from '../explore/explorer.ts';
+import { ScenarioError } from '../scenario/load.ts';
+import { DESIGNS } from '../vgic/designs.ts';
+import { check, STRATEGIES } from './check.ts';
+import { compare } from './compare.ts';
+import { type CommonOptions, parseIntOption } from './context.ts';
+import { EXIT, UsageError } from './errors.ts';
+import { list } from './list.ts';
+import { replay } from './replay.ts';
+import { catalogueEntries, resolveDesign, resolveScenario } from './resolve.ts';
+import { printRun, runOnce } from './run.ts';
+
+const interrupted = { on: () => {} };
+let ctrlC = 0;
+
+function common(cmd: Command): Command {
+  return cmd
+    .option('--json', 'print one JSON document on stdout (docs/cli.md describes its schema)')
+    .option('--perfetto <file>', 'write the interleaving as a Chrome trace-event file for ui.perfetto.dev')
+    .option('--quiet', 'print nothing but errors; the exit code tells the result')
+    .option('--no-color', 'no colours (also when NO_COLOR is set or stdout is not a terminal)');
+}
+
+function examples(cmd: Command, lines: string[]): Command {
+  return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
+}
+
+function program(): Command {
+  const p = new Command('vgic-lab')
+    .description('Explore a KVM/arm64 vGIC design under a scenario with the kernel sanitizers')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)');
+
+  examples(
+    common(
+      p
+        .command('list')
+        .argument('<what>', 'designs | scenarios')
+        .description('list the designs or the built-in scenarios'),
+    ),
+    ['vgic-lab list designs', 'vgic-lab list scenarios --json'],
+  ).action((what: string, o: CommonOptions) => {
+    process.exitCode = list(what, o);
+  });
+
+  examples(
+    common(
+      p
+        .command('run')
+        .argument('<scenario>', 'a scenario file or a catalogue name')
+        .description(
+          'run one execution (the default schedule, or a seeded random one) and show what the guest saw',
+        )
+        .option('-d, --design <design>', 'design id or alias', 'V3')
+        .option('--seed <n>', 'run one random schedule with this seed instead of the default schedule'),
+    ),
+    [
+      'vgic-lab run happy-spi-edge',
+      'vgic-lab run scenarios/head-walk-wrong-deactivation.yaml --design V2 --seed 7',
+    ],
+  ).action((ref: string, o: CommonOptions & { design: string; seed?: string }) => {
+    const d = resolveDesign(o.design);
+    const s = resolveScenario(ref);
+    const seed = o.seed === undefined ? undefined : parseIntOption('seed', o.seed, 0, 0xffffffff);
+    const r = runOnce(s.loaded, d, seed === undefined ? [] : null, seed);
+    process.exitCode = printRun(
+      r,
+      s.loaded,
+      d,
+      s.ref,
+      o,
+      'run',
+      seed === undefined ? 'default schedule' : `random schedule, seed ${seed}`,
+    );
+  });
+
+  examples(
+    common(
+      p
+        .command('check')
+        .argument('<scenario>', 'a scenario file or a catalogue name')
+        .description(
+          'explore the scenario; print the minimised counterexample of each violation, or what was proven',
+        )
+        .option('-d, --design <design>', 'design id or alias', 'V3')
+        .addOption(new Option('--strategy <strategy>', 'search strategy').choices(STRATEGIES).default('dpor'))
+        .option('--preemptions <n>', 'preemption bound (dpor, bounded)')
+        .option('--max-executions <n>', 'stop after this many executions')
+        .option('--time-limit <seconds>', 'stop after this many seconds')
+        .option('--seed <n>', 'seed of pct and random', '1')
+        .option('--all-violations', 'keep exploring after the first violation and report every distinct one'),
+    ),
+    [
+      'vgic-lab check lpi-disable-vs-eoicount-replay --design V3',
+      'vgic-lab check lpi-disable-vs-eoicount-replay --design locked-fold --all-violations',
+      'vgic-lab check my-scenario.yaml --strategy pct --max-executions 10000 --json',
+    ],
+  ).action(async (ref: string, o: Record<string, string | boolean | undefined>) => {
+    const d = resolveDesign(String(o.design));
+    const s = resolveScenario(ref);
+    process.exitCode = await check(
+      s.loaded,
+      s.ref,
+      d,
+      {
+        ...(o as CommonOptions),
+        strategy: String(o.strategy),
+        preemptions:
+          o.preemptions === undefined
+            ? undefined
+            : parseIntOption('preemptions', String(o.preemptions), 0, 1000),
+        maxExecutions:
+          o.maxExecutions === undefined
+            ? undefined
+            : parseIntOption('max-executions', String(o.maxExecutions), 1),
+        timeLimit:
+          o.timeLimit === undefined ? undefined : parseIntOption('time-limit', String(o.timeLimit), 1),
+        seed: parseIntOption('seed', String(o.seed), 0, 0xffffffff),
+        allViolations: o.allViolations === true,
+      },
+      interrupted,
+    );
+  });
+
+  examples(
+    common(
+      p
+        .command('replay')
+        .argument(
+          '<token>',
+          'design@scenario@S1.… as printed by check (or only S1.… with --scenario and --design)',
+        )
+        .description('re-run exactly one recorded schedule')
+        .option('-s, --scenario <scenario>', 'the scenario, when the token carries only a schedule')
+        .option('-d, --design <design>', 'the design, when the token carries only a schedule'),
+    ),
+    [
+      'vgic-lab replay V3@lpi-disable-vs-eoicount-replay@S1.MScB',
+      'vgic-lab replay S1.MScB --scenario my.yaml --design V3',
+    ],
+  ).action((token: string, o: CommonOptions & { scenario?: string; design?: string }) => {
+    process.exitCode = replay(token, o);
+  });
+
+  examples(
+    common(
+      p
+        .command('compare')
+        .argument('[scenarios...]', 'scenario files or catalogue names (default: the whole catalogue)')
+        .description('the matrix designs × scenarios: each cell the verdict and the number of executions')
+        .option(
+          '--designs <list>',
+          `comma-separated designs (default: ${DESIGNS.map((d) => d.id).join(',')})`,
+        )
+        .option('--max-executions <n>', 'execution budget per cell', '300')
+        .option('--time-limit <seconds>', 'time budget per cell', '5'),
+    ),
+    [
+      'vgic-lab compare',
+      'vgic-lab compare lpi-disable-vs-eoicount-replay head-walk-wrong-deactivation --designs V2,V3,V4b',
+    ],
+  ).action(
+    async (
+      refs: string[],
+      o: CommonOptions & { designs?: string; maxExecutions: string; timeLimit: string },
+    ) => {
+      const designs = (o.designs ?? DESIGNS.map((d) => d.id).join(','))
+        .split(',')
+        .filter(Boolean)
+        .map(resolveDesign);
+      const scenarios = (refs.length > 0 ? refs : catalogueEntries().map((e) => e.name)).map(resolveScenario);
+      process.exitCode = await compare(
+        scenarios,
+        designs,
+        {
+          ...o,
+          maxExecutions: parseIntOption('max-executions', o.maxExecutions, 1),
+          timeLimit: parseIntOption('time-limit', o.timeLimit, 1),
+        },
+        interrupted,
+      );
+    },
+  );
+  return p;
+}
+
+function fail(message: string, hint = ''): void {
+  process.stderr.write(`vgic-lab: ${message}\n${hint ? `  hint: ${hint}\n` : ''}`);
+  process.exitCode = EXIT.USAGE;
+}
+
+async function main(argv: string[]): Promise<void> {
+  process.on('SIGINT', () => {
+    ctrlC++;
+    if (ctrlC > 1) process.exit(EXIT.INTERRUPTED);
+    interrupted.on();
+  });
+  try {
+    await program().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        process.exitCode = EXIT.OK;
+      else process.exitCode = EXIT.USAGE;
+    } else if (e instanceof UsageError) fail(e.message, e.hint);
+    else if (e instanceof ScenarioError) fail(e.message);
+    else if (e instanceof InternalError) {
+      process.stderr.write(
+        `vgic-lab: internal error (a bug in vgic-lab, please report it): ${e.message}\n  execution ${e.execution}, schedule ${e.token}\n`,
+      );
+      if (e.original instanceof Error && e.original.stack) process.stderr.write(`${e.original.stack}\n`);
+      process.exitCode = 3;
+    } else {
+      process.stderr.write(
+        `vgic-lab: internal error (a bug in vgic-lab, please report it): ${(e as Error).stack ?? String(e)}\n`,
+      );
+      process.exitCode = 3;
+    }
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,75 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { closest, type LoadedScenario, loadScenarioFile } from '../scenario/load.ts';
+import { DESIGNS, type Design, designById } from '../vgic/designs.ts';
+import { UsageError } from './errors.ts';
+
+/** The package root (where scenarios/ lives), found from this module whether bundled or not. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj) && JSON.parse(readFileSync(pj, 'utf8')).name === 'vgic-lab') return dir;
+    dir = dirname(dir);
+  }
+  return process.cwd();
+}
+
+export function catalogueDir(): string {
+  return join(packageRoot(), 'scenarios');
+}
+
+export interface CatalogueEntry {
+  name: string;
+  description: string;
+  file: string;
+}
+
+export function catalogueEntries(): CatalogueEntry[] {
+  const dir = catalogueDir();
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => {
+      const text = readFileSync(join(dir, f), 'utf8');
+      const desc = /^description: (.*)$/m.exec(text)?.[1] ?? '';
+      return { name: f.replace(/\.yaml$/, ''), description: desc, file: join(dir, f) };
+    });
+}
+
+/** A design by id or alias; an unknown one lists the valid ids and the closest match. */
+export function resolveDesign(name: string): Design {
+  const d = designById(name);
+  if (d) return d;
+  const all = DESIGNS.flatMap((x) => [x.id, ...x.aliases]);
+  const near = closest(name, all);
+  throw new UsageError(
+    `unknown design "${name}"${near ? `; did you mean "${near}"?` : ''}`,
+    `designs: ${DESIGNS.map((x) => `${x.id} (${x.aliases.join(', ')})`).join('; ')}`,
+  );
+}
+
+/** A scenario by catalogue name or by path. Returns the loaded scenario and how to name it again. */
+export function resolveScenario(ref: string): { loaded: LoadedScenario; ref: string } {
+  const looksLikePath = ref.includes('/') || ref.endsWith('.yaml') || ref.endsWith('.yml');
+  if (!looksLikePath) {
+    const entry = catalogueEntries().find((e) => e.name === ref.toLowerCase());
+    if (entry) return { loaded: loadScenarioFile(entry.file), ref: entry.name };
+    if (!existsSync(ref)) {
+      const names = catalogueEntries().map((e) => e.name);
+      const near = closest(ref, names);
+      throw new UsageError(
+        `unknown scenario "${ref}"${near ? `; did you mean "${near}"?` : ''}`,
+        `give a scenario file path or a catalogue name (vgic-lab list scenarios); e.g. ${names.slice(0, 3).join(', ')}`,
+      );
+    }
+  }
+  const abs = resolvePath(ref);
+  const shown = relative(process.cwd(), abs) || ref;
+  return {
+    loaded: loadScenarioFile(shown.startsWith('..') ? abs : shown),
+    ref: shown.startsWith('..') ? abs : shown,
+  };
+}
