@@ -232,13 +232,14 @@ function semantic(pos: Positions, f: ScenarioFile): void {
       );
     if (irq.target !== undefined) vcpu(irq.target, ['interrupts', i, 'target']);
   });
-  f.lpisEnabled.forEach((v, i) => vcpu(v, ['lpisEnabled', i]));
+  for (const [i, v] of f.lpisEnabled.entries()) vcpu(v, ['lpisEnabled', i]);
   if (f.lpisEnabled.length > 0 && !f.vm.its)
     throw pos.error(['lpisEnabled'], 'LPIs need an ITS', 'set vm.its: true');
   const checkGuest = (steps: readonly Record<string, unknown>[], path: PropertyKey[]) => {
     steps.forEach((s, i) => {
-      if (s.op === 'sgi' && Array.isArray(s.targets))
-        (s.targets as number[]).forEach((v, j) => vcpu(v, [...path, i, 'targets', j]));
+      if (s.op === 'sgi' && Array.isArray(s.targets)) {
+        for (const [j, v] of (s.targets as number[]).entries()) vcpu(v, [...path, i, 'targets', j]);
+      }
       const w = s.write as { reg?: string; vcpu?: number } | undefined;
       if (s.op === 'mmio' && w?.reg === 'GICR_CTLR' && w.vcpu !== undefined)
         vcpu(w.vcpu, [...path, i, 'write', 'vcpu']);
