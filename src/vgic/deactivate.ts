@@ -35,7 +35,7 @@ export function* vgic_v3_deactivate(t: Task, vm: Vm, v: Vcpu, intid: number): Ge
     }
     t.at(4);
     yield raw_spin_lock(t, irqLock(t, irq));
-    let tv = vcpuOf(t, irq);
+    const tv = vcpuOf(t, irq);
     let mmio = false;
     let lr = null;
     if (tv !== null) {
@@ -58,7 +58,6 @@ export function* vgic_v3_deactivate(t: Task, vm: Vm, v: Vcpu, intid: number): Ge
     if (mmio) {
       t.at(7);
       yield* vgic_mmio_change_active(t, vm, v, intid, false, true);
-      tv = null;
     }
     if (tv !== null) {
       t.at(8);

@@ -57,8 +57,8 @@ export function* kvm_make_all_cpus_request(t: Task, vm: Vm, req: number, wait: b
     t.at(1);
     const waitFor: Vcpu[] = [];
     for (const v of vm.vcpus) {
-      // A blocked vCPU is woken instead (none of the vGIC's requests is KVM_REQUEST_NO_WAKEUP).
-      if (readOnce<number>(t, v.obj, VCPU.blocked)) {
+      // A blocked vCPU is woken instead, unless the request is KVM_REQUEST_NO_WAKEUP (KVM_REQ_SLEEP).
+      if (req !== REQ.SLEEP && readOnce<number>(t, v.obj, VCPU.blocked)) {
         writeOnce(t, v.obj, VCPU.blocked, 0);
         continue;
       }

@@ -1,4 +1,5 @@
 import { Execution, Session } from '../../src/explore/execution.ts';
+import type { Op } from '../../src/explore/ops.ts';
 import { ReplayScheduler } from '../../src/explore/schedule.ts';
 import type { Violation } from '../../src/explore/violation.ts';
 import { emptyLr, type Lr } from '../../src/gic/lr.ts';
@@ -32,6 +33,8 @@ export interface Env {
   host: Task;
   /** Runs `gen` to completion on task `t` and returns its result. */
   call<R>(t: Task, gen: Gen<R>): R;
+  /** Runs the plain (non-generator) model function `fn` on task `t`, inside a step like `call`. */
+  run<R>(t: Task, fn: () => R): R;
   /** The task of vCPU `i` (CPU i). */
   task(i: number): Task;
   vcpu(i: number): Vcpu;
@@ -90,6 +93,15 @@ export function withVm<R>(opts: EnvOptions, body: (env: Env) => R): EnvResult<R>
           })(),
         );
         return out as T;
+      },
+      run<T>(t: Task, fn: () => T): T {
+        return envv.call(
+          t,
+          (function* (): Gen<T> {
+            yield* [] as Op[]; // no scheduling point: fn runs within one step
+            return fn();
+          })(),
+        );
       },
       task: (i) => vm.vcpus[i].task,
       vcpu: (i) => vm.vcpus[i],
