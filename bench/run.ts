@@ -1,6 +1,7 @@
 // npm run bench: explorer throughput over the corpus, DPOR versus naive enumeration, and the cost of one
 // instrumented access. Prints a table and writes bench/results.json. Timings vary by machine; tests never
 // assert them.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import type { Execution } from '../src/explore/execution.ts';
 import { explore } from '../src/explore/explorer.ts';
@@ -12,9 +13,6 @@ import { rd } from '../src/kernel/access.ts';
 import { kernelProgram } from '../src/kernel/corpus/program.ts';
 import { CORPUS, indexer, lastzero } from '../src/kernel/corpus/programs.ts';
 import { type KObj, StructType } from '../src/kernel/mem.ts';
-import { buildProgram } from '../src/scenario/builder.ts';
-import { seedRace, seedRaceDiscarded } from '../src/scenario/catalogue/seed-race.ts';
-import { designById } from '../src/vgic/designs.ts';
 
 interface Row {
   program: string;
@@ -116,37 +114,57 @@ for (const r of rows) {
 }
 for (const [name, ns] of Object.entries(costs))
   console.log(`instrumented access, ${name}: ${ns.toFixed(1)} ns more than a plain read`);
-// The seed race (vgic-host.md §6.1) on V3 and V4b, and its variant after a DISCARD: exhaustive DPOR.
-const seed: Record<string, unknown>[] = [];
-for (const [id, s] of [
-  ['V3', seedRace],
-  ['V4b', seedRace],
-  ['V3', seedRaceDiscarded],
-  ['V4b', seedRaceDiscarded],
-] as const) {
-  const all = explore(buildProgram(s, designById(id)!), new DporStrategy(), { allViolations: true });
-  const kernel = all.findings.filter((x) => !['ghost', 'oracle', 'expect'].includes(x.violation.checker));
-  seed.push({
-    scenario: s.name,
-    design: id,
-    firstSanitizerExecution: kernel.length ? Math.min(...kernel.map((x) => x.execution)) : null,
-    exhaustiveExecutions: all.stats.executions,
-    sleepBlocked: all.stats.sleepBlocked,
-    exhaustiveMs: Math.round(all.stats.elapsedMs),
-    stepsPerExecution: Math.round(all.stats.steps / all.stats.executions),
-    findings: all.findings.map((x) => `${x.violation.title} (first in execution ${x.execution})`),
+// The vGIC: each measurement in a fresh process (bench/one.ts), so times are from process start and the
+// peak memory is the exploration's own.
+function measure(file: string, design: string, mode: string, budget = ''): Record<string, unknown> {
+  const r = spawnSync(process.execPath, ['bench/.build/one.mjs', file, design, mode, budget], {
+    encoding: 'utf8',
   });
+  if (r.status !== 0) throw new Error(`bench/one failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
 }
-console.log('\nseed race, exhaustive DPOR:');
-for (const r of seed) {
+const vgic: Record<string, unknown>[] = [
+  measure('scenarios/lpi-disable-vs-eoicount-replay.yaml', 'V3', 'first'),
+  measure('scenarios/lpi-disable-vs-eoicount-replay.yaml', 'V3', 'dpor'),
+  measure('scenarios/lpi-disable-vs-eoicount-replay.yaml', 'V4b', 'dpor'),
+  measure('scenarios/lpi-disable-vs-eoicount-replay-discarded.yaml', 'V3', 'dpor'),
+  measure('scenarios/lpi-disable-vs-eoicount-replay-discarded.yaml', 'V4b', 'dpor'),
+  // The largest conformance scenario of the catalogue (16 SGIs, each an exit per handler check).
+  measure('scenarios/inj-sgi-all-edge-eoimode0-ispendr-nlr4.yaml', 'V3', 'dpor', '2000'),
+  measure('scenarios/kut-ipi-broadcast-4cpus-nlr4.yaml', 'V3', 'dpor'),
+];
+// DPOR against preemption bounding and naive enumeration (budget 100,000 executions).
+const reduction: Record<string, unknown>[] = [];
+for (const f of [
+  'happy-sgi',
+  'level-spi-irqfd-resample',
+  'head-walk-wrong-deactivation',
+  'lpi-disable-vs-eoicount-replay',
+]) {
+  const file = `scenarios/${f}.yaml`;
+  const row: Record<string, unknown> = { scenario: f, dpor: measure(file, 'V3', 'dpor').executions };
+  for (const b of [0, 1, 2]) row[`bounded${b}`] = measure(file, 'V3', `bounded${b}`, '100000').executions;
+  const naive = measure(file, 'V3', 'naive', '100000');
+  row.naive = naive.exhaustive ? naive.executions : `> ${naive.executions}`;
+  reduction.push(row);
+}
+console.log('\nvGIC scenarios (each in a fresh process):');
+for (const m of vgic) {
+  const first = m.firstKernelReport
+    ? `; first kernel report "${m.firstKernelReport}" in execution ${m.firstKernelReportExecution}, ${m.firstKernelReportFromProcessStartMs} ms after process start`
+    : '';
   console.log(
-    `${String(r.scenario).padEnd(42)} ${String(r.design).padEnd(4)} ${r.exhaustiveExecutions} executions (${r.sleepBlocked} sleep-blocked), ${r.exhaustiveMs} ms, ${r.stepsPerExecution} steps/execution; first kernel report in execution ${r.firstSanitizerExecution ?? '-'}`,
+    `${String(m.scenario).padEnd(42)} ${String(m.design).padEnd(4)} ${String(m.mode).padEnd(5)} ${m.executions} executions${m.exhaustive ? ' (exhaustive)' : ''}, ${m.exploreMs} ms, ${m.executionsPerSec} exec/s, ${m.stepsPerSec} steps/s, ${Math.round(Number(m.steps) / Number(m.executions))} steps/exec, peak RSS ${m.peakRssMiB} MiB${first}`,
   );
-  for (const f of r.findings as string[]) console.log(`    ${f}`);
 }
+console.log('\nexecutions: DPOR vs preemption bounding (0, 1, 2) vs naive, on V3:');
+for (const r of reduction)
+  console.log(
+    `${String(r.scenario).padEnd(42)} dpor ${r.dpor}, bounded0 ${r.bounded0}, bounded1 ${r.bounded1}, bounded2 ${r.bounded2}, naive ${r.naive}`,
+  );
 
 writeFileSync(
   'bench/results.json',
-  `${JSON.stringify({ corpus: rows, instrumentedAccessNs: costs, seedRace: seed }, null, 2)}\n`,
+  `${JSON.stringify({ corpus: rows, instrumentedAccessNs: costs, vgic, reduction }, null, 2)}\n`,
 );
 console.log('written bench/results.json');

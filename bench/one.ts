@@ -1,0 +1,65 @@
+// One measured exploration in a fresh process (npm run bench spawns it): prints JSON with the time
+// since process start, executions, steps and the peak resident set size.
+
+import { readFileSync } from 'node:fs';
+import { Exploration } from '../src/explore/explorer.ts';
+import { BoundedStrategy } from '../src/explore/strategies/bounded.ts';
+import { DporStrategy } from '../src/explore/strategies/dpor.ts';
+import { buildProgram } from '../src/scenario/builder.ts';
+import { parseScenario } from '../src/scenario/load.ts';
+import { designById } from '../src/vgic/designs.ts';
+
+const [file, designId, mode, budget] = process.argv.slice(2);
+const s = parseScenario(readFileSync(file, 'utf8'), file);
+const d = designById(designId)!;
+const strategy =
+  mode === 'naive'
+    ? new BoundedStrategy()
+    : mode.startsWith('bounded')
+      ? new BoundedStrategy(Number(mode.slice(7)))
+      : new DporStrategy();
+const x = new Exploration(buildProgram(s.spec, d), strategy, {
+  maxSteps: s.explore.maxSteps ?? 100_000,
+  maxExecutions: budget ? Number(budget) : undefined,
+  allViolations: mode !== 'first',
+  stopOn: (v) => v.checker !== 'ghost',
+});
+let firstAt: number | null = null;
+let firstExec: number | null = null;
+let firstTitle: string | null = null;
+const started = performance.now();
+for (;;) {
+  const more = x.step();
+  if (firstAt === null) {
+    const kernel = x
+      .result()
+      .findings.find((f) => !['ghost', 'oracle', 'expect', 'guest'].includes(f.violation.checker));
+    if (kernel) {
+      firstAt = performance.now();
+      firstExec = kernel.execution;
+      firstTitle = kernel.violation.title;
+    }
+  }
+  if (!more) break;
+}
+const r = x.result();
+process.stdout.write(
+  `${JSON.stringify({
+    scenario: s.spec.name,
+    design: d.id,
+    mode,
+    executions: r.stats.executions,
+    steps: r.stats.steps,
+    exhaustive: r.stats.exhaustive,
+    sleepBlocked: r.stats.sleepBlocked,
+    exploreMs: Math.round(performance.now() - started),
+    fromProcessStartMs: Math.round(performance.now()),
+    firstKernelReport: firstTitle,
+    firstKernelReportExecution: firstExec,
+    firstKernelReportFromProcessStartMs: firstAt === null ? null : Math.round(firstAt),
+    executionsPerSec: Math.round(r.stats.executionsPerSec),
+    stepsPerSec: Math.round(r.stats.stepsPerSec),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    findings: r.findings.map((f) => f.violation.title),
+  })}\n`,
+);
