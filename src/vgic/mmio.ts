@@ -1,3 +1,4 @@
+import type { GicRegWrite } from '../gic/regs.ts';
 import { wr, writeOnce } from '../kernel/access.ts';
 import {
   mutex_lock,
@@ -34,14 +35,7 @@ const FN = {
 };
 
 /** Distributor and redistributor registers that change interrupt state (vgic-host.md §3.16). */
-export type MmioWrite =
-  | { reg: 'ISENABLER' | 'ICENABLER' | 'ISPENDR' | 'ICPENDR' | 'ISACTIVER' | 'ICACTIVER'; intid: number }
-  | { reg: 'IPRIORITYR'; intid: number; value: number }
-  | { reg: 'IGROUPR'; intid: number; value: 0 | 1 }
-  | { reg: 'ICFGR'; intid: number; level: boolean }
-  | { reg: 'IROUTER'; intid: number; vcpu: number | null }
-  | { reg: 'GICD_CTLR'; enabled: boolean }
-  | { reg: 'GICR_CTLR'; vcpu: number; enableLpis: boolean };
+export type MmioWrite = GicRegWrite;
 
 /** Runs `body` on the IRQ `intid` under its irq_lock, with a reference; `body` may queue (and unlock). */
 function* withIrq(

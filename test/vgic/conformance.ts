@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DporStrategy } from '../../src/explore/strategies/dpor.ts';
 import { ReplayStrategy } from '../../src/explore/strategies/replay.ts';
 import type { ScenarioSpec } from '../../src/scenario/builder.ts';
+import { fail, inj, kutIpi, pre, rst } from '../../src/scenario/catalogue/conformance.ts';
+import { conformanceSuite } from '../../src/scenario/catalogue/suite.ts';
 import { check } from './util.ts';
 
 /**
@@ -20,4 +22,33 @@ export function passes(s: ScenarioSpec, design: string, mode: 'default' | 'dpor'
 
 export function caseIt(s: ScenarioSpec, design: string, mode: 'default' | 'dpor'): void {
   it(`${s.name} (${mode})`, () => passes(s, design, mode));
+}
+
+/**
+ * conformance.md on one design: every case for nLR 1, 2, 4 and 16 under the default schedule (both PRE
+ * and RST size variants), and the small cases (one interrupt, four interrupts, FAIL, the IPI tests)
+ * under exhaustive DPOR.
+ */
+export function conformanceFor(design: string): void {
+  for (const nLr of [1, 2, 4, 16]) {
+    describe(`${design}, nLR ${nLr}, default schedule`, () => {
+      for (const s of conformanceSuite([nLr], ['full', 'legacy-4'])) caseIt(s, design, 'default');
+    });
+  }
+  describe(`${design}, DPOR`, () => {
+    for (const trigger of ['edge', 'level'] as const) {
+      for (const eoimode of [0, 1] as const) {
+        for (const nLr of [1, 4]) {
+          const c = { trigger, eoimode, nLr };
+          const m = trigger === 'edge' ? 'EDGE_IRQ_LINE' : 'SET_IRQ_LINE_HIGH';
+          caseIt(inj('INJ-SPI-1', [32], m, c), design, 'dpor');
+          caseIt(pre('PRE-SPI-4', 32, 4, [], m, c), design, 'dpor');
+          caseIt(rst('RST-SPI-4', 32, 4, c), design, 'dpor');
+          caseIt(fail(m, c), design, 'dpor');
+        }
+      }
+    }
+    for (const kind of ['self', 'target-list', 'broadcast'] as const)
+      caseIt(kutIpi(kind, 4, 4), design, 'dpor');
+  });
 }

@@ -1,6 +1,6 @@
 import type { Execution, Scheduler } from '../execution.ts';
 import type { Strategy } from '../strategy.ts';
-import { costOf, type ThreadNode, TreeSearch } from './tree.ts';
+import { costOf, newThreadNode, TreeSearch } from './tree.ts';
 
 /**
  * Iterative preemption bounding (Musuvathi & Qadeer, CHESS, PLDI 2007): every schedule with 0
@@ -38,16 +38,7 @@ export class BoundedStrategy extends TreeSearch implements Strategy {
   }
 
   protected freshThreadNode(exec: Execution, enabled: readonly number[], _at: number): number {
-    const node: ThreadNode = {
-      kind: 'T',
-      enabled: [...enabled],
-      chosen: -1,
-      prev: exec.prev,
-      preemptions: exec.preemptions,
-      backtrack: new Set(),
-      done: new Map(),
-      sleep: [],
-    };
+    const node = newThreadNode(exec, enabled);
     for (const q of enabled) {
       if (node.preemptions + costOf(node, q) <= this.level) node.backtrack.add(q);
       else this.deferred.push([...exec.decisions, q]);

@@ -1,7 +1,7 @@
 import type { Event, Execution, Scheduler } from '../execution.ts';
 import { dependent, Footprint } from '../footprint.ts';
 import type { Strategy } from '../strategy.ts';
-import { costOf, type SleepEntry, type ThreadNode, TreeSearch } from './tree.ts';
+import { costOf, newThreadNode, type SleepEntry, type ThreadNode, TreeSearch } from './tree.ts';
 
 /**
  * The trace plus, for each thread that never ran its announced operation (blocked at a deadlock, or
@@ -54,16 +54,7 @@ export class DporStrategy extends TreeSearch implements Strategy {
 
   protected freshThreadNode(exec: Execution, enabled: readonly number[], at: number): number {
     const sleep = this.bounded ? [] : this.inheritedSleep(exec, at);
-    const node: ThreadNode = {
-      kind: 'T',
-      enabled: [...enabled],
-      chosen: -1,
-      prev: exec.prev,
-      preemptions: exec.preemptions,
-      backtrack: new Set(),
-      done: new Map(),
-      sleep,
-    };
+    const node = newThreadNode(exec, enabled, sleep);
     this.stack.push(node);
     const asleep = (t: number) => sleep.some((s) => s.tid === t);
     // Prefer the running thread: fewer preemptions give shorter, more readable counterexamples.

@@ -33,6 +33,24 @@ export interface ValueNode {
 
 export type Node = ThreadNode | ValueNode;
 
+/** A fresh thread node for the decision the execution is about to take. */
+export function newThreadNode(
+  exec: Execution,
+  enabled: readonly number[],
+  sleep: SleepEntry[] = [],
+): ThreadNode {
+  return {
+    kind: 'T',
+    enabled: [...enabled],
+    chosen: -1,
+    prev: exec.prev,
+    preemptions: exec.preemptions,
+    backtrack: new Set(),
+    done: new Map(),
+    sleep,
+  };
+}
+
 export function costOf(node: ThreadNode, tid: number): number {
   return tid !== node.prev && node.enabled.includes(node.prev) ? 1 : 0;
 }
