@@ -103,6 +103,36 @@ describe('vgic-lab check', () => {
     assert.equal(same.text.replace(/ #\d+ /g, ' '), fault.kernel.replace(/ #\d+ /g, ' '));
   });
 
+  it('same inputs and seed give the same output, byte for byte', () => {
+    const a = vl(
+      'check',
+      'head-walk-wrong-deactivation',
+      '--design',
+      'V2',
+      '--strategy',
+      'random',
+      '--seed',
+      '4',
+      '--json',
+    );
+    const b = vl(
+      'check',
+      'head-walk-wrong-deactivation',
+      '--design',
+      'V2',
+      '--strategy',
+      'random',
+      '--seed',
+      '4',
+      '--json',
+    );
+    assert.equal(a.code, 1);
+    assert.equal(a.out, b.out);
+    const c = vl('check', 'lpi-disable-vs-eoicount-replay');
+    const d = vl('check', 'lpi-disable-vs-eoicount-replay');
+    assert.equal(c.out, d.out);
+  });
+
   it('--perfetto writes a trace with a track per thread, lock-held and guest-mode slices', () => {
     const file = join(tmp, 'trace.json');
     const r = vl('check', 'lpi-disable-vs-eoicount-replay', '--perfetto', file, '--quiet');
