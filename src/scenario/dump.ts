@@ -67,7 +67,7 @@ export function dumpScenario(s: ScenarioSpec, header = ''): string {
       final: s.expect.finalState,
     }),
   };
-  const d = new Document(clean(doc));
+  const d = new Document(clean(doc), { aliasDuplicateObjects: false });
   // Small leaf mappings and lists read best on one line; priorities in hex, as kernel people write them.
   visit(d, {
     Map(_, node) {

@@ -1,4 +1,11 @@
+import type { GuestStep } from '../../gic/guest.ts';
 import { DEFAULT_VM_CONFIG } from '../../vgic/vm.ts';
 import type { ScenarioSpec } from '../builder.ts';
 
 export const DEFAULT_VM: ScenarioSpec['vm'] = { ...DEFAULT_VM_CONFIG };
+
+/** What every guest does first: enable group 1 and open the priority mask (VMCR resets to 0). */
+export const GUEST_SETUP: GuestStep[] = [
+  { op: 'igrpen', group: 1, enable: true },
+  { op: 'pmr', value: 0xf8 },
+];

@@ -1,10 +1,7 @@
 import type { ScenarioSpec } from '../builder.ts';
-import { DEFAULT_VM } from './common.ts';
+import { DEFAULT_VM, GUEST_SETUP } from './common.ts';
 
-const setup = [
-  { op: 'igrpen' as const, group: 1 as const, enable: true },
-  { op: 'pmr' as const, value: 0xf8 },
-];
+const setup = GUEST_SETUP;
 
 const base = { lpis: [], lpisEnabledOn: [], prologue: [] as ScenarioSpec['prologue'] };
 
@@ -25,27 +22,36 @@ export const happySgi: ScenarioSpec = {
   },
 };
 
-export const happyPpi: ScenarioSpec = {
-  ...base,
-  name: 'happy-ppi',
-  description: 'the VMM raises level PPI 23 of vCPU 0; the handler lowers the line and EOIs',
-  vm: { ...DEFAULT_VM },
-  irqs: [{ intid: 23, trigger: 'level', priority: 0x80, enabled: true }],
-  actors: [
-    {
-      kind: 'vcpu',
-      vcpu: 0,
-      handler: {
-        kind: 'vgic',
-        level: true,
-        lowerLine: (intid) => ({ call: 'irq_line', intid, level: false }),
+/** A level interrupt raised by the VMM; the H-VGIC handler lowers the line and EOIs it. */
+function happyLevel(name: string, description: string, intid: number, target?: number): ScenarioSpec {
+  return {
+    ...base,
+    name,
+    description,
+    vm: { ...DEFAULT_VM },
+    irqs: [{ intid, trigger: 'level', priority: 0x80, enabled: true, vcpu: target }],
+    actors: [
+      {
+        kind: 'vcpu',
+        vcpu: 0,
+        handler: {
+          kind: 'vgic',
+          level: true,
+          lowerLine: (i) => ({ call: 'irq_line', intid: i, level: false }),
+        },
+        guest: [...setup, { op: 'handle', count: 1 }],
       },
-      guest: [...setup, { op: 'handle', count: 1 }],
-    },
-    { kind: 'host', name: 'qemu-system-aar', host: [{ call: 'irq_line', intid: 23, level: true }] },
-  ],
-  expect: { acks: { 0: { intids: [23] } }, finalState: [{ intid: 23, active: false, pending: false }] },
-};
+      { kind: 'host', name: 'qemu-system-aar', host: [{ call: 'irq_line', intid, level: true }] },
+    ],
+    expect: { acks: { 0: { intids: [intid] } }, finalState: [{ intid, active: false, pending: false }] },
+  };
+}
+
+export const happyPpi = happyLevel(
+  'happy-ppi',
+  'the VMM raises level PPI 23 of vCPU 0; the handler lowers the line and EOIs',
+  23,
+);
 
 export const happySpiEdge: ScenarioSpec = {
   ...base,
@@ -60,27 +66,12 @@ export const happySpiEdge: ScenarioSpec = {
   expect: { acks: { 0: { intids: [40] } }, finalState: [{ intid: 40, active: false, pending: false }] },
 };
 
-export const happySpiLevel: ScenarioSpec = {
-  ...base,
-  name: 'happy-spi-level',
-  description: 'the VMM raises level SPI 41; the handler lowers it and EOIs',
-  vm: { ...DEFAULT_VM },
-  irqs: [{ intid: 41, trigger: 'level', priority: 0x80, enabled: true, vcpu: 0 }],
-  actors: [
-    {
-      kind: 'vcpu',
-      vcpu: 0,
-      handler: {
-        kind: 'vgic',
-        level: true,
-        lowerLine: (intid) => ({ call: 'irq_line', intid, level: false }),
-      },
-      guest: [...setup, { op: 'handle', count: 1 }],
-    },
-    { kind: 'host', name: 'qemu-system-aar', host: [{ call: 'irq_line', intid: 41, level: true }] },
-  ],
-  expect: { acks: { 0: { intids: [41] } }, finalState: [{ intid: 41, active: false, pending: false }] },
-};
+export const happySpiLevel = happyLevel(
+  'happy-spi-level',
+  'the VMM raises level SPI 41; the handler lowers it and EOIs',
+  41,
+  0,
+);
 
 export const happyLpi: ScenarioSpec = {
   ...base,

@@ -1,5 +1,5 @@
 import type { ScenarioSpec } from '../builder.ts';
-import { DEFAULT_VM } from './common.ts';
+import { DEFAULT_VM, GUEST_SETUP } from './common.ts';
 
 /**
  * vgic-host.md §6.2: LRs hold {P1, A3}, A2 is active beyond them. The guest EOIs A3 (in an LR) and A2
@@ -21,8 +21,7 @@ export const headWalk: ScenarioSpec = {
     {
       vcpu: 0,
       guest: [
-        { op: 'igrpen', group: 1, enable: true },
-        { op: 'pmr', value: 0xf8 },
+        ...GUEST_SETUP,
         { op: 'hvc', call: { call: 'edge', intid: 34 } },
         { op: 'poll', expect: 34 },
         { op: 'hvc', call: { call: 'edge', intid: 33 } },

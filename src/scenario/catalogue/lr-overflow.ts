@@ -1,5 +1,5 @@
 import type { ScenarioSpec } from '../builder.ts';
-import { DEFAULT_VM } from './common.ts';
+import { DEFAULT_VM, GUEST_SETUP } from './common.ts';
 
 /**
  * More active interrupts than LRs under EOImode `eoimode`: three SPIs made active by userspace
@@ -21,8 +21,7 @@ export function lrOverflow(eoimode: 0 | 1): ScenarioSpec {
       {
         vcpu: 0,
         guest: [
-          { op: 'igrpen', group: 1, enable: true },
-          { op: 'pmr', value: 0xf8 },
+          ...GUEST_SETUP,
           { op: 'eoimode', value: eoimode },
           ...ids.flatMap((intid, k) => [
             { op: 'hvc' as const, call: { call: 'uaccess', write: { reg: 'ISACTIVER', intid } } },

@@ -1,5 +1,5 @@
 import type { ScenarioSpec } from '../builder.ts';
-import { DEFAULT_VM } from './common.ts';
+import { DEFAULT_VM, GUEST_SETUP } from './common.ts';
 
 /**
  * A level SPI behind a resampling irqfd (vgic-host.md §3.17): the guest acknowledges and EOIs it; the
@@ -18,10 +18,7 @@ export const levelResample: ScenarioSpec = {
   prologue: [
     {
       vcpu: 0,
-      guest: [
-        { op: 'igrpen', group: 1, enable: true },
-        { op: 'pmr', value: 0xf8 },
-      ],
+      guest: [...GUEST_SETUP],
     },
     { host: { call: 'irqfd', intid: 40 } },
   ],

@@ -1,5 +1,5 @@
 import type { ScenarioSpec } from '../builder.ts';
-import { DEFAULT_VM } from './common.ts';
+import { DEFAULT_VM, GUEST_SETUP } from './common.ts';
 
 /**
  * vgic-host.md §6.1: vCPU 0 has more interrupts than LRs, LPI 8195 in its last LR and an active SPI
@@ -24,19 +24,11 @@ export const seedRace: ScenarioSpec = {
     // vCPU 0 acknowledges SPI 35 in an earlier run and keeps it active.
     {
       vcpu: 0,
-      guest: [
-        { op: 'igrpen', group: 1, enable: true },
-        { op: 'pmr', value: 0xf8 },
-        { op: 'hvc', call: { call: 'edge', intid: 35 } },
-        { op: 'poll', expect: 35 },
-      ],
+      guest: [...GUEST_SETUP, { op: 'hvc', call: { call: 'edge', intid: 35 } }, { op: 'poll', expect: 35 }],
     },
     {
       vcpu: 1,
-      guest: [
-        { op: 'igrpen', group: 1, enable: true },
-        { op: 'pmr', value: 0xf8 },
-      ],
+      guest: [...GUEST_SETUP],
     },
     // Then A, B, C, the LPI and a further SPI become pending for vCPU 0.
     { host: { call: 'edge', intid: 32 } },
