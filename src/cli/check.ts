@@ -23,6 +23,9 @@ export interface CheckOptions extends CommonOptions {
 
 export const STRATEGIES = ['dpor', 'bounded', 'pct', 'random'];
 
+/** Checkers whose findings are not kernel reports. */
+export const FUNCTIONAL = ['ghost', 'oracle', 'expect', 'guest', 'arch'];
+
 export function makeStrategy(name: string, preemptions: number | undefined, seed: number): Strategy {
   switch (name) {
     case 'dpor':
@@ -51,11 +54,16 @@ export async function explorationOf(
   const progress = new Progress(!o.quiet && !o.json && process.stderr.isTTY === true, () => violations);
   const x = new Exploration(program, strategy, {
     maxSteps: s.explore.maxSteps ?? 10_000,
-    maxExecutions: o.maxExecutions ?? s.explore.maxExecutions,
+    // Random strategies never exhaust: without a bound they stop after 10,000 executions.
+    maxExecutions:
+      o.maxExecutions ??
+      s.explore.maxExecutions ??
+      (o.strategy === 'pct' || o.strategy === 'random' ? 10_000 : undefined),
     timeLimitMs: o.timeLimit !== undefined ? o.timeLimit * 1000 : undefined,
     allViolations: o.allViolations,
-    // A ghost assertion (model-only P-LOCK) is reported but does not end the search for a real report.
-    stopOn: (v) => v.checker !== 'ghost',
+    // The search stops at the first kernel report; functional findings, architecture findings and ghost
+    // assertions are collected and reported too, but do not end it.
+    stopOn: (v) => !FUNCTIONAL.includes(v.checker),
     progressEvery: 50,
     onProgress: (st) => progress.update(st),
     onExecution: (e) => {

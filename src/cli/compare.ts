@@ -22,8 +22,8 @@ export interface Cell {
 
 /** The verdict of one cell: the first kernel report, else the first functional finding, else clean. */
 function cellVerdict(titles: { checker: string; title: string }[]): { verdict: string; kind: string } {
-  const kernel = titles.filter((t) => !['ghost', 'oracle', 'expect', 'guest'].includes(t.checker));
-  const functional = titles.filter((t) => ['oracle', 'expect', 'guest'].includes(t.checker));
+  const kernel = titles.filter((t) => !['ghost', 'oracle', 'expect', 'guest', 'arch'].includes(t.checker));
+  const functional = titles.filter((t) => ['oracle', 'expect', 'guest', 'arch'].includes(t.checker));
   const ghost = titles.filter((t) => t.checker === 'ghost');
   const pick = kernel[0] ?? functional[0] ?? ghost[0];
   return pick ? { verdict: pick.title, kind: pick.checker } : { verdict: 'clean', kind: 'clean' };

@@ -1,7 +1,7 @@
 import { POINT, point } from '../explore/ops.ts';
 import { LR_ACTIVE, LR_INVALID, LR_PENDING, type Lr } from '../gic/lr.ts';
 import { atomicRmw, type Ptr } from '../kernel/access.ts';
-import { head, type ListHead, list_next, listEntry } from '../kernel/list.ts';
+import { head, ListHead, list_next, listEntry } from '../kernel/list.ts';
 import { raw_spin_lock, raw_spin_unlock } from '../kernel/locks.ts';
 import { BadPtr, type KObj } from '../kernel/mem.ts';
 import { Fn } from '../kernel/stack.ts';
@@ -10,6 +10,7 @@ import { vgic_v3_compute_lr } from './flush.ts';
 import { flagsOf, type Gen, irqLock, isLpi, isSpi, oracle, setFlags, vcpuOf } from './irq.ts';
 import { DIST, F, VGIC_IRQ } from './layout.ts';
 import { kvm_notify_acked_irq } from './notify.ts';
+import { walkLeftList } from './oracles.ts';
 import { vgic_get_irq, vgic_put_irq, vgic_put_irq_norelease, vgic_release_deleted_lpis } from './refs.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
@@ -69,7 +70,7 @@ export function* vgic_v3_fold_lr(t: Task, vm: Vm, v: Vcpu, val: Lr, opts: FoldOp
       if (vm.design.lrOverflow) atomicRmw<number>(t, vm.obj, DIST.activeSpis, (n) => (n > 0 ? n - 1 : n));
     }
     t.at(10);
-    if (opts.norelease) return vgic_put_irq_norelease(t, irq);
+    if (opts.norelease) return yield* vgic_put_irq_norelease(t, irq);
     yield* vgic_put_irq(t, vm, irq);
     return false;
   } finally {
@@ -142,6 +143,9 @@ function* replay(
   for (;;) {
     pos = yield* nextOf(t, v, pos, locked);
     if (pos === listHead) return;
+    if (pos instanceof ListHead && pos.name !== 'ap_list') {
+      walkLeftList(t, vm, `${listHead.obj.label}.${listHead.name}`, `${pos.obj.label}.${pos.name}`);
+    }
     const irq = listEntry(pos, VGIC_IRQ, 'ap_list');
     if ((yield* replayOne(t, vm, v, irq, opts, acc)) && --eoicount === 0) return;
     if (pos instanceof BadPtr) return;
@@ -166,7 +170,7 @@ export function* vgic_v3_fold_lr_state(t: Task, vm: Vm, v: Vcpu, opts: FoldOpts 
     if (!skip) yield* replay(t, vm, v, eoicount, opts, locked, acc);
     if (vm.design.pinLastLr && last && vm.lastLrPinned[t.cpu]) {
       t.at(0x10);
-      acc.deleted = vgic_put_irq_norelease(t, last) || acc.deleted;
+      acc.deleted = (yield* vgic_put_irq_norelease(t, last)) || acc.deleted;
       vm.lastLrPinned[t.cpu] = false;
     }
     v.usedLrs = 0;

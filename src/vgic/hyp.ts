@@ -1,5 +1,8 @@
 import { HCR } from '../gic/cpuif.ts';
 import { copyLr, emptyLr, LR_INVALID } from '../gic/lr.ts';
+import { peek } from '../kernel/access.ts';
+import { F, IRQ } from './layout.ts';
+import { peekList } from './oracles.ts';
 import type { Vcpu } from './vm.ts';
 
 /**
@@ -14,6 +17,12 @@ export function vgicRestoreState(v: Vcpu): void {
   hw.eoicount = v.eoicountShadow;
   for (let i = 0; i < hw.nLr; i++) hw.lrs[i] = i < v.usedLrs ? copyLr(v.lrShadow[i]) : emptyLr();
   v.ghost.outsideDeactivations = [];
+  v.ghost.activeAtEntry = new Set(
+    [v.apHead, ...(v.overflowHead ? [v.overflowHead] : [])]
+      .flatMap((h) => peekList(h))
+      .filter((o) => peek<number>(o, IRQ.flags) & F.ACTIVE)
+      .map((o) => peek<number>(o, IRQ.intid)),
+  );
 }
 
 export function vgicSaveState(v: Vcpu): void {

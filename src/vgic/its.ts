@@ -1,3 +1,4 @@
+import { POINT } from '../explore/ops.ts';
 import { rd, readOnce, wr } from '../kernel/access.ts';
 import {
   initLock,
@@ -14,7 +15,7 @@ import { kfree } from '../kernel/slab.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
 import { XArray } from '../kernel/xarray.ts';
-import { type Gen, irqLock, setFlag, setFlags } from './irq.ts';
+import { type Gen, irqLock, setFlag } from './irq.ts';
 import { F, GICR_CTLR, IRQ, ITS_ITE, VCPU, VGIC_ITS } from './layout.ts';
 import { vgic_queue_irq_unlock } from './queue.ts';
 import { vgic_get_lpi, vgic_put_irq, vgic_try_get_irq_ref } from './refs.ts';
@@ -171,13 +172,16 @@ export function* its_invalidate_all_caches(t: Task, vm: Vm): Gen {
   if (!its) return;
   t.enter(FN.invalidate);
   try {
-    for (const [key] of its.cache.entries(t)) {
+    for (const [key, loaded] of its.cache.entries(t)) {
       t.at(1);
       const flags = yield spin_lock_irqsave(t, its.cache.lock);
       const erased = its.cache.erase(t, key);
       spin_unlock_irqrestore(t, its.cache.lock, flags);
       t.at(2);
-      if (erased) yield* vgic_put_irq(t, vm, erased);
+      // Before CVE-2026-46316's fix the entry loaded by the walk is PUT even if another invalidation
+      // erased it first: a double PUT.
+      const put = vm.design.fixes.CACHE_INVALIDATE_PUTS_ERASED_ONLY ? erased : loaded;
+      if (put) yield* vgic_put_irq(t, vm, put);
     }
   } finally {
     t.leave();
@@ -321,7 +325,9 @@ function* vgic_its_handle_command(t: Task, vm: Vm, its: Its, c: ItsCommand): Gen
           // Written without irq_lock in the 2025 code.
           const irq = rd<KObj>(t, ite.obj, ITS_ITE.field('irq'));
           t.at(2);
-          setFlags(t, irq, 0, F.PENDING_LATCH);
+          const f = rd<number>(t, irq, IRQ.flags);
+          yield POINT;
+          wr(t, irq, IRQ.flags, f & ~F.PENDING_LATCH);
         } finally {
           t.leave();
         }

@@ -46,7 +46,7 @@ export function* vgic_flush_pending_lpis(t: Task, vm: Vm, v: Vcpu): Gen {
       wr(t, irq, IRQ.vcpu, null);
       raw_spin_unlock(t, irqLock(t, irq));
       t.at(7);
-      deleted = vgic_put_irq_norelease(t, irq) || deleted;
+      deleted = (yield* vgic_put_irq_norelease(t, irq)) || deleted;
     }
     raw_spin_unlock_irqrestore(t, v.apLock, flags);
     if (deleted) {

@@ -90,7 +90,7 @@ export function* vgic_mmio_change_active(
       }
       return false;
     });
-    if (active) vm.guestDeactivated.delete(intid);
+    if (active) vm.guestDeactivated.delete(vm.ghostKey(v, intid));
     if (halt) kvm_arm_resume_guest(t, vm);
     mutex_unlock(t, vm.configLock);
   } finally {

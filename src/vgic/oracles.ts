@@ -12,17 +12,41 @@ import type { Vcpu, Vm } from './vm.ts';
  * model report that names the property. Checked with uninstrumented reads, so they never change what
  * the explorer sees.
  */
-function oracle(vm: Vm, t: Task | null, property: string, title: string, lines: string[]): void {
+function oracle(
+  vm: Vm,
+  t: Task | null,
+  property: string,
+  title: string,
+  lines: string[],
+  fatal = false,
+): void {
   const head = `vgic-lab: functional oracle ${property} failed`;
   const r = new KReport(
     'oracle',
     `${property}: ${title}`,
-    false,
+    fatal,
     [head, ...lines.map((l) => `  ${l}`)],
     t ? [threadInfo(t)] : [],
     property,
   );
   emit(vm.k, r);
+}
+
+/**
+ * P-LIST termination: a walk reached a list head other than the one it started from (V1's overflow tail
+ * still points at ap_list_head; an LPI re-queued elsewhere leads into another vCPU's list). The kernel
+ * would take container_of of that head as a vgic_irq: the walk cannot go on meaningfully.
+ */
+export function walkLeftList(t: Task, vm: Vm, started: string, reached: string): never {
+  oracle(
+    vm,
+    t,
+    'P-LIST',
+    'a list walk left the list it started on',
+    [`started on ${started}, reached ${reached}`],
+    true,
+  );
+  throw new Error('unreachable: fatal report returned');
 }
 
 /** The entries of a list head by following the stored pointers (no instrumentation). */
@@ -46,16 +70,18 @@ function multiset(xs: number[]): string {
  */
 export function checkPeoi(t: Task, vm: Vm, v: Vcpu): void {
   const g = v.ghost;
-  if (multiset(g.replayed) !== multiset(g.outsideDeactivations)) {
-    const wrong = g.replayed.filter((x) => !g.outsideDeactivations.includes(x));
-    const lost = g.outsideDeactivations.filter((x) => !g.replayed.includes(x));
+  // Only deactivations of interrupts the host held active at entry can be owed by the replay.
+  const owed = g.outsideDeactivations.filter((x) => g.activeAtEntry.has(x));
+  if (multiset(g.replayed) !== multiset(owed)) {
+    const wrong = g.replayed.filter((x) => !owed.includes(x));
+    const lost = owed.filter((x) => !g.replayed.includes(x));
     const title =
       wrong.length > 0
         ? 'the EOIcount replay deactivated an IRQ the guest did not'
         : 'a deactivation outside the LRs was lost';
     oracle(vm, t, 'P-EOI', title, [
       `on vCPU ${v.id} after fold:`,
-      `guest deactivated outside the LRs (EOIcount): [${g.outsideDeactivations.join(', ')}]`,
+      `guest deactivated outside the LRs (EOIcount): [${owed.join(', ')}]`,
       `EOIcount replay deactivated:                  [${g.replayed.join(', ')}]`,
       ...(wrong.length ? [`wrongly deactivated: ${wrong.join(', ')}`] : []),
       ...(lost.length ? [`never deactivated: ${lost.join(', ')}`] : []),
@@ -63,16 +89,28 @@ export function checkPeoi(t: Task, vm: Vm, v: Vcpu): void {
   }
   g.replayed = [];
   g.outsideDeactivations = [];
+  g.activeAtEntry = new Set();
 }
 
-/** P-ARCH after an EnableLPIs 1 -> 0 write completes: no LPI of that redistributor is still queued. */
+/** P-ARCH after an EnableLPIs 1 -> 0 write completes: no LPI of that redistributor is queued or pending. */
 export function checkLpisFlushed(t: Task, vm: Vm, v: Vcpu): void {
-  const left = peekList(v.apHead)
+  const lists = [v.apHead, ...(v.overflowHead ? [v.overflowHead] : [])];
+  const left = lists
+    .flatMap((h) => peekList(h))
     .map((o) => peek<number>(o, IRQ.intid))
     .filter((id) => id >= 8192);
   if (left.length > 0) {
     oracle(vm, t, 'P-ARCH', 'an LPI is still queued after EnableLPIs was cleared', [
       `vCPU ${v.id}'s AP list still holds LPI ${left.join(', ')} after its GICR_CTLR.EnableLPIs write completed`,
+    ]);
+  }
+  const pending = vm.lpiXa
+    .peekEntries()
+    .filter(([, o]) => !o.freed && peek(o, IRQ.target) === v && peek<number>(o, IRQ.flags) & F.PENDING_LATCH)
+    .map(([id]) => id);
+  if (pending.length > 0) {
+    oracle(vm, t, 'P-ARCH', 'an LPI is still pending after EnableLPIs was cleared', [
+      `LPI ${pending.join(', ')} targeting vCPU ${v.id} still pending after its GICR_CTLR.EnableLPIs write completed`,
     ]);
   }
 }
@@ -83,16 +121,13 @@ function label(o: KObj): string {
 
 /** End of an execution: active-after-deactivation, LPI reference balance and leaks, liveness. */
 export function endChecks(vm: Vm): void {
-  for (const intid of [...vm.guestDeactivated].sort((a, b) => a - b)) {
-    const irq = intid < 32 ? null : vm.spis[intid - 32];
-    const objs = irq ? [irq] : vm.vcpus.map((v) => v.privateIrqs[intid]).filter(Boolean);
-    for (const o of objs) {
-      if (peek<number>(o, IRQ.flags) & F.ACTIVE) {
-        oracle(vm, null, 'P-ARCH', 'an interrupt stays active after the guest deactivated it', [
-          `INTID ${intid} was deactivated by the guest (EOI with EOImode 0, or DIR) and is still active at the end`,
-        ]);
-        break;
-      }
+  for (const key of [...vm.guestDeactivated].sort()) {
+    const [vid, intid] = key.split(':').map(Number);
+    const o = intid < 32 ? vm.vcpus[vid]?.privateIrqs[intid] : vm.spis[intid - 32];
+    if (o && peek<number>(o, IRQ.flags) & F.ACTIVE) {
+      oracle(vm, null, 'P-ARCH', 'an interrupt stays active after the guest deactivated it', [
+        `INTID ${intid}${intid < 32 ? ` of vCPU ${vid}` : ''} was deactivated by the guest (EOI with EOImode 0, or DIR) and is still active at the end`,
+      ]);
     }
   }
   // P-REF: every live LPI's refcount equals the references §2.5 accounts for.

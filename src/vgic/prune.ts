@@ -54,7 +54,7 @@ export function* vgic_prune_ap_list(t: Task, vm: Vm, v: Vcpu): Gen {
           list_del(t, head(irq, 'ap_list'));
           wr(t, irq, IRQ.vcpu, null);
           raw_spin_unlock(t, irqLock(t, irq));
-          deleted = vgic_put_irq_norelease(t, irq) || deleted;
+          deleted = (yield* vgic_put_irq_norelease(t, irq)) || deleted;
           continue;
         }
         if (target === v) {
@@ -91,7 +91,7 @@ export function* vgic_prune_ap_list(t: Task, vm: Vm, v: Vcpu): Gen {
         raw_spin_unlock(t, lo.apLock);
         if (vm.design.fixes.PRUNE_REF_ACROSS_MIGRATION) {
           t.at(0x19);
-          deleted = vgic_put_irq_norelease(t, irq) || deleted;
+          deleted = (yield* vgic_put_irq_norelease(t, irq)) || deleted;
         }
         if (kick) {
           kvm_make_request(t, target, REQ.IRQ_PENDING);

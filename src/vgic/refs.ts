@@ -1,3 +1,4 @@
+import { POINT } from '../explore/ops.ts';
 import { type Ptr, readOnce, writeOnce } from '../kernel/access.ts';
 import { warn } from '../kernel/bug.ts';
 import { might_lock, spin_lock_irqsave, spin_unlock_irqrestore } from '../kernel/locks.ts';
@@ -74,21 +75,25 @@ export function* vgic_put_irq(t: Task, vm: Vm, irq: KObj): Gen {
 
 /**
  * PUT_NR ("put without release"): callable under raw locks. When the count reaches 0 the LPI is marked
- * pending_release (a store without irq_lock, intentionally racy) and true is returned.
+ * pending_release: a read-modify-write of the flag word without irq_lock (intentionally racy), so the
+ * load and the store are separate steps (vgic-host.md §1.2, §7.2).
  */
-export function vgic_put_irq_norelease(t: Task, irq: Ptr): boolean {
+export function* vgic_put_irq_norelease(t: Task, irq: Ptr): Gen<boolean> {
   if (!isLpi(intidOf(t, irq))) return false;
   t.enter(FN.putNr);
-  t.at(1);
-  const zero = refcount_dec_and_test(t, irq, IRQ.refcount);
-  if (zero) {
-    t.at(2);
-    // The kernel writes this bit without irq_lock on purpose (data_race).
-    const f = readOnce<number>(t, irq, IRQ.flags);
-    writeOnce(t, irq, IRQ.flags, f | F.PENDING_RELEASE);
+  try {
+    t.at(1);
+    const zero = refcount_dec_and_test(t, irq, IRQ.refcount);
+    if (zero) {
+      t.at(2);
+      const f = readOnce<number>(t, irq, IRQ.flags);
+      yield POINT;
+      writeOnce(t, irq, IRQ.flags, f | F.PENDING_RELEASE);
+    }
+    return zero;
+  } finally {
+    t.leave();
   }
-  t.leave();
-  return zero;
 }
 
 /** Erases and frees, under xa_lock, every LPI whose last reference went through PUT_NR. */

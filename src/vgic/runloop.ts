@@ -109,7 +109,7 @@ function execLocal(vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): boolean {
     case 'iar': {
       const intid = hw.iar(insn.group);
       if (intid !== SPURIOUS) {
-        vm.guestDeactivated.delete(intid);
+        vm.guestDeactivated.delete(vm.ghostKey(v, intid));
         vm.logEvent({ vcpu: v.id, what: 'ack', intid, text: `ack ${intid}` });
       }
       g.complete(intid);
@@ -119,7 +119,7 @@ function execLocal(vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): boolean {
       const r = hw.eoir(insn.group, insn.intid);
       if (r.counted) v.ghost.outsideDeactivations.push(insn.intid);
       if (hw.vmcr.eoimode === 0 && insn.intid < 8192 && insn.intid < 1020)
-        vm.guestDeactivated.add(insn.intid);
+        vm.guestDeactivated.add(vm.ghostKey(v, insn.intid));
       vm.logEvent({
         vcpu: v.id,
         what: 'eoi',
@@ -139,7 +139,7 @@ function execLocal(vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): boolean {
         hw.dirUntrapped(insn.intid);
       }
       if (r.counted) v.ghost.outsideDeactivations.push(insn.intid);
-      if (hw.vmcr.eoimode === 1 && insn.intid < 1020) vm.guestDeactivated.add(insn.intid);
+      if (hw.vmcr.eoimode === 1 && insn.intid < 1020) vm.guestDeactivated.add(vm.ghostKey(v, insn.intid));
       vm.logEvent({ vcpu: v.id, what: 'dir', intid: insn.intid, text: `DIR ${insn.intid}` });
       g.complete();
       return true;
@@ -261,7 +261,7 @@ function* handleTrap(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): Ge
         return;
       case 'dir':
         yield* vgic_v3_deactivate(t, vm, v, insn.intid);
-        vm.guestDeactivated.add(insn.intid);
+        vm.guestDeactivated.add(vm.ghostKey(v, insn.intid));
         vm.logEvent({ vcpu: v.id, what: 'dir', intid: insn.intid, text: `DIR ${insn.intid} (trapped)` });
         g.complete();
         return;
@@ -313,6 +313,8 @@ export function* vcpuRun(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen {
     t.preemptDisable();
     t.setIrqsOff(true);
     yield* kvm_vgic_flush_hwstate(t, vm, v);
+    // Between steps 3 and 4 no lock is held: an injector's request and kick may land here.
+    yield point('before IN_GUEST_MODE');
     writeOnce(t, v.obj, VCPU.mode, MODE.IN_GUEST);
     let exit: Exit;
     if (readOnce<number>(t, v.obj, VCPU.requests) !== 0) {

@@ -4,6 +4,7 @@ import type { Kernel } from '../kernel/kernel.ts';
 import { head, initListHead, type ListHead } from '../kernel/list.ts';
 import { initLock, type Lock } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
+import { emit, KReport, threadInfo } from '../kernel/splat.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
 import { XArray } from '../kernel/xarray.ts';
@@ -37,6 +38,8 @@ export const DEFAULT_VM_CONFIG: Omit<VmConfig, 'design'> = {
 
 /** Ghost state for the functional oracles (vgic-host.md §7.1). */
 export interface VcpuGhost {
+  /** INTIDs the host held active on this vCPU's AP list at the last entry. */
+  activeAtEntry: Set<number>;
   /** INTIDs the guest EOI'd or DIR'd with no matching LR since the last entry (EOIcount bumps). */
   outsideDeactivations: number[];
   /** INTIDs the host's EOIcount replay deactivated at the last fold. */
@@ -72,7 +75,7 @@ export class Vcpu {
   usedLrs = 0;
   hcrShadow = 0;
   eoicountShadow = 0;
-  readonly ghost: VcpuGhost = { outsideDeactivations: [], replayed: [] };
+  readonly ghost: VcpuGhost = { activeAtEntry: new Set(), outsideDeactivations: [], replayed: [] };
   /** Set when the vCPU's guest ended idle in WFI (for the liveness oracle). */
   idle = false;
   /** V1: the part of the AP list that did not fit in the LRs at the last entry. */
@@ -96,7 +99,16 @@ export class Vcpu {
     this.cpuif = new VCpuInterface(
       vm.config.nLr,
       vm.config.cpuif,
-      (id2: FindingId, text: string) => vm.logEvent({ vcpu: id, what: 'finding', text: `${id2}: ${text}` }),
+      (fid: FindingId, text: string) => {
+        vm.logEvent({ vcpu: id, what: 'finding', text: `${fid}: ${text}` });
+        // cpu-interface.md §8: findings are listed like any other report (category arch).
+        const title = `cpu-interface finding ${fid}: ${text.replace(/\d+/g, 'N')}`;
+        const lines = [`vgic-lab: cpu-interface finding ${fid} on vCPU ${id}: ${text}`];
+        emit(
+          vm.k,
+          new KReport('arch', title, false, lines, this.task ? [threadInfo(this.task)] : [], 'cpuif'),
+        );
+      },
       (pintid) => vm.physActive.delete(pintid),
     );
     this.lrShadow = Array.from({ length: vm.config.nLr }, emptyLr);
@@ -127,8 +139,15 @@ export class Vm {
   /** H5: physical interrupts that are active (taken by the host, not yet deactivated). */
   readonly physActive = new Set<number>();
   readonly events: GuestEvent[] = [];
-  /** INTIDs the guest deactivated (EOI in EOImode 0, DIR) and has not re-activated since. */
-  readonly guestDeactivated = new Set<number>();
+  /**
+   * Interrupts the guest deactivated (EOI in EOImode 0, DIR) and has not re-activated since, keyed
+   * "vcpu:intid" (SGIs and PPIs are banked per vCPU; SPIs use vCPU 0).
+   */
+  readonly guestDeactivated = new Set<string>();
+
+  ghostKey(v: Vcpu, intid: number): string {
+    return `${intid < 32 ? v.id : 0}:${intid}`;
+  }
   /** The ITS, when the VM has one. */
   its: import('./its.ts').Its | null = null;
   /** LPI configuration and pending tables in guest memory. */

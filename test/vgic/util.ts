@@ -37,8 +37,8 @@ export function check(
   return {
     result,
     titles: f.map((x) => x.violation.title),
-    sanitizer: by((c) => !['oracle', 'expect', 'ghost', 'guest'].includes(c)),
-    oracle: by((c) => c === 'oracle' || c === 'expect' || c === 'guest'),
+    sanitizer: by((c) => !['oracle', 'expect', 'ghost', 'guest', 'arch'].includes(c)),
+    oracle: by((c) => c === 'oracle' || c === 'expect' || c === 'guest' || c === 'arch'),
     ghost: by((c) => c === 'ghost'),
     worlds,
   };
