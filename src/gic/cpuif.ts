@@ -121,6 +121,27 @@ export class VCpuInterface {
     }));
   }
 
+  /**
+   * Checks what the host programmed into the LRs at entry: F5 (two valid LRs with one vINTID), F4 (a HW
+   * LR in Pending and Active, or with a pINTID outside 16–1019), F3 (a special vINTID in a valid LR).
+   */
+  validateLrs(): void {
+    const seen = new Map<number, number>();
+    for (let i = 0; i < this.nLr; i++) {
+      const lr = this.lrs[i];
+      if (lr.state === LR_INVALID) continue;
+      const other = seen.get(lr.vintid);
+      if (other !== undefined) this.finding('F5', `LR${other} and LR${i} both hold vINTID ${lr.vintid}`);
+      seen.set(lr.vintid, i);
+      if (lr.hw && lr.state === (LR_PENDING | LR_ACTIVE))
+        this.finding('F4', `HW LR${i} is pending and active`);
+      if (lr.hw && (lr.pintid < 16 || lr.pintid >= 1020))
+        this.finding('F4', `HW LR${i} with pINTID ${lr.pintid}`);
+      if (lr.vintid >= 1020 && lr.vintid <= 1023)
+        this.finding('F3', `LR${i} holds special vINTID ${lr.vintid}`);
+    }
+  }
+
   /** R2: mask of the group-priority bits for a group. */
   groupMask(group: 0 | 1): number {
     const min0 = 7 - 5;

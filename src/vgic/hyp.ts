@@ -16,6 +16,7 @@ export function vgicRestoreState(v: Vcpu): void {
   hw.hcr = v.hcrShadow;
   hw.eoicount = v.eoicountShadow;
   for (let i = 0; i < hw.nLr; i++) hw.lrs[i] = i < v.usedLrs ? copyLr(v.lrShadow[i]) : emptyLr();
+  hw.validateLrs();
   v.ghost.outsideDeactivations = [];
   v.ghost.activeAtEntry = new Set(
     [v.apHead, ...(v.overflowHead ? [v.overflowHead] : [])]

@@ -1430,3 +1430,28 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     assert.equal(c.maintenance(), true);
   });
 });
+
+describe('validateLrs: what the host programmed at entry', () => {
+  it('F5: two valid LRs with the same vINTID; F4: a HW LR pending and active', () => {
+    const found: string[] = [];
+    const c = new VCpuInterface(4, undefined, (id) => found.push(id));
+    c.lrs[0] = { state: LR_PENDING, hw: false, group: 1, priority: 0x80, pintid: 0, eoi: false, vintid: 40 };
+    c.lrs[2] = { state: LR_ACTIVE, hw: false, group: 1, priority: 0x80, pintid: 0, eoi: false, vintid: 40 };
+    c.lrs[3] = {
+      state: LR_PENDING | LR_ACTIVE,
+      hw: true,
+      group: 1,
+      priority: 0x80,
+      pintid: 27,
+      eoi: false,
+      vintid: 27,
+    };
+    c.validateLrs();
+    assert.deepEqual(found, ['F5', 'F4']);
+    const none: string[] = [];
+    const d = new VCpuInterface(2, undefined, (id) => none.push(id));
+    d.lrs[0] = { state: LR_PENDING, hw: false, group: 1, priority: 0x80, pintid: 0, eoi: false, vintid: 40 };
+    d.validateLrs();
+    assert.deepEqual(none, []);
+  });
+});
