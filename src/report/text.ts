@@ -1,20 +1,4 @@
 import type { ExploreStats, Finding } from '../explore/explorer.ts';
-import type { KReport } from '../kernel/splat.ts';
-import { trailer } from '../kernel/splat.ts';
-
-export interface ReportContext {
-  design: string;
-  scenario: string;
-}
-
-/** A finding as the kernel would print it, followed by the model trailer (kernel-sanitizers.md §0.7). */
-export function renderFinding(f: Finding, ctx: ReportContext): string {
-  const v = f.violation as Partial<KReport> & Finding['violation'];
-  const extra = v.extra ?? [];
-  return [v.text(), ...trailer(ctx.design, ctx.scenario, f.execution, f.violation.step, f.token, extra)].join(
-    '\n',
-  );
-}
 
 function plural(n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;

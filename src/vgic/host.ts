@@ -41,7 +41,7 @@ function* irqLine(t: Task, vm: Vm, intid: number, level: boolean): Gen<number> {
   t.enter(FN.irqLine);
   try {
     if (intid > 0xffff) return 0;
-    if (intid >= 32 + vm.spis.length || (intid < 32 && intid < 16) || intid >= 1020) return EINVAL;
+    if (intid < 16 || intid >= 32 + vm.spis.length || intid >= 1020) return EINVAL;
     return yield* kvm_vgic_inject_irq(t, vm, intid < 32 ? vm.vcpus[0] : null, intid, level);
   } finally {
     t.leave();

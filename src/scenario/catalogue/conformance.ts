@@ -93,47 +93,64 @@ function name(id: string, c: Config, method?: string): string {
   return `${id}-${c.trigger}-eoimode${c.eoimode}${method ? `-${method.toLowerCase().replace(/_/g, '-')}` : ''}-nlr${c.nLr}`;
 }
 
-/** INJ-* (conformance.md §6.1): inject a set in one exit, handle them all, each exactly once. */
-export function inj(id: string, set: number[], method: Method, c: Config): ScenarioSpec {
-  const prio = new Map(set.map((i) => [i, (i % 31) * 8]));
+/** The shape every selftest case shares: one vCPU with the H-VGIC handler, no LPIs, no prologue. */
+function oneVcpu(
+  name: string,
+  description: string,
+  c: Config,
+  prio: Map<number, number>,
+  guest: GuestStep[],
+  expect: ScenarioSpec['expect'],
+): ScenarioSpec {
   return {
-    name: name(id, c, method),
-    description: `${id}: ${set.length} interrupt(s) injected with ${method}, each handled exactly once`,
+    name,
+    description,
     vm: vm(c),
     irqs: irqs(c, prio),
     lpis: [],
     lpisEnabledOn: [],
     prologue: [],
-    actors: [
-      {
-        kind: 'vcpu',
-        vcpu: 0,
-        handler: handler(c),
-        guest: [
-          ...init(c),
-          {
-            op: 'hvc',
-            call: { call: 'batch', calls: set.map((i) => inject(method, i)) },
-            expectError: false,
-          },
-          { op: 'handle', count: set.length },
-          { op: 'unmask' },
-          { op: 'mask' },
-          {
-            op: 'expect',
-            handled: set.length,
-            received: Object.fromEntries(set.map((i) => [i, 1])),
-            iarEmpty: true,
-          },
-        ],
-      },
-    ],
-    expect: {
+    actors: [{ kind: 'vcpu', vcpu: 0, handler: handler(c), guest }],
+    expect,
+  };
+}
+
+/** The closing assertions of PRE and RST: none still active, AP1R0 == 0, IAR empty. */
+function allDeactivated(intids: number[]): GuestStep[] {
+  return [
+    ...intids.map((intid): GuestStep => ({ op: 'read', read: { reg: 'ISACTIVER', intid }, expect: false })),
+    { op: 'expect', apr: 0, iarEmpty: true },
+  ];
+}
+
+/** INJ-* (conformance.md §6.1): inject a set in one exit, handle them all, each exactly once. */
+export function inj(id: string, set: number[], method: Method, c: Config): ScenarioSpec {
+  const prio = new Map(set.map((i) => [i, (i % 31) * 8]));
+  const guest: GuestStep[] = [
+    ...init(c),
+    { op: 'hvc', call: { call: 'batch', calls: set.map((i) => inject(method, i)) }, expectError: false },
+    { op: 'handle', count: set.length },
+    { op: 'unmask' },
+    { op: 'mask' },
+    {
+      op: 'expect',
+      handled: set.length,
+      received: Object.fromEntries(set.map((i) => [i, 1])),
+      iarEmpty: true,
+    },
+  ];
+  return oneVcpu(
+    name(id, c, method),
+    `${id}: ${set.length} interrupt(s) injected with ${method}, each handled exactly once`,
+    c,
+    prio,
+    guest,
+    {
       acks: { 0: { intids: set } },
       ackPriorityOrder: [0],
       finalState: set.map((intid) => ({ intid, active: false, pending: false })),
     },
-  };
+  );
 }
 
 /** PRE-* (§6.2): each newly injected, more urgent interrupt is acknowledged over the active ones. */
@@ -157,29 +174,24 @@ export function pre(
   }
   for (const k of [...ks].reverse()) guest.push({ op: 'eoi', intid: first + k });
   if (c.eoimode === 1) for (const k of ks) guest.push({ op: 'dir', intid: first + k });
-  guest.push({ op: 'unmask' });
-  for (const k of ks) guest.push({ op: 'read', read: { reg: 'ISACTIVER', intid: first + k }, expect: false });
-  guest.push({ op: 'expect', apr: 0, iarEmpty: true });
-  return {
-    name: name(id, c, method),
-    description: `${id}: ${ks.length} interrupts each preempting the previous one, injected with ${method}`,
-    vm: vm(c),
-    irqs: irqs(c, prio),
-    lpis: [],
-    lpisEnabledOn: [],
-    prologue: [],
-    actors: [{ kind: 'vcpu', vcpu: 0, handler: handler(c), guest }],
-    expect: {
+  guest.push({ op: 'unmask' }, ...allDeactivated(ks.map((k) => first + k)));
+  return oneVcpu(
+    name(id, c, method),
+    `${id}: ${ks.length} interrupts each preempting the previous one, injected with ${method}`,
+    c,
+    prio,
+    guest,
+    {
       acks: { 0: { intids: ks.map((k) => first + k), ordered: true } },
       finalState: ks.map((k) => ({ intid: first + k, active: false, pending: false })),
     },
-  };
+  );
 }
 
 export const BAD_INTIDS = (n: number) => [n, 1020, 1024, 1120, 5120, 0xffffffff];
 
 /** The errno rules of conformance.md §6.3: whether the request must fail. */
-export function mustFail(method: Method, intid: number, n: number): boolean {
+export function mustFail(method: Method, intid: number): boolean {
   switch (method) {
     case 'EDGE_IRQ_LINE':
     case 'SET_IRQ_LINE_HIGH':
@@ -191,7 +203,6 @@ export function mustFail(method: Method, intid: number, n: number): boolean {
     case 'ISPENDR':
       return false;
   }
-  void n;
 }
 
 /** FAIL (§6.3): bad INTIDs fail (or are ignored) exactly as the errno table says; nothing is delivered. */
@@ -199,20 +210,12 @@ export function fail(method: Method, c: Config): ScenarioSpec {
   const n = c.n ?? 64;
   const guest: GuestStep[] = [...init(c)];
   for (const intid of BAD_INTIDS(n)) {
-    guest.push({ op: 'hvc', call: inject(method, intid), expectError: mustFail(method, intid, n) });
+    guest.push({ op: 'hvc', call: inject(method, intid), expectError: mustFail(method, intid) });
     guest.push({ op: 'expect', handled: 0, iarEmpty: true });
   }
-  return {
-    name: name('FAIL', c, method),
-    description: `FAIL: bad INTIDs with ${method}`,
-    vm: vm(c),
-    irqs: irqs(c, new Map()),
-    lpis: [],
-    lpisEnabledOn: [],
-    prologue: [],
-    actors: [{ kind: 'vcpu', vcpu: 0, handler: handler(c), guest }],
-    expect: { acks: { 0: { intids: [] } } },
-  };
+  return oneVcpu(name('FAIL', c, method), `FAIL: bad INTIDs with ${method}`, c, new Map(), guest, {
+    acks: { 0: { intids: [] } },
+  });
 }
 
 /** RST-* (§6.4): interrupts restored active by userspace, their priorities OR'd into AP1R0, then EOId. */
@@ -228,19 +231,18 @@ export function rst(id: string, first: number, num: number, c: Config): Scenario
     guest.push({ op: 'eoi', intid: first + k });
     if (c.eoimode === 1) guest.push({ op: 'dir', intid: first + k });
   }
-  for (const k of ks) guest.push({ op: 'read', read: { reg: 'ISACTIVER', intid: first + k }, expect: false });
-  guest.push({ op: 'expect', apr: 0, iarEmpty: true });
-  return {
-    name: name(id, c),
-    description: `${id}: ${num} interrupts restored active, then EOId${c.eoimode ? ' and DIRd' : ''}`,
-    vm: vm(c),
-    irqs: irqs(c, prio),
-    lpis: [],
-    lpisEnabledOn: [],
-    prologue: [],
-    actors: [{ kind: 'vcpu', vcpu: 0, handler: handler(c), guest }],
-    expect: { acks: { 0: { intids: [] } }, finalState: ks.map((k) => ({ intid: first + k, active: false })) },
-  };
+  guest.push(...allDeactivated(ks.map((k) => first + k)));
+  return oneVcpu(
+    name(id, c),
+    `${id}: ${num} interrupts restored active, then EOId${c.eoimode ? ' and DIRd' : ''}`,
+    c,
+    prio,
+    guest,
+    {
+      acks: { 0: { intids: [] } },
+      finalState: ks.map((k) => ({ intid: first + k, active: false })),
+    },
+  );
 }
 
 export type IpiKind = 'self' | 'target-list' | 'broadcast';
