@@ -104,7 +104,7 @@ describe('vgic-lab check', () => {
   });
 
   it('same inputs and seed give the same output, byte for byte', () => {
-    const a = vl(
+    const args = [
       'check',
       'head-walk-wrong-deactivation',
       '--design',
@@ -114,18 +114,8 @@ describe('vgic-lab check', () => {
       '--seed',
       '4',
       '--json',
-    );
-    const b = vl(
-      'check',
-      'head-walk-wrong-deactivation',
-      '--design',
-      'V2',
-      '--strategy',
-      'random',
-      '--seed',
-      '4',
-      '--json',
-    );
+    ];
+    const [a, b] = [vl(...args), vl(...args)];
     assert.equal(a.code, 1);
     assert.equal(a.out, b.out);
     const c = vl('check', 'lpi-disable-vs-eoicount-replay');

@@ -6,7 +6,7 @@ import { peek } from '../../src/kernel/access.ts';
 import { head, ListHead } from '../../src/kernel/list.ts';
 import { LIST_POISON1, LIST_POISON2 } from '../../src/kernel/mem.ts';
 import type { ScenarioSpec } from '../../src/scenario/builder.ts';
-import { DEFAULT_VM } from '../../src/scenario/catalogue/common.ts';
+import { DEFAULT_VM, GUEST_SETUP } from '../../src/scenario/catalogue/common.ts';
 import { vgic_v3_deactivate } from '../../src/vgic/deactivate.ts';
 import { kvm_vgic_flush_hwstate, vgic_v3_compute_lr } from '../../src/vgic/flush.ts';
 import { vgic_fold_state, vgic_v3_fold_lr } from '../../src/vgic/fold.ts';
@@ -1534,15 +1534,7 @@ describe('vCPU run loop (§3.18), whole scenarios', () => {
       irqs: [{ intid: 32, priority: 0x20, enabled: true, vcpu: 0 }],
       lpis: [],
       lpisEnabledOn: [],
-      prologue: [
-        {
-          vcpu: 0,
-          guest: [
-            { op: 'igrpen', group: 1, enable: true },
-            { op: 'pmr', value: 0xf8 },
-          ],
-        },
-      ],
+      prologue: [{ vcpu: 0, guest: GUEST_SETUP }],
       actors: [
         { kind: 'vcpu', vcpu: 0, guest: [{ op: 'poll', expect: intid }, { op: 'eoi' }] },
         { kind: 'vcpu', vcpu: 1, guest: send },
@@ -1594,15 +1586,7 @@ describe('vCPU run loop (§3.18), whole scenarios', () => {
       irqs: [{ intid: 20, priority: 0x20, enabled: true, vcpu: 0 }],
       lpis: [],
       lpisEnabledOn: [],
-      prologue: [
-        {
-          vcpu: 0,
-          guest: [
-            { op: 'igrpen', group: 1, enable: true },
-            { op: 'pmr', value: 0xf8 },
-          ],
-        },
-      ],
+      prologue: [{ vcpu: 0, guest: GUEST_SETUP }],
       actors: [
         { kind: 'vcpu', vcpu: 0, guest: [{ op: 'poll', expect: 20 }, { op: 'eoi' }] },
         { kind: 'host', host: [{ call: 'irq_line', intid: 20, level: true }] },

@@ -1,8 +1,6 @@
 import type { ScenarioSpec } from '../builder.ts';
 import { DEFAULT_VM, GUEST_SETUP } from './common.ts';
 
-const setup = GUEST_SETUP;
-
 const base = { lpis: [], lpisEnabledOn: [], prologue: [] as ScenarioSpec['prologue'] };
 
 /** One interrupt of each kind delivered end to end: the simplest scenarios to start from. */
@@ -13,7 +11,12 @@ export const happySgi: ScenarioSpec = {
   vm: { ...DEFAULT_VM, nrVcpus: 2 },
   irqs: [{ intid: 3, priority: 0x80, enabled: true }],
   actors: [
-    { kind: 'vcpu', vcpu: 0, handler: { kind: 'simple' }, guest: [...setup, { op: 'handle', count: 1 }] },
+    {
+      kind: 'vcpu',
+      vcpu: 0,
+      handler: { kind: 'simple' },
+      guest: [...GUEST_SETUP, { op: 'handle', count: 1 }],
+    },
     { kind: 'vcpu', vcpu: 1, guest: [{ op: 'sgi', intid: 3, targets: [0] }] },
   ],
   expect: {
@@ -39,7 +42,7 @@ function happyLevel(name: string, description: string, intid: number, target?: n
           level: true,
           lowerLine: (i) => ({ call: 'irq_line', intid: i, level: false }),
         },
-        guest: [...setup, { op: 'handle', count: 1 }],
+        guest: [...GUEST_SETUP, { op: 'handle', count: 1 }],
       },
       { kind: 'host', name: 'qemu-system-aar', host: [{ call: 'irq_line', intid, level: true }] },
     ],
@@ -60,7 +63,12 @@ export const happySpiEdge: ScenarioSpec = {
   vm: { ...DEFAULT_VM },
   irqs: [{ intid: 40, priority: 0x80, enabled: true, vcpu: 0 }],
   actors: [
-    { kind: 'vcpu', vcpu: 0, handler: { kind: 'simple' }, guest: [...setup, { op: 'handle', count: 1 }] },
+    {
+      kind: 'vcpu',
+      vcpu: 0,
+      handler: { kind: 'simple' },
+      guest: [...GUEST_SETUP, { op: 'handle', count: 1 }],
+    },
     { kind: 'host', name: 'device', host: [{ call: 'edge', intid: 40 }] },
   ],
   expect: { acks: { 0: { intids: [40] } }, finalState: [{ intid: 40, active: false, pending: false }] },
@@ -82,7 +90,12 @@ export const happyLpi: ScenarioSpec = {
   lpis: [{ intid: 8200, device: 1, event: 0, collection: 0, priority: 0x80 }],
   lpisEnabledOn: [0],
   actors: [
-    { kind: 'vcpu', vcpu: 0, handler: { kind: 'simple' }, guest: [...setup, { op: 'handle', count: 1 }] },
+    {
+      kind: 'vcpu',
+      vcpu: 0,
+      handler: { kind: 'simple' },
+      guest: [...GUEST_SETUP, { op: 'handle', count: 1 }],
+    },
     {
       kind: 'host',
       name: 'qemu-system-aar',

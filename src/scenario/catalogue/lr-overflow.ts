@@ -34,13 +34,15 @@ export function lrOverflow(eoimode: 0 | 1): ScenarioSpec {
       {
         kind: 'vcpu',
         vcpu: 0,
-        guest: [...ids]
-          .reverse()
-          .flatMap((intid) => [
-            { op: 'eoi' as const, intid },
-            ...(eoimode ? [{ op: 'dir' as const, intid }] : []),
-          ])
-          .concat([{ op: 'expect', apr: 0 } as never]),
+        guest: [
+          ...[...ids]
+            .reverse()
+            .flatMap((intid) => [
+              { op: 'eoi' as const, intid },
+              ...(eoimode ? [{ op: 'dir' as const, intid }] : []),
+            ]),
+          { op: 'expect', apr: 0 },
+        ],
       },
     ],
     expect: { finalState: ids.map((intid) => ({ intid, active: false })) },
