@@ -59,6 +59,28 @@ export function initListHead(h: ListHead): void {
   h.obj.loc(h.prev).value = h;
 }
 
+/** Longer than any list a scenario builds: a chain this long has a cycle that misses its head. */
+const PEEK_LIMIT = 1000;
+
+/**
+ * The objects on list `h` whose embedded head is `member`, following the stored `next` links without
+ * instrumentation (for oracles and state dumps, which must not add footprint). `broken` says where the
+ * chain left the list instead of returning to `h`: a poisoned or NULL link, a head of another member,
+ * or no end at all.
+ */
+export function peekEntries(h: ListHead, member: string): { entries: KObj[]; broken: string | null } {
+  const entries: KObj[] = [];
+  let pos = h.obj.loc(h.next).value as ListPtr;
+  while (pos !== h) {
+    if (pos instanceof BadPtr) return { entries, broken: `next link is ${hex(pos.addr)}` };
+    if (pos.name !== member) return { entries, broken: `next link reaches ${pos.obj.label}.${pos.name}` };
+    if (entries.length === PEEK_LIMIT) return { entries, broken: 'the list does not close' };
+    entries.push(pos.obj);
+    pos = pos.obj.loc(pos.next).value as ListPtr;
+  }
+  return { entries, broken: null };
+}
+
 /** container_of(ptr, type, member): the object, or the bad address that container_of arithmetic yields
  * from a poison or NULL value (`ptr - offsetof(type, member)`). */
 export function listEntry(p: ListPtr, type: StructType, member: string): KObj | BadPtr {

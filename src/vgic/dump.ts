@@ -1,8 +1,8 @@
 import { misrNames } from '../gic/cpuif.ts';
 import { describeLr } from '../gic/lr.ts';
 import { peek } from '../kernel/access.ts';
-import type { ListHead } from '../kernel/list.ts';
-import { BadPtr, hex, type KObj } from '../kernel/mem.ts';
+import { type ListHead, peekEntries } from '../kernel/list.ts';
+import type { KObj } from '../kernel/mem.ts';
 import { F, IRQ, MODE_NAMES, VCPU, VGIC_IRQ } from './layout.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
@@ -14,6 +14,8 @@ export interface StateDump {
     apList: string[];
     /** Set when the walk of the AP list hit a poisoned or freed link. */
     apListBroken: string | null;
+    /** V1: the list of queued IRQs left outside the LRs at the last entry. */
+    overflowList?: { entries: string[]; broken: string | null };
     lrs: string[];
     usedLrs: number;
     eoicount: number;
@@ -40,15 +42,8 @@ export function describeIrq(o: KObj): string {
 }
 
 function walk(h: ListHead): { entries: string[]; broken: string | null } {
-  const entries: string[] = [];
-  let pos = h.obj.loc(h.next).value as ListHead | BadPtr;
-  while (pos !== h) {
-    if (pos instanceof BadPtr) return { entries, broken: `next link is ${hex(pos.addr)}` };
-    entries.push(describeIrq(pos.obj));
-    if (entries.length > 1000) return { entries, broken: 'the list does not close' };
-    pos = pos.obj.loc(pos.next).value as ListHead | BadPtr;
-  }
-  return { entries, broken: null };
+  const { entries, broken } = peekEntries(h, 'ap_list');
+  return { entries: entries.map(describeIrq), broken };
 }
 
 export function dumpState(vm: Vm): StateDump {
@@ -63,6 +58,7 @@ export function dumpState(vm: Vm): StateDump {
         mode: MODE_NAMES[peek<number>(v.obj, VCPU.mode)] ?? '?',
         apList: entries,
         apListBroken: broken,
+        ...(v.overflowHead ? { overflowList: walk(v.overflowHead) } : {}),
         lrs: lrs.map((lr, i) => `LR${i}: ${describeLr(lr)}`),
         usedLrs: v.usedLrs,
         eoicount: running ? v.cpuif.eoicount : v.eoicountShadow,
@@ -86,6 +82,12 @@ export function stateLines(s: StateDump): string[] {
     out.push(`  AP list:${v.apList.length === 0 && !v.apListBroken ? ' (empty)' : ''}`);
     for (const e of v.apList) out.push(`    ${e}`);
     if (v.apListBroken) out.push(`    !! ${v.apListBroken}`);
+    if (v.overflowList) {
+      const { entries, broken } = v.overflowList;
+      out.push(`  overflow list:${entries.length === 0 && !broken ? ' (empty)' : ''}`);
+      for (const e of entries) out.push(`    ${e}`);
+      if (broken) out.push(`    !! ${broken}`);
+    }
     out.push(`  LRs: ${v.lrs.join('; ')}`);
   }
   if (s.lpis.length > 0) {

@@ -2,7 +2,6 @@ import { HCR } from '../gic/cpuif.ts';
 import { copyLr, emptyLr, LR_INVALID } from '../gic/lr.ts';
 import { peek } from '../kernel/access.ts';
 import { F, IRQ } from './layout.ts';
-import { peekList } from './oracles.ts';
 import type { Vcpu } from './vm.ts';
 
 /**
@@ -19,8 +18,8 @@ export function vgicRestoreState(v: Vcpu): void {
   hw.validateLrs();
   v.ghost.outsideDeactivations = [];
   v.ghost.activeAtEntry = new Set(
-    [v.apHead, ...(v.overflowHead ? [v.overflowHead] : [])]
-      .flatMap((h) => peekList(h))
+    v
+      .queuedIrqs()
       .filter((o) => peek<number>(o, IRQ.flags) & F.ACTIVE)
       .map((o) => peek<number>(o, IRQ.intid)),
   );

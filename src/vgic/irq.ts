@@ -47,10 +47,6 @@ export function pendingOf(flags: number): boolean {
   return (flags & F.PENDING_LATCH) !== 0;
 }
 
-export function isPending(t: Task, irq: Ptr): boolean {
-  return pendingOf(flagsOf(t, irq));
-}
-
 export function vcpuOf(t: Task, irq: Ptr): Vcpu | null {
   return rd<Vcpu | null>(t, irq, IRQ.vcpu);
 }

@@ -1,6 +1,5 @@
 import { peek } from '../kernel/access.ts';
-import type { ListHead } from '../kernel/list.ts';
-import { BadPtr, type KObj } from '../kernel/mem.ts';
+import type { KObj } from '../kernel/mem.ts';
 import { emit, KReport, threadInfo } from '../kernel/splat.ts';
 import type { Task } from '../kernel/task.ts';
 import { pendingOf } from './irq.ts';
@@ -49,17 +48,6 @@ export function walkLeftList(t: Task, vm: Vm, started: string, reached: string):
   throw new Error('unreachable: fatal report returned');
 }
 
-/** The entries of a list head by following the stored pointers (no instrumentation). */
-export function peekList(h: ListHead): KObj[] {
-  const out: KObj[] = [];
-  let pos = h.obj.loc(h.next).value as ListHead | BadPtr;
-  while (pos !== h && !(pos instanceof BadPtr) && out.length < 10_000) {
-    out.push(pos.obj);
-    pos = pos.obj.loc(pos.next).value as ListHead | BadPtr;
-  }
-  return out;
-}
-
 function multiset(xs: number[]): string {
   return [...xs].sort((a, b) => a - b).join(',');
 }
@@ -94,9 +82,8 @@ export function checkPeoi(t: Task, vm: Vm, v: Vcpu): void {
 
 /** P-ARCH after an EnableLPIs 1 -> 0 write completes: no LPI of that redistributor is queued or pending. */
 export function checkLpisFlushed(t: Task, vm: Vm, v: Vcpu): void {
-  const lists = [v.apHead, ...(v.overflowHead ? [v.overflowHead] : [])];
-  const left = lists
-    .flatMap((h) => peekList(h))
+  const left = v
+    .queuedIrqs()
     .map((o) => peek<number>(o, IRQ.intid))
     .filter((id) => id >= 8192);
   if (left.length > 0) {
@@ -161,7 +148,7 @@ export function endChecks(vm: Vm): void {
   for (const v of vm.vcpus) {
     if (!v.idle) continue;
     const pmr = v.cpuif.vmcr.pmr;
-    for (const o of peekList(v.apHead)) {
+    for (const o of v.queuedIrqs()) {
       const f = peek<number>(o, IRQ.flags);
       if (pendingOf(f) && f & F.ENABLED && !(f & F.ACTIVE) && peek<number>(o, IRQ.priority) < pmr) {
         oracle(vm, null, 'liveness', 'a vCPU sleeps in WFI with a deliverable interrupt', [

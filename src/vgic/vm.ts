@@ -1,7 +1,7 @@
 import { type CpuifSwitches, DEFAULT_CPUIF_SWITCHES, type FindingId, VCpuInterface } from '../gic/cpuif.ts';
 import { emptyLr, type Lr } from '../gic/lr.ts';
 import type { Kernel } from '../kernel/kernel.ts';
-import { head, initListHead, type ListHead } from '../kernel/list.ts';
+import { head, initListHead, type ListHead, peekEntries } from '../kernel/list.ts';
 import { initLock, type Lock } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { emit, KReport, threadInfo } from '../kernel/splat.ts';
@@ -81,6 +81,12 @@ export class Vcpu {
   /** V1: the part of the AP list that did not fit in the LRs at the last entry. */
   readonly overflowHead: ListHead | null = null;
   task!: Task;
+
+  /** The IRQs queued on this vCPU (its AP list, then V1's overflow list), read without instrumentation. */
+  queuedIrqs(): KObj[] {
+    const on = peekEntries(this.apHead, 'ap_list').entries;
+    return this.overflowHead ? on.concat(peekEntries(this.overflowHead, 'ap_list').entries) : on;
+  }
 
   constructor(
     readonly vm: Vm,

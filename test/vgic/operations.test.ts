@@ -4,10 +4,11 @@ import { HCR } from '../../src/gic/cpuif.ts';
 import { LR_ACTIVE, LR_INVALID, LR_PENDING, LR_PENDING_ACTIVE } from '../../src/gic/lr.ts';
 import { peek } from '../../src/kernel/access.ts';
 import { head, ListHead } from '../../src/kernel/list.ts';
-import { LIST_POISON1, LIST_POISON2 } from '../../src/kernel/mem.ts';
+import { type KObj, LIST_POISON1, LIST_POISON2 } from '../../src/kernel/mem.ts';
 import type { ScenarioSpec } from '../../src/scenario/builder.ts';
 import { DEFAULT_VM, GUEST_SETUP } from '../../src/scenario/catalogue/common.ts';
 import { vgic_v3_deactivate } from '../../src/vgic/deactivate.ts';
+import { dumpState } from '../../src/vgic/dump.ts';
 import { kvm_vgic_flush_hwstate, vgic_v3_compute_lr } from '../../src/vgic/flush.ts';
 import { vgic_fold_state, vgic_v3_fold_lr } from '../../src/vgic/fold.ts';
 import { vgic_its_inject_cached_translation } from '../../src/vgic/its.ts';
@@ -604,6 +605,25 @@ describe('vgic_flush_lr_state / vgic_v3_populate_lr (§3.6, §3.6.2)', () => {
       ok(has(spi(env.vm, 32), F.PENDING_LATCH), 'did not fit: still pending in the vgic_irq');
       ok(!has(spi(env.vm, 32), F.ON_LR));
       assert.deepEqual(apList(v0), [33, 34, 32]);
+    });
+  });
+
+  it('V1: the entries that did not fit are cut onto the overflow list; both lists are read once each', () => {
+    clean({ design: 'V1', vm: { nLr: 2 } }, (env) => {
+      const v0 = env.vcpu(0);
+      v0.cpuif.vmcr.eng1 = true;
+      for (const intid of [32, 33, 34, 35]) place(env, spi(env.vm, intid), v0, { priority: intid });
+      flush(env, 0);
+      assert.deepEqual(apList(v0), [32, 33]);
+      const ids = (os: KObj[]) => os.map((o) => peek<number>(o, IRQ.intid));
+      assert.deepEqual(
+        ids(v0.queuedIrqs()),
+        [32, 33, 34, 35],
+        'the overflow tail still links to the AP list head',
+      );
+      const dump = dumpState(env.vm).vcpus[0];
+      assert.deepEqual(dump.overflowList?.entries.length, 2);
+      assert.match(dump.overflowList?.broken ?? '', /reaches vcpu 0\.ap_list_head/);
     });
   });
 

@@ -5,6 +5,7 @@ import type { Violation } from '../../src/explore/violation.ts';
 import { emptyLr, type Lr } from '../../src/gic/lr.ts';
 import { peek } from '../../src/kernel/access.ts';
 import { Kernel } from '../../src/kernel/kernel.ts';
+import { peekEntries } from '../../src/kernel/list.ts';
 import {
   raw_spin_lock,
   raw_spin_lock_irqsave,
@@ -17,7 +18,6 @@ import { designById } from '../../src/vgic/designs.ts';
 import { type Gen, irqLock, oracle } from '../../src/vgic/irq.ts';
 import { Its, type ItsCommand, vgic_its_process_commands } from '../../src/vgic/its.ts';
 import { DIST, F, GICR_CTLR, IRQ, VCPU, VGIC_IRQ } from '../../src/vgic/layout.ts';
-import { peekList } from '../../src/vgic/oracles.ts';
 import { vgic_queue_irq_unlock } from '../../src/vgic/queue.ts';
 import { DEFAULT_VM_CONFIG, type Vcpu, Vm, type VmConfig } from '../../src/vgic/vm.ts';
 
@@ -166,7 +166,7 @@ export function setDistEnabled(vm: Vm, on: boolean): void {
 
 /** INTIDs on a vCPU's AP list, in list order. */
 export function apList(v: Vcpu): number[] {
-  return peekList(v.apHead).map((o) => peek<number>(o, IRQ.intid));
+  return peekEntries(v.apHead, 'ap_list').entries.map((o) => peek<number>(o, IRQ.intid));
 }
 
 export const AP_NEXT = VGIC_IRQ.field('ap_list.next');
