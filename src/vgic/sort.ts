@@ -63,23 +63,40 @@ export function* summarize_ap_list(t: Task, vm: Vm, v: Vcpu): Gen<ApListSummary>
   }
 }
 
-/** The sort keys of one IRQ (read under its irq_lock). */
-function keys(t: Task, vm: Vm, v: Vcpu, irq: KObj, grpEnabled: [boolean, boolean]): number[] {
+/**
+ * The reworked comparator's keys of one IRQ, packed so that one subtraction compares them in order
+ * (vgic-host.md §3.4): deliverable, group enabled, pending-only, priority, HW. Read under its irq_lock.
+ */
+function sortKey(t: Task, vm: Vm, v: Vcpu, irq: KObj, grpEnabled: [boolean, boolean]): number {
   const f = flagsOf(t, irq);
-  const prio = rd<number>(t, irq, IRQ.priority);
-  if (!vm.design.lrOverflow) {
-    // Before the rework: active first, then enabled+pending, then by priority.
-    const active = (f & F.ACTIVE) !== 0;
-    const pend = (f & F.ENABLED) !== 0 && pendingOf(f);
-    return [active ? 0 : 1, pend ? 0 : 1, prio];
-  }
   const deliverable = oracle(t, vm, irq) === v;
   const group = rd<number>(t, irq, IRQ.group) as 0 | 1;
   const pendingOnly = (f & F.ENABLED) !== 0 && pendingOf(f) && (f & F.ACTIVE) === 0;
-  return [deliverable ? 0 : 1, grpEnabled[group] ? 0 : 1, pendingOnly ? 0 : 1, prio, f & F.HW ? 0 : 1];
+  const prio = rd<number>(t, irq, IRQ.priority);
+  return (
+    (deliverable ? 0 : 1 << 11) |
+    (grpEnabled[group] ? 0 : 1 << 10) |
+    (pendingOnly ? 0 : 1 << 9) |
+    (prio << 1) |
+    (f & F.HW ? 0 : 1)
+  );
 }
 
-/** vgic_irq_cmp: locks a, then b (nested), compares the keys in order (vgic-host.md §3.4). */
+/**
+ * The comparator before the rework (V0): an active IRQ sorts before an inactive one and two active
+ * ones keep their order; priority decides only between two enabled pending IRQs.
+ */
+function cmpBeforeRework(t: Task, a: KObj, b: KObj): number {
+  const fa = flagsOf(t, a);
+  const fb = flagsOf(t, b);
+  if ((fa | fb) & F.ACTIVE) return (fb & F.ACTIVE ? 1 : 0) - (fa & F.ACTIVE ? 1 : 0);
+  const penda = (fa & F.ENABLED) !== 0 && pendingOf(fa);
+  const pendb = (fb & F.ENABLED) !== 0 && pendingOf(fb);
+  if (!penda || !pendb) return (pendb ? 1 : 0) - (penda ? 1 : 0);
+  return rd<number>(t, a, IRQ.priority) - rd<number>(t, b, IRQ.priority);
+}
+
+/** vgic_irq_cmp: locks a, then b (nested), and compares them (vgic-host.md §3.4). */
 function* vgic_irq_cmp(t: Task, vm: Vm, v: Vcpu, a: KObj, b: KObj, grp: [boolean, boolean]): Gen<number> {
   if (a === b) return 0;
   t.enter(FN.cmp);
@@ -88,12 +105,12 @@ function* vgic_irq_cmp(t: Task, vm: Vm, v: Vcpu, a: KObj, b: KObj, grp: [boolean
     t.at(1);
     yield raw_spin_lock_nested(t, irqLock(t, b), 1);
     t.at(2);
-    const ka = keys(t, vm, v, a, grp);
-    const kb = keys(t, vm, v, b, grp);
+    const r = vm.design.lrOverflow
+      ? sortKey(t, vm, v, a, grp) - sortKey(t, vm, v, b, grp)
+      : cmpBeforeRework(t, a, b);
     raw_spin_unlock(t, irqLock(t, b));
     raw_spin_unlock(t, irqLock(t, a));
-    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
-    return 0;
+    return r;
   } finally {
     t.leave();
   }

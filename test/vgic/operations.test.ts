@@ -461,7 +461,7 @@ describe('vgic_sort_ap_list / vgic_irq_cmp (§3.4)', () => {
     });
   });
 
-  it('V0: active IRQs sort first, then pending, then by priority', () => {
+  it('V0: active IRQs sort first and keep their order; priority orders only enabled pending IRQs', () => {
     clean({ design: 'V0' }, (env) => {
       const v0 = env.vcpu(0);
       v0.cpuif.vmcr.eng1 = true;
@@ -470,7 +470,7 @@ describe('vgic_sort_ap_list / vgic_irq_cmp (§3.4)', () => {
       place(env, spi(env.vm, 34), v0, { priority: 0x30, flags: F.ENABLED });
       place(env, spi(env.vm, 35), v0, { priority: 0x08, flags: F.ENABLED | F.ACTIVE });
       place(env, spi(env.vm, 36), v0, { priority: 0x00 });
-      assert.deepEqual(sorted(env, 0), [35, 33, 36, 32, 34]);
+      assert.deepEqual(sorted(env, 0), [33, 35, 36, 32, 34]);
     });
   });
 });
