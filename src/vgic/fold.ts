@@ -43,6 +43,9 @@ export function* vgic_v3_fold_lr(t: Task, vm: Vm, v: Vcpu, val: Lr, opts: FoldOp
   t.enter(FN.foldLr);
   try {
     const intid = val.vintid;
+    // Before the LR-overflow rework (V0) every EOI maintenance notifies, before the lookup and unlocked.
+    const rework = vm.design.lrOverflow;
+    if (!rework && isSpi(vm, intid) && lrSignalsEoiMi(val)) yield* kvm_notify_acked_irq(t, vm, intid - 32);
     t.at(1);
     const irq = vgic_get_irq(t, vm, v, intid);
     if (!irq) return false;
@@ -50,8 +53,8 @@ export function* vgic_v3_fold_lr(t: Task, vm: Vm, v: Vcpu, val: Lr, opts: FoldOp
     yield raw_spin_lock(t, irqLock(t, irq));
     t.at(4);
     let state = val.state;
-    // Virtual LPIs' active state is not tracked once outside the LRs: drop it.
-    if (isLpi(intid)) state &= ~LR_ACTIVE;
+    // Since the rework, virtual LPIs' active state is not tracked once outside the LRs: drop it.
+    if (rework && isLpi(intid)) state &= ~LR_ACTIVE;
     const f = flagsOf(t, irq);
     const deactivated = (f & F.ACTIVE) !== 0 && (state & LR_ACTIVE) === 0;
     let set = state & LR_ACTIVE ? F.ACTIVE : 0;
@@ -59,15 +62,16 @@ export function* vgic_v3_fold_lr(t: Task, vm: Vm, v: Vcpu, val: Lr, opts: FoldOp
     const level = (f & F.CONFIG_LEVEL) !== 0;
     if (!level && state & LR_PENDING) set |= F.PENDING_LATCH;
     if (level && state === LR_INVALID) clear |= F.PENDING_LATCH;
-    if (vm.design.lrOverflow) clear |= F.ON_LR;
+    if (rework) clear |= F.ON_LR;
     t.at(5);
     setFlags(t, irq, set, clear);
     raw_spin_unlock(t, irqLock(t, irq));
-    if (deactivated && lrSignalsEoiMi({ ...val, state }) && isSpi(vm, intid)) {
+    // `state` differs from `val.state` only for LPIs, which are not SPIs.
+    if (rework && deactivated && isSpi(vm, intid) && lrSignalsEoiMi(val)) {
       t.at(9);
       if (opts.eoiSpis) opts.eoiSpis.add(intid - 32);
       else yield* kvm_notify_acked_irq(t, vm, intid - 32);
-      if (vm.design.lrOverflow) atomicRmw<number>(t, vm.obj, DIST.activeSpis, (n) => (n > 0 ? n - 1 : n));
+      atomicRmw<number>(t, vm.obj, DIST.activeSpis, (n) => (n > 0 ? n - 1 : n));
     }
     t.at(10);
     if (opts.norelease) return yield* vgic_put_irq_norelease(t, irq);

@@ -790,6 +790,20 @@ describe('vgic_v3_fold_lr (§3.9.1)', () => {
     });
   });
 
+  it('V0: every EOI maintenance of a level SPI notifies, even one that was not active in the vgic_irq', () => {
+    clean({ design: 'V0' }, (env) => {
+      const irq = spi(env.vm, 32);
+      // Acked and EOId within one run: the vgic_irq never saw it active.
+      setBits(irq, F.CONFIG_LEVEL | F.ENABLED | F.LINE_LEVEL);
+      setActiveSpis(env.vm, 2);
+      const fd = newEventfd(env.vm, 'resamplefd');
+      env.vm.resamplers.push({ pin: 0, resamplefd: fd });
+      fold(env, 0, lr({ vintid: 32, state: LR_INVALID, eoi: true }));
+      assert.equal(peek(fd, EVENTFD_CTX.field('count')), 1, 'kvm_notify_acked_irq signalled the resamplefd');
+      assert.equal(activeSpis(env.vm), 2, 'V0 has no active_spis accounting');
+    });
+  });
+
   it('an edge SPI deactivated: no notification, active_spis unchanged', () => {
     clean({}, (env) => {
       const irq = spi(env.vm, 33);
@@ -852,6 +866,16 @@ describe('vgic_v3_fold_lr (§3.9.1)', () => {
       ok(!has(l, F.ACTIVE));
       ok(has(l, F.PENDING_LATCH));
       assert.equal(refcount(l), 1);
+    });
+  });
+
+  it('V0: an LPI keeps the active state its LR reports', () => {
+    clean({ design: 'V0', vm: { its: true } }, (env) => {
+      setupIts(env);
+      its(env, [{ cmd: 'MAPTI', device: 0, event: 0, intid: 8192, collection: 0 }]);
+      const l = lpi(env.vm, 8192)!;
+      fold(env, 0, lr({ vintid: 8192, state: LR_ACTIVE }));
+      ok(has(l, F.ACTIVE));
     });
   });
 
