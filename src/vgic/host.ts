@@ -5,7 +5,7 @@ import { type Gen, irqLock, isLpi, setFlag } from './irq.ts';
 import { type ItsCommand, vgic_its_inject_cached_translation, vgic_its_process_commands } from './its.ts';
 import { F } from './layout.ts';
 import { type MmioWrite, vgic_mmio_write } from './mmio.ts';
-import { kvm_set_irq } from './notify.ts';
+import { vgic_irqfd_set_irq } from './notify.ts';
 import { kvm_vgic_inject_irq, vgic_queue_irq_unlock } from './queue.ts';
 import { vgic_get_irq, vgic_put_irq } from './refs.ts';
 import type { Vm } from './vm.ts';
@@ -33,7 +33,8 @@ const EINVAL = -22;
 const FN = {
   irqLine: new Fn('kvm_vm_ioctl_irq_line', 4, 'arch/arm64/kvm/arm.c'),
   levelInfo: new Fn('vgic_write_irq_line_level_info', 4, 'arch/arm64/kvm/vgic/vgic-mmio.c'),
-  irqfd: new Fn('irqfd_inject', 3, 'virt/kvm/eventfd.c'),
+  irqfd: new Fn('irqfd_wakeup', 3, 'virt/kvm/eventfd.c'),
+  inatomic: new Fn('kvm_arch_set_irq_inatomic', 2, 'arch/arm64/kvm/vgic/vgic-irqfd.c'),
 };
 
 /** KVM_IRQ_LINE: INTIDs that do not fit the 16-bit field are not even encodable (the caller skips them). */
@@ -82,10 +83,16 @@ export function* hostCall(t: Task, vm: Vm, c: HostCall): Gen<number> {
       if (c.intid >= 32 + vm.spis.length) return 0;
       t.enter(FN.irqfd);
       try {
-        const level = vm.spis[pin].loc(vm.spis[pin].type.field('flags')).value as number;
-        // A level SPI's irqfd keeps the line up until the guest's handler or the resampler lowers it.
-        yield* kvm_set_irq(t, vm, pin, true);
-        if (!(level & F.CONFIG_LEVEL)) yield* kvm_set_irq(t, vm, pin, false);
+        // arm64 injects an irqchip route from the wake-up itself (kvm_arch_set_irq_inatomic), with
+        // level 1 only: an edge SPI latches pending, a level line stays up until the guest's handler
+        // or a resampler lowers it.
+        t.enter(FN.inatomic);
+        try {
+          t.at(1);
+          yield* vgic_irqfd_set_irq(t, vm, pin, true);
+        } finally {
+          t.leave();
+        }
         return 0;
       } finally {
         t.leave();

@@ -1,6 +1,6 @@
 import { rd, wr } from '../kernel/access.ts';
 import type { LockClass } from '../kernel/lockdep.ts';
-import { initLock, spin_lock_irqsave, spin_unlock_irqrestore } from '../kernel/locks.ts';
+import { initLock, type Lock, spin_lock_irqsave, spin_unlock_irqrestore } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
@@ -57,7 +57,7 @@ export function newEventfd(vm: Vm, label: string): KObj {
 export function* eventfd_signal(t: Task, ctx: KObj): Gen {
   t.enter(FN.signal);
   try {
-    const l = ctx.loc(EVENTFD_CTX.field('wqh')).value as import('../kernel/locks.ts').Lock;
+    const l = ctx.loc(EVENTFD_CTX.field('wqh')).value as Lock;
     t.at(1);
     const flags = yield spin_lock_irqsave(t, l);
     t.at(2);
@@ -68,18 +68,23 @@ export function* eventfd_signal(t: Task, ctx: KObj): Gen {
   }
 }
 
-/** kvm_set_irq -> vgic_irqfd_set_irq -> kvm_vgic_inject_irq for an SPI pin. */
+/** vgic_irqfd_set_irq: the irqchip route of an SPI pin, into kvm_vgic_inject_irq. */
+export function* vgic_irqfd_set_irq(t: Task, vm: Vm, pin: number, level: boolean): Gen<number> {
+  t.enter(FN.irqfdSetIrq);
+  try {
+    t.at(1);
+    return yield* kvm_vgic_inject_irq(t, vm, null, 32 + pin, level);
+  } finally {
+    t.leave();
+  }
+}
+
+/** kvm_set_irq for an SPI pin. */
 export function* kvm_set_irq(t: Task, vm: Vm, pin: number, level: boolean): Gen<number> {
   t.enter(FN.setIrq);
   try {
     t.at(3);
-    t.enter(FN.irqfdSetIrq);
-    try {
-      t.at(1);
-      return yield* kvm_vgic_inject_irq(t, vm, null, 32 + pin, level);
-    } finally {
-      t.leave();
-    }
+    return yield* vgic_irqfd_set_irq(t, vm, pin, level);
   } finally {
     t.leave();
   }
@@ -96,12 +101,13 @@ export function* kvm_notify_acked_irq(t: Task, vm: Vm, pin: number): Gen {
     srcuLock(t, vm);
     t.at(2);
     t.enter(FN.notifyGsi);
-    for (const r of vm.resamplers.filter((x) => x.pin === pin)) {
+    for (const r of vm.resamplers) {
+      if (r.pin !== pin) continue;
       t.at(2);
       t.enter(FN.resamplerAck);
-      srcuLock(t, vm);
       t.at(1);
       yield* kvm_set_irq(t, vm, pin, false);
+      srcuLock(t, vm);
       t.at(4);
       yield* eventfd_signal(t, r.resamplefd);
       srcuUnlock(t, vm);
