@@ -1,4 +1,4 @@
-import { LR_ACTIVE, LR_INVALID, LR_PENDING, type Lr, lrActive } from './lr.ts';
+import { emptyLr, LR_ACTIVE, LR_INVALID, LR_PENDING, type Lr, lrActive, lrPending } from './lr.ts';
 
 /** ICH_HCR_EL2 bits (cpu-interface.md A3). */
 export const HCR = {
@@ -32,10 +32,21 @@ export const MISR = {
 } as const;
 
 export const SPURIOUS = 1023;
+/** First LPI INTID: EOIs at or above it deactivate whatever EOImode and never count (R24, R25a). */
 export const MIN_LPI = 8192;
 /** KVM exposes 5 priority bits and 5 preemption bits: one 32-bit APR per group. */
 const PRI_MASK = 0xf8;
+/** 8 - PREbits: the shift between an APR bit index and its group priority. */
 const PRE_SHIFT = 3;
+/** R2: BPR0min = 7 - PREbits, BPR1min = BPR0min + 1. */
+const BPR0_MIN = PRE_SHIFT - 1;
+const BPR1_MIN = BPR0_MIN + 1;
+const BPR_MAX = 7;
+
+/** INTIDs 1020–1023 (A6). */
+function isSpecial(intid: number): boolean {
+  return intid >= 1020 && intid <= 1023;
+}
 
 /** CPU-interface switches of cpu-interface.md §7 that change guest-visible behaviour. */
 export interface CpuifSwitches {
@@ -74,12 +85,12 @@ export interface Vmcr {
   pmr: number;
 }
 
-export function resetVmcr(): Vmcr {
+function resetVmcr(): Vmcr {
   return { eng0: false, eng1: false, eoimode: 0, cbpr: false, bpr0: 0, bpr1: 0, pmr: 0 };
 }
 
 /** What an EOIR or DIR did, for the host's ghost state (P-EOI) and for tests. */
-export interface DeactivationResult {
+interface DeactivationResult {
   /** Index of the LR that was deactivated, or -1. */
   lr: number;
   /** EOIcount was incremented (no LR matched). */
@@ -110,15 +121,7 @@ export class VCpuInterface {
     private readonly physDeactivate: (pintid: number) => void = () => {},
   ) {
     if (!Number.isInteger(nLr) || nLr < 1 || nLr > 16) throw new Error(`nLR must be 1..16, got ${nLr}`);
-    this.lrs = Array.from({ length: nLr }, () => ({
-      state: LR_INVALID,
-      hw: false,
-      group: 0 as 0 | 1,
-      priority: 0,
-      pintid: 0,
-      eoi: false,
-      vintid: 0,
-    }));
+    this.lrs = Array.from({ length: nLr }, emptyLr);
   }
 
   /**
@@ -137,18 +140,42 @@ export class VCpuInterface {
         this.finding('F4', `HW LR${i} is pending and active`);
       if (lr.hw && (lr.pintid < 16 || lr.pintid >= 1020))
         this.finding('F4', `HW LR${i} with pINTID ${lr.pintid}`);
-      if (lr.vintid >= 1020 && lr.vintid <= 1023)
-        this.finding('F3', `LR${i} holds special vINTID ${lr.vintid}`);
+      if (isSpecial(lr.vintid)) this.finding('F3', `LR${i} holds special vINTID ${lr.vintid}`);
     }
+  }
+
+  /**
+   * R2: the binary points in effect. The VMCR may hold a value below the minimum (the reset value 0, or
+   * whatever the host restores), and such a value behaves as the minimum.
+   */
+  private bpr0(): number {
+    return Math.max(this.vmcr.bpr0, BPR0_MIN);
+  }
+
+  private bpr1(): number {
+    return Math.max(this.vmcr.bpr1, BPR1_MIN);
   }
 
   /** R2: mask of the group-priority bits for a group. */
   groupMask(group: 0 | 1): number {
-    const min0 = 7 - 5;
-    const bpr0 = Math.max(this.vmcr.bpr0, min0);
-    if (group === 0 || this.vmcr.cbpr) return (0xff << (bpr0 + 1)) & 0xff;
-    const bpr1 = Math.max(this.vmcr.bpr1, min0 + 1);
-    return (0xff << bpr1) & 0xff;
+    if (group === 0 || this.vmcr.cbpr) return (0xff << (this.bpr0() + 1)) & 0xff;
+    return (0xff << this.bpr1()) & 0xff;
+  }
+
+  /** R2/R36: read of ICV_BPR0_EL1 / ICV_BPR1_EL1. */
+  readBpr(group: 0 | 1): number {
+    if (group === 0) return this.bpr0();
+    // Under CBPR Group 1 uses BPR0's mask, and BPR1 numbers the same mask one higher than BPR0 does.
+    if (this.vmcr.cbpr) return Math.min(this.bpr0() + 1, BPR_MAX);
+    return this.bpr1();
+  }
+
+  /** R2/R36: write of ICV_BPR0_EL1 / ICV_BPR1_EL1 (BinaryPoint[2:0]; the other bits are RES0). */
+  writeBpr(group: 0 | 1, v: number): void {
+    const bp = v & BPR_MAX;
+    if (group === 0) this.vmcr.bpr0 = Math.max(bp, BPR0_MIN);
+    // Under CBPR the register is an alias of the Group-0 binary point that cannot be written.
+    else if (!this.vmcr.cbpr) this.vmcr.bpr1 = Math.max(bp, BPR1_MIN);
   }
 
   /** R3: the running priority (0xff when idle). */
@@ -163,17 +190,18 @@ export class VCpuInterface {
     return group === 0 ? this.vmcr.eng0 : this.vmcr.eng1;
   }
 
-  /** R4–R7: index of the highest-priority pending LR (lowest index on ties), or -1. */
+  /**
+   * R4–R7: index of the highest-priority pending LR (lowest index on ties), or -1. R15: an LR with a
+   * special vINTID is never a candidate; F3 for it is raised once, by validateLrs at entry, because only
+   * the host can program one and this runs at every instruction boundary.
+   */
   hppvi(): number {
     if (!this.vmcr.eng0 && !this.vmcr.eng1) return -1;
     let best = -1;
     for (let i = 0; i < this.nLr; i++) {
       const lr = this.lrs[i];
       if (lr.state !== LR_PENDING || !this.enabled(lr.group) || lr.priority === 0xff) continue;
-      if (lr.vintid >= 1020 && lr.vintid <= 1023) {
-        this.finding('F3', `LR${i} holds special vINTID ${lr.vintid}`);
-        continue;
-      }
+      if (isSpecial(lr.vintid)) continue;
       if (best < 0 || (lr.priority & PRI_MASK) < (this.lrs[best].priority & PRI_MASK)) best = i;
     }
     return best;
@@ -233,7 +261,11 @@ export class VCpuInterface {
     }
   }
 
-  private findActive(intid: number): number {
+  /**
+   * Index of the LR holding `intid` with the Active bit set (Active or Pending and Active), or -1: the LR
+   * an EOIR (R23) or DIR (R29) would deactivate.
+   */
+  findActive(intid: number): number {
     for (let i = 0; i < this.nLr; i++) if (this.lrs[i].vintid === intid && lrActive(this.lrs[i])) return i;
     return -1;
   }
@@ -241,7 +273,7 @@ export class VCpuInterface {
   /** R20–R27: write of ICV_EOIR0/1_EL1. */
   eoir(group: 0 | 1, intid: number): DeactivationResult {
     const none: DeactivationResult = { lr: -1, counted: false, trapped: false };
-    if (intid >= 1020 && intid <= 1023) return none;
+    if (isSpecial(intid)) return none;
     // R21: priority drop of the highest active priority.
     const low = (x: number) => (x === 0 ? 32 : 31 - Math.clz32(x & -x));
     const b0 = low(this.apr0);
@@ -373,7 +405,7 @@ export class VCpuInterface {
     if (h & HCR.LRENPIE && this.eoicount !== 0) m |= MISR.LRENP;
     if (h & HCR.NPIE) {
       const np = this.switches.CPUIF_NP_COUNTS_PENDING_ACTIVE
-        ? this.lrs.every((lr) => (lr.state & LR_PENDING) === 0)
+        ? this.lrs.every((lr) => !lrPending(lr))
         : this.lrs.every((lr) => lr.state !== LR_PENDING);
       if (np) m |= MISR.NP;
     }

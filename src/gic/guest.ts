@@ -65,7 +65,6 @@ export interface GuestLog {
   acks: number[];
   handled: number;
   received: Map<number, number>;
-  spurious: number;
 }
 
 /**
@@ -74,7 +73,7 @@ export interface GuestLog {
  */
 export class GuestCpu {
   masked = true;
-  readonly log: GuestLog = { acks: [], handled: 0, received: new Map(), spurious: 0 };
+  readonly log: GuestLog = { acks: [], handled: 0, received: new Map() };
   private readonly stack: Prog[] = [];
   private pending: GuestInsn | null = null;
   private result: unknown = undefined;
@@ -135,10 +134,8 @@ export class GuestCpu {
   private *handle(group: 0 | 1): Prog {
     const h = this.handler;
     const intid = (yield { k: 'iar', group }) as number;
-    if (intid === SPURIOUS) {
-      this.log.spurious++;
-      return;
-    }
+    // Nothing was acknowledged, so there is nothing to EOI; Linux's handler returns the same way.
+    if (intid === SPURIOUS) return;
     this.log.acks.push(intid);
     if (h.kind === 'vgic') {
       if (!((yield { k: 'mmio_read', r: { reg: 'ISACTIVER', intid } }) as boolean)) {

@@ -1,7 +1,6 @@
 /**
  * ICH_LR<n>_EL2 (cpu-interface.md A1) as a value: the host builds LR images, the CPU interface changes
- * their state. Kept as a small record rather than a 64-bit integer so the hot paths stay cheap;
- * `encodeLr` gives the architectural encoding for reports.
+ * their state. Kept as a small record rather than a 64-bit integer so the hot paths stay cheap.
  */
 export const LR_INVALID = 0;
 export const LR_PENDING = 1;
@@ -35,17 +34,6 @@ export function lrPending(lr: Lr): boolean {
 
 export function lrActive(lr: Lr): boolean {
   return (lr.state & LR_ACTIVE) !== 0;
-}
-
-/** The 64-bit ICH_LR encoding: State 63:62, HW 61, Group 60, Priority 55:48, pINTID 41:32 or EOI 41. */
-export function encodeLr(lr: Lr): bigint {
-  let v = BigInt(lr.vintid >>> 0);
-  v |= BigInt(lr.state & 3) << 62n;
-  if (lr.hw) v |= (1n << 61n) | (BigInt(lr.pintid & 0x3ff) << 32n);
-  else if (lr.eoi) v |= 1n << 41n;
-  if (lr.group) v |= 1n << 60n;
-  v |= BigInt(lr.priority & 0xff) << 48n;
-  return v;
 }
 
 const STATE_NAMES = ['invalid', 'pending', 'active', 'pending+active'];

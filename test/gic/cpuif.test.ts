@@ -20,7 +20,6 @@ import {
   copyLr,
   describeLr,
   emptyLr,
-  encodeLr,
   LR_ACTIVE,
   LR_INVALID,
   LR_PENDING,
@@ -76,59 +75,6 @@ function snapshot(c: VCpuInterface) {
 
 // ---------------------------------------------------------------------------------------------
 describe('lr.ts helpers (A1)', () => {
-  it('A1: encodeLr puts State in bits 63:62 for every state', () => {
-    const base = { ...emptyLr(), vintid: 0, priority: 0 };
-    assert.equal(encodeLr({ ...base, state: LR_INVALID }), 0n);
-    assert.equal(encodeLr({ ...base, state: LR_PENDING }), 1n << 62n);
-    assert.equal(encodeLr({ ...base, state: LR_ACTIVE }), 2n << 62n);
-    assert.equal(encodeLr({ ...base, state: LR_PENDING_ACTIVE }), 3n << 62n);
-  });
-
-  it('A1: encodeLr puts HW in bit 61 and pINTID in bits 41:32 when HW = 1', () => {
-    const v = encodeLr({ ...emptyLr(), hw: true, pintid: 27, vintid: 27 });
-    assert.equal(v, (1n << 61n) | (27n << 32n) | 27n);
-    assert.equal((v >> 61n) & 1n, 1n);
-    assert.equal((v >> 32n) & 0x3ffn, 27n);
-    // The largest pINTID KVM programs (10 bits) reaches bit 41 and no further.
-    const top = encodeLr({ ...emptyLr(), hw: true, pintid: 0x3ff, vintid: 0 });
-    assert.equal(top, (1n << 61n) | (0x3ffn << 32n));
-    assert.equal((top >> 42n) & 0x7n, 0n);
-  });
-
-  it('A1: encodeLr puts Group in bit 60', () => {
-    assert.equal(encodeLr({ ...emptyLr(), group: 1 }), 1n << 60n);
-    assert.equal(encodeLr({ ...emptyLr(), group: 0 }), 0n);
-  });
-
-  it('A1: encodeLr puts Priority in bits 55:48', () => {
-    assert.equal(encodeLr({ ...emptyLr(), priority: 0xa8 }), 0xa8n << 48n);
-    assert.equal(encodeLr({ ...emptyLr(), priority: 0xff }), 0xffn << 48n);
-  });
-
-  it('A1: encodeLr puts EOI in bit 41 only when HW = 0', () => {
-    assert.equal(encodeLr({ ...emptyLr(), eoi: true }), 1n << 41n);
-    // With HW = 1 bit 41 belongs to pINTID; the EOI flag must not leak into it.
-    assert.equal(encodeLr({ ...emptyLr(), hw: true, eoi: true, pintid: 27 }), (1n << 61n) | (27n << 32n));
-    // pINTID is not encoded when HW = 0.
-    assert.equal(encodeLr({ ...emptyLr(), hw: false, pintid: 27 }), 0n);
-  });
-
-  it('A1: encodeLr puts vINTID in bits 31:0 (LPIs included) and combines all fields', () => {
-    assert.equal(encodeLr({ ...emptyLr(), vintid: 8192 + 5 }), 8197n);
-    assert.equal(encodeLr({ ...emptyLr(), vintid: 0xffff }), 0xffffn);
-    const full = encodeLr({
-      state: LR_PENDING_ACTIVE,
-      hw: true,
-      group: 1,
-      priority: 0x48,
-      pintid: 30,
-      eoi: false,
-      vintid: 27,
-    });
-    assert.equal(full, (3n << 62n) | (1n << 61n) | (1n << 60n) | (0x48n << 48n) | (30n << 32n) | 27n);
-    assert.equal(full.toString(16), 'f048001e0000001b');
-  });
-
   it('A1: lrPending / lrActive read the state bits; emptyLr is Invalid; copyLr is a copy', () => {
     const states = [LR_INVALID, LR_PENDING, LR_ACTIVE, LR_PENDING_ACTIVE];
     assert.deepEqual(
@@ -212,6 +158,7 @@ describe('§4.1 derived quantities (R1–R3)', () => {
 
   it('R2: BPR0 below the minimum (7 - PREbits = 2) behaves as the minimum', () => {
     const { c } = rig();
+    // Set in the VMCR as reset or a host restore leaves it: a guest write cannot store these (R36).
     for (const b of [0, 1, 2]) {
       c.vmcr.bpr0 = b;
       assert.equal(c.groupMask(0), 0xf8, `bpr0=${b}`);
@@ -230,32 +177,93 @@ describe('§4.1 derived quantities (R1–R3)', () => {
     const { c } = rig();
     const want: Record<number, number> = { 3: 0xf0, 4: 0xe0, 5: 0xc0, 6: 0x80, 7: 0x00 };
     for (const [b, m] of Object.entries(want)) {
-      c.vmcr.bpr0 = Number(b);
+      c.writeBpr(0, Number(b));
       assert.equal(c.groupMask(0), m, `bpr0=${b}`);
     }
   });
 
   it('R2: Group 1 clears bits [BPR1-1:0] and ignores BPR0', () => {
     const { c } = rig();
-    c.vmcr.bpr0 = 7;
+    c.writeBpr(0, 7);
     const want: Record<number, number> = { 4: 0xf0, 5: 0xe0, 6: 0xc0, 7: 0x80 };
     for (const [b, m] of Object.entries(want)) {
-      c.vmcr.bpr1 = Number(b);
+      c.writeBpr(1, Number(b));
       assert.equal(c.groupMask(1), m, `bpr1=${b}`);
     }
   });
 
   it('R2: with VCBPR = 1 Group 1 uses the Group-0 calculation with VBPR0', () => {
     const { c } = rig();
-    c.vmcr.bpr0 = 4;
-    c.vmcr.bpr1 = 3;
+    c.writeBpr(0, 4);
+    c.writeBpr(1, 3);
     assert.equal(c.groupMask(1), 0xf8);
-    c.vmcr.cbpr = true;
+    c.setCtlr(0, true);
     assert.equal(c.groupMask(1), 0xe0);
     assert.equal(c.groupMask(0), 0xe0);
     c.vmcr.bpr0 = 0; // below minimum, still clamped under CBPR
     c.vmcr.bpr1 = 7;
     assert.equal(c.groupMask(1), 0xf8);
+  });
+
+  it('R36/R2: ICV_BPR0/1_EL1 read the reset (below-minimum) VMCR as the minimums 2 and 3', () => {
+    const c = new VCpuInterface(4);
+    assert.equal(c.readBpr(0), 2);
+    assert.equal(c.readBpr(1), 3);
+  });
+
+  it('R36/R2: BPR writes below the minimum are clamped; BPR0 min 2, BPR1 min 3; only bits 2:0 count', () => {
+    const { c } = rig();
+    const want0 = [2, 2, 2, 3, 4, 5, 6, 7];
+    const want1 = [3, 3, 3, 3, 4, 5, 6, 7];
+    for (let v = 0; v < 8; v++) {
+      c.writeBpr(0, v);
+      c.writeBpr(1, v);
+      assert.equal(c.readBpr(0), want0[v], `BPR0 <- ${v}`);
+      assert.equal(c.readBpr(1), want1[v], `BPR1 <- ${v}`);
+      assert.equal(c.vmcr.bpr0, want0[v], 'the clamped value is what VBPR0 holds');
+      assert.equal(c.vmcr.bpr1, want1[v], 'the clamped value is what VBPR1 holds');
+    }
+    c.writeBpr(0, 0x8 | 5); // bits above BinaryPoint are RES0
+    assert.equal(c.readBpr(0), 5);
+    c.writeBpr(1, 0x8);
+    assert.equal(c.readBpr(1), 3);
+  });
+
+  it('R36/R2: the two BPRs are independent while VCBPR = 0', () => {
+    const { c } = rig();
+    c.writeBpr(0, 6);
+    c.writeBpr(1, 4);
+    assert.equal(c.readBpr(0), 6);
+    assert.equal(c.readBpr(1), 4);
+    assert.equal(c.groupMask(0), 0x80);
+    assert.equal(c.groupMask(1), 0xf0);
+  });
+
+  it('R36/R2: with VCBPR = 1 BPR1 reads as BPR0 + 1 saturating at 7, and writes to it are ignored', () => {
+    const { c } = rig();
+    c.writeBpr(1, 6);
+    c.setCtlr(0, true);
+    for (const [b0, b1] of [
+      [2, 3],
+      [4, 5],
+      [6, 7],
+      [7, 7],
+    ]) {
+      c.writeBpr(0, b0);
+      assert.equal(c.readBpr(1), b1, `BPR0 = ${b0}`);
+    }
+    c.vmcr.bpr0 = 0; // reset value: BPR0 behaves as 2, so BPR1 reads 3
+    assert.equal(c.readBpr(1), 3);
+    c.writeBpr(0, 4);
+    const mask = c.groupMask(1);
+    c.writeBpr(1, 3);
+    c.writeBpr(1, 7);
+    assert.equal(c.vmcr.bpr1, 6, 'VBPR1 is not written through the alias');
+    assert.equal(c.readBpr(1), 5);
+    assert.equal(c.groupMask(1), mask);
+    assert.equal(c.readBpr(0), 4, 'a BPR1 write never reaches BPR0');
+    c.setCtlr(0, false);
+    assert.equal(c.readBpr(1), 6, 'VBPR1 is back once CBPR is cleared');
   });
 
   it('R3: running priority is 0xFF when no APR bit is set', () => {
@@ -417,14 +425,24 @@ describe('§4.2 HPPVI selection (R4–R7)', () => {
     assert.equal(c.hppvi(), 1);
   });
 
-  it('R15/D12: a Pending LR with vINTID 1020–1023 raises F3 and is not a candidate', () => {
-    const { c, findings } = rig();
-    setLr(c, 0, { vintid: 1021, state: LR_PENDING, priority: 0x00 });
-    setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x80 });
-    assert.equal(c.hppvi(), 1);
-    assert.ok(findings.includes('F3'));
-    assert.equal(c.iar(1), 41);
-    assert.equal(c.lrs[0].state, LR_PENDING, 'the special LR is left alone');
+  it('R15/D12: a Pending LR with vINTID 1020–1023 is not a candidate; F3 comes from validateLrs once', () => {
+    for (const special of [1020, 1021, 1022, 1023]) {
+      const { c, findings } = rig();
+      setLr(c, 0, { vintid: special, state: LR_PENDING, priority: 0x00 });
+      setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x80 });
+      c.validateLrs();
+      assert.deepEqual(findings, ['F3'], `vINTID ${special}`);
+      // Selection runs at every instruction boundary; it must not repeat the entry finding.
+      assert.equal(c.hppvi(), 1);
+      assert.equal(c.line(1), true);
+      assert.equal(c.hppir(1), 41);
+      assert.equal(c.iar(1), 41);
+      assert.equal(c.lrs[0].state, LR_PENDING, 'the special LR is left alone');
+      c.eoir(1, 41);
+      assert.equal(c.hppvi(), -1, 'the special LR stays out once it is the only pending one');
+      assert.equal(c.iar(1), SPURIOUS);
+      assert.deepEqual(findings, ['F3'], `vINTID ${special}`);
+    }
   });
 
   it('R19: HPPIR returns the HPPVI of its group without PMR/preemption checks and changes nothing', () => {
@@ -513,7 +531,7 @@ describe('§4.3 signalling (R9–R12)', () => {
     c.apr1 = aprBit(0x48);
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
     assert.equal(c.line(1), true, 'minimum BPR: 0x40 < 0x48');
-    c.vmcr.bpr1 = 5; // mask 0xE0: both are group priority 0x40
+    c.writeBpr(1, 5); // mask 0xE0: both are group priority 0x40
     assert.equal(c.line(1), false);
     assert.equal(c.iar(1), SPURIOUS);
     c.lrs[0].priority = 0x38; // group priority 0x20 < 0x40
@@ -523,11 +541,11 @@ describe('§4.3 signalling (R9–R12)', () => {
   it('R11/R2: with VCBPR = 1 Group-1 preemption uses the Group-0 binary point', () => {
     const { c } = rig();
     c.apr1 = aprBit(0x48);
-    c.vmcr.bpr0 = 4; // Group-0 mask 0xE0
-    c.vmcr.bpr1 = 3; // Group-1 mask 0xF8
+    c.writeBpr(0, 4); // Group-0 mask 0xE0
+    c.writeBpr(1, 3); // Group-1 mask 0xF8
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
     assert.equal(c.line(1), true);
-    c.vmcr.cbpr = true;
+    c.setCtlr(0, true);
     assert.equal(c.line(1), false);
   });
 
@@ -535,11 +553,11 @@ describe('§4.3 signalling (R9–R12)', () => {
     const { c } = rig();
     c.vmcr.eng0 = true;
     c.apr0 = aprBit(0x48);
-    c.vmcr.bpr0 = 4; // Group-0 mask 0xE0
-    c.vmcr.bpr1 = 3;
+    c.writeBpr(0, 4); // Group-0 mask 0xE0
+    c.writeBpr(1, 3);
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40, group: 0 });
     assert.equal(c.line(0), false);
-    c.vmcr.bpr0 = 2;
+    c.writeBpr(0, 2);
     assert.equal(c.line(0), true);
   });
 
@@ -591,7 +609,7 @@ describe('§4.4 acknowledge (R13–R19)', () => {
 
   it('R14/R2: the APR bit is the group priority (subpriority bits cleared)', () => {
     const { c } = rig();
-    c.vmcr.bpr1 = 5; // mask 0xE0
+    c.writeBpr(1, 5); // mask 0xE0
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x58 });
     assert.equal(c.iar(1), 40);
     assert.equal(c.apr1, aprBit(0x40));
@@ -802,6 +820,18 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.equal(c.eoicount, 1);
   });
 
+  it('R23/R29: findActive takes the LR whose Active bit is set (Active or Pending and Active)', () => {
+    const { c } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING });
+    setLr(c, 1, { vintid: 41, state: LR_INVALID, eoi: true });
+    setLr(c, 2, { vintid: 42, state: LR_PENDING_ACTIVE });
+    setLr(c, 3, { vintid: 43, state: LR_ACTIVE });
+    assert.deepEqual(
+      [40, 41, 42, 43, 44].map((id) => c.findActive(id)),
+      [-1, -1, 2, 3, -1],
+    );
+  });
+
   it('R23: the LR is found by vINTID among several active LRs', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 41, state: LR_ACTIVE, priority: 0x40 });
@@ -892,7 +922,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
 
   it('R25(c): the LR priority is compared as a group priority (subpriority ignored)', () => {
     const { c, findings } = rig();
-    c.vmcr.bpr1 = 5; // mask 0xE0
+    c.writeBpr(1, 5); // mask 0xE0
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x58 });
     assert.equal(c.iar(1), 40);
     assert.equal(c.eoir(1, 40).lr, 0);
@@ -1333,58 +1363,28 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     assert.equal(c.misr() & MISR.NP, 0);
   });
 
-  it('M3 VGrp0E: set iff VGrp0EIE and VENG0 = 1', () => {
-    const { c } = rig();
-    c.hcr = HCR.En | HCR.VGrp0EIE;
-    c.vmcr.eng0 = false;
-    c.vmcr.eng1 = true;
-    assert.equal(c.misr() & MISR.VGrp0E, 0);
-    c.vmcr.eng0 = true;
-    assert.equal(c.misr(), MISR.VGrp0E);
-    c.hcr = HCR.En;
-    assert.equal(c.misr() & MISR.VGrp0E, 0);
-  });
-
-  it('M3 VGrp0D: set iff VGrp0DIE and VENG0 = 0 (independent of VENG1, D6)', () => {
-    const { c } = rig();
-    c.hcr = HCR.En | HCR.VGrp0DIE;
-    c.vmcr.eng0 = false;
-    c.vmcr.eng1 = true;
-    assert.equal(c.misr(), MISR.VGrp0D);
-    c.vmcr.eng1 = false;
-    assert.equal(c.misr(), MISR.VGrp0D);
-    c.vmcr.eng0 = true;
-    assert.equal(c.misr() & MISR.VGrp0D, 0);
-    c.vmcr.eng1 = true;
-    assert.equal(c.misr() & MISR.VGrp0D, 0);
-    c.vmcr.eng0 = false;
-    c.hcr = HCR.En;
-    assert.equal(c.misr() & MISR.VGrp0D, 0, 'VGrp0DIE = 0');
-  });
-
-  it('M3 VGrp1E: set iff VGrp1EIE and VENG1 = 1', () => {
-    const { c } = rig();
-    c.hcr = HCR.En | HCR.VGrp1EIE;
-    c.vmcr.eng0 = true;
-    c.vmcr.eng1 = false;
-    assert.equal(c.misr() & MISR.VGrp1E, 0);
-    c.vmcr.eng1 = true;
-    assert.equal(c.misr(), MISR.VGrp1E);
-    c.hcr = HCR.En;
-    assert.equal(c.misr() & MISR.VGrp1E, 0);
-  });
-
-  it('M3 VGrp1D: set iff VGrp1DIE and VENG1 = 0', () => {
-    const { c } = rig();
-    c.hcr = HCR.En | HCR.VGrp1DIE;
-    c.vmcr.eng0 = true;
-    c.vmcr.eng1 = false;
-    assert.equal(c.misr(), MISR.VGrp1D);
-    c.vmcr.eng1 = true;
-    assert.equal(c.misr() & MISR.VGrp1D, 0);
-    c.vmcr.eng1 = false;
-    c.hcr = HCR.En;
-    assert.equal(c.misr() & MISR.VGrp1D, 0);
+  it('M3 VGrp*: each bit needs its enable bit and its own group enable, and ignores the other (D6)', () => {
+    const rows: { bit: number; enable: number; group: 0 | 1; when: boolean }[] = [
+      { bit: MISR.VGrp0E, enable: HCR.VGrp0EIE, group: 0, when: true },
+      { bit: MISR.VGrp0D, enable: HCR.VGrp0DIE, group: 0, when: false },
+      { bit: MISR.VGrp1E, enable: HCR.VGrp1EIE, group: 1, when: true },
+      { bit: MISR.VGrp1D, enable: HCR.VGrp1DIE, group: 1, when: false },
+    ];
+    for (const { bit, enable, group, when } of rows) {
+      const name = misrNames(bit)[0];
+      const { c } = rig();
+      for (const eng0 of [false, true]) {
+        for (const eng1 of [false, true]) {
+          c.vmcr.eng0 = eng0;
+          c.vmcr.eng1 = eng1;
+          const own = group === 0 ? eng0 : eng1;
+          c.hcr = HCR.En | enable;
+          assert.equal(c.misr(), own === when ? bit : 0, `${name}, VENG0 ${eng0}, VENG1 ${eng1}`);
+          c.hcr = HCR.En;
+          assert.equal(c.misr(), 0, `${name} without its enable bit`);
+        }
+      }
+    }
   });
 
   it('M3/R34/M5: the VGrp conditions follow IGRPEN writes as levels', () => {
@@ -1433,25 +1433,31 @@ describe('§5.1 maintenance status (M1–M4)', () => {
 
 describe('validateLrs: what the host programmed at entry', () => {
   it('F5: two valid LRs with the same vINTID; F4: a HW LR pending and active', () => {
-    const found: string[] = [];
-    const c = new VCpuInterface(4, undefined, (id) => found.push(id));
-    c.lrs[0] = { state: LR_PENDING, hw: false, group: 1, priority: 0x80, pintid: 0, eoi: false, vintid: 40 };
-    c.lrs[2] = { state: LR_ACTIVE, hw: false, group: 1, priority: 0x80, pintid: 0, eoi: false, vintid: 40 };
-    c.lrs[3] = {
-      state: LR_PENDING | LR_ACTIVE,
-      hw: true,
-      group: 1,
-      priority: 0x80,
-      pintid: 27,
-      eoi: false,
-      vintid: 27,
-    };
+    const { c, findings } = rig();
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x80 });
+    setLr(c, 2, { vintid: 40, state: LR_ACTIVE, priority: 0x80 });
+    setLr(c, 3, { vintid: 27, state: LR_PENDING_ACTIVE, priority: 0x80, hw: true, pintid: 27 });
     c.validateLrs();
-    assert.deepEqual(found, ['F5', 'F4']);
-    const none: string[] = [];
-    const d = new VCpuInterface(2, undefined, (id) => none.push(id));
-    d.lrs[0] = { state: LR_PENDING, hw: false, group: 1, priority: 0x80, pintid: 0, eoi: false, vintid: 40 };
-    d.validateLrs();
-    assert.deepEqual(none, []);
+    assert.deepEqual(findings, ['F5', 'F4']);
+  });
+
+  it('F4: a HW LR with a pINTID outside 16–1019; F3: a special vINTID in a valid LR', () => {
+    const { c, findings, texts } = rig();
+    setLr(c, 0, { vintid: 27, state: LR_PENDING, hw: true, pintid: 15 });
+    setLr(c, 1, { vintid: 28, state: LR_ACTIVE, hw: true, pintid: 1020 });
+    setLr(c, 2, { vintid: 1023, state: LR_PENDING });
+    // An Invalid LR is not checked, whatever it holds.
+    setLr(c, 3, { vintid: 1022, state: LR_INVALID, hw: true, pintid: 3 });
+    c.validateLrs();
+    assert.deepEqual(findings, ['F4', 'F4', 'F3']);
+    assert.match(texts[2], /LR2 .*1023/);
+  });
+
+  it('a well-formed set of LRs raises nothing', () => {
+    const { c, findings } = rig(2);
+    setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x80 });
+    setLr(c, 1, { vintid: 27, state: LR_ACTIVE, hw: true, pintid: 27 });
+    c.validateLrs();
+    assert.deepEqual(findings, []);
   });
 });
