@@ -156,7 +156,7 @@ export function* vgic_flush_lr_state(t: Task, vm: Vm, v: Vcpu): Gen {
     vgic_v3_configure_hcr(t, vm, v, als);
     if (v.overflowHead) {
       t.at(13);
-      splitOverflow(t, v, v.overflowHead, count === 0 ? null : last);
+      splitOverflow(t, v, v.overflowHead, last);
     }
   } finally {
     t.leave();
@@ -183,13 +183,7 @@ export function* kvm_vgic_flush_hwstate(t: Task, vm: Vm, v: Vcpu): Gen {
   t.enter(FN.flushHw);
   try {
     // Before the rework the flush was skipped when the list looked empty, tested without the lock.
-    if (!vm.design.lrOverflow && list_empty(t, v.apHead)) {
-      v.usedLrs = 0;
-      v.hcrShadow = HCR.En;
-      v.eoicountShadow = 0;
-      for (let i = 0; i < vm.config.nLr; i++) v.lrShadow[i] = emptyLr();
-      return;
-    }
+    if (!vm.design.lrOverflow && list_empty(t, v.apHead)) return;
     t.at(1);
     yield raw_spin_lock(t, v.apLock);
     t.at(2);

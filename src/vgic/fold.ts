@@ -3,7 +3,7 @@ import { LR_ACTIVE, LR_INVALID, LR_PENDING, type Lr } from '../gic/lr.ts';
 import { atomicRmw, type Ptr } from '../kernel/access.ts';
 import { head, ListHead, list_next, listEntry } from '../kernel/list.ts';
 import { raw_spin_lock, raw_spin_unlock } from '../kernel/locks.ts';
-import { BadPtr, type KObj } from '../kernel/mem.ts';
+import type { BadPtr, KObj } from '../kernel/mem.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
 import { vgic_v3_compute_lr } from './flush.ts';
@@ -124,15 +124,7 @@ function* nextOf(t: Task, v: Vcpu, pos: ListHead | BadPtr, locked: boolean): Gen
 }
 
 /** The design-specific EOIcount replay walk (§3.9.4). */
-function* replay(
-  t: Task,
-  vm: Vm,
-  v: Vcpu,
-  eoicount: number,
-  opts: FoldOpts,
-  locked: boolean,
-  acc: { deleted: boolean },
-): Gen {
+function* replay(t: Task, vm: Vm, v: Vcpu, eoicount: number, opts: FoldOpts, acc: { deleted: boolean }): Gen {
   if (eoicount === 0 || vm.design.walk === 'none') return;
   let listHead: ListHead = v.apHead;
   let pos: ListHead | BadPtr;
@@ -145,14 +137,14 @@ function* replay(
     pos = listHead;
   }
   for (;;) {
-    pos = yield* nextOf(t, v, pos, locked);
+    pos = yield* nextOf(t, v, pos, vm.design.foldLocked);
     if (pos === listHead) return;
     if (pos instanceof ListHead && pos.name !== 'ap_list') {
       walkLeftList(t, vm, `${listHead.obj.label}.${listHead.name}`, `${pos.obj.label}.${pos.name}`);
     }
     const irq = listEntry(pos, VGIC_IRQ, 'ap_list');
+    // A poisoned candidate faults in replayOne, when its irq_lock is taken.
     if ((yield* replayOne(t, vm, v, irq, opts, acc)) && --eoicount === 0) return;
-    if (pos instanceof BadPtr) return;
   }
 }
 
@@ -167,11 +159,10 @@ export function* vgic_v3_fold_lr_state(t: Task, vm: Vm, v: Vcpu, opts: FoldOpts 
       t.at(2);
       acc.deleted = (yield* vgic_v3_fold_lr(t, vm, v, v.lrShadow[i], opts)) || acc.deleted;
     }
-    const locked = vm.design.foldLocked;
     const last = vm.lastLrIrq[t.cpu];
     // V4b re-validates last_lr_irq under the lock before walking from it.
     const skip = vm.design.foldLocked && (!last || vcpuOf(t, last) !== v);
-    if (!skip) yield* replay(t, vm, v, eoicount, opts, locked, acc);
+    if (!skip) yield* replay(t, vm, v, eoicount, opts, acc);
     if (vm.design.pinLastLr && last && vm.lastLrPinned[t.cpu]) {
       t.at(0x10);
       acc.deleted = (yield* vgic_put_irq_norelease(t, last)) || acc.deleted;

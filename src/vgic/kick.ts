@@ -19,9 +19,23 @@ export function kvm_make_request(t: Task, v: Vcpu, req: number): void {
   atomicRmw<number>(t, v.obj, VCPU.requests, (r) => r | req);
 }
 
-/** kvm_check_request: test and clear one request bit. */
+/** kvm_request_pending: one load of the request word. */
+export function kvm_request_pending(t: Task, v: Vcpu): boolean {
+  return readOnce<number>(t, v.obj, VCPU.requests) !== 0;
+}
+
+/** kvm_check_request: test one request bit and clear it (atomically) only if it was set. */
 export function kvm_check_request(t: Task, v: Vcpu, req: number): boolean {
-  return (atomicRmw<number>(t, v.obj, VCPU.requests, (r) => r & ~req) & req) !== 0;
+  if ((readOnce<number>(t, v.obj, VCPU.requests) & req) === 0) return false;
+  atomicRmw<number>(t, v.obj, VCPU.requests, (r) => r & ~req);
+  return true;
+}
+
+/** __kvm_vcpu_wake_up: wake the vCPU if it is blocked; returns whether it was. */
+function kvm_vcpu_wake_up(t: Task, v: Vcpu): boolean {
+  if (!readOnce<number>(t, v.obj, VCPU.blocked)) return false;
+  writeOnce(t, v.obj, VCPU.blocked, 0);
+  return true;
 }
 
 /**
@@ -30,9 +44,7 @@ export function kvm_check_request(t: Task, v: Vcpu, req: number): boolean {
  */
 export function kvm_vcpu_kick(t: Task, v: Vcpu): void {
   t.enter(FN.kick);
-  if (readOnce<number>(t, v.obj, VCPU.blocked)) {
-    writeOnce(t, v.obj, VCPU.blocked, 0);
-  } else {
+  if (!kvm_vcpu_wake_up(t, v)) {
     t.at(1);
     if (
       cmpxchg<number>(t, v.obj, VCPU.mode, MODE.IN_GUEST, MODE.EXITING) === MODE.IN_GUEST &&
@@ -46,22 +58,20 @@ export function kvm_vcpu_kick(t: Task, v: Vcpu): void {
 }
 
 /**
- * kvm_make_all_cpus_request: set `req` everywhere, wake the blocked vCPUs, IPI the ones in guest mode. With
- * `wait` (KVM_REQ_SLEEP) every vCPU whose mode was not OUTSIDE is IPI'd and waited for: it acknowledges
- * the IPI when it re-enables IRQs after sync (run loop step 9).
+ * kvm_make_all_cpus_request: set `req` everywhere, wake the blocked vCPUs, IPI the ones in guest mode.
+ * KVM_REQ_SLEEP is KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP: blocked vCPUs are not woken, and every vCPU
+ * whose mode was not OUTSIDE is IPI'd and waited for: it acknowledges the IPI when it re-enables IRQs
+ * after sync (run loop step 9).
  */
-export function* kvm_make_all_cpus_request(t: Task, vm: Vm, req: number, wait: boolean): Gen {
+export function* kvm_make_all_cpus_request(t: Task, vm: Vm, req: number): Gen {
   t.enter(FN.allReq);
   try {
+    const wait = req === REQ.SLEEP;
     for (const v of vm.vcpus) kvm_make_request(t, v, req);
     t.at(1);
     const waitFor: Vcpu[] = [];
     for (const v of vm.vcpus) {
-      // A blocked vCPU is woken instead, unless the request is KVM_REQUEST_NO_WAKEUP (KVM_REQ_SLEEP).
-      if (req !== REQ.SLEEP && readOnce<number>(t, v.obj, VCPU.blocked)) {
-        writeOnce(t, v.obj, VCPU.blocked, 0);
-        continue;
-      }
+      if (!wait && kvm_vcpu_wake_up(t, v)) continue;
       const old = cmpxchg<number>(t, v.obj, VCPU.mode, MODE.IN_GUEST, MODE.EXITING);
       if (old === MODE.IN_GUEST || (wait && old !== MODE.OUTSIDE)) {
         if (v.id !== t.cpu) writeOnce(t, v.obj, VCPU.ipi, 1);
@@ -86,19 +96,19 @@ export function* kvm_arm_halt_guest(t: Task, vm: Vm): Gen {
   try {
     for (const v of vm.vcpus) writeOnce(t, v.obj, VCPU.pause, 1);
     t.at(1);
-    yield* kvm_make_all_cpus_request(t, vm, REQ.SLEEP, true);
+    yield* kvm_make_all_cpus_request(t, vm, REQ.SLEEP);
   } finally {
     t.leave();
   }
 }
 
-/** kvm_arm_resume_guest: clear pause and wake every vCPU. */
+/** kvm_arm_resume_guest: clear pause and wake every vCPU (no IPI: a paused vCPU is not in the guest). */
 export function kvm_arm_resume_guest(t: Task, vm: Vm): void {
   t.enter(FN.resume);
   for (const v of vm.vcpus) {
     writeOnce(t, v.obj, VCPU.pause, 0);
     t.at(1);
-    kvm_vcpu_kick(t, v);
+    kvm_vcpu_wake_up(t, v);
   }
   t.leave();
 }

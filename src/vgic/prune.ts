@@ -10,7 +10,13 @@ import {
   list_splice_tail_init,
   listEntry,
 } from '../kernel/list.ts';
-import { raw_spin_lock, raw_spin_lock_nested, raw_spin_unlock } from '../kernel/locks.ts';
+import {
+  local_irq_restore,
+  local_irq_save,
+  raw_spin_lock,
+  raw_spin_lock_nested,
+  raw_spin_unlock,
+} from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
@@ -115,11 +121,10 @@ export function* vgic_prune_ap_list(t: Task, vm: Vm, v: Vcpu): Gen {
 export function* kvm_vgic_process_async_update(t: Task, vm: Vm, v: Vcpu): Gen {
   t.enter(FN.asyncUpdate);
   try {
-    const was = t.irqsOff;
-    t.setIrqsOff(true);
+    const flags = local_irq_save(t);
     t.at(1);
     yield* vgic_prune_ap_list(t, vm, v);
-    t.setIrqsOff(was);
+    local_irq_restore(t, flags);
   } finally {
     t.leave();
   }

@@ -75,7 +75,7 @@ export function* vgic_queue_irq_unlock(t: Task, vm: Vm, irq: KObj, flags: unknow
         kvm_make_request(t, target, REQ.IRQ_PENDING);
         kvm_vcpu_kick(t, target);
       } else {
-        yield* kvm_make_all_cpus_request(t, vm, REQ.IRQ_PENDING, false);
+        yield* kvm_make_all_cpus_request(t, vm, REQ.IRQ_PENDING);
       }
       return true;
     }

@@ -12,7 +12,7 @@ import { vgic_fold_state } from './fold.ts';
 import { type HostCall, hostCall } from './host.ts';
 import { vgicRestoreState, vgicSaveState } from './hyp.ts';
 import { type Gen, irqLock, setFlag } from './irq.ts';
-import { kvm_check_request } from './kick.ts';
+import { kvm_check_request, kvm_request_pending } from './kick.ts';
 import { F, MODE, REQ, VCPU } from './layout.ts';
 import { vgic_mmio_read_state, vgic_mmio_write } from './mmio.ts';
 import { checkPeoi } from './oracles.ts';
@@ -62,6 +62,8 @@ export function* kvm_vgic_sync_hwstate(t: Task, vm: Vm, v: Vcpu): Gen {
 function* check_vcpu_requests(t: Task, vm: Vm, v: Vcpu): Gen {
   t.enter(FN.requests);
   try {
+    if (!kvm_request_pending(t, v)) return;
+    t.at(1);
     if (kvm_check_request(t, v, REQ.SLEEP)) {
       t.enter(FN.sleep);
       yield new Wait(() => readOnce<number>(t, v.obj, VCPU.pause) === 0, 'unpause');
@@ -118,8 +120,7 @@ function execLocal(vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): boolean {
     case 'eoir': {
       const r = hw.eoir(insn.group, insn.intid);
       if (r.counted) v.ghost.outsideDeactivations.push(insn.intid);
-      if (hw.vmcr.eoimode === 0 && insn.intid < 8192 && insn.intid < 1020)
-        vm.guestDeactivated.add(vm.ghostKey(v, insn.intid));
+      if (hw.vmcr.eoimode === 0 && insn.intid < 1020) vm.guestDeactivated.add(vm.ghostKey(v, insn.intid));
       vm.logEvent({
         vcpu: v.id,
         what: 'eoi',
@@ -134,8 +135,7 @@ function execLocal(vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): boolean {
       if (r.trapped && hw.vmcr.eoimode === 1 && insn.intid < 1020) {
         // The hyp fast path (vgic-host.md §3.10) deactivates in the trapping vCPU's own LRs; anything
         // else is a full exit to vgic_v3_deactivate.
-        const inLr = hw.lrs.some((lr) => lr.vintid === insn.intid && (lr.state & 2) !== 0);
-        if (!inLr) return false;
+        if (hw.findActive(insn.intid) < 0) return false;
         hw.dirUntrapped(insn.intid);
       }
       if (r.counted) v.ghost.outsideDeactivations.push(insn.intid);

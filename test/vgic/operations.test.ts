@@ -12,7 +12,7 @@ import { dumpState } from '../../src/vgic/dump.ts';
 import { kvm_vgic_flush_hwstate, vgic_v3_compute_lr } from '../../src/vgic/flush.ts';
 import { vgic_fold_state, vgic_v3_fold_lr } from '../../src/vgic/fold.ts';
 import { vgic_its_inject_cached_translation } from '../../src/vgic/its.ts';
-import { kvm_make_all_cpus_request, kvm_vcpu_kick } from '../../src/vgic/kick.ts';
+import { kvm_arm_resume_guest, kvm_make_all_cpus_request, kvm_vcpu_kick } from '../../src/vgic/kick.ts';
 import { EVENTFD_CTX, F, IRQ, MODE, REQ, VCPU } from '../../src/vgic/layout.ts';
 import { vgic_flush_pending_lpis } from '../../src/vgic/lpi.ts';
 import { type MmioWrite, vgic_mmio_write } from '../../src/vgic/mmio.ts';
@@ -1527,10 +1527,23 @@ describe('kvm_vcpu_kick / kvm_make_all_cpus_request (§2.7)', () => {
     clean({}, (env) => {
       const [v0, v1] = [env.vcpu(0), env.vcpu(1)];
       poke(v1.obj, VCPU.mode, MODE.IN_GUEST);
-      env.call(env.host, kvm_make_all_cpus_request(env.host, env.vm, REQ.IRQ_PENDING, false));
+      env.call(env.host, kvm_make_all_cpus_request(env.host, env.vm, REQ.IRQ_PENDING));
       assert.deepEqual([requests(v0), requests(v1)], [REQ.IRQ_PENDING, REQ.IRQ_PENDING]);
       assert.deepEqual([peek(v0.obj, VCPU.ipi), peek(v1.obj, VCPU.ipi)], [0, 1]);
       assert.equal(peek(v1.obj, VCPU.mode), MODE.EXITING);
+    });
+  });
+
+  it('kvm_arm_resume_guest clears pause and wakes a blocked vCPU, but never flips a running one to EXITING', () => {
+    clean({}, (env) => {
+      const [v0, v1] = [env.vcpu(0), env.vcpu(1)];
+      for (const v of [v0, v1]) poke(v.obj, VCPU.pause, 1);
+      poke(v0.obj, VCPU.blocked, 1);
+      poke(v1.obj, VCPU.mode, MODE.IN_GUEST);
+      env.run(env.host, () => kvm_arm_resume_guest(env.host, env.vm));
+      assert.deepEqual([peek(v0.obj, VCPU.pause), peek(v1.obj, VCPU.pause)], [0, 0]);
+      assert.equal(peek(v0.obj, VCPU.blocked), 0);
+      assert.deepEqual([peek(v1.obj, VCPU.mode), peek(v1.obj, VCPU.ipi)], [MODE.IN_GUEST, 0]);
     });
   });
 
