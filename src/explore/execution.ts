@@ -247,10 +247,10 @@ export class Execution {
     try {
       for (;;) {
         const enabled = this.enabledThreads();
-        // Daemons (RCU callbacks) finish their pending work after the last regular thread.
-        if (!this.liveWork() && enabled.length === 0) break;
         if (enabled.length === 0) {
-          if (this.crashed) break;
+          // Daemons (RCU callbacks) finish their pending work after the last regular thread; after a
+          // fatal report, threads blocked behind the dead one are its aftermath, not a new deadlock.
+          if (!this.liveWork() || this.crashed) break;
           const blocked = this.threads.filter((t) => !t.done && !t.daemon);
           this.outcome = 'deadlock';
           const v = this.deadlockFn

@@ -108,10 +108,6 @@ export class Exploration {
     };
   }
 
-  get done(): boolean {
-    return this.finished;
-  }
-
   private refresh(): void {
     const stats = this.stats;
     stats.elapsedMs = performance.now() - this.start;
@@ -184,8 +180,8 @@ export class Exploration {
       this.refresh();
       opts.onProgress(stats);
     }
-    const stop = opts.stopOn ?? (() => true);
-    if (!opts.allViolations && [...this.found.values()].some((f) => stop(f.violation))) {
+    // An earlier execution's finding that met the stop condition would have ended the search already.
+    if (!opts.allViolations && exec.violations.some(opts.stopOn ?? (() => true))) {
       this.finish('first-violation');
       return false;
     }

@@ -27,8 +27,6 @@ export class Footprint {
   }
 }
 
-export const EMPTY_FOOTPRINT = new Footprint();
-
 function intersects(a: number[], b: number[]): boolean {
   for (let i = 0; i < a.length; i++) {
     const x = a[i];

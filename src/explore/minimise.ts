@@ -1,5 +1,4 @@
-import { Execution, type Program, Session } from './execution.ts';
-import { tokenOf } from './explorer.ts';
+import { Execution, type Program, type Scheduler, Session } from './execution.ts';
 import { type Deviation, ReplayScheduler } from './schedule.ts';
 import { BoundedStrategy } from './strategies/bounded.ts';
 
@@ -7,7 +6,6 @@ export interface Counterexample {
   title: string;
   decisions: number[];
   deviations: Deviation[];
-  token: string;
   preemptions: number;
   /** Step at which the violation fired. */
   step: number;
@@ -19,7 +17,7 @@ export interface MinimiseOptions {
   budget?: number;
 }
 
-function run(program: Program, sched: ReplayScheduler | BoundedStrategy, maxSteps: number): Execution {
+function run(program: Program, sched: Scheduler, maxSteps: number): Execution {
   const exec = new Execution(1, new Session(), sched, { maxSteps });
   exec.run((e) => program.build(e));
   return exec;
@@ -28,11 +26,11 @@ function run(program: Program, sched: ReplayScheduler | BoundedStrategy, maxStep
 function asCounterexample(exec: Execution, title: string): Counterexample | null {
   const v = exec.violations.find((x) => x.title === title);
   if (!v) return null;
+  // The execution is discarded after this, so its lists can be kept without copying.
   return {
     title,
-    decisions: [...exec.decisions],
-    deviations: [...exec.deviations],
-    token: tokenOf(exec),
+    decisions: exec.decisions,
+    deviations: exec.deviations,
     preemptions: exec.preemptions,
     step: v.step,
   };
@@ -68,8 +66,7 @@ export function minimise(
   while (budget > 0 && best.preemptions > 0) {
     const sched = bounded.next();
     if (!sched) break;
-    const exec = new Execution(1, new Session(), sched, { maxSteps });
-    exec.run((e) => program.build(e));
+    const exec = run(program, sched, maxSteps);
     bounded.done(exec);
     budget--;
     const c = asCounterexample(exec, title);

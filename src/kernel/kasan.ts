@@ -8,9 +8,9 @@ import type { Task } from './task.ts';
 function shadowByte(k: Kernel, addr: bigint): string {
   for (const o of k.objects) {
     if (!o.slab || addr < o.addr || addr >= o.end) continue;
+    // Slab objects span a power of two of at least 8 bytes at 8-aligned addresses: no partial granule.
     if (o.freed) return addr === o.addr ? 'fa' : 'fb';
-    const left = o.end - addr;
-    return left >= 8n ? '00' : `0${left}`;
+    return '00';
   }
   return 'fc';
 }

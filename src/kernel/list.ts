@@ -134,13 +134,13 @@ const ADD_CHECK = new Fn('__list_add_valid_or_report', 0xa, 'lib/list_debug.c', 
   8: 38,
 });
 
-/** mem_dump_obj of the object a failing check names. */
+/** mem_dump_obj of the object a failing check names; a slab object's size is its cache's, as KASAN's. */
 function dumpObj(p: ListPtr | null): string[] {
   if (!p) return [];
   if (p instanceof BadPtr) return [' non-paged memory'];
   const o = p.obj;
   if (!o.slab) return [' non-slab/vmalloc memory'];
-  return [` slab ${o.type.cache} start ${hex(o.addr)} pointer offset ${p.addr - o.addr} size ${o.type.size}`];
+  return [` slab ${o.type.cache} start ${hex(o.addr)} pointer offset ${p.addr - o.addr} size ${o.size}`];
 }
 
 /** CHECK_DATA_CORRUPTION: report, and tell the caller to skip the operation. */
@@ -163,6 +163,14 @@ function corruption(
   return false;
 }
 
+function delCorrupt(t: Task, pc: number, message: string, obj: ListPtr | null = null): false {
+  return corruption(t, DEL_CHECK, pc, 'list_del corruption', message, obj);
+}
+
+function addCorrupt(t: Task, pc: number, message: string, obj: ListPtr | null = null): false {
+  return corruption(t, ADD_CHECK, pc, 'list_add corruption', message, obj);
+}
+
 function delValid(t: Task, e: ListHead): boolean {
   const level = t.k.switches.LIST_CHECKS;
   if (level === 'none') return true;
@@ -182,65 +190,25 @@ function delValid(t: Task, e: ListHead): boolean {
     prevOf(t, next);
   }
   const a = hex(e.addr);
-  if (next === NULL_PTR)
-    return corruption(
-      t,
-      DEL_CHECK,
-      1,
-      'list_del corruption',
-      `list_del corruption, ${a}->next is NULL`,
-      null,
-    );
-  if (prev === NULL_PTR)
-    return corruption(
-      t,
-      DEL_CHECK,
-      2,
-      'list_del corruption',
-      `list_del corruption, ${a}->prev is NULL`,
-      null,
-    );
+  if (next === NULL_PTR) return delCorrupt(t, 1, `list_del corruption, ${a}->next is NULL`);
+  if (prev === NULL_PTR) return delCorrupt(t, 2, `list_del corruption, ${a}->prev is NULL`);
   if (next === LIST_POISON1) {
-    return corruption(
-      t,
-      DEL_CHECK,
-      4,
-      'list_del corruption',
-      `list_del corruption, ${a}->next is LIST_POISON1 (${hex(LIST_POISON1.addr)})`,
-      next,
-    );
+    const m = `list_del corruption, ${a}->next is LIST_POISON1 (${hex(LIST_POISON1.addr)})`;
+    return delCorrupt(t, 4, m, next);
   }
   if (prev === LIST_POISON2) {
-    return corruption(
-      t,
-      DEL_CHECK,
-      5,
-      'list_del corruption',
-      `list_del corruption, ${a}->prev is LIST_POISON2 (${hex(LIST_POISON2.addr)})`,
-      prev,
-    );
+    const m = `list_del corruption, ${a}->prev is LIST_POISON2 (${hex(LIST_POISON2.addr)})`;
+    return delCorrupt(t, 5, m, prev);
   }
   const pn = nextOf(t, prev);
   if (pn !== e) {
-    return corruption(
-      t,
-      DEL_CHECK,
-      7,
-      'list_del corruption',
-      `list_del corruption. prev->next should be ${a}, but was ${hex(addr(pn))}. (prev=${hex(addr(prev))})`,
-      prev,
-    );
+    const m = `list_del corruption. prev->next should be ${a}, but was ${hex(addr(pn))}. (prev=${hex(addr(prev))})`;
+    return delCorrupt(t, 7, m, prev);
   }
   const np = prevOf(t, next);
   if (np !== e) {
-    return corruption(
-      t,
-      DEL_CHECK,
-      9,
-      'list_del corruption',
-      `list_del corruption. next->prev should be ${a}, but was ${hex(addr(np))}. (next=${hex(addr(next))})`,
-      next,
-    );
+    const m = `list_del corruption. next->prev should be ${a}, but was ${hex(addr(np))}. (next=${hex(addr(next))})`;
+    return delCorrupt(t, 9, m, next);
   }
   return true;
 }
@@ -251,41 +219,21 @@ function addValid(t: Task, n: ListHead, prev: ListPtr, next: ListPtr): boolean {
   if (level === 'hardened') {
     if (prevOf(t, next) === prev && nextOf(t, prev) === next && n !== prev && n !== next) return true;
   }
-  if (prev === NULL_PTR)
-    return corruption(t, ADD_CHECK, 1, 'list_add corruption', 'list_add corruption. prev is NULL.', null);
-  if (next === NULL_PTR)
-    return corruption(t, ADD_CHECK, 2, 'list_add corruption', 'list_add corruption. next is NULL.', null);
+  if (prev === NULL_PTR) return addCorrupt(t, 1, 'list_add corruption. prev is NULL.');
+  if (next === NULL_PTR) return addCorrupt(t, 2, 'list_add corruption. next is NULL.');
   const np = prevOf(t, next);
   if (np !== prev) {
-    return corruption(
-      t,
-      ADD_CHECK,
-      4,
-      'list_add corruption',
-      `list_add corruption. next->prev should be prev (${hex(addr(prev))}), but was ${hex(addr(np))}. (next=${hex(addr(next))}).`,
-      next,
-    );
+    const m = `list_add corruption. next->prev should be prev (${hex(addr(prev))}), but was ${hex(addr(np))}. (next=${hex(addr(next))}).`;
+    return addCorrupt(t, 4, m, next);
   }
   const pn = nextOf(t, prev);
   if (pn !== next) {
-    return corruption(
-      t,
-      ADD_CHECK,
-      6,
-      'list_add corruption',
-      `list_add corruption. prev->next should be next (${hex(addr(next))}), but was ${hex(addr(pn))}. (prev=${hex(addr(prev))}).`,
-      prev,
-    );
+    const m = `list_add corruption. prev->next should be next (${hex(addr(next))}), but was ${hex(addr(pn))}. (prev=${hex(addr(prev))}).`;
+    return addCorrupt(t, 6, m, prev);
   }
   if (n === prev || n === next) {
-    return corruption(
-      t,
-      ADD_CHECK,
-      8,
-      'list_add double add',
-      `list_add double add: new=${hex(n.addr)}, prev=${hex(addr(prev))}, next=${hex(addr(next))}.`,
-      null,
-    );
+    const m = `list_add double add: new=${hex(n.addr)}, prev=${hex(addr(prev))}, next=${hex(addr(next))}.`;
+    return corruption(t, ADD_CHECK, 8, 'list_add double add', m, null);
   }
   return true;
 }

@@ -78,13 +78,4 @@ export class XArray {
     }
     return out;
   }
-
-  /** Indices with an entry, reading each slot (xa_for_each under the lock or RCU). */
-  indices(t: Task): number[] {
-    const out: number[] = [];
-    for (const [i, s] of [...this.slots].sort((a, b) => a[0] - b[0])) {
-      if (readOnce(t, s, SLOT_TYPE.fields[0])) out.push(i);
-    }
-    return out;
-  }
 }

@@ -16,9 +16,10 @@ import {
   list_entries,
   list_sort,
   list_splice_tail_init,
+  listFields,
 } from '../../src/kernel/list.ts';
 import type { KObj } from '../../src/kernel/mem.ts';
-import { LIST_POISON1, LIST_POISON2 } from '../../src/kernel/mem.ts';
+import { hex, LIST_POISON1, LIST_POISON2, StructType } from '../../src/kernel/mem.ts';
 import { FN, runOnce, T, vcpu } from './util.ts';
 
 function setupList(k: Kernel, n: number) {
@@ -111,6 +112,30 @@ describe('list_head', () => {
       /list_add double add: new=ffff0000[0-9a-f]{8}, prev=ffff0000[0-9a-f]{8}, next=ffff0000[0-9a-f]{8}\./,
     );
     assert.equal(r.violations[0].title, 'list_add double add in test_fn');
+  });
+
+  it('mem_dump_obj prints the slab object size, as KASAN does, not the struct size', () => {
+    // 160 bytes, like vgic_irq: the object lives in kmalloc-256.
+    const IRQ = new StructType('irq_like', 160, [{ name: 'val' }, ...listFields('ap_list', 72)]);
+    let named = '';
+    const r = runOnce((k) => {
+      const owner = k.alloc(T, 'owner', {}, null, false);
+      const h = head(owner, 'head');
+      initListHead(h);
+      const [a, b] = [0, 1].map((i) => head(k.alloc(IRQ, `irq ${i}`), 'ap_list'));
+      named = hex(b.obj.addr);
+      k.spawn(vcpu(0), function* (t) {
+        t.enter(FN);
+        yield POINT;
+        list_add_tail(t, a, h);
+        list_add_tail(t, b, h);
+        // A stray write breaks b->prev, so deleting a fails the next->prev check, which names b.
+        b.obj.loc(b.prev).value = h;
+        list_del(t, a);
+      });
+    });
+    assert.equal(r.violations[0].title, 'list_del corruption in test_fn');
+    assert.equal(r.texts[0].split('\n')[0], ` slab kmalloc-256 start ${named} pointer offset 72 size 256`);
   });
 
   it('cut_position and splice_tail_init move sublists', () => {

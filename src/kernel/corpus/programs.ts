@@ -4,7 +4,7 @@ import type { TaskSpec } from '../kernel.ts';
 import {
   head,
   initListHead,
-  type ListPtr,
+  list_add_tail,
   list_del,
   list_del_rcu,
   list_next,
@@ -206,18 +206,21 @@ function listProgram(name: string, description: string, expect: string[], rcu: b
       initListHead(head(it, 'node'));
       items.push(it);
     }
-    // Linking at build time: instrumentation records nothing outside steps.
-    for (const it of items) {
-      const n = head(it, 'node');
-      const last = h.obj.loc(h.prev).value as ListPtr;
-      n.obj.loc(n.next).value = h;
-      n.obj.loc(n.prev).value = last;
-      if (last === h) h.obj.loc(h.next).value = n;
-      else (last as typeof n).obj.loc((last as typeof n).next).value = n;
-      h.obj.loc(h.prev).value = n;
-    }
+    const walker = k.task(task(0));
+    const remover = k.task(task(1));
+    // The prologue links the items as kernel code would (under the lock, DEBUG_LIST-checked) but
+    // outside the schedule, then orders itself before both threads: the walk races only the delete.
+    k.runPrologue(
+      remover,
+      (function* () {
+        const flags = yield raw_spin_lock_irqsave(remover, lock);
+        for (const it of items) list_add_tail(remover, head(it, 'node'), h);
+        raw_spin_unlock_irqrestore(remover, lock, flags);
+      })(),
+    );
+    k.prologueDone();
     let sum = 0;
-    k.spawn(task(0), function* (t) {
+    k.start(walker, function* (t) {
       t.enter(reader);
       if (rcu) rcu_read_lock(t);
       let pos = rcu ? list_next_once(t, h) : list_next(t, h);
@@ -232,7 +235,7 @@ function listProgram(name: string, description: string, expect: string[], rcu: b
       if (rcu) rcu_read_unlock(t);
       t.leave();
     });
-    k.spawn(task(1), function* (t) {
+    k.start(remover, function* (t) {
       t.enter(updater);
       const flags = yield raw_spin_lock_irqsave(t, lock);
       t.at(1);
