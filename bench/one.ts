@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Exploration } from '../src/explore/explorer.ts';
 import { BoundedStrategy } from '../src/explore/strategies/bounded.ts';
 import { DporStrategy } from '../src/explore/strategies/dpor.ts';
+import { isKernelReport } from '../src/report/finding.ts';
 import { buildProgram } from '../src/scenario/builder.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 import { designById } from '../src/vgic/designs.ts';
@@ -23,7 +24,7 @@ const x = new Exploration(buildProgram(s.spec, d), strategy, {
   maxExecutions: budget ? Number(budget) : undefined,
   allViolations: mode !== 'first',
   // As vgic-lab check: stop at the first kernel report.
-  stopOn: (v) => !['ghost', 'oracle', 'expect', 'guest', 'arch'].includes(v.checker),
+  stopOn: (v) => isKernelReport(v.checker),
 });
 let firstAt: number | null = null;
 let firstExec: number | null = null;
@@ -32,9 +33,7 @@ const started = performance.now();
 for (;;) {
   const more = x.step();
   if (firstAt === null) {
-    const kernel = x
-      .result()
-      .findings.find((f) => !['ghost', 'oracle', 'expect', 'guest'].includes(f.violation.checker));
+    const kernel = x.result().findings.find((f) => isKernelReport(f.violation.checker));
     if (kernel) {
       firstAt = performance.now();
       firstExec = kernel.execution;

@@ -4,7 +4,13 @@ import { DporStrategy } from '../explore/strategies/dpor.ts';
 import { PctStrategy } from '../explore/strategies/pct.ts';
 import { RandomStrategy } from '../explore/strategies/random.ts';
 import type { Strategy } from '../explore/strategy.ts';
-import { buildFindingReport, type FindingReport, renderFindingReport } from '../report/finding.ts';
+import {
+  buildFindingReport,
+  byFindingClass,
+  type FindingReport,
+  isKernelReport,
+  renderFindingReport,
+} from '../report/finding.ts';
 import { verdict } from '../report/text.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Design } from '../vgic/designs.ts';
@@ -23,9 +29,6 @@ export interface CheckOptions extends CommonOptions {
 
 export const STRATEGIES = ['dpor', 'bounded', 'pct', 'random'];
 
-/** Checkers whose findings are not kernel reports. */
-export const FUNCTIONAL = ['ghost', 'oracle', 'expect', 'guest', 'arch'];
-
 export function makeStrategy(name: string, preemptions: number | undefined, seed: number): Strategy {
   switch (name) {
     case 'dpor':
@@ -41,6 +44,29 @@ export function makeStrategy(name: string, preemptions: number | undefined, seed
   }
 }
 
+/** The bounds an exploration actually runs with, after the scenario's and the strategy's defaults. */
+export interface Limits {
+  /** null: unbounded (dpor and bounded), or not a parameter of the strategy (pct and random). */
+  preemptions: number | null;
+  maxSteps: number;
+  maxExecutions: number | null;
+  timeLimitSeconds: number | null;
+}
+
+export function limitsOf(s: LoadedScenario, o: CheckOptions): Limits {
+  const bounded = o.strategy === 'dpor' || o.strategy === 'bounded';
+  return {
+    preemptions: bounded ? (o.preemptions ?? s.explore.preemptions ?? null) : null,
+    maxSteps: s.explore.maxSteps ?? 10_000,
+    // Random strategies never exhaust: without a bound they stop after 10,000 executions.
+    maxExecutions:
+      o.maxExecutions ??
+      s.explore.maxExecutions ??
+      (o.strategy === 'pct' || o.strategy === 'random' ? 10_000 : null),
+    timeLimitSeconds: o.timeLimit ?? null,
+  };
+}
+
 /** Explores one scenario on one design; Ctrl-C ends the exploration and reports what was explored. */
 export async function explorationOf(
   s: LoadedScenario,
@@ -49,21 +75,18 @@ export async function explorationOf(
   interrupted: { on: () => void },
 ) {
   const program = programOf(s, d);
-  const strategy = makeStrategy(o.strategy, o.preemptions ?? s.explore.preemptions, o.seed);
+  const limits = limitsOf(s, o);
+  const strategy = makeStrategy(o.strategy, limits.preemptions ?? undefined, o.seed);
   let violations = 0;
   const progress = new Progress(!o.quiet && !o.json && process.stderr.isTTY === true, () => violations);
   const x = new Exploration(program, strategy, {
-    maxSteps: s.explore.maxSteps ?? 10_000,
-    // Random strategies never exhaust: without a bound they stop after 10,000 executions.
-    maxExecutions:
-      o.maxExecutions ??
-      s.explore.maxExecutions ??
-      (o.strategy === 'pct' || o.strategy === 'random' ? 10_000 : undefined),
-    timeLimitMs: o.timeLimit !== undefined ? o.timeLimit * 1000 : undefined,
+    maxSteps: limits.maxSteps,
+    maxExecutions: limits.maxExecutions ?? undefined,
+    timeLimitMs: limits.timeLimitSeconds !== null ? limits.timeLimitSeconds * 1000 : undefined,
     allViolations: o.allViolations,
     // The search stops at the first kernel report; functional findings, architecture findings and ghost
     // assertions are collected and reported too, but do not end it.
-    stopOn: (v) => !FUNCTIONAL.includes(v.checker),
+    stopOn: (v) => isKernelReport(v.checker),
     progressEvery: 50,
     onProgress: (st) => progress.update(st),
     onExecution: (e) => {
@@ -73,15 +96,15 @@ export async function explorationOf(
   interrupted.on = () => x.interrupt();
   const result = await exploreAsync(x);
   progress.clear();
-  return { program, result };
+  return { program, result, limits };
 }
 
 export function checkDocument(
-  s: LoadedScenario,
   ref: string,
   d: Design,
   r: ExploreResult,
   reports: FindingReport[],
+  limits: Limits,
   o: CheckOptions,
 ) {
   return {
@@ -89,12 +112,7 @@ export function checkDocument(
     scenario: ref,
     design: d.id,
     strategy: o.strategy,
-    bounds: {
-      preemptions: o.preemptions ?? s.explore.preemptions ?? null,
-      maxSteps: s.explore.maxSteps ?? 10_000,
-      maxExecutions: o.maxExecutions ?? null,
-      timeLimitSeconds: o.timeLimit ?? null,
-    },
+    bounds: limits,
     verdict: verdict(r.stats, r.findings),
     // Timings are left out so that the same inputs give the same document, byte for byte.
     stats: (({ elapsedMs: _e, executionsPerSec: _x, stepsPerSec: _s, ...rest }) => rest)(r.stats),
@@ -111,22 +129,21 @@ export async function check(
   interrupted: { on: () => void },
 ): Promise<number> {
   const c = colors(o);
-  const { program, result } = await explorationOf(s, d, o, interrupted);
-  // Kernel reports first; ghost assertions (model-only) last.
-  const ordered = [...result.findings].sort(
-    (a, b) => Number(a.violation.checker === 'ghost') - Number(b.violation.checker === 'ghost'),
-  );
+  const { program, result, limits } = await explorationOf(s, d, o, interrupted);
+  // What a real kernel would print comes first (and is what --perfetto traces); model-only ghost
+  // assertions come last, as in compare's cells.
+  const ordered = byFindingClass(result.findings, (f) => f.violation.checker);
   const reports = ordered.map((f) =>
     buildFindingReport(program, f, {
       design: d.id,
       scenario: ref,
-      maxSteps: s.explore.maxSteps ?? 10_000,
+      maxSteps: limits.maxSteps,
       minimise: true,
     }),
   );
   if (o.perfetto && reports[0])
     writePerfetto(o.perfetto, reports[0].interleaving, `${reports[0].title} (${s.spec.name} on ${d.id})`);
-  if (o.json) printJson(checkDocument(s, ref, d, result, reports, o));
+  if (o.json) printJson(checkDocument(ref, d, result, reports, limits, o));
   else {
     for (const r of reports) {
       say(o, c.red(renderFindingReport(r)));

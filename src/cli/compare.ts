@@ -1,5 +1,6 @@
 import { Exploration, exploreAsync } from '../explore/explorer.ts';
 import { DporStrategy } from '../explore/strategies/dpor.ts';
+import { byFindingClass } from '../report/finding.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Design } from '../vgic/designs.ts';
 import { type CommonOptions, colors, printJson, programOf, say } from './context.ts';
@@ -7,7 +8,8 @@ import { EXIT } from './errors.ts';
 
 export interface CompareOptions extends CommonOptions {
   maxExecutions: number;
-  timeLimit: number;
+  /** Off by default: a cell cut by time has an execution count that depends on the machine. */
+  timeLimit?: number;
 }
 
 export interface Cell {
@@ -20,12 +22,12 @@ export interface Cell {
   exhaustive: boolean;
 }
 
-/** The verdict of one cell: the first kernel report, else the first functional finding, else clean. */
+/**
+ * The verdict of one cell: the first kernel report, else the first functional finding, else the first
+ * ghost assertion, else clean.
+ */
 function cellVerdict(titles: { checker: string; title: string }[]): { verdict: string; kind: string } {
-  const kernel = titles.filter((t) => !['ghost', 'oracle', 'expect', 'guest', 'arch'].includes(t.checker));
-  const functional = titles.filter((t) => ['oracle', 'expect', 'guest', 'arch'].includes(t.checker));
-  const ghost = titles.filter((t) => t.checker === 'ghost');
-  const pick = kernel[0] ?? functional[0] ?? ghost[0];
+  const pick = byFindingClass(titles, (t) => t.checker)[0];
   return pick ? { verdict: pick.title, kind: pick.checker } : { verdict: 'clean', kind: 'clean' };
 }
 
@@ -48,7 +50,7 @@ export async function compare(
       const x = new Exploration(programOf(s.loaded, d), new DporStrategy(), {
         maxSteps: s.loaded.explore.maxSteps ?? 10_000,
         maxExecutions: o.maxExecutions,
-        timeLimitMs: o.timeLimit * 1000,
+        timeLimitMs: o.timeLimit !== undefined ? o.timeLimit * 1000 : undefined,
         allViolations: true,
       });
       const prev = interrupted.on;
@@ -73,7 +75,7 @@ export async function compare(
       command: 'compare',
       designs: designs.map((d) => d.id),
       scenarios: scenarios.map((s) => s.ref),
-      budget: { maxExecutions: o.maxExecutions, timeLimitSeconds: o.timeLimit },
+      budget: { maxExecutions: o.maxExecutions, timeLimitSeconds: o.timeLimit ?? null },
       cells,
       interrupted: stop,
     });
@@ -97,9 +99,10 @@ export async function compare(
       say(o, `${s.ref.padEnd(w)}  ${row.join(' ')}`);
     }
     say(o, '');
+    const budget = `${o.maxExecutions} executions${o.timeLimit !== undefined ? ` or ${o.timeLimit} s` : ''}`;
     say(
       o,
-      `Each cell: the first kernel report (else the first functional finding, else a ghost assertion, else clean) and the number of DPOR executions; "+" marks a cell cut by the budget (${o.maxExecutions} executions or ${o.timeLimit} s), not exhaustive.`,
+      `Each cell: the first kernel report (else the first functional finding, else a ghost assertion, else clean) and the number of DPOR executions; "+" marks a cell cut by the budget (${budget}), not exhaustive.`,
     );
     if (stop) say(o, 'interrupted: only the cells above were explored');
   }

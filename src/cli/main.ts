@@ -155,29 +155,41 @@ function program(): Command {
           `comma-separated designs (default: ${DESIGNS.map((d) => d.id).join(',')})`,
         )
         .option('--max-executions <n>', 'execution budget per cell', '300')
-        .option('--time-limit <seconds>', 'time budget per cell', '5'),
+        .option(
+          '--time-limit <seconds>',
+          'also a time budget per cell (off by default: cells it cuts depend on the machine)',
+        ),
     ),
     [
       'vgic-lab compare',
       'vgic-lab compare lpi-disable-vs-eoicount-replay head-walk-wrong-deactivation --designs V2,V3,V4b',
+      'vgic-lab compare --max-executions 50 --json',
     ],
   ).action(
     async (
       refs: string[],
-      o: CommonOptions & { designs?: string; maxExecutions: string; timeLimit: string },
+      o: CommonOptions & { designs?: string; maxExecutions: string; timeLimit?: string },
     ) => {
       const designs = (o.designs ?? DESIGNS.map((d) => d.id).join(','))
         .split(',')
+        .map((x) => x.trim())
         .filter(Boolean)
         .map(resolveDesign);
+      if (designs.length === 0)
+        throw new UsageError(
+          `--designs "${o.designs}" names no design`,
+          `for example --designs ${DESIGNS.map((d) => d.id).join(',')}`,
+        );
       const scenarios = (refs.length > 0 ? refs : catalogueEntries().map((e) => e.name)).map(resolveScenario);
+      if (scenarios.length === 0)
+        throw new UsageError('no scenario to compare', 'name scenarios, or run from a clone with scenarios/');
       process.exitCode = await compare(
         scenarios,
         designs,
         {
           ...o,
           maxExecutions: parseIntOption('max-executions', o.maxExecutions, 1),
-          timeLimit: parseIntOption('time-limit', o.timeLimit, 1),
+          timeLimit: o.timeLimit === undefined ? undefined : parseIntOption('time-limit', o.timeLimit, 1),
         },
         interrupted,
       );

@@ -1,12 +1,9 @@
-import { Execution, Session } from '../explore/execution.ts';
 import { InternalError } from '../explore/explorer.ts';
-import { decodeToken, ReplayScheduler, TokenError } from '../explore/schedule.ts';
-import type { World } from '../scenario/builder.ts';
+import { type DecodedToken, decodeToken, ReplayScheduler, TokenError } from '../explore/schedule.ts';
 import type { CommonOptions } from './context.ts';
-import { programOf } from './context.ts';
 import { UsageError } from './errors.ts';
 import { resolveDesign, resolveScenario } from './resolve.ts';
-import { printRun, type RunResult } from './run.ts';
+import { printRun, type RunResult, runWith } from './run.ts';
 
 export interface ReplayOptions extends CommonOptions {
   scenario?: string;
@@ -21,6 +18,12 @@ export function parseFullToken(
   const t = token.trim();
   const last = t.lastIndexOf('@');
   if (last < 0) {
+    // Without this, any word would be taken for a bare schedule and asked for --scenario and --design.
+    if (!/^S\d+\./.test(t))
+      throw new UsageError(
+        `"${t}" is not a schedule token`,
+        'a token is design@scenario@S1.… as printed by vgic-lab check or run',
+      );
     if (!o.scenario || !o.design) {
       throw new UsageError(
         `the token "${t}" carries only a schedule`,
@@ -42,34 +45,49 @@ export function parseFullToken(
   };
 }
 
+/**
+ * Decodes the schedule part. Deviations must come in increasing order and inside the recorded length:
+ * anything else was not written by encodeDeviations and would be silently half-used.
+ */
+function decodeSchedule(schedule: string): DecodedToken {
+  const hint = 'copy the whole token printed by vgic-lab check or run';
+  let decoded: DecodedToken;
+  try {
+    decoded = decodeToken(schedule);
+  } catch (e) {
+    if (e instanceof TokenError) throw new UsageError(e.message, hint);
+    throw e;
+  }
+  decoded.deviations.forEach((dv, i) => {
+    if (dv.at >= decoded.length || (i > 0 && dv.at <= decoded.deviations[i - 1].at))
+      throw new UsageError(
+        `schedule token is corrupt: a decision at ${dv.at} in a schedule of ${decoded.length} decisions`,
+        hint,
+      );
+  });
+  return decoded;
+}
+
 /** vgic-lab replay TOKEN: re-runs exactly one recorded schedule and prints it like `run`. */
 export function replay(token: string, o: ReplayOptions): number {
   const p = parseFullToken(token, o);
-  let decoded: ReturnType<typeof decodeToken>;
-  try {
-    decoded = decodeToken(p.schedule);
-  } catch (e) {
-    if (e instanceof TokenError)
-      throw new UsageError(e.message, 'copy the whole token printed by vgic-lab check');
-    throw e;
-  }
+  const decoded = decodeSchedule(p.schedule);
   const d = resolveDesign(p.design);
   const s = resolveScenario(p.scenario);
-  let world: World | null = null;
-  const program = programOf(s.loaded, d, (w) => {
-    world = w;
-  });
-  const exec = new Execution(1, new Session(), new ReplayScheduler(null, decoded.deviations), {
-    maxSteps: s.loaded.explore.maxSteps ?? 10_000,
-  });
-  exec.recording = true;
+  const notFor = '(was the token made for another scenario or design?)';
+  let r: RunResult;
   try {
-    exec.run((e) => program.build(e));
+    r = runWith(s.loaded, d, new ReplayScheduler(null, decoded.deviations));
   } catch (e) {
-    if (e instanceof TokenError)
-      throw new UsageError(`${e.message} (was the token made for another scenario or design?)`);
+    if (e instanceof TokenError) throw new UsageError(`${e.message} ${notFor}`);
     throw new InternalError(e, p.schedule, 1);
   }
-  const r: RunResult = { exec, world: world! };
+  // Past its recorded decisions the replay follows the default policy, so a token made for another
+  // program runs to some end without complaint; the decision count is what shows it is not this run.
+  const made = r.exec.decisions.length;
+  if (made !== decoded.length)
+    throw new UsageError(
+      `schedule does not fit: the token records ${decoded.length} decisions, the run made ${made} ${notFor}`,
+    );
   return printRun(r, s.loaded, d, s.ref, o, 'replay', `schedule ${p.schedule}`);
 }

@@ -1,9 +1,10 @@
-import { Execution, Session } from '../explore/execution.ts';
+import type { Execution, Scheduler } from '../explore/execution.ts';
 import { tokenOf } from '../explore/explorer.ts';
 import { recordExecution } from '../explore/record.ts';
+import { ReplayScheduler } from '../explore/schedule.ts';
 import { RandomStrategy } from '../explore/strategies/random.ts';
 import { peek } from '../kernel/access.ts';
-import { fullToken } from '../report/finding.ts';
+import { byFindingClass, fullToken, reportTrailer } from '../report/finding.ts';
 import { interleavingOf, renderInterleaving } from '../report/interleaving.ts';
 import type { World } from '../scenario/builder.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
@@ -25,19 +26,17 @@ export function runOnce(
   decisions: readonly number[] | null,
   seed?: number,
 ): RunResult {
+  const scheduler = decisions ? new ReplayScheduler(decisions) : new RandomStrategy(seed ?? 0);
+  return runWith(s, d, scheduler);
+}
+
+/** One recorded execution of the scenario on the design under `scheduler`, with its world. */
+export function runWith(s: LoadedScenario, d: Design, scheduler: Scheduler): RunResult {
   let world: World | null = null;
   const program = programOf(s, d, (w) => {
     world = w;
   });
-  let exec: Execution;
-  if (decisions) exec = recordExecution(program, decisions, 1, s.explore.maxSteps ?? 10_000);
-  else {
-    exec = new Execution(1, new Session(), new RandomStrategy(seed ?? 0), {
-      maxSteps: s.explore.maxSteps ?? 10_000,
-    });
-    exec.recording = true;
-    exec.run((e) => program.build(e));
-  }
+  const exec = recordExecution(program, scheduler, { maxSteps: s.explore.maxSteps ?? 10_000 });
   return { exec, world: world! };
 }
 
@@ -63,8 +62,15 @@ export function printRun(
 ): number {
   const c = colors(opts);
   const { exec, world } = r;
-  const token = fullToken(d.id, scenarioRef, tokenOf(exec));
+  const schedule = tokenOf(exec);
+  const token = fullToken(d.id, scenarioRef, schedule);
   const il = interleavingOf(exec);
+  // As check prints them: kernel reports, then functional findings, then ghost assertions, each ending
+  // with its model trailer so that nothing model-only reads like a kernel log.
+  const reports = byFindingClass(exec.violations, (v) => v.checker).map((v) => ({
+    v,
+    trailer: reportTrailer(v, d.id, scenarioRef, exec.index, schedule),
+  }));
   if (opts.perfetto) writePerfetto(opts.perfetto, il, `${s.spec.name} on ${d.id}`);
   if (opts.json) {
     printJson({
@@ -80,12 +86,13 @@ export function printRun(
         events: world.vm.events.filter((e) => e.vcpu === v.id).map((e) => e.text),
       })),
       interrupts: interruptStates(world),
-      reports: exec.violations.map((v) => ({
+      reports: reports.map(({ v, trailer }) => ({
         checker: v.checker,
         title: v.title,
         fatal: v.fatal,
         step: v.step,
         text: v.text(),
+        trailer,
       })),
       interleaving: il,
     });
@@ -102,9 +109,9 @@ export function printRun(
     const states = interruptStates(world);
     say(opts, `Interrupts at the end:${states.length ? '' : ' all idle'}`);
     for (const st of states) say(opts, `  ${st}`);
-    for (const v of exec.violations) {
+    for (const { v, trailer } of reports) {
       say(opts, '');
-      say(opts, c.red(v.text()));
+      say(opts, c.red([v.text(), ...trailer].join('\n')));
     }
     if (exec.violations.length > 0) {
       say(opts, '');

@@ -2,6 +2,8 @@ import type { Program } from '../explore/execution.ts';
 import { type Finding, tokenOf } from '../explore/explorer.ts';
 import { minimise } from '../explore/minimise.ts';
 import { recordExecution } from '../explore/record.ts';
+import { ReplayScheduler } from '../explore/schedule.ts';
+import type { Violation } from '../explore/violation.ts';
 import type { KReport } from '../kernel/splat.ts';
 import { trailer } from '../kernel/splat.ts';
 import { type StateDump, stateLines } from '../vgic/dump.ts';
@@ -36,6 +38,49 @@ export interface ReportContext {
   minimise: boolean;
 }
 
+/**
+ * What a finding is: a report a real kernel would print, a functional finding (oracles, expectations,
+ * guest assertions, CPU-interface architecture findings) or a ghost assertion that only the model
+ * checks. The search stops at kernel reports only, and every list of findings is ordered by this
+ * class, so there is one classifier for the CLI, the matrix and the benchmark.
+ */
+export type FindingClass = 'kernel' | 'functional' | 'ghost';
+
+const FUNCTIONAL_CHECKERS: ReadonlySet<string> = new Set(['oracle', 'expect', 'guest', 'arch']);
+
+export function findingClass(checker: string): FindingClass {
+  if (checker === 'ghost') return 'ghost';
+  return FUNCTIONAL_CHECKERS.has(checker) ? 'functional' : 'kernel';
+}
+
+export function isKernelReport(checker: string): boolean {
+  return findingClass(checker) === 'kernel';
+}
+
+const CLASS_RANK: Record<FindingClass, number> = { kernel: 0, functional: 1, ghost: 2 };
+
+/** Kernel reports, then functional findings, then ghost assertions; stable within each class. */
+export function byFindingClass<T>(items: readonly T[], checkerOf: (x: T) => string): T[] {
+  return [...items].sort(
+    (a, b) => CLASS_RANK[findingClass(checkerOf(a))] - CLASS_RANK[findingClass(checkerOf(b))],
+  );
+}
+
+/**
+ * The model trailer of a report (kernel-sanitizers.md §0.7): the design/scenario/schedule line, then
+ * the model-only lines the report carries (a ghost assertion's property, a wait-for cycle).
+ */
+export function reportTrailer(
+  v: Violation,
+  design: string,
+  scenario: string,
+  execution: number,
+  schedule: string,
+): string[] {
+  const k = v as Partial<KReport> & Violation;
+  return trailer(design, scenario, execution, v.step, schedule, k.extra ?? []);
+}
+
 export function fullToken(design: string, scenario: string, schedule: string): string {
   return `${design}@${scenario}@${schedule}`;
 }
@@ -55,11 +100,15 @@ export function buildFindingReport(program: Program, f: Finding, ctx: ReportCont
       minimised = true;
     }
   }
-  const exec = recordExecution(program, decisions, f.execution, ctx.maxSteps);
+  const exec = recordExecution(
+    program,
+    new ReplayScheduler(decisions),
+    { maxSteps: ctx.maxSteps },
+    f.execution,
+  );
   const v = exec.violations.find((x) => x.title === f.violation.title) ?? f.violation;
   const schedule = exec.violations.includes(v) ? tokenOf(exec) : f.token;
   const token = fullToken(ctx.design, ctx.scenario, schedule);
-  const k = v as Partial<KReport> & typeof v;
   return {
     checker: v.checker,
     title: v.title,
@@ -69,7 +118,7 @@ export function buildFindingReport(program: Program, f: Finding, ctx: ReportCont
     step: v.step,
     preemptions: exec.preemptions,
     kernel: v.text(),
-    trailer: trailer(ctx.design, ctx.scenario, f.execution, v.step, schedule, k.extra ?? []),
+    trailer: reportTrailer(v, ctx.design, ctx.scenario, f.execution, schedule),
     interleaving: interleavingOf(exec, v.step),
     state: (exec.snapshot as StateDump | null) ?? null,
     token,

@@ -1,12 +1,11 @@
-import type { Execution, Program } from '../explore/execution.ts';
+import { Execution, type Program, type Scheduler, Session } from '../explore/execution.ts';
 import { Wait } from '../explore/ops.ts';
-import { SimpleViolation } from '../explore/violation.ts';
-import { type CpuifSwitches, DEFAULT_CPUIF_SWITCHES } from '../gic/cpuif.ts';
+import { FatalStop, SimpleViolation } from '../explore/violation.ts';
+import { DEFAULT_CPUIF_SWITCHES } from '../gic/cpuif.ts';
 import { GuestCpu, type GuestStep, type Handler } from '../gic/guest.ts';
 import { peek } from '../kernel/access.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import type { KObj } from '../kernel/mem.ts';
-import type { Switches } from '../kernel/switches.ts';
 import type { Task } from '../kernel/task.ts';
 import type { Design } from '../vgic/designs.ts';
 import { dumpState } from '../vgic/dump.ts';
@@ -18,6 +17,7 @@ import { newEventfd } from '../vgic/notify.ts';
 import { endChecks } from '../vgic/oracles.ts';
 import { vcpuRun } from '../vgic/runloop.ts';
 import { THREAD_FNS, type Vcpu, Vm, type VmConfig } from '../vgic/vm.ts';
+import { ScenarioError } from './error.ts';
 
 /** Configuration of one interrupt at VM creation (what the distributor/redistributor registers hold). */
 export interface IrqSpec {
@@ -31,7 +31,7 @@ export interface IrqSpec {
 }
 
 /** An LPI mapped through the ITS in the prologue (MAPD/MAPC/MAPTI by vCPU 0's guest). */
-export interface LpiSpec {
+interface LpiSpec {
   intid: number;
   device: number;
   event: number;
@@ -51,7 +51,7 @@ export interface ActorSpec {
   host?: HostCall[];
 }
 
-export interface Expectations {
+interface Expectations {
   /** Acknowledged INTIDs per vCPU, in order (`ordered`) or as a multiset. */
   acks?: Record<number, { intids: number[]; ordered?: boolean }>;
   /** O2: on these vCPUs, acknowledges come in non-decreasing priority value (ties in any order). */
@@ -63,7 +63,7 @@ export interface Expectations {
 export interface ScenarioSpec {
   name: string;
   description: string;
-  vm: Omit<VmConfig, 'cpuif' | 'design'> & { cpuif?: Partial<CpuifSwitches> };
+  vm: Omit<VmConfig, 'cpuif' | 'design'>;
   irqs: IrqSpec[];
   lpis: LpiSpec[];
   /** LPIs enabled on these redistributors (GICR_CTLR.EnableLPIs) before the prologue. */
@@ -73,7 +73,13 @@ export interface ScenarioSpec {
   prologue: PrologueStep[];
   actors: ActorSpec[];
   expect: Expectations;
-  switches?: Partial<Switches>;
+  /** The file a loaded spec came from and where each prologue step is in it, for problems found at run time. */
+  source?: { file: string; prologue: { line: number; col: number }[] };
+}
+
+/** The host call the H-VGIC handler makes to lower a level interrupt's line (KVM_IRQ_LINE 0). */
+export function lowerLine(intid: number): HostCall {
+  return { call: 'irq_line', intid, level: false };
 }
 
 /** What a built execution exposes to tests, reports and oracles. */
@@ -89,6 +95,18 @@ const VMM_TAIL = [THREAD_FNS.vmIoctl];
 function irqObj(vm: Vm, intid: number, vcpu: number): KObj | null {
   if (intid < 32) return vm.vcpus[vcpu]?.privateIrqs[intid] ?? null;
   return vm.spis[intid - 32] ?? null;
+}
+
+/**
+ * The priority an acknowledged interrupt had, as the guest's CPU interface compares it (5 bits). An
+ * LPI's vgic_irq may be gone by the end, so its priority comes from the LPI configuration table, with
+ * the ITS's default for an LPI the scenario did not configure.
+ */
+function ackedPriority(vm: Vm, intid: number, vcpu: number): number {
+  if (intid >= 8192) return (vm.lpiProps.get(intid)?.priority ?? 0xa0) & 0xf8;
+  const irq = irqObj(vm, intid, vcpu);
+  if (!irq) throw new Error(`vCPU ${vcpu} acknowledged INTID ${intid}, which the VM does not have`);
+  return peek<number>(irq, IRQ.priority) & 0xf8;
 }
 
 /** VM creation: the register state of each configured interrupt (no thread runs yet). */
@@ -138,7 +156,7 @@ function checkExpectations(exec: Execution, w: World, e: Expectations): void {
   }
   for (const id of e.ackPriorityOrder ?? []) {
     const acks = w.guests.get(id)?.log.acks ?? [];
-    const prios = acks.map((intid) => peek<number>(irqObj(w.vm, intid, id)!, IRQ.priority));
+    const prios = acks.map((intid) => ackedPriority(w.vm, intid, id));
     const bad = prios.findIndex((p, i) => i > 0 && p < prios[i - 1]);
     if (bad > 0) {
       exec.report(
@@ -152,8 +170,8 @@ function checkExpectations(exec: Execution, w: World, e: Expectations): void {
     }
   }
   for (const f of e.finalState ?? []) {
-    const irq = irqObj(w.vm, f.intid, f.vcpu ?? 0);
-    if (!irq) continue;
+    // checkSpec guarantees the object exists: a skipped entry would be a check that cannot fail.
+    const irq = irqObj(w.vm, f.intid, f.vcpu ?? 0)!;
     const flags = peek<number>(irq, IRQ.flags);
     const active = (flags & F.ACTIVE) !== 0;
     const pending =
@@ -176,77 +194,145 @@ function checkExpectations(exec: Execution, w: World, e: Expectations): void {
   }
 }
 
+/** The world after the prologue: what the actors start from. */
+interface Setup {
+  k: Kernel;
+  vm: Vm;
+  vmm: Task;
+}
+
+/** VM creation, the LPIs' ITS mappings and the prologue, all run outside the scheduler. */
+function setUp(exec: Execution, s: ScenarioSpec, design: Design): Setup {
+  const k = new Kernel(exec, {
+    version: design.version,
+    design: design.id,
+    scenario: s.name,
+    hardware: `vgic-lab model (GICv3, ${s.vm.nrVcpus} vCPUs, nLR=${s.vm.nLr})`,
+  });
+  const vm = new Vm(k, { ...s.vm, design, cpuif: DEFAULT_CPUIF_SWITCHES });
+  if (s.vm.its) vm.its = new Its(vm);
+  configure(vm, s);
+  for (const v of vm.vcpus) {
+    v.task = k.task({
+      comm: `CPU ${v.id}/KVM`,
+      pid: 1000 + v.id,
+      cpu: v.id,
+      kind: 'vcpu',
+      tail: VCPU_TAIL,
+    });
+  }
+  const vmm = k.task({
+    comm: 'qemu-system-aar',
+    pid: 900,
+    cpu: s.vm.nrVcpus,
+    kind: 'vmm',
+    tail: VMM_TAIL,
+  });
+  // The ITS mappings of the LPIs, as vCPU 0's guest would issue them.
+  if (s.lpis.length > 0) {
+    const cmds: HostCall = {
+      call: 'its',
+      cmds: [
+        ...[...new Set(s.lpis.map((l) => l.device))].map((device) => ({
+          cmd: 'MAPD' as const,
+          device,
+          valid: true,
+        })),
+        ...[...new Set(s.lpis.map((l) => l.collection))].map((collection) => ({
+          cmd: 'MAPC' as const,
+          collection,
+          vcpu: collection,
+        })),
+        ...s.lpis.map((l) => ({
+          cmd: 'MAPTI' as const,
+          device: l.device,
+          event: l.event,
+          intid: l.intid,
+          collection: l.collection,
+        })),
+      ],
+    };
+    k.runPrologue(vm.vcpus[0].task, hostActor(vm.vcpus[0].task, vm, [cmds]));
+  }
+  s.prologue.forEach((p, i) => {
+    try {
+      if ('host' in p) k.runPrologue(vmm, hostActor(vmm, vm, [p.host]));
+      else {
+        const v = vm.vcpuById(p.vcpu);
+        const g = new GuestCpu(v.cpuif, p.guest, p.handler);
+        k.runPrologue(v.task, vcpuRun(v.task, vm, v, g));
+      }
+    } catch (e) {
+      throw blockedStep(s, i, e);
+    }
+  });
+  k.prologueDone();
+  vm.events.length = 0;
+  return { k, vm, vmm };
+}
+
+/**
+ * A prologue step runs to its end outside the scheduler, so one that waits for something nobody will
+ * do (an interrupt that is not pending, say) can never finish: that is a mistake in the scenario, not
+ * in vgic-lab. Other errors pass through unchanged.
+ */
+function blockedStep(s: ScenarioSpec, i: number, e: unknown): unknown {
+  const m = e instanceof Error && !(e instanceof FatalStop) ? / blocked at "(.*)"$/.exec(e.message) : null;
+  if (!m) return e;
+  const step = s.prologue[i];
+  const who = 'host' in step ? 'the VMM' : `vCPU ${step.vcpu}`;
+  const problem = `this prologue step never finishes: ${who} waits at "${m[1]}" and nothing can wake it`;
+  const hint =
+    'the prologue runs each step to its end before exploring; make what it waits for happen in an earlier ' +
+    'step (e.g. a host call that makes the interrupt pending), or move the step to actors';
+  const at = s.source?.prologue[i];
+  if (!s.source || !at) return new Error(`scenario ${s.name}: prologue[${i}]: ${problem}`);
+  return new ScenarioError(s.source.file, at.line, at.col, `prologue[${i}]`, problem, hint);
+}
+
+/** Runs nothing after the prologue: a probe execution has no threads to schedule. */
+const NO_STEPS: Scheduler = { pickThread: () => -1, pickValue: () => 0 };
+
+/**
+ * The prologue is deterministic, so one run of it tells whether it can finish. Running it here, before
+ * any exploration, lets a stuck step surface as the scenario error it is rather than as a crash of the
+ * first execution. Anything else the probe meets, the exploration meets again and reports with its
+ * schedule.
+ */
+function probePrologue(s: ScenarioSpec, design: Design): void {
+  if (s.prologue.length === 0) return;
+  const exec = new Execution(0, new Session(), NO_STEPS, { maxSteps: 0 });
+  try {
+    exec.run((e) => {
+      setUp(e, s, design);
+    });
+  } catch (e) {
+    if (e instanceof ScenarioError) throw e;
+  }
+}
+
+/** Problems in a builder spec that the loader rejects with a position for files. */
+function checkSpec(s: ScenarioSpec): void {
+  for (const f of s.expect.finalState ?? []) {
+    if (f.intid >= 32 + s.vm.nrSpis || (f.vcpu ?? 0) >= s.vm.nrVcpus)
+      throw new Error(
+        `scenario ${s.name}: expect.finalState names INTID ${f.intid} on vCPU ${f.vcpu ?? 0}, which the VM does not have`,
+      );
+  }
+}
+
 /** Builds the explorer program of a scenario: a fresh VM, the prologue, then the actors as threads. */
 export function buildProgram(
   s: ScenarioSpec,
   design: Design,
   onWorld?: (w: World, exec: Execution) => void,
 ): Program {
+  checkSpec(s);
+  probePrologue(s, design);
   return {
     name: s.name,
     build(exec: Execution): void {
-      const k = new Kernel(exec, {
-        version: design.version,
-        design: design.id,
-        scenario: s.name,
-        hardware: `vgic-lab model (GICv3, ${s.vm.nrVcpus} vCPUs, nLR=${s.vm.nLr})`,
-        switches: s.switches,
-      });
-      const vm = new Vm(k, { ...s.vm, design, cpuif: { ...DEFAULT_CPUIF_SWITCHES, ...s.vm.cpuif } });
-      if (s.vm.its) vm.its = new Its(vm);
-      configure(vm, s);
-      for (const v of vm.vcpus) {
-        v.task = k.task({
-          comm: `CPU ${v.id}/KVM`,
-          pid: 1000 + v.id,
-          cpu: v.id,
-          kind: 'vcpu',
-          tail: VCPU_TAIL,
-        });
-      }
-      const vmm = k.task({
-        comm: 'qemu-system-aar',
-        pid: 900,
-        cpu: s.vm.nrVcpus,
-        kind: 'vmm',
-        tail: VMM_TAIL,
-      });
-      // The ITS mappings of the LPIs, as vCPU 0's guest would issue them.
-      if (s.lpis.length > 0) {
-        const cmds: HostCall = {
-          call: 'its',
-          cmds: [
-            ...[...new Set(s.lpis.map((l) => l.device))].map((device) => ({
-              cmd: 'MAPD' as const,
-              device,
-              valid: true,
-            })),
-            ...[...new Set(s.lpis.map((l) => l.collection))].map((collection) => ({
-              cmd: 'MAPC' as const,
-              collection,
-              vcpu: collection,
-            })),
-            ...s.lpis.map((l) => ({
-              cmd: 'MAPTI' as const,
-              device: l.device,
-              event: l.event,
-              intid: l.intid,
-              collection: l.collection,
-            })),
-          ],
-        };
-        k.runPrologue(vm.vcpus[0].task, hostActor(vm.vcpus[0].task, vm, [cmds]));
-      }
-      for (const p of s.prologue) {
-        if ('host' in p) k.runPrologue(vmm, hostActor(vmm, vm, [p.host]));
-        else {
-          const v = vm.vcpuById(p.vcpu);
-          const g = new GuestCpu(v.cpuif, p.guest, p.handler);
-          k.runPrologue(v.task, vcpuRun(v.task, vm, v, g));
-        }
-      }
-      k.prologueDone();
-      vm.events.length = 0;
+      const { k, vm, vmm } = setUp(exec, s, design);
       const world: World = { k, vm, guests: new Map() };
       let hostN = 0;
       for (const a of s.actors) {

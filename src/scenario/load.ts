@@ -1,27 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import type { GuestStep, Handler } from '../gic/guest.ts';
 import type { HostCall } from '../vgic/host.ts';
-import type { ActorSpec, PrologueStep, ScenarioSpec } from './builder.ts';
-import { keysAt, type ScenarioFile, scenarioSchema } from './schema.ts';
+import { type ActorSpec, lowerLine, type PrologueStep, type ScenarioSpec } from './builder.ts';
+import { ScenarioError } from './error.ts';
+import { type HostCallIn, keysAt, type ScenarioFile, scenarioSchema } from './schema.ts';
 
-/** A problem in a scenario file, with where it is and how to fix it. Exit code 2 territory. */
-export class ScenarioError extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly col: number,
-    readonly path: string,
-    readonly problem: string,
-    readonly hint = '',
-  ) {
-    super(`${file}:${line}:${col}: ${path ? `${path}: ` : ''}${problem}${hint ? `\n  hint: ${hint}` : ''}`);
-  }
-}
+export { ScenarioError };
 
 /** Default exploration bounds a file may set. */
-export interface ExploreDefaults {
+interface ExploreDefaults {
   strategy?: 'dpor' | 'bounded' | 'pct' | 'random';
   preemptions?: number;
   maxExecutions?: number;
@@ -76,32 +65,64 @@ class Positions {
     this.doc = parseDocument(text, { lineCounter: this.lc, prettyErrors: false });
   }
 
-  private node(path: readonly PropertyKey[]): Node | null {
+  /**
+   * The node at `path`, or the closest existing parent. Keys compare as text: a YAML key `0` is the
+   * number 0 while the schema's path holds the string "0".
+   */
+  private lookup(path: readonly PropertyKey[]): { node: Node | null; found: boolean } {
     let n: unknown = this.doc.contents;
     let last: Node | null = (n as Node) ?? null;
     for (const p of path) {
-      if (isMap(n)) n = n.get(p as string, true);
-      else if (isSeq(n)) n = n.get(p as number, true);
-      else break;
+      let next: unknown;
+      let present = false;
+      if (isMap(n)) {
+        const pair = n.items.find((it) => isScalar(it.key) && String(it.key.value) === String(p));
+        if (pair) {
+          present = true;
+          // `key:` with nothing after it still exists; point at the key then.
+          next = pair.value ?? pair.key;
+        }
+      } else if (isSeq(n) && typeof p === 'number' && p < n.items.length) {
+        present = true;
+        next = n.items[p];
+      }
+      if (!present) return { node: last, found: false };
+      n = next;
       if (n) last = n as Node;
-      else break;
     }
-    return last;
+    return { node: last, found: true };
+  }
+
+  /** Whether the file itself has a value at `path` (the schema fills in defaults, the file may not). */
+  has(path: readonly PropertyKey[]): boolean {
+    return this.lookup(path).found;
+  }
+
+  /** The plain value at `path` if it is a scalar. */
+  scalar(path: readonly PropertyKey[]): unknown {
+    const { node, found } = this.lookup(path);
+    return found && isScalar(node) ? node.value : undefined;
+  }
+
+  /** The keys the file writes in the mapping at `path`. */
+  keys(path: readonly PropertyKey[]): string[] {
+    const { node, found } = this.lookup(path);
+    if (!found || !isMap(node)) return [];
+    return node.items.flatMap((it) => (isScalar(it.key) ? [String(it.key.value)] : []));
   }
 
   /** The position of the value at `path` (or of the closest existing parent). */
   at(path: readonly PropertyKey[]): { line: number; col: number } {
-    return this.offset(this.node(path)?.range?.[0] ?? 0);
+    return this.offset(this.lookup(path).node?.range?.[0] ?? 0);
   }
 
   /** The position of key `key` in the mapping at `path`. */
   keyAt(path: readonly PropertyKey[], key: string): { line: number; col: number } {
-    const m = this.node(path);
-    if (isMap(m)) {
-      for (const item of m.items) {
-        const k = item.key as Node | null;
-        if (k && (k as unknown as { value: unknown }).value === key && k.range)
-          return this.offset(k.range[0]);
+    const { node, found } = this.lookup(path);
+    if (found && isMap(node)) {
+      for (const item of node.items) {
+        const k = item.key;
+        if (isScalar(k) && String(k.value) === key && k.range) return this.offset(k.range[0]);
       }
     }
     return this.at(path);
@@ -125,67 +146,127 @@ class Positions {
   }
 }
 
+type Issue = z.core.$ZodIssue;
+
 /**
- * A union reports only "Invalid input"; the branch that got furthest (the longest path of its first
- * issue) says what is really wrong.
+ * The issues that say what is wrong with a value: a union reports only that no branch matched, so this
+ * picks the branch that came closest (its issues reach deepest, then the fewest of them) and goes on
+ * inside it. When no branch got past the value itself (a group of 2 matches neither 0 nor 1), the
+ * union's own message is the one written for people.
  */
-function deepest(issue: z.core.$ZodIssue): z.core.$ZodIssue {
-  if (issue.code !== 'invalid_union' || !('errors' in issue) || issue.errors.length === 0) return issue;
-  let best: z.core.$ZodIssue | null = null;
-  for (const branch of issue.errors as z.core.$ZodIssue[][]) {
-    for (const inner of branch) {
-      const full = deepest({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue);
-      if (!best || full.path.length > best.path.length) best = full;
-    }
+function explain(issue: Issue): Issue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const branches = issue.errors.map((branch) =>
+    branch.flatMap((inner) => explain({ ...inner, path: [...issue.path, ...inner.path] } as Issue)),
+  );
+  const depth = (b: Issue[]) => Math.max(...b.map((i) => i.path.length));
+  const weight = (b: Issue[]) =>
+    b.reduce((n, i) => n + (i.code === 'unrecognized_keys' ? i.keys.length : 1), 0);
+  let best = branches[0];
+  for (const b of branches.slice(1)) {
+    if (depth(b) > depth(best) || (depth(b) === depth(best) && weight(b) < weight(best))) best = b;
   }
-  return best ?? issue;
+  if (depth(best) > issue.path.length) return best;
+  return [issue.message === 'Invalid input' ? { ...issue, message: best[0].message } : issue];
 }
 
-function fromZod(pos: Positions, raw: z.core.$ZodIssue): ScenarioError {
-  const issue = deepest(raw);
+/** zod's own messages, in the words of a YAML file. */
+function plain(message: string): string {
+  return message
+    .replace(/^Invalid input: /, '')
+    .replace(/\bexpected object\b/, 'expected a mapping (key: value)')
+    .replace(/\bexpected array\b/, 'expected a list');
+}
+
+/** A hint for a value of the wrong type, when the likely cause is visible. */
+function typeHint(value: unknown): string {
+  if (typeof value === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(value))
+    return `write ${value} without quotes: quoted, it is text, not a number`;
+  if (value === 'true' || value === 'false') return `write ${value} without quotes: quoted, it is text`;
+  if (value === null) return 'the value is empty; write one after the colon (see docs/scenarios.md)';
+  return 'see docs/scenarios.md for the format of this field';
+}
+
+/** The values a message lists in its closing parentheses ("unknown guest action (ack, eoi, …)"). */
+function listed(message: string): string[] | null {
+  const m = /\(([^)]+)\)$/.exec(message);
+  return m ? m[1].split(', ') : null;
+}
+
+function unknownKey(pos: Positions, path: PropertyKey[], key: string, data: unknown): ScenarioError {
+  const valid = keysAt(scenarioSchema, path as (string | number)[], data);
+  const near = closest(
+    key,
+    valid.filter((k) => !pos.keys(path).includes(k)),
+  );
+  return pos.error(
+    path,
+    `unknown key "${key}"`,
+    near
+      ? `did you mean "${near}"? valid keys here: ${valid.join(', ')}`
+      : `valid keys here: ${valid.join(', ')}`,
+    key,
+  );
+}
+
+function fromZod(pos: Positions, raw: readonly Issue[], data: unknown): ScenarioError {
+  const issues = raw
+    .flatMap(explain)
+    .map((issue) => {
+      const path = issue.path as PropertyKey[];
+      return {
+        issue,
+        at: issue.code === 'unrecognized_keys' ? pos.keyAt(path, issue.keys[0]) : pos.at(path),
+      };
+    })
+    .sort((a, b) => a.at.line - b.at.line || a.at.col - b.at.col)
+    .map((x) => x.issue);
+  const issue = issues[0];
   const path = issue.path as PropertyKey[];
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0];
-    const valid = keysAt(scenarioSchema, path as (string | number)[]);
-    const near = closest(key, valid);
+  if (issue.code === 'unrecognized_keys') return unknownKey(pos, path, issue.keys[0], data);
+  const last = path[path.length - 1];
+  if (typeof last === 'string' && !pos.has(path)) {
+    const parent = path.slice(0, -1);
+    // A misspelt key and the key it should have been: the typo is the thing to fix.
+    const typo = pos
+      .keys(parent)
+      .find(
+        (k) =>
+          !keysAt(scenarioSchema, parent as (string | number)[], data).includes(k) &&
+          closest(k, [last]) !== null,
+      );
+    if (typo) return unknownKey(pos, parent, typo, data);
+    const values = listed(issue.message);
     return pos.error(
-      path,
-      `unknown key "${key}"`,
-      near
-        ? `did you mean "${near}"? valid keys here: ${valid.join(', ')}`
-        : `valid keys here: ${valid.join(', ')}`,
-      key,
+      parent,
+      `missing required key "${last}"`,
+      values && issue.code === 'invalid_union'
+        ? `add "${last}:" here, one of: ${values.join(', ')}`
+        : `add "${last}:" here (see docs/scenarios.md)`,
     );
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    const key = String(path[path.length - 1]);
-    return pos.error(
-      path.slice(0, -1),
-      `missing required key "${key}"`,
-      `add "${key}:" here (see docs/scenarios.md)`,
-    );
-  }
+  const value = pos.scalar(path);
   // A discriminator with a typo ("hnadle"): suggest the closest of the listed values.
-  const listed = /\(([^)]+)\)$/.exec(issue.message);
-  const value = pos.doc.getIn(path as (string | number)[]);
-  if (listed && typeof value === 'string') {
-    const near = closest(value, listed[1].split(', '));
+  const values = listed(issue.message);
+  if (values && typeof value === 'string') {
+    const near = closest(value, values);
     if (near)
       return pos.error(
         path,
         `${issue.message.replace(/ \(.*$/, '')} "${value}"`,
-        `did you mean "${near}"? valid values: ${listed[1]}`,
+        `did you mean "${near}"? valid values: ${values.join(', ')}`,
       );
   }
-  return pos.error(path, issue.message, 'see docs/scenarios.md for the format of this field');
+  return pos.error(path, plain(issue.message), typeHint(value));
 }
 
 /** Checks that need the whole file: INTID kinds and ranges, vCPUs that exist, ITS presence. */
 function semantic(pos: Positions, f: ScenarioFile): void {
   const nSpis = f.vm.spis;
+  const lastSpi = 31 + nSpis;
   const seen = new Map<number, number>();
-  const vcpu = (v: number, path: PropertyKey[]) => {
-    if (v >= f.vm.vcpus)
+  const vcpu = (v: number | null | undefined, path: PropertyKey[]) => {
+    if (typeof v === 'number' && v >= f.vm.vcpus)
       throw pos.error(
         path,
         `vCPU ${v} does not exist`,
@@ -217,11 +298,11 @@ function semantic(pos: Positions, f: ScenarioFile): void {
         `INTID ${id} is an LPI but has no "lpi:" mapping`,
         'add lpi: {device, event, collection}',
       );
-    } else if (id >= 32 + nSpis) {
+    } else if (id > lastSpi) {
       throw pos.error(
         p,
         `${id} is not an INTID of this VM`,
-        `SGIs are 0–15, PPIs 16–31, SPIs 32–${31 + nSpis} (vm.spis: ${nSpis}), LPIs from 8192`,
+        `SGIs are 0–15, PPIs 16–31, SPIs 32–${lastSpi} (vm.spis: ${nSpis}), LPIs from 8192`,
       );
     }
     if (id < 16 && irq.trigger === 'level')
@@ -235,22 +316,56 @@ function semantic(pos: Positions, f: ScenarioFile): void {
   for (const [i, v] of f.lpisEnabled.entries()) vcpu(v, ['lpisEnabled', i]);
   if (f.lpisEnabled.length > 0 && !f.vm.its)
     throw pos.error(['lpisEnabled'], 'LPIs need an ITS', 'set vm.its: true');
-  const checkGuest = (steps: readonly Record<string, unknown>[], path: PropertyKey[]) => {
+  for (const [i, id] of f.resamplers.entries()) {
+    if (id < 32 || id > lastSpi)
+      throw pos.error(
+        ['resamplers', i],
+        `${id} is not an SPI of this VM`,
+        `a resampling irqfd drives an SPI: 32–${lastSpi} (vm.spis: ${nSpis})`,
+      );
+  }
+  // IROUTER and GICR_CTLR writes name a vCPU; the other registers do not.
+  // IROUTER and GICR_CTLR writes name a vCPU; the other registers do not.
+  const checkWrite = (w: object, path: PropertyKey[]) => {
+    if ('vcpu' in w) vcpu(w.vcpu as number | null, [...path, 'vcpu']);
+  };
+  const checkCall = (c: HostCallIn, path: PropertyKey[]): void => {
+    if (c.call === 'uaccess') {
+      vcpu(c.vcpu, [...path, 'vcpu']);
+      checkWrite(c.write, [...path, 'write']);
+    } else if (c.call === 'its') {
+      c.cmds.forEach((cmd, j) => {
+        const p = [...path, 'cmds', j];
+        if (cmd.cmd === 'MAPC') vcpu(cmd.vcpu, [...p, 'vcpu']);
+        if (cmd.cmd === 'MOVALL') {
+          vcpu(cmd.from, [...p, 'from']);
+          vcpu(cmd.to, [...p, 'to']);
+        }
+      });
+    } else if (c.call === 'batch')
+      for (const [j, cc] of c.calls.entries()) checkCall(cc, [...path, 'calls', j]);
+  };
+  const checkGuest = (steps: readonly Record<string, unknown>[], path: PropertyKey[], prologue: boolean) => {
     steps.forEach((s, i) => {
       if (s.op === 'sgi' && Array.isArray(s.targets)) {
         for (const [j, v] of (s.targets as number[]).entries()) vcpu(v, [...path, i, 'targets', j]);
       }
-      const w = s.write as { reg?: string; vcpu?: number } | undefined;
-      if (s.op === 'mmio' && w?.reg === 'GICR_CTLR' && w.vcpu !== undefined)
-        vcpu(w.vcpu, [...path, i, 'write', 'vcpu']);
-      if (s.op === 'repeat') checkGuest(s.body as Record<string, unknown>[], [...path, i, 'body']);
+      if (s.op === 'mmio') checkWrite(s.write as object, [...path, i, 'write']);
+      if (s.op === 'hvc') checkCall(s.call as HostCallIn, [...path, i, 'call']);
+      if (s.op === 'repeat') checkGuest(s.body as Record<string, unknown>[], [...path, i, 'body'], prologue);
+      if (s.op === 'idle' && prologue)
+        throw pos.error(
+          [...path, i, 'op'],
+          'idle never ends, so a prologue step cannot use it',
+          "the prologue runs each step to its end before exploring; put idle in the vCPU's actor",
+        );
     });
   };
   f.prologue.forEach((p, i) => {
     if ('vcpu' in p) {
       vcpu(p.vcpu, ['prologue', i, 'vcpu']);
-      checkGuest(p.guest, ['prologue', i, 'guest']);
-    }
+      checkGuest(p.guest, ['prologue', i, 'guest'], true);
+    } else checkCall(p.host, ['prologue', i, 'host']);
   });
   const actorVcpus = new Map<number, number>();
   f.actors.forEach((a, i) => {
@@ -263,8 +378,8 @@ function semantic(pos: Positions, f: ScenarioFile): void {
           `actors[${actorVcpus.get(a.vcpu)}] runs it; one guest program per vCPU`,
         );
       actorVcpus.set(a.vcpu, i);
-      checkGuest(a.guest, ['actors', i, 'guest']);
-    }
+      checkGuest(a.guest, ['actors', i, 'guest'], false);
+    } else for (const [j, c] of a.actions.entries()) checkCall(c, ['actors', i, 'actions', j]);
   });
   for (const key of Object.keys(f.expect.acks ?? {})) {
     if (!/^\d+$/.test(key))
@@ -276,10 +391,33 @@ function semantic(pos: Positions, f: ScenarioFile): void {
       );
     vcpu(Number(key), ['expect', 'acks', key]);
   }
+  for (const [i, v] of (f.expect.ackPriorityOrder ?? []).entries())
+    vcpu(v, ['expect', 'ackPriorityOrder', i]);
+  for (const [i, e] of (f.expect.final ?? []).entries()) {
+    const p = ['expect', 'final', i];
+    if (e.intid >= 8192)
+      throw pos.error(
+        [...p, 'intid'],
+        `the final state of LPI ${e.intid} cannot be checked`,
+        'expect.final covers SGIs, PPIs and SPIs; check what happened to an LPI with expect.acks',
+      );
+    if (e.intid > lastSpi)
+      throw pos.error(
+        [...p, 'intid'],
+        `${e.intid} is not an INTID of this VM`,
+        `SGIs are 0–15, PPIs 16–31, SPIs 32–${lastSpi} (vm.spis: ${nSpis})`,
+      );
+    if (e.vcpu !== undefined && e.intid >= 32)
+      throw pos.error(
+        [...p, 'vcpu'],
+        `SPI ${e.intid} belongs to no vCPU`,
+        'remove vcpu: it chooses whose SGI or PPI is checked',
+      );
+    vcpu(e.vcpu, [...p, 'vcpu']);
+  }
 }
 
 function handlerOf(h: string | undefined): Handler | undefined {
-  const lowerLine = (intid: number): HostCall => ({ call: 'irq_line', intid, level: false });
   switch (h) {
     case 'vgic':
       return { kind: 'vgic', level: false, lowerLine };
@@ -295,7 +433,7 @@ function handlerOf(h: string | undefined): Handler | undefined {
 }
 
 /** Converts a validated file into the builder's ScenarioSpec. */
-export function toSpec(f: ScenarioFile): ScenarioSpec {
+function toSpec(f: ScenarioFile): ScenarioSpec {
   const prologue: PrologueStep[] = f.prologue.map((p) =>
     'vcpu' in p
       ? { vcpu: p.vcpu, guest: p.guest as unknown as GuestStep[], handler: handlerOf(p.handler) }
@@ -352,6 +490,32 @@ export function toSpec(f: ScenarioFile): ScenarioSpec {
   };
 }
 
+/**
+ * Aliases are refused before the document becomes plain data: an undefined one throws there, and a
+ * few nested ones expand into an enormous value. The format does not need them.
+ */
+function rejectAliases(pos: Positions): void {
+  let alias: Node | null = null;
+  visit(pos.doc, {
+    Alias(_, node) {
+      alias = node;
+      return visit.BREAK;
+    },
+  });
+  const found = alias as Node | null;
+  if (found && isAlias(found)) {
+    const p = pos.offset(found.range?.[0] ?? 0);
+    throw new ScenarioError(
+      pos.file,
+      p.line,
+      p.col,
+      '',
+      `YAML aliases (*${found.source}) are not supported in scenario files`,
+      'write the value out in full where the alias stands, and drop its anchor (&)',
+    );
+  }
+}
+
 /** Parses and validates scenario text; throws ScenarioError with file:line:column. */
 export function parseScenario(text: string, file: string): LoadedScenario {
   const pos = new Positions(file, text);
@@ -367,7 +531,20 @@ export function parseScenario(text: string, file: string): LoadedScenario {
       'check indentation and quoting at this position',
     );
   }
-  const data = pos.doc.toJS();
+  rejectAliases(pos);
+  let data: unknown;
+  try {
+    data = pos.doc.toJS();
+  } catch (e) {
+    throw new ScenarioError(
+      file,
+      1,
+      1,
+      '',
+      `cannot read the YAML: ${(e as Error).message}`,
+      'scenario files use plain mappings, lists and scalars (see docs/scenarios.md)',
+    );
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ScenarioError(
       file,
@@ -379,16 +556,11 @@ export function parseScenario(text: string, file: string): LoadedScenario {
     );
   }
   const r = scenarioSchema.safeParse(data);
-  if (!r.success) {
-    const issues = [...r.error.issues].sort((a, b) => {
-      const pa = pos.at(a.path as PropertyKey[]);
-      const pb = pos.at(b.path as PropertyKey[]);
-      return pa.line - pb.line || pa.col - pb.col;
-    });
-    throw fromZod(pos, issues[0]);
-  }
+  if (!r.success) throw fromZod(pos, r.error.issues, data);
   semantic(pos, r.data);
-  return { spec: toSpec(r.data), explore: r.data.explore, file };
+  const spec = toSpec(r.data);
+  spec.source = { file, prologue: r.data.prologue.map((_, i) => pos.at(['prologue', i])) };
+  return { spec, explore: r.data.explore, file };
 }
 
 /** Reads and parses a scenario file. */

@@ -68,7 +68,7 @@ const itsCommand = z.discriminatedUnion(
   { error: 'unknown ITS command (MAPD, MAPC, MAPTI, INT, DISCARD, CLEAR, INV, MOVI, MOVALL)' },
 );
 
-type HostCallIn =
+export type HostCallIn =
   | { call: 'irq_line'; intid: number; level: boolean }
   | { call: 'edge' | 'irqfd'; intid: number }
   | { call: 'level_info'; intid: number; level: boolean }
@@ -77,7 +77,7 @@ type HostCallIn =
   | { call: 'msi'; device: number; event: number }
   | { call: 'batch'; calls: HostCallIn[] };
 
-export const hostCall: z.ZodType<HostCallIn> = z.lazy(() =>
+const hostCall: z.ZodType<HostCallIn> = z.lazy(() =>
   z.discriminatedUnion(
     'call',
     [
@@ -99,7 +99,7 @@ export const hostCall: z.ZodType<HostCallIn> = z.lazy(() =>
 
 type GuestStepIn = Record<string, unknown> & { op: string };
 
-export const guestStep: z.ZodType<GuestStepIn> = z.lazy(() =>
+const guestStep: z.ZodType<GuestStepIn> = z.lazy(() =>
   z.discriminatedUnion(
     'op',
     [
@@ -128,7 +128,9 @@ export const guestStep: z.ZodType<GuestStepIn> = z.lazy(() =>
       z.strictObject({
         op: z.literal('sgi'),
         intid: int(0, 15, 'an SGI'),
-        targets: z.union([z.array(vcpuId), z.literal('others')]),
+        targets: z.union([z.array(vcpuId), z.literal('others')], {
+          error: 'targets is a list of vCPU numbers or "others"',
+        }),
       }),
       z.strictObject({ op: z.literal('hvc'), call: hostCall, expectError: z.boolean().optional() }),
       z.strictObject({ op: z.literal('handle'), count: int(0, 100000, 'a count') }),
@@ -191,17 +193,25 @@ export const scenarioSchema = z.strictObject({
     .default([]),
   lpisEnabled: z.array(vcpuId).default([]),
   resamplers: z.array(intid).default([]),
-  prologue: z.array(z.union([vcpuActor, z.strictObject({ host: hostCall })])).default([]),
-  actors: z.array(z.union([vcpuActor, hostActor])).min(1, { error: 'a scenario needs at least one actor' }),
+  prologue: z
+    .array(
+      z.union([vcpuActor, z.strictObject({ host: hostCall })], {
+        error: 'a prologue step is {vcpu, guest} or {host: <call>}',
+      }),
+    )
+    .default([]),
+  actors: z
+    .array(z.union([vcpuActor, hostActor], { error: 'an actor is {vcpu, guest} or {host, actions}' }))
+    .min(1, { error: 'a scenario needs at least one actor' }),
   expect: z
     .strictObject({
       acks: z
         .record(
           z.string(),
-          z.union([
-            z.array(intid),
-            z.strictObject({ intids: z.array(intid), ordered: z.boolean().optional() }),
-          ]),
+          z.union(
+            [z.array(intid), z.strictObject({ intids: z.array(intid), ordered: z.boolean().optional() })],
+            { error: 'expected acks are a list of INTIDs or {intids, ordered}' },
+          ),
         )
         .optional(),
       ackPriorityOrder: z.array(vcpuId).optional(),
@@ -230,23 +240,31 @@ export const scenarioSchema = z.strictObject({
 
 export type ScenarioFile = z.infer<typeof scenarioSchema>;
 
-/** Keys valid at each object path, for "did you mean" hints (derived from the schema). */
-export function keysAt(schema: z.ZodType, path: readonly (string | number)[]): string[] {
+/**
+ * Keys valid in the mapping at `path` (derived from the schema), for "did you mean" hints. `data` is the
+ * parsed file: where a discriminated union stands, its discriminator picks the branch, so a guest
+ * action is offered its own fields rather than those of every action.
+ */
+export function keysAt(schema: z.ZodType, path: readonly (string | number)[], data?: unknown): string[] {
   let s: z.ZodType | undefined = schema;
+  let value = data;
   for (const p of path) {
     s = unwrap(s);
     if (!s) return [];
-    if (typeof p === 'number') s = elementOf(s);
-    else s = fieldOf(s, p);
+    s = typeof p === 'number' ? elementOf(s) : fieldOf(branchOf(s, value), p);
+    value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[p] : undefined;
   }
   s = unwrap(s);
-  return s ? objectKeys(s) : [];
+  return s ? objectKeys(branchOf(s, value)) : [];
 }
 
+type Def = Record<string, unknown>;
+const defOf = (s: z.ZodType) => (s as unknown as { def: Def }).def;
+
 function unwrap(s: z.ZodType | undefined): z.ZodType | undefined {
-  let cur = s as unknown as { def?: Record<string, unknown> } | undefined;
+  let cur = s as unknown as { def?: Def } | undefined;
   for (let i = 0; i < 10 && cur?.def; i++) {
-    const d = cur.def as Record<string, unknown>;
+    const d = cur.def;
     if (d.type === 'optional' || d.type === 'default' || d.type === 'nullable')
       cur = d.innerType as typeof cur;
     else if (d.type === 'lazy') cur = (d.getter as () => typeof cur)();
@@ -255,19 +273,54 @@ function unwrap(s: z.ZodType | undefined): z.ZodType | undefined {
   return cur as unknown as z.ZodType | undefined;
 }
 
+/** The values a discriminator field of a union branch accepts (a literal or an enum). */
+function tagValues(s: z.ZodType | undefined): unknown[] {
+  const d = s ? defOf(s) : undefined;
+  if (d?.type === 'literal') return d.values as unknown[];
+  if (d?.type === 'enum') return Object.values(d.entries as object);
+  return [];
+}
+
+/** The branch of a discriminated union that `value` selects; anything else unchanged. */
+function branchOf(s: z.ZodType, value: unknown): z.ZodType {
+  const d = defOf(s);
+  if (
+    d.type !== 'union' ||
+    typeof d.discriminator !== 'string' ||
+    value === null ||
+    typeof value !== 'object'
+  )
+    return s;
+  const tag = (value as Record<string, unknown>)[d.discriminator];
+  const hit = (d.options as z.ZodType[]).find((o) => {
+    const od = defOf(unwrap(o)!);
+    return (
+      od.type === 'object' &&
+      tagValues((od.shape as Record<string, z.ZodType>)[d.discriminator as string]).includes(tag)
+    );
+  });
+  return hit ? unwrap(hit)! : s;
+}
+
 function elementOf(s: z.ZodType): z.ZodType | undefined {
-  const d = (s as unknown as { def: Record<string, unknown> }).def;
+  const d = defOf(s);
   return d.type === 'array' ? (d.element as z.ZodType) : undefined;
 }
 
 function fieldOf(s: z.ZodType, key: string): z.ZodType | undefined {
-  const d = (s as unknown as { def: Record<string, unknown> }).def;
+  const d = defOf(s);
   if (d.type === 'object') return (d.shape as Record<string, z.ZodType>)[key];
+  // Without a discriminator to go by, the first branch that has the field.
+  if (d.type === 'union')
+    for (const o of d.options as z.ZodType[]) {
+      const f = fieldOf(unwrap(o)!, key);
+      if (f) return f;
+    }
   return undefined;
 }
 
 function objectKeys(s: z.ZodType): string[] {
-  const d = (s as unknown as { def: Record<string, unknown> }).def;
+  const d = defOf(s);
   if (d.type === 'object') return Object.keys(d.shape as object);
   if (d.type === 'union')
     return [...new Set((d.options as z.ZodType[]).flatMap((o) => objectKeys(unwrap(o)!)))];

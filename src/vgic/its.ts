@@ -18,10 +18,18 @@ import { XArray } from '../kernel/xarray.ts';
 import { type Gen, irqLock, setFlag } from './irq.ts';
 import { F, GICR_CTLR, IRQ, ITS_ITE, VCPU, VGIC_ITS } from './layout.ts';
 import { vgic_queue_irq_unlock } from './queue.ts';
-import { vgic_get_lpi, vgic_put_irq, vgic_try_get_irq_ref } from './refs.ts';
+import {
+  vgic_get_irq_ref,
+  vgic_get_lpi,
+  vgic_put_irq,
+  vgic_try_get_irq_ref,
+  xa_load_get_ref,
+} from './refs.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 const FILE = 'arch/arm64/kvm/vgic/vgic-its.c';
+/** The property byte of an LPI the scenario gives none for. */
+const DEFAULT_LPI_PROPS = { priority: 0xa0, enabled: true };
 const FN = {
   addLpi: new Fn('vgic_add_lpi', 0xd, 'arch/arm64/kvm/vgic/vgic-its.c'),
   process: new Fn('vgic_its_process_commands', 6, FILE),
@@ -33,6 +41,14 @@ const FN = {
   int: new Fn('vgic_its_cmd_handle_int', 6, FILE),
   clear: new Fn('vgic_its_cmd_handle_clear', 4, FILE),
   freeIte: new Fn('its_free_ite', 5, FILE),
+  freeDevice: new Fn('vgic_its_free_device', 4, FILE),
+  mapd: new Fn('vgic_its_cmd_handle_mapd', 6, FILE),
+  mapc: new Fn('vgic_its_cmd_handle_mapc', 6, FILE),
+  inv: new Fn('vgic_its_cmd_handle_inv', 3, FILE),
+  updateLpiConfig: new Fn('update_lpi_config', 4, FILE),
+  syncPending: new Fn('vgic_v3_lpi_sync_pending_status', 6, 'arch/arm64/kvm/vgic/vgic-v3.c'),
+  cacheTranslation: new Fn('vgic_its_cache_translation', 5, FILE),
+  checkCache: new Fn('vgic_its_check_cache', 3, FILE),
   invalidate: new Fn('vgic_its_invalidate_all_caches', 4, FILE),
   injectCached: new Fn('vgic_its_inject_cached_translation', 6, FILE),
   updateAffinity: new Fn('update_affinity', 3, FILE),
@@ -52,7 +68,8 @@ export type ItsCommand =
 
 interface Ite {
   obj: KObj;
-  collection: number;
+  /** null once MAPC unmapped the collection: the ITE is detached for good. */
+  collection: number | null;
 }
 
 /** One ITS: devices with their ITEs, collections, and the translation cache (each entry holds a reference). */
@@ -90,9 +107,16 @@ export class Its {
     return this.devices.get(device)?.get(event);
   }
 
-  collectionVcpu(collection: number): Vcpu | null {
-    const id = this.collections.get(collection);
+  /** its_is_collection_mapped + collection_to_vcpu: null for a detached ITE or an unmapped collection. */
+  collectionVcpu(collection: number | null): Vcpu | null {
+    const id = collection === null ? undefined : this.collections.get(collection);
     return id === undefined || id === null ? null : this.vm.vcpus[id];
+  }
+
+  /** The ITEs attached to a collection. */
+  *itesOf(collection: number): Generator<Ite> {
+    for (const dev of this.devices.values())
+      for (const ite of dev.values()) if (ite.collection === collection) yield ite;
   }
 }
 
@@ -131,19 +155,43 @@ function* vgic_add_lpi(t: Task, vm: Vm, intid: number, target: Vcpu | null): Gen
       irq = raced;
     } else vm.lpiXa.store(t, intid, irq);
     spin_unlock_irqrestore(t, vm.lpiXa.lock, flags);
-    // update_lpi_config and the pending-table sync.
-    const props = vm.lpiProps.get(intid) ?? { priority: 0xa0, enabled: true };
     t.at(8);
-    const f2 = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
+    yield* update_lpi_config(t, vm, irq, intid);
+    t.at(9);
+    yield* vgic_v3_lpi_sync_pending_status(t, vm, irq, intid);
+    return irq;
+  } finally {
+    t.leave();
+  }
+}
+
+/** update_lpi_config: apply the LPI's property byte (priority, enable), which may queue it. */
+function* update_lpi_config(t: Task, vm: Vm, irq: KObj, intid: number): Gen {
+  t.enter(FN.updateLpiConfig);
+  try {
+    const props = vm.lpiProps.get(intid) ?? DEFAULT_LPI_PROPS;
+    t.at(1);
+    const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
+    t.at(2);
     wr(t, irq, IRQ.priority, props.priority & 0xfc);
     setFlag(t, irq, F.ENABLED, props.enabled);
-    if (vm.lpiPendingTable.has(intid)) {
-      vm.lpiPendingTable.delete(intid);
-      setFlag(t, irq, F.PENDING_LATCH, true);
-    }
-    t.at(9);
-    yield* vgic_queue_irq_unlock(t, vm, irq, f2);
-    return irq;
+    yield* vgic_queue_irq_unlock(t, vm, irq, flags);
+  } finally {
+    t.leave();
+  }
+}
+
+/** vgic_v3_lpi_sync_pending_status: a set bit of the pending table pends and queues the LPI, then is consumed. */
+function* vgic_v3_lpi_sync_pending_status(t: Task, vm: Vm, irq: KObj, intid: number): Gen {
+  if (!vm.lpiPendingTable.has(intid)) return;
+  t.enter(FN.syncPending);
+  try {
+    t.at(2);
+    const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
+    setFlag(t, irq, F.PENDING_LATCH, true);
+    t.at(3);
+    yield* vgic_queue_irq_unlock(t, vm, irq, flags);
+    vm.lpiPendingTable.delete(intid);
   } finally {
     t.leave();
   }
@@ -161,6 +209,22 @@ function* its_free_ite(t: Task, vm: Vm, its: Its, device: number, event: number)
     kfree(t, ite.obj);
     t.at(3);
     yield* vgic_put_irq(t, vm, irq);
+  } finally {
+    t.leave();
+  }
+}
+
+/** vgic_its_free_device: free every ITE of the device, then invalidate the translation cache. */
+function* vgic_its_free_device(t: Task, vm: Vm, its: Its, device: number): Gen {
+  t.enter(FN.freeDevice);
+  try {
+    for (const ev of [...(its.devices.get(device)?.keys() ?? [])]) {
+      t.at(1);
+      yield* its_free_ite(t, vm, its, device, ev);
+    }
+    t.at(2);
+    yield* its_invalidate_all_caches(t, vm);
+    its.devices.delete(device);
   } finally {
     t.leave();
   }
@@ -192,6 +256,25 @@ function cacheKey(device: number, event: number): number {
   return device * 65536 + event;
 }
 
+/**
+ * vgic_its_cache_translation: the cache takes its own reference (a GET: the ITE's reference, stable
+ * under its_lock, keeps the count above 0) and drops the one of an entry it replaces.
+ */
+function* vgic_its_cache_translation(t: Task, vm: Vm, its: Its, key: number, irq: KObj): Gen {
+  t.enter(FN.cacheTranslation);
+  try {
+    vgic_get_irq_ref(t, irq);
+    t.at(2);
+    const flags = yield spin_lock_irqsave(t, its.cache.lock);
+    const old = its.cache.store(t, key, irq);
+    spin_unlock_irqrestore(t, its.cache.lock, flags);
+    t.at(3);
+    if (old) yield* vgic_put_irq(t, vm, old);
+  } finally {
+    t.leave();
+  }
+}
+
 /** INT: resolve the translation, cache it (with its own reference), pend and queue. */
 function* its_int(t: Task, vm: Vm, its: Its, device: number, event: number): Gen {
   t.enter(FN.int);
@@ -202,12 +285,7 @@ function* its_int(t: Task, vm: Vm, its: Its, device: number, event: number): Gen
     if (!target || !(readOnce<number>(t, target.obj, VCPU.ctlr) & GICR_CTLR.ENABLE_LPIS)) return;
     t.at(1);
     const irq = rd<KObj>(t, ite.obj, ITS_ITE.field('irq'));
-    const key = cacheKey(device, event);
-    if (!its.cache.load(t, key) && vgic_try_get_irq_ref(t, irq)) {
-      const cf = yield spin_lock_irqsave(t, its.cache.lock);
-      its.cache.store(t, key, irq);
-      spin_unlock_irqrestore(t, its.cache.lock, cf);
-    }
+    yield* vgic_its_cache_translation(t, vm, its, cacheKey(device, event), irq);
     t.at(3);
     const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
     setFlag(t, irq, F.PENDING_LATCH, true);
@@ -227,25 +305,34 @@ function* vgic_its_handle_command(t: Task, vm: Vm, its: Its, c: ItsCommand): Gen
     t.at(2);
     switch (c.cmd) {
       case 'MAPD':
-        if (c.valid) {
-          if (!its.devices.has(c.device)) its.devices.set(c.device, new Map());
-        } else {
-          for (const ev of [...(its.devices.get(c.device)?.keys() ?? [])])
-            yield* its_free_ite(t, vm, its, c.device, ev);
-          its.devices.delete(c.device);
-          yield* its_invalidate_all_caches(t, vm);
+        // A valid MAPD of a mapped device replaces it: the old ITEs go first.
+        t.enter(FN.mapd);
+        try {
+          if (its.devices.has(c.device)) yield* vgic_its_free_device(t, vm, its, c.device);
+          if (c.valid) its.devices.set(c.device, new Map());
+        } finally {
+          t.leave();
         }
         break;
       case 'MAPC':
-        its.collections.set(c.collection, c.vcpu);
-        if (c.vcpu !== null) {
-          for (const dev of its.devices.values()) {
-            for (const ite of dev.values()) {
-              if (ite.collection === c.collection)
-                yield* update_affinity(t, rd<KObj>(t, ite.obj, ITS_ITE.field('irq')), vm.vcpus[c.vcpu]);
+        t.enter(FN.mapc);
+        try {
+          if (c.vcpu === null) {
+            // vgic_its_free_collection: the ITEs stay detached even if the collection is mapped again.
+            for (const ite of [...its.itesOf(c.collection)]) ite.collection = null;
+            its.collections.delete(c.collection);
+            t.at(2);
+            yield* its_invalidate_all_caches(t, vm);
+          } else {
+            its.collections.set(c.collection, c.vcpu);
+            for (const ite of its.itesOf(c.collection)) {
+              t.at(4);
+              yield* update_affinity(t, rd<KObj>(t, ite.obj, ITS_ITE.field('irq')), vm.vcpus[c.vcpu]);
             }
           }
-        } else yield* its_invalidate_all_caches(t, vm);
+        } finally {
+          t.leave();
+        }
         break;
       case 'MAPTI': {
         t.enter(FN.mapti);
@@ -254,12 +341,7 @@ function* vgic_its_handle_command(t: Task, vm: Vm, its: Its, c: ItsCommand): Gen
           if (!dev || dev.has(c.event)) break;
           t.at(6);
           const irq = yield* vgic_add_lpi(t, vm, c.intid, its.collectionVcpu(c.collection));
-          const ite = vm.k.alloc(
-            ITS_ITE,
-            `ite ${c.device}/${c.event}`,
-            { irq, collection: c.collection, event_id: c.event },
-            t,
-          );
+          const ite = vm.k.alloc(ITS_ITE, `ite ${c.device}/${c.event}`, { irq, event_id: c.event }, t);
           dev.set(c.event, { obj: ite, collection: c.collection });
         } finally {
           t.leave();
@@ -272,6 +354,8 @@ function* vgic_its_handle_command(t: Task, vm: Vm, its: Its, c: ItsCommand): Gen
       case 'DISCARD':
         t.enter(FN.discard);
         try {
+          // Only a mapped interrupt of a mapped collection is discarded (else a command error).
+          if (!its.collectionVcpu(its.ite(c.device, c.event)?.collection ?? null)) break;
           yield* its_invalidate_all_caches(t, vm);
           t.at(5);
           yield* its_free_ite(t, vm, its, c.device, c.event);
@@ -283,16 +367,13 @@ function* vgic_its_handle_command(t: Task, vm: Vm, its: Its, c: ItsCommand): Gen
         t.enter(FN.movi);
         try {
           const ite = its.ite(c.device, c.event);
-          if (!ite) break;
+          // Both the ITE's collection and the new one must be mapped.
+          const to = its.collectionVcpu(c.collection);
+          if (!ite || !its.collectionVcpu(ite.collection) || !to) break;
           ite.collection = c.collection;
-          wr(t, ite.obj, ITS_ITE.field('collection'), c.collection);
           yield* its_invalidate_all_caches(t, vm);
           t.at(4);
-          yield* update_affinity(
-            t,
-            rd<KObj>(t, ite.obj, ITS_ITE.field('irq')),
-            its.collectionVcpu(c.collection),
-          );
+          yield* update_affinity(t, rd<KObj>(t, ite.obj, ITS_ITE.field('irq')), to);
         } finally {
           t.leave();
         }
@@ -302,6 +383,7 @@ function* vgic_its_handle_command(t: Task, vm: Vm, its: Its, c: ItsCommand): Gen
         t.enter(FN.movall);
         try {
           const to = vm.vcpus[c.to];
+          if (c.from === c.to) break;
           for (const [intid] of vm.lpiXa.entries(t)) {
             t.at(2);
             const irq = vgic_get_lpi(t, vm, intid);
@@ -334,14 +416,16 @@ function* vgic_its_handle_command(t: Task, vm: Vm, its: Its, c: ItsCommand): Gen
         break;
       }
       case 'INV': {
-        const ite = its.ite(c.device, c.event);
-        if (!ite) break;
-        const irq = rd<KObj>(t, ite.obj, ITS_ITE.field('irq'));
-        const props = vm.lpiProps.get(rd<number>(t, irq, IRQ.intid)) ?? { priority: 0xa0, enabled: true };
-        const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
-        wr(t, irq, IRQ.priority, props.priority & 0xfc);
-        setFlag(t, irq, F.ENABLED, props.enabled);
-        yield* vgic_queue_irq_unlock(t, vm, irq, flags);
+        t.enter(FN.inv);
+        try {
+          const ite = its.ite(c.device, c.event);
+          if (!ite) break;
+          const irq = rd<KObj>(t, ite.obj, ITS_ITE.field('irq'));
+          t.at(1);
+          yield* update_lpi_config(t, vm, irq, rd<number>(t, irq, IRQ.intid));
+        } finally {
+          t.leave();
+        }
         break;
       }
     }
@@ -380,11 +464,10 @@ export function* vgic_its_inject_cached_translation(
   if (!its) return false;
   t.enter(FN.injectCached);
   try {
-    t.k.rcu.readLock(t);
-    const irq = its.cache.load(t, cacheKey(device, event));
-    const ok = irq !== null && vgic_try_get_irq_ref(t, irq);
-    t.k.rcu.readUnlock(t);
-    if (!ok || !irq) return false;
+    t.enter(FN.checkCache);
+    const irq = xa_load_get_ref(t, its.cache, cacheKey(device, event));
+    t.leave();
+    if (!irq) return false;
     t.at(2);
     const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
     setFlag(t, irq, F.PENDING_LATCH, true);

@@ -100,11 +100,7 @@ export const VGIC_ITS = new StructType('vgic_its', 256, [
 ]);
 
 /** struct its_ite: one translation of (device, event) to an LPI. */
-export const ITS_ITE = new StructType('its_ite', 48, [
-  { name: 'irq' },
-  { name: 'collection' },
-  { name: 'event_id', size: 4 },
-]);
+export const ITS_ITE = new StructType('its_ite', 48, [{ name: 'irq' }, { name: 'event_id', size: 4 }]);
 
 /** The eventfd context of an irqfd (its wait-queue lock is a spinlock_t). */
 export const EVENTFD_CTX = new StructType('eventfd_ctx', 64, [

@@ -7,6 +7,7 @@ import { kfree_rcu, rcu_read_lock, rcu_read_unlock } from '../kernel/rcu.ts';
 import { refcount_dec_and_test, refcount_inc_not_zero } from '../kernel/refcount.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
+import type { XArray } from '../kernel/xarray.ts';
 import { type Gen, intidOf, isLpi } from './irq.ts';
 import { F, IRQ } from './layout.ts';
 import { staticIrq, type Vcpu, type Vm } from './vm.ts';
@@ -34,15 +35,21 @@ export function vgic_get_irq_ref(t: Task, irq: KObj): void {
   t.leave();
 }
 
-/** vgic_get_lpi: rcu_read_lock, xa_load, TRYGET, rcu_read_unlock. */
-export function vgic_get_lpi(t: Task, vm: Vm, intid: number): KObj | null {
-  t.enter(FN.getLpi);
+/** An RCU lookup that keeps what it found: rcu_read_lock, xa_load, TRYGET, rcu_read_unlock. */
+export function xa_load_get_ref(t: Task, xa: XArray, index: number): KObj | null {
   rcu_read_lock(t);
   t.at(1);
-  let irq = vm.lpiXa.load(t, intid);
+  let irq = xa.load(t, index);
   t.at(2);
   if (irq && !vgic_try_get_irq_ref(t, irq)) irq = null;
   rcu_read_unlock(t);
+  return irq;
+}
+
+/** vgic_get_lpi: the LPI of an INTID, with a reference. */
+export function vgic_get_lpi(t: Task, vm: Vm, intid: number): KObj | null {
+  t.enter(FN.getLpi);
+  const irq = xa_load_get_ref(t, vm.lpiXa, intid);
   t.leave();
   return irq;
 }

@@ -1,9 +1,21 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { limitsOf } from '../../src/cli/check.ts';
+import { findingClass } from '../../src/report/finding.ts';
+import { loadScenarioFile } from '../../src/scenario/load.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vgic-lab-cli-'));
 
@@ -61,6 +73,30 @@ describe('vgic-lab run', () => {
     const v = json('run', 'head-walk-wrong-deactivation', '--design', 'V2');
     assert.equal(v.code, 0, 'the default schedule does not hit the head-walk bug');
   });
+
+  it('every report ends with its model trailer; a ghost assertion names its property', () => {
+    const r = vl('run', 'lr-overflow-eoimode0', '--design', 'V0', '--seed', '3');
+    assert.equal(r.code, 1, r.err);
+    const schedule = /Replay: vgic-lab replay V0@lr-overflow-eoimode0@(S1\.[\w-]+)/.exec(r.out)?.[1];
+    assert.ok(schedule);
+    const trailers = r.out.match(
+      /^vgic-lab: design=V0 scenario=lr-overflow-eoimode0 execution=1 step=\d+ schedule=.*$/gm,
+    );
+    assert.ok(trailers && trailers.length >= 2, r.out);
+    for (const t of trailers) assert.ok(t.endsWith(`schedule=${schedule}`), t);
+    const g = json('run', 'lpi-disable-vs-eoicount-replay');
+    const ghost = g.doc.reports.find((x: { checker: string }) => x.checker === 'ghost');
+    assert.ok(ghost, 'the default schedule fires the P-LOCK ghost assertion');
+    assert.deepEqual(ghost.trailer, [
+      `vgic-lab: design=V3 scenario=lpi-disable-vs-eoicount-replay execution=1 step=${ghost.step} schedule=${g.doc.token.split('@')[2]}`,
+      'vgic-lab: ghost assertion P-LOCK',
+    ]);
+    const t = vl('replay', g.doc.token);
+    assert.match(
+      t.out,
+      /---\[ end trace [0-9a-f]+ \]---\nvgic-lab: design=V3 .*\nvgic-lab: ghost assertion P-LOCK\n/,
+    );
+  });
 });
 
 describe('vgic-lab check', () => {
@@ -74,6 +110,55 @@ describe('vgic-lab check', () => {
     assert.match(r.out, /State at the failing step:\n {2}vCPU 0: /);
     assert.match(r.out, /Replay: vgic-lab replay V3@lpi-disable-vs-eoicount-replay@S1\.[A-Za-z0-9_-]+/);
     assert.match(r.out, /lpi-disable-vs-eoicount-replay on V3: \d+ distinct violations? in \d+ executions/);
+  });
+
+  it('orders findings kernel, functional, ghost, whatever order they were found in', () => {
+    const r = json('check', 'lpi-disable-vs-eoicount-replay');
+    assert.equal(r.code, 1);
+    // The verdict lists them as found: the ghost assertion and the P-ARCH oracle before the KCSAN report.
+    assert.match(r.doc.verdict, /lockdep_assert_held.*; P-ARCH: .*; BUG: KCSAN/);
+    assert.deepEqual(
+      r.doc.findings.map((f: { checker: string }) => f.checker),
+      ['kcsan', 'oracle', 'ghost'],
+    );
+    const file = join(tmp, 'first.json');
+    vl('check', 'lpi-disable-vs-eoicount-replay', '--perfetto', file, '--quiet');
+    const fired = JSON.parse(readFileSync(file, 'utf8')).traceEvents.filter(
+      (e: { ph: string; cat?: string }) => e.ph === 'i' && e.cat === 'report',
+    );
+    assert.ok(
+      fired.some((e: { name: string }) => /KCSAN/.test(e.name)),
+      JSON.stringify(fired),
+    );
+  });
+
+  it('one classifier: architecture findings are functional, ghost assertions last, the rest kernel', () => {
+    assert.equal(findingClass('arch'), 'functional');
+    for (const c of ['oracle', 'expect', 'guest']) assert.equal(findingClass(c), 'functional');
+    assert.equal(findingClass('ghost'), 'ghost');
+    for (const c of ['kcsan', 'kasan', 'fault', 'lockdep', 'list', 'refcount', 'deadlock', 'warn', 'bug'])
+      assert.equal(findingClass(c), 'kernel');
+  });
+
+  it("--json reports the bounds that applied: the scenario's and the 10,000 of pct and random", () => {
+    const file = join(tmp, 'bounded.yaml');
+    writeFileSync(
+      file,
+      readFileSync('scenarios/happy-lpi.yaml', 'utf8').replace(/^explore:.*(\n {2}.*)*\n?/m, '') +
+        '\nexplore:\n  maxExecutions: 3\n',
+    );
+    const r = json('check', file);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.doc.bounds.maxExecutions, 3);
+    assert.ok(r.doc.stats.executions <= 3);
+    const happy = loadScenarioFile('scenarios/happy-lpi.yaml');
+    const o = { strategy: 'pct', seed: 1 };
+    assert.equal(limitsOf(happy, o).maxExecutions, happy.explore.maxExecutions ?? 10_000);
+    assert.equal(limitsOf(happy, { ...o, strategy: 'random', maxExecutions: 7 }).maxExecutions, 7);
+    assert.equal(
+      limitsOf(happy, { ...o, strategy: 'dpor' }).maxExecutions,
+      happy.explore.maxExecutions ?? null,
+    );
   });
 
   it('a clean scenario says what was proven (exit 0)', () => {
@@ -149,6 +234,12 @@ describe('vgic-lab compare', () => {
       j.doc.cells.map((c: { design: string; kind: string }) => `${c.design}:${c.kind}`),
       ['V0:oracle', 'V4b:clean'],
     );
+    // The default budget is executions only, so that cells do not depend on the machine.
+    assert.deepEqual(j.doc.budget, { maxExecutions: 300, timeLimitSeconds: null });
+  });
+
+  it('a --designs list that names no design is a usage error', () => {
+    usageError(vl('compare', 'happy-lpi', '--designs', ','), /--designs "," names no design/);
   });
 });
 
@@ -178,6 +269,21 @@ describe('bad input: a clear message and exit 2', () => {
     usageError(vl('check', 'happy-lpi', '--strategy', 'magic'), /argument 'magic' is invalid/);
     usageError(vl('replay', 'V3@happy-lpi@S9.AAAA'), /schedule token version S9 is not supported/);
     usageError(vl('replay', 'S1.AA'), /carries only a schedule/);
+    usageError(vl('replay', 'garbage'), /"garbage" is not a schedule token/);
+  });
+
+  it('a token that does not fit the scenario: exit 2, not a different schedule', () => {
+    // S1.AAAA: a length of 0 with a deviation at decision 0; S1.Aw: 3 decisions and no deviation.
+    usageError(vl('replay', 'V3@happy-spi-edge@S1.AAAA'), /schedule token is corrupt/);
+    usageError(
+      vl('replay', 'V3@happy-spi-edge@S1.Aw'),
+      /schedule does not fit: the token records 3 decisions, the run made \d+/,
+    );
+    const ok = vl('run', 'happy-spi-edge');
+    const token = /Replay: vgic-lab replay (\S+)/.exec(ok.out)?.[1] ?? '';
+    const again = vl('replay', token);
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.out, new RegExp(`Replay: vgic-lab replay ${token.replace(/[.]/g, '\\.')}\n`));
     usageError(vl('list', 'things'), /cannot list "things"/);
   });
 
@@ -223,5 +329,41 @@ describe('the installed entry point', () => {
     const r = spawnSync(process.execPath, ['bin/vgic-lab.mjs', 'list', 'designs'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^V0 /);
+  });
+
+  it('a bundle older than src/ is not run: the sources are, with a notice', () => {
+    // A copy of bin/ next to the real src/ and node_modules/, and a stand-in bundle whose output
+    // shows whether it ran.
+    const root = join(tmp, 'clone');
+    mkdirSync(join(root, 'bin'), { recursive: true });
+    mkdirSync(join(root, 'dist'), { recursive: true });
+    copyFileSync('bin/vgic-lab.mjs', join(root, 'bin', 'vgic-lab.mjs'));
+    symlinkSync(resolve('src'), join(root, 'src'), 'dir');
+    symlinkSync(resolve('node_modules'), join(root, 'node_modules'), 'dir');
+    const bundle = join(root, 'dist', 'vgic-lab.mjs');
+    writeFileSync(bundle, "process.stdout.write('stand-in bundle\\n');\n");
+    const bin = () =>
+      spawnSync(process.execPath, [join(root, 'bin', 'vgic-lab.mjs'), 'list', 'designs'], {
+        encoding: 'utf8',
+      });
+
+    const old = new Date('2000-01-01T00:00:00Z');
+    utimesSync(bundle, old, old);
+    const stale = bin();
+    assert.equal(stale.status, 0, stale.stderr);
+    assert.match(stale.stdout, /^V0 /, 'the sources ran, not the stale bundle');
+    assert.match(stale.stderr, /^vgic-lab: dist\/vgic-lab\.mjs is older than src\/, running the sources/);
+    assert.equal(stale.stderr.split('\n').filter(Boolean).length, 1, 'one line');
+
+    const future = new Date('2100-01-01T00:00:00Z');
+    utimesSync(bundle, future, future);
+    const fresh = bin();
+    assert.equal(fresh.stdout, 'stand-in bundle\n');
+    assert.equal(fresh.stderr, '');
+
+    rmSync(bundle);
+    const none = bin();
+    assert.match(none.stdout, /^V0 /);
+    assert.equal(none.stderr, '', 'no bundle is the normal case of a clone before npm ci');
   });
 });

@@ -115,6 +115,153 @@ describe('scenario files', () => {
     const e = err(GOOD.replace('{op: handle, count: 1}', '{op: hnadle, count: 1}'));
     assert.match(e.message, /actors\[0\]\.guest\[2\]\.op: .*unknown guest action/);
   });
+
+  it('a value of the wrong type is reported where it stands, not as a missing key', () => {
+    const vm = err(GOOD.replace('vm: {vcpus: 1, nrLr: 4}', 'vm: 5'));
+    assert.match(vm.message, /^scenarios\/x\.yaml:3:5: vm: expected a mapping/);
+    const prio = err(GOOD.replace('priority: 0x80', 'priority: "0x80"'));
+    assert.match(
+      prio.message,
+      /^scenarios\/x\.yaml:5:27: interrupts\[0\]\.priority: expected a priority \(a number\)/,
+    );
+    assert.match(prio.message, /hint: write 0x80 without quotes/);
+    assert.doesNotMatch(prio.message, /missing/);
+    const empty = err(GOOD.replace('description: one SPI', 'description:'));
+    assert.match(empty.message, /:2:\d+: description: expected string, received null/);
+  });
+
+  it('a union says what it accepts when no branch comes close', () => {
+    const group = err(GOOD.replace('group: 1, enable', 'group: 2, enable'));
+    assert.match(group.message, /:10:\d+: actors\[0\]\.guest\[0\]\.group: a group is 0 or 1$/m);
+    const mode = err(GOOD.replace('{op: pmr, value: 0xf8}', '{op: eoimode, value: 2}'));
+    assert.match(mode.message, /actors\[0\]\.guest\[1\]\.value: EOImode is 0 or 1/);
+    const actor = err(
+      GOOD.replace('  - host: device\n    actions:\n      - {call: edge, intid: 40}', '  - 7'),
+    );
+    assert.match(actor.message, /actors\[1\]: an actor is \{vcpu, guest\} or \{host, actions\}/);
+  });
+
+  it('a misspelt key is reported as unknown, with the key it should be, not as a missing one', () => {
+    const pmr = err(GOOD.replace('{op: pmr, value: 0xf8}', '{op: pmr, valeu: 0xf8}'));
+    assert.match(pmr.message, /:11:19: actors\[0\]\.guest\[1\]\.valeu: unknown key "valeu"/);
+    assert.match(pmr.message, /hint: did you mean "value"\? valid keys here: op, value$/);
+    const call = err(GOOD.replace('{call: edge, intid: 40}', '{call: edge, intdi: 40}'));
+    assert.match(call.message, /actors\[1\]\.actions\[0\]\.intdi: unknown key "intdi"/);
+    assert.match(call.message, /did you mean "intid"\?/);
+    const host = err(GOOD.replace('host: device', 'hots: device'));
+    assert.match(
+      host.message,
+      /:13:5: actors\[1\]\.hots: unknown key "hots"\n {2}hint: did you mean "host"\?/,
+    );
+    const op = err(GOOD.replace('{op: pmr, value: 0xf8}', '{opp: pmr, value: 0xf8}'));
+    assert.match(
+      op.message,
+      /actors\[0\]\.guest\[1\]\.opp: unknown key "opp"\n {2}hint: did you mean "op"\?/,
+    );
+    const none = err(GOOD.replace('{op: pmr, value: 0xf8}', '{value: 0xf8}'));
+    assert.match(
+      none.message,
+      /actors\[0\]\.guest\[1\]: missing required key "op"\n {2}hint: add "op:" here, one of: ack,/,
+    );
+  });
+
+  it('YAML aliases are refused with their position, even undefined ones and alias bombs', () => {
+    const undef = err(GOOD.replace('description: one SPI', 'description: *x'));
+    assert.match(undef.message, /^scenarios\/x\.yaml:2:14: YAML aliases \(\*x\) are not supported/);
+    const rows = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      rows.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${prev}`).join(', ')}]`,
+      );
+    }
+    assert.match(err(`${rows.join('\n')}\n${GOOD}`).message, /:2:\d+: YAML aliases \(\*a\)/);
+  });
+
+  it('a prologue step that cannot finish: idle at load, a stuck wait when the program is built', () => {
+    const idle = GOOD.replace('actors:', 'prologue: [{vcpu: 0, guest: [{op: idle}]}]\nactors:');
+    assert.match(err(idle).message, /:6:\d+: prologue\[0\]\.guest\[0\]\.op: idle never ends/);
+    const stuck = parseScenario(
+      GOOD.replace(
+        'actors:',
+        'prologue:\n  - host: {call: edge, intid: 40}\n  - {vcpu: 0, guest: [{op: poll}]}\nactors:',
+      ),
+      'scenarios/x.yaml',
+    );
+    assert.throws(
+      () => buildProgram(stuck.spec, designById('V3')!),
+      (e: unknown) =>
+        e instanceof ScenarioError &&
+        /^scenarios\/x\.yaml:8:5: prologue\[1\]: this prologue step never finishes: vCPU 0 waits/.test(
+          e.message,
+        ),
+    );
+  });
+
+  it('every vCPU a file names must exist', () => {
+    const bad = (from: string, to: string, where: RegExp) =>
+      assert.match(err(GOOD.replace(from, to)).message, where);
+    const pmr = '{op: pmr, value: 0xf8}';
+    const edge = '{call: edge, intid: 40}';
+    bad(
+      pmr,
+      '{op: mmio, write: {reg: IROUTER, intid: 40, vcpu: 3}}',
+      /guest\[1\]\.write\.vcpu: vCPU 3 does not exist/,
+    );
+    bad(
+      pmr,
+      '{op: hvc, call: {call: uaccess, vcpu: 2, write: {reg: ISPENDR, intid: 40}}}',
+      /guest\[1\]\.call\.vcpu: vCPU 2/,
+    );
+    bad(
+      edge,
+      '{call: its, cmds: [{cmd: MAPC, collection: 0, vcpu: 4}]}',
+      /actions\[0\]\.cmds\[0\]\.vcpu: vCPU 4/,
+    );
+    bad(
+      edge,
+      '{call: batch, calls: [{call: its, cmds: [{cmd: MOVALL, from: 0, to: 7}]}]}',
+      /actions\[0\]\.calls\[0\]\.cmds\[0\]\.to: vCPU 7 does not exist/,
+    );
+    bad(
+      'actors:',
+      'prologue: [{host: {call: its, cmds: [{cmd: MOVALL, from: 5, to: 0}]}}]\nactors:',
+      /prologue\[0\]\.host\.cmds\[0\]\.from: vCPU 5/,
+    );
+    bad(
+      'acks: {0: [40]}',
+      'ackPriorityOrder: [0, 1]',
+      /expect\.ackPriorityOrder\[1\]: vCPU 1 does not exist/,
+    );
+    bad(
+      'acks: {0: [40]}',
+      'final: [{intid: 20, vcpu: 1, active: false}]',
+      /expect\.final\[0\]\.vcpu: vCPU 1 does not exist/,
+    );
+    bad('expect:', 'resamplers: [40, 20]\nexpect:', /resamplers\[1\]: 20 is not an SPI of this VM/);
+  });
+
+  it('expect.final names an SGI, PPI or SPI of the VM: an entry that is never checked is an error', () => {
+    const final = (entry: string) => err(GOOD.replace('acks: {0: [40]}', `final: [${entry}]`)).message;
+    assert.match(
+      final('{intid: 500, active: true}'),
+      /expect\.final\[0\]\.intid: 500 is not an INTID of this VM/,
+    );
+    assert.match(final('{intid: 8200, active: true}'), /the final state of LPI 8200 cannot be checked/);
+    assert.match(
+      final('{intid: 40, vcpu: 0, active: true}'),
+      /expect\.final\[0\]\.vcpu: SPI 40 belongs to no vCPU/,
+    );
+  });
+
+  it("ackPriorityOrder reads an LPI's priority from the LPI configuration", () => {
+    const text = `${readFileSync('scenarios/happy-lpi.yaml', 'utf8')}  ackPriorityOrder: [0]\n`;
+    const s = parseScenario(text, 'lpi.yaml');
+    const r = explore(buildProgram(s.spec, designById('V3')!), new ReplayStrategy({ decisions: [] }), {
+      allViolations: true,
+    });
+    assert.deepEqual(r.findings, []);
+  });
 });
 
 describe('the catalogue', () => {

@@ -7,14 +7,11 @@ import { caseIt } from './conformance.ts';
 import { check } from './util.ts';
 
 // conformance.md §8 item 3: V0 (before LR overflow handling) passes the legacy-4 variants when nLR >= 4
-// and cannot present a newer pending interrupt while nLR active ones fill the LRs.
+// and cannot present a newer pending interrupt while nLR active ones fill the LRs. Asking the suite for
+// the legacy-4 sizes alone leaves out the full-size PRE and RST cases, which V0 fails by design.
 for (const nLr of [4, 16]) {
   describe(`V0, nLR ${nLr}, legacy-4 variants`, () => {
-    for (const s of conformanceSuite([nLr], ['legacy-4']).filter(
-      (x) => !/^(PRE|RST)-[A-Z]+-(edge|level)/.test(x.name) || /-4-/.test(x.name),
-    )) {
-      caseIt(s, 'V0', 'default');
-    }
+    for (const s of conformanceSuite([nLr], ['legacy-4'])) caseIt(s, 'V0', 'default');
   });
 }
 

@@ -1,6 +1,6 @@
 import type { GuestStep, Handler } from '../../gic/guest.ts';
 import type { HostCall } from '../../vgic/host.ts';
-import type { IrqSpec, ScenarioSpec } from '../builder.ts';
+import { type IrqSpec, lowerLine, type ScenarioSpec } from '../builder.ts';
 import { DEFAULT_VM } from './common.ts';
 
 /**
@@ -8,7 +8,7 @@ import { DEFAULT_VM } from './common.ts';
  * the kvm-unit-tests IPI tests, ported as behaviour over the scenario builder. Priorities, triggers and
  * enables are the distributor state at VM creation (what the selftest's init writes).
  */
-export type Trigger = 'edge' | 'level';
+type Trigger = 'edge' | 'level';
 export type Method = 'EDGE_IRQ_LINE' | 'IRQFD' | 'ISPENDR' | 'SET_IRQ_LINE_HIGH' | 'SET_LEVEL_INFO_HIGH';
 
 /** The injection table (conformance.md §4.2): methods per trigger and which INTID kinds they can inject. */
@@ -32,7 +32,7 @@ export function methodApplies(trigger: Trigger, method: Method, intid: number): 
   return intid < 16 ? m.sgi : intid < 32 ? m.ppi : m.spi;
 }
 
-export function inject(method: Method, intid: number): HostCall {
+function inject(method: Method, intid: number): HostCall {
   switch (method) {
     case 'EDGE_IRQ_LINE':
       return { call: 'edge', intid };
@@ -54,8 +54,6 @@ export interface Config {
   /** nr_irqs (N): SPIs 32..N-1. */
   n?: number;
 }
-
-const lowerLine = (intid: number): HostCall => ({ call: 'irq_line', intid, level: false });
 
 function handler(c: Config): Handler {
   return { kind: 'vgic', level: c.trigger === 'level', lowerLine };
@@ -83,7 +81,7 @@ function irqs(c: Config, prio: Map<number, number>): IrqSpec[] {
       trigger: i < 16 ? 'edge' : i < 32 ? 'level' : c.trigger,
       enabled: true,
       priority: prio.get(i) ?? 0xf0,
-      vcpu: i < 32 ? 0 : 0,
+      vcpu: 0,
     });
   }
   return out;
@@ -188,10 +186,10 @@ export function pre(
   );
 }
 
-export const BAD_INTIDS = (n: number) => [n, 1020, 1024, 1120, 5120, 0xffffffff];
+const BAD_INTIDS = (n: number) => [n, 1020, 1024, 1120, 5120, 0xffffffff];
 
 /** The errno rules of conformance.md §6.3: whether the request must fail. */
-export function mustFail(method: Method, intid: number): boolean {
+function mustFail(method: Method, intid: number): boolean {
   switch (method) {
     case 'EDGE_IRQ_LINE':
     case 'SET_IRQ_LINE_HIGH':
@@ -245,7 +243,7 @@ export function rst(id: string, first: number, num: number, c: Config): Scenario
   );
 }
 
-export type IpiKind = 'self' | 'target-list' | 'broadcast';
+type IpiKind = 'self' | 'target-list' | 'broadcast';
 
 /** kvm-unit-tests `ipi` (conformance.md §6.5): CPU 1 sends SGI 1; exactly the targets take it once. */
 export function kutIpi(kind: IpiKind, nrVcpus: number, nLr: number): ScenarioSpec {

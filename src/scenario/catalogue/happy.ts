@@ -1,4 +1,4 @@
-import type { ScenarioSpec } from '../builder.ts';
+import { lowerLine, type ScenarioSpec } from '../builder.ts';
 import { DEFAULT_VM, GUEST_SETUP } from './common.ts';
 
 const base = { lpis: [], lpisEnabledOn: [], prologue: [] as ScenarioSpec['prologue'] };
@@ -37,11 +37,7 @@ function happyLevel(name: string, description: string, intid: number, target?: n
       {
         kind: 'vcpu',
         vcpu: 0,
-        handler: {
-          kind: 'vgic',
-          level: true,
-          lowerLine: (i) => ({ call: 'irq_line', intid: i, level: false }),
-        },
+        handler: { kind: 'vgic', level: true, lowerLine },
         guest: [...GUEST_SETUP, { op: 'handle', count: 1 }],
       },
       { kind: 'host', name: 'qemu-system-aar', host: [{ call: 'irq_line', intid, level: true }] },
