@@ -1,5 +1,5 @@
 import { Footprint } from './footprint.ts';
-import { Choice, type Op, type ThreadBody, Wait } from './ops.ts';
+import { Choice, type Op, ProbeAbort, type ThreadBody, Wait } from './ops.ts';
 import { type Deviation, defaultThread } from './schedule.ts';
 import { FatalStop, SimpleViolation, type Violation } from './violation.ts';
 
@@ -88,6 +88,11 @@ export class Execution {
   fp = new Footprint();
   /** True while a step runs; instrumentation records and checks only then. */
   inStep = false;
+  /**
+   * True while `pendingFootprint` asks an operation what it would touch: accesses are recorded into the
+   * footprint and nothing else (no sanitizer, no report).
+   */
+  probing = false;
   cur: ExThread | null = null;
   /** Thread of the previous step (-1 before the first). */
   prev = -1;
@@ -157,6 +162,29 @@ export class Execution {
       this.fp = saved.fp;
       this.inStep = saved.inStep;
     }
+  }
+
+  /**
+   * The footprint the announced operation of a thread that never ran it would have now (a thread
+   * blocked at the end), or null when the operation cannot say. DPOR races it against the steps before.
+   */
+  pendingFootprint(op: Op): Footprint | null {
+    if (!op.footprint) return null;
+    const saved = { fp: this.fp, inStep: this.inStep };
+    const fp = new Footprint();
+    this.fp = fp;
+    this.inStep = true;
+    this.probing = true;
+    try {
+      op.footprint(fp);
+    } catch (e) {
+      if (!(e instanceof ProbeAbort)) throw e;
+    } finally {
+      this.fp = saved.fp;
+      this.inStep = saved.inStep;
+      this.probing = false;
+    }
+    return fp;
   }
 
   /** Adds a note to the step being executed (recorded executions only). */

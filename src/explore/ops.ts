@@ -13,8 +13,10 @@ export interface Op {
   /** For deadlock reports: what a disabled thread is waiting for (a lock or an event). */
   waitsFor?(): unknown;
   /**
-   * The footprint the operation will have, when it is known without running it (a lock acquisition
-   * writes the lock). DPOR uses it for threads that never got to run it (a deadlock).
+   * The footprint the operation would have, when it can be known without running it (a lock
+   * acquisition writes the lock; a wait reads what its condition reads). DPOR uses it for threads that
+   * never got to run it (blocked at the end). Called through `Execution.pendingFootprint`, under which
+   * instrumented accesses record into `fp` and do nothing else.
    */
   footprint?(fp: import('./footprint.ts').Footprint): void;
 }
@@ -96,4 +98,13 @@ export class Wait implements Op {
   waitsFor(): unknown {
     return this.what;
   }
+  footprint(): void {
+    this.cond();
+  }
 }
+
+/**
+ * Thrown by instrumentation when a footprint probe reaches something it cannot follow without a report
+ * (a bad pointer): the probe keeps what it recorded so far.
+ */
+export class ProbeAbort extends Error {}

@@ -1,3 +1,4 @@
+import { ProbeAbort } from '../explore/ops.ts';
 import { fault } from './bug.ts';
 import { kasanAccess } from './kasan.ts';
 import { kcsanAccess } from './kcsan.ts';
@@ -14,14 +15,18 @@ export type Ptr = KObj | BadPtr;
  * an atomic.
  */
 function check(t: Task, p: Ptr, f: Field, write: boolean, marked: boolean, value?: unknown): Loc {
-  if (!(p instanceof KObj)) fault(t, p, f.off, write);
-  const loc = p.locs[f.index];
   const k = t.k;
   const exec = k.exec;
+  if (!(p instanceof KObj)) {
+    if (exec.probing) throw new ProbeAbort();
+    fault(t, p, f.off, write);
+  }
+  const loc = p.locs[f.index];
   if (!exec.inStep) return loc;
-  if (p.freed && k.switches.KASAN) kasanAccess(t, loc, write);
   if (write) exec.fp.write(loc.id);
   else exec.fp.read(loc.id);
+  if (exec.probing) return loc;
+  if (p.freed && k.switches.KASAN) kasanAccess(t, loc, write);
   if (k.switches.KCSAN) kcsanAccess(t, loc, write, marked, value);
   return loc;
 }

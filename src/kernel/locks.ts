@@ -20,6 +20,15 @@ export class Lock implements LockInstance {
     readonly kind: LockKind,
     readonly cls: LockClass,
     readonly loc: Loc,
+    /**
+     * What a release writes, for partial-order reduction: not the lock word. A blocking acquisition
+     * then conflicts with the other acquisitions only, so the explorer reverses the order of whole
+     * critical sections (acquisition against acquisition). Were the release to conflict with the next
+     * acquisition, that pair would be the race DPOR tries to reverse, which is impossible (the lock is
+     * held before the release), and the feasible reversal would be missed. A trylock reads it: whether
+     * it succeeds depends on where the release falls.
+     */
+    readonly releaseId: number,
   ) {}
 
   get addr(): bigint {
@@ -29,7 +38,7 @@ export class Lock implements LockInstance {
 
 /** Creates the lock in `obj.field`, of class `key` (the init site) printed as `name`. */
 export function initLock(k: Kernel, kind: LockKind, obj: KObj, f: Field, key: string, name: string): Lock {
-  const l = new Lock(kind, k.lockdep.classFor(key, name, kind), obj.loc(f));
+  const l = new Lock(kind, k.lockdep.classFor(key, name, kind), obj.loc(f), k.exec.newLocId());
   obj.loc(f).value = l;
   return l;
 }
@@ -81,6 +90,7 @@ class TryLockOp implements Op {
   perform(): unknown {
     const t = this.t;
     t.k.exec.fp.write(this.l.loc.id);
+    t.k.exec.fp.read(this.l.releaseId);
     if (this.l.owner !== null) {
       if (this.l.kind !== 'mutex') t.preemptEnable();
       return false;
@@ -119,7 +129,7 @@ function unlock(t: Task, l: Lock): void {
   if (!held && l.owner !== t) return;
   if (t.k.exec.recording) t.k.exec.note(`unlock ${l.cls.name} (${l.loc.obj.label})`);
   l.owner = null;
-  t.k.exec.fp.write(l.loc.id);
+  t.k.exec.fp.write(l.releaseId);
   l.vc = t.release();
   if (l.kind !== 'mutex') t.preemptEnable();
 }

@@ -1,3 +1,4 @@
+import type { Execution } from '../../src/explore/execution.ts';
 import { type ExploreOptions, type ExploreResult, explore } from '../../src/explore/explorer.ts';
 import { DporStrategy } from '../../src/explore/strategies/dpor.ts';
 import { ReplayStrategy } from '../../src/explore/strategies/replay.ts';
@@ -18,6 +19,7 @@ export interface Run {
   sanitizer: string[];
   oracle: string[];
   ghost: string[];
+  /** The worlds of the executions that ran to their end (sleep-set-blocked ones are cut short). */
   worlds: World[];
 }
 
@@ -28,9 +30,10 @@ export function check(
   strategy: Strategy = new DporStrategy(),
   opts: ExploreOptions = {},
 ): Run {
-  const worlds: World[] = [];
-  const p = buildProgram(s, typeof d === 'string' ? design(d) : d, (w) => worlds.push(w));
+  const built: { w: World; exec: Execution }[] = [];
+  const p = buildProgram(s, typeof d === 'string' ? design(d) : d, (w, exec) => built.push({ w, exec }));
   const result = explore(p, strategy, { allViolations: true, ...opts });
+  const worlds = built.filter((b) => b.exec.outcome !== 'sleep-blocked').map((b) => b.w);
   const f = result.findings;
   const by = (pred: (c: string) => boolean) =>
     f.filter((x) => pred(x.violation.checker)).map((x) => x.violation.title);

@@ -1,32 +1,96 @@
 import type { Event, Execution, Scheduler } from '../execution.ts';
-import { dependent, Footprint } from '../footprint.ts';
+import { dependent } from '../footprint.ts';
 import type { Strategy } from '../strategy.ts';
 import { costOf, newThreadNode, type SleepEntry, type ThreadNode, TreeSearch } from './tree.ts';
 
 /**
- * The trace plus, for each thread that never ran its announced operation (blocked at a deadlock, or
- * cut off), a virtual last event with that operation's footprint: its races count too.
+ * The steps of an execution, then, for each thread that never ran the operation it announced last
+ * (blocked at the end), that operation as a pending step with the footprint it would have: its races
+ * count too (a deadlock is found by reversing them).
  */
-function withPending(exec: Execution): Event[] {
-  const out = [...exec.trace];
+function withPending(exec: Execution): { trace: Event[]; executed: number } {
+  const trace = [...exec.trace];
   for (const t of exec.threads) {
-    if (t.done || !t.next?.footprint) continue;
-    const fp = new Footprint();
-    t.next.footprint(fp);
-    out.push({ tid: t.id, decision: -1, op: t.next, fp });
+    if (t.done || !t.next) continue;
+    const fp = exec.pendingFootprint(t.next);
+    if (fp) trace.push({ tid: t.id, decision: -1, op: t.next, fp });
   }
-  return out;
+  return { trace, executed: exec.trace.length };
 }
 
 /**
- * Source-DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014). After each execution the
- * races of its trace are computed from step footprints and vector clocks; for each race e' ⋖ e a
- * thread that can start the reversed sequence (an initial of notdep(e').e) is added to the backtrack
- * set at e' unless one is there already. Sleep sets prune executions equivalent to explored ones.
+ * Happens-before of the executed steps: program order plus conflicting footprints. `clocks[i][t]` is
+ * how many steps of thread t happen before step i (itself included); `local[i]` is step i's number in
+ * its thread.
+ */
+interface HappensBefore {
+  clocks: Int32Array[];
+  local: Int32Array;
+  /** Index of the previous step of the same thread, -1 for a thread's first step. */
+  prevOf: Int32Array;
+}
+
+function happensBefore(trace: readonly Event[], executed: number, nthreads: number): HappensBefore {
+  const clocks: Int32Array[] = new Array(trace.length);
+  const local = new Int32Array(trace.length);
+  const prevOf = new Int32Array(trace.length);
+  const count = new Int32Array(nthreads);
+  const lastOf = new Int32Array(nthreads).fill(-1);
+  const lastWrite = new Map<number, number>();
+  const readsSince = new Map<number, number[]>();
+  for (let i = 0; i < trace.length; i++) {
+    const ev = trace[i];
+    const p = ev.tid;
+    local[i] = count[p] + 1;
+    prevOf[i] = lastOf[p];
+    const vc = lastOf[p] >= 0 ? Int32Array.from(clocks[lastOf[p]]) : new Int32Array(nthreads);
+    vc[p] = local[i];
+    const join = (d: number) => {
+      const dv = clocks[d];
+      for (let t = 0; t < nthreads; t++) if (dv[t] > vc[t]) vc[t] = dv[t];
+    };
+    for (const x of ev.fp.r) {
+      const w = lastWrite.get(x);
+      if (w !== undefined) join(w);
+    }
+    for (const x of ev.fp.w) {
+      const w = lastWrite.get(x);
+      if (w !== undefined) join(w);
+      const rs = readsSince.get(x);
+      if (rs) for (const r of rs) join(r);
+    }
+    clocks[i] = vc;
+    // A pending step has a past but is not part of anyone's.
+    if (i >= executed) continue;
+    count[p]++;
+    lastOf[p] = i;
+    for (const x of ev.fp.r) {
+      let rs = readsSince.get(x);
+      if (!rs) readsSince.set(x, (rs = []));
+      rs.push(i);
+    }
+    for (const x of ev.fp.w) {
+      lastWrite.set(x, i);
+      readsSince.set(x, []);
+    }
+  }
+  return { clocks, local, prevOf };
+}
+
+/**
+ * Dynamic partial-order reduction after Flanagan and Godefroid (POPL 2005) with sleep sets. After each
+ * execution, for every step e of a thread p and every state between p's previous step and e, the last
+ * earlier step d of another thread that conflicts with e and does not happen before p is a race: p is
+ * added to the backtrack set where d was chosen, or, if p could not run there (blocked on a lock or a
+ * wait), every thread that could. Threads blocked at the end take part with the operation they wait
+ * on. Because every such state counts (not only the step right before e), a race hidden behind a step
+ * p could not have preceded (the release of a lock p waits for) is still reversed where it can be.
  *
- * With a preemption bound, sleep sets are off and every backtrack point is also added, conservatively,
- * at the last context switch before it (Coons, Musuvathi, McKinley, OOPSLA 2013; as loom does); a
- * thread that is disabled at the point makes every enabled thread a backtrack candidate.
+ * With a preemption bound this is bounded partial-order reduction (Coons, Musuvathi and McKinley,
+ * OOPSLA 2013): sleep sets are off (a schedule they prune may be the only one within the bound), a
+ * backtrack point is kept only where it fits the bound, and each one is also added, conservatively, at
+ * the last context switch before it, where running p costs no preemption more than the schedule
+ * already spent. docs/explorer.md states the guarantee and how it is tested.
  */
 export class DporStrategy extends TreeSearch implements Strategy {
   readonly name = 'dpor';
@@ -90,98 +154,60 @@ export class DporStrategy extends TreeSearch implements Strategy {
 
   done(exec: Execution): void {
     if (exec.outcome === 'sleep-blocked') this.sleepBlocked++;
-    this.addRaces(withPending(exec));
+    this.addRaces(exec);
     const allowed = (node: ThreadNode, tid: number) =>
       this.fits(node, tid) && !node.sleep.some((s) => s.tid === tid);
     if (!this.backtrackStack(exec, allowed)) this.finished = true;
   }
 
-  /** Race analysis over one trace: happens-before from program order and conflicting steps. */
-  private addRaces(trace: readonly Event[]): void {
-    const n = trace.length;
-    let nthreads = 0;
-    for (const ev of trace) nthreads = Math.max(nthreads, ev.tid + 1);
-    const clocks: Int32Array[] = new Array(n);
-    const local = new Int32Array(n);
-    const count = new Int32Array(nthreads);
-    const lastOf = new Int32Array(nthreads).fill(-1);
-    const lastWrite = new Map<number, number>();
-    const readsSince = new Map<number, number[]>();
-
-    for (let i = 0; i < n; i++) {
-      const ev = trace[i];
-      const p = ev.tid;
-      local[i] = ++count[p];
-      const pre = lastOf[p] >= 0 ? clocks[lastOf[p]] : new Int32Array(nthreads);
-      const deps: number[] = [];
-      for (const x of ev.fp.r) {
-        const w = lastWrite.get(x);
-        if (w !== undefined) deps.push(w);
+  private addRaces(exec: Execution): void {
+    const { trace, executed } = withPending(exec);
+    const nthreads = exec.threads.length;
+    const hb = happensBefore(trace, executed, nthreads);
+    // Per location, the executed steps that touched it, in order; a write is stored as ~index.
+    const accesses = new Map<number, number[]>();
+    const note = (x: number, v: number) => {
+      const list = accesses.get(x);
+      if (list) list.push(v);
+      else accesses.set(x, [v]);
+    };
+    const covered = new Uint8Array(nthreads);
+    for (let i = 0; i < trace.length; i++) {
+      const e = trace[i];
+      for (const d of racesOf(trace, i, hb, accesses, covered)) {
+        if (this.bounded) this.backtrackAt(trace[d].decision, e.tid);
+        else this.reverse(trace, hb, d, i);
       }
-      for (const x of ev.fp.w) {
-        const w = lastWrite.get(x);
-        if (w !== undefined) deps.push(w);
-        const rs = readsSince.get(x);
-        if (rs) for (const r of rs) deps.push(r);
-      }
-      const vc = Int32Array.from(pre);
-      vc[p] = local[i];
-      const cands: number[] = [];
-      for (const d of deps) {
-        if (d === i) continue;
-        const q = trace[d].tid;
-        if (q !== p && pre[q] < local[d] && !cands.includes(d)) cands.push(d);
-        const dv = clocks[d];
-        for (let t = 0; t < nthreads; t++) if (dv[t] > vc[t]) vc[t] = dv[t];
-      }
-      clocks[i] = vc;
-      lastOf[p] = i;
-      for (const x of ev.fp.r) {
-        let rs = readsSince.get(x);
-        if (!rs) readsSince.set(x, (rs = []));
-        rs.push(i);
-      }
-      for (const x of ev.fp.w) {
-        lastWrite.set(x, i);
-        readsSince.set(x, []);
-      }
-      const hb = (a: number, b: number) => clocks[b][trace[a].tid] >= local[a];
-      for (const d of cands) {
-        // Only immediate races: no other candidate lies between d and i in happens-before.
-        if (cands.some((o) => o !== d && hb(d, o))) continue;
-        this.reverse(trace, clocks, local, d, i, hb);
-      }
+      if (i >= executed) continue;
+      for (const x of e.fp.r) note(x, i);
+      for (const x of e.fp.w) note(x, ~i);
     }
   }
 
-  /** Makes sure some initial of notdep(d).e is explored at the node where d was chosen. */
-  private reverse(
-    trace: readonly Event[],
-    clocks: Int32Array[],
-    local: Int32Array,
-    d: number,
-    e: number,
-    hb: (a: number, b: number) => boolean,
-  ): void {
+  /**
+   * Without a bound (source-DPOR, Abdulla et al., POPL 2014): some thread that can start the reversed
+   * order, an initial of the steps after d that do not depend on it followed by step i, runs where d
+   * was chosen, unless one already does or sleeps there (then that order is covered). Where no initial
+   * can run there, the race is left to the earlier ones `racesOf` also returns.
+   */
+  private reverse(trace: readonly Event[], hb: HappensBefore, d: number, i: number): void {
     const k = trace[d].decision - this.prefix.length;
     if (k < 0) return;
     const node = this.stack[k] as ThreadNode;
-    const firstInV = new Map<number, number>();
+    const { clocks, local } = hb;
+    const after = (a: number, b: number) => clocks[b][trace[a].tid] >= local[a];
+    const firstOf = new Map<number, number>();
     const initials: number[] = [];
     const visit = (j: number) => {
       const q = trace[j].tid;
-      if (firstInV.has(q)) return;
+      if (firstOf.has(q)) return;
       let initial = true;
-      for (const [r, lj] of firstInV) if (clocks[j][r] >= local[lj]) initial = false;
-      firstInV.set(q, j);
+      for (const [r, lj] of firstOf) if (clocks[j][r] >= local[lj]) initial = false;
+      firstOf.set(q, j);
       if (initial) initials.push(q);
     };
-    for (let j = d + 1; j < e; j++) if (!hb(d, j)) visit(j);
-    visit(e);
-    if (this.bounded) {
-      this.addBounded(k, initials.includes(trace[e].tid) ? trace[e].tid : initials[0]);
-      return;
-    }
+    for (let j = d + 1; j < i; j++) if (trace[j].decision >= 0 && !after(d, j)) visit(j);
+    visit(i);
     for (const q of initials) if (node.backtrack.has(q) || node.sleep.some((s) => s.tid === q)) return;
     for (const q of initials) {
       if (node.enabled.includes(q)) {
@@ -189,26 +215,32 @@ export class DporStrategy extends TreeSearch implements Strategy {
         return;
       }
     }
-    // Every initial is disabled at the race point: the reversal is infeasible there.
   }
 
-  private addBounded(k: number, q: number): void {
-    const add = (node: ThreadNode) => {
-      if (node.enabled.includes(q)) {
-        if (this.fits(node, q)) node.backtrack.add(q);
-      } else {
-        for (const t of node.enabled) if (this.fits(node, t)) node.backtrack.add(t);
-      }
-    };
-    add(this.stack[k] as ThreadNode);
-    // Also at the last context switch before k: inserting q there may cost no extra preemption.
+  /**
+   * p runs where step `decision` was chosen (or, where p could not run, every thread that could); with a
+   * preemption bound also at the last context switch before it.
+   */
+  private backtrackAt(decision: number, p: number): void {
+    const k = decision - this.prefix.length;
+    if (k < 0) return;
+    this.addAt(this.stack[k] as ThreadNode, p);
+    if (!this.bounded) return;
     for (let j = k - 1; j >= 0; j--) {
       const node = this.stack[j];
       if (node.kind === 'T' && node.prev !== node.chosen) {
-        add(node);
+        this.addAt(node, p);
         return;
       }
     }
+  }
+
+  private addAt(node: ThreadNode, p: number): void {
+    if (node.enabled.includes(p)) {
+      if (this.fits(node, p)) node.backtrack.add(p);
+      return;
+    }
+    for (const t of node.enabled) if (this.fits(node, t)) node.backtrack.add(t);
   }
 
   coverage(): string {
@@ -219,4 +251,56 @@ export class DporStrategy extends TreeSearch implements Strategy {
   notes(): string[] {
     return [`sleep-set-blocked executions: ${this.sleepBlocked}`];
   }
+}
+
+/**
+ * The races of step i (thread p): the steps d before it, of other threads, that conflict with it and
+ * do not happen before p's previous step. Every one after that previous step counts (each is the last
+ * conflicting step at the state right after it, where p waited with this step next), and of those
+ * before it the last one. `covered` is scratch space, one entry per thread.
+ */
+function racesOf(
+  trace: readonly Event[],
+  i: number,
+  hb: HappensBefore,
+  accesses: Map<number, number[]>,
+  covered: Uint8Array,
+): number[] {
+  const e = trace[i];
+  const p = e.tid;
+  const prev = hb.prevOf[i];
+  const known = prev >= 0 ? hb.clocks[prev] : null;
+  const out: number[] = [];
+  let lastBefore = -1;
+  const scan = (x: number, writesOnly: boolean) => {
+    const list = accesses.get(x);
+    if (!list) return;
+    covered.fill(0);
+    let open = covered.length - 1;
+    for (let j = list.length - 1; j >= 0 && open > 0; j--) {
+      const write = list[j] < 0;
+      const d = write ? ~list[j] : list[j];
+      if (d <= lastBefore) return;
+      const q = trace[d].tid;
+      if (q === p || covered[q]) continue;
+      // Steps after p's previous one cannot happen before it; earlier ones may.
+      if (d < prev && known !== null && known[q] >= hb.local[d]) {
+        // Every earlier step of q happens before p too.
+        covered[q] = 1;
+        open--;
+        continue;
+      }
+      if (writesOnly && !write) continue;
+      if (d > prev) {
+        if (!out.includes(d)) out.push(d);
+      } else {
+        lastBefore = d;
+        return;
+      }
+    }
+  };
+  for (const x of e.fp.w) scan(x, false);
+  for (const x of e.fp.r) scan(x, true);
+  if (lastBefore >= 0 && !out.includes(lastBefore)) out.push(lastBefore);
+  return out;
 }
