@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Exploration } from '../src/explore/explorer.ts';
 import { BoundedStrategy } from '../src/explore/strategies/bounded.ts';
 import { DporStrategy } from '../src/explore/strategies/dpor.ts';
-import { isKernelReport } from '../src/report/finding.ts';
+import { isKernelReport } from '../src/report/classes.ts';
 import { buildProgram } from '../src/scenario/builder.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 import { designById } from '../src/vgic/designs.ts';

@@ -4,19 +4,14 @@ import { DporStrategy } from '../explore/strategies/dpor.ts';
 import { PctStrategy } from '../explore/strategies/pct.ts';
 import { RandomStrategy } from '../explore/strategies/random.ts';
 import type { Strategy } from '../explore/strategy.ts';
-import {
-  buildFindingReport,
-  byFindingClass,
-  type FindingReport,
-  isKernelReport,
-  renderFindingReport,
-} from '../report/finding.ts';
+import { bySeverity, fails, isKernelReport } from '../report/classes.ts';
+import { buildFindingReport, type FindingReport, renderFindingReport } from '../report/finding.ts';
 import { verdict } from '../report/text.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Design } from '../vgic/designs.ts';
 import { type CommonOptions, colors, printJson, programOf, say, writePerfetto } from './context.ts';
 import { EXIT, UsageError } from './errors.ts';
-import { Progress } from './progress.ts';
+import { Progress, progressMode } from './progress.ts';
 
 export interface CheckOptions extends CommonOptions {
   strategy: string;
@@ -24,10 +19,27 @@ export interface CheckOptions extends CommonOptions {
   maxExecutions?: number;
   timeLimit?: number;
   seed: number;
-  allViolations?: boolean;
+  /** When the search ends before it is exhaustive (docs/cli.md). */
+  stopOn: StopOn;
+  /** Lock-discipline notes count as failures (exit status 1). */
+  strict?: boolean;
 }
 
 export const STRATEGIES = ['dpor', 'bounded', 'pct', 'random'];
+
+/**
+ * `fatal`: at the first fatal kernel report (the modelled kernel is dead: oops, BUG, deadlock), so the
+ * crash that a KCSAN or KASAN report announces is reached too; `kernel`: at the first kernel report of
+ * any kind; `never`: explore everything and report every distinct finding.
+ */
+export const STOP_ON = ['fatal', 'kernel', 'never'] as const;
+export type StopOn = (typeof STOP_ON)[number];
+
+const STOPPED_AT: Record<StopOn, string> = {
+  fatal: 'stopped at the first fatal kernel report',
+  kernel: 'stopped at the first kernel report',
+  never: 'stopped',
+};
 
 export function makeStrategy(name: string, preemptions: number | undefined, seed: number): Strategy {
   switch (name) {
@@ -78,15 +90,14 @@ export async function explorationOf(
   const limits = limitsOf(s, o);
   const strategy = makeStrategy(o.strategy, limits.preemptions ?? undefined, o.seed);
   let violations = 0;
-  const progress = new Progress(!o.quiet && !o.json && process.stderr.isTTY === true, () => violations);
+  const progress = new Progress(progressMode(o), () => violations);
   const x = new Exploration(program, strategy, {
     maxSteps: limits.maxSteps,
     maxExecutions: limits.maxExecutions ?? undefined,
     timeLimitMs: limits.timeLimitSeconds !== null ? limits.timeLimitSeconds * 1000 : undefined,
-    allViolations: o.allViolations,
-    // The search stops at the first kernel report; functional findings, architecture findings and ghost
-    // assertions are collected and reported too, but do not end it.
-    stopOn: (v) => isKernelReport(v.checker),
+    allViolations: o.stopOn === 'never',
+    // Functional findings and lock-discipline notes are collected on the way but never end the search.
+    stopOn: (v) => isKernelReport(v.checker) && (v.fatal || o.stopOn === 'kernel'),
     progressEvery: 50,
     onProgress: (st) => progress.update(st),
     onExecution: (e) => {
@@ -94,6 +105,7 @@ export async function explorationOf(
     },
   });
   interrupted.on = () => x.interrupt();
+  progress.begin(`${s.spec.name} on ${d.id}`);
   const result = await exploreAsync(x);
   progress.clear();
   return { program, result, limits };
@@ -113,7 +125,9 @@ export function checkDocument(
     design: d.id,
     strategy: o.strategy,
     bounds: limits,
-    verdict: verdict(r.stats, r.findings),
+    stopOn: o.stopOn,
+    verdict: checkVerdict(r, o),
+    exhaustive: r.stats.exhaustive,
     // Timings are left out so that the same inputs give the same document, byte for byte.
     stats: (({ elapsedMs: _e, executionsPerSec: _x, stepsPerSec: _s, ...rest }) => rest)(r.stats),
     findings: reports,
@@ -130,30 +144,37 @@ export async function check(
 ): Promise<number> {
   const c = colors(o);
   const { program, result, limits } = await explorationOf(s, d, o, interrupted);
-  // What a real kernel would print comes first (and is what --perfetto traces); model-only ghost
-  // assertions come last, as in compare's cells.
-  const ordered = byFindingClass(result.findings, (f) => f.violation.checker);
-  const reports = ordered.map((f) =>
+  result.findings = bySeverity(result.findings, (f) => f.violation);
+  const reports = result.findings.map((f) =>
     buildFindingReport(program, f, {
-      design: d.id,
+      design: d,
       scenario: ref,
       maxSteps: limits.maxSteps,
       minimise: true,
     }),
   );
-  if (o.perfetto && reports[0])
-    writePerfetto(o.perfetto, reports[0].interleaving, `${reports[0].title} (${s.spec.name} on ${d.id})`);
+  if (o.perfetto)
+    writePerfetto(
+      o.perfetto,
+      reports.map((r, i) => ({ name: `finding ${i + 1}: ${r.title}`, il: r.interleaving })),
+      `${s.spec.name} on ${d.id}`,
+    );
   if (o.json) printJson(checkDocument(ref, d, result, reports, limits, o));
   else {
-    for (const r of reports) {
-      say(o, c.red(renderFindingReport(r)));
+    reports.forEach((r, i) => {
+      say(o, c.red(renderFindingReport(r, i + 1, reports.length)));
       say(o, '');
-    }
-    say(o, c.bold(`${s.spec.name} on ${d.id}: ${verdict(result.stats, result.findings)}`));
+    });
+    say(o, c.bold(`${s.spec.name} on ${d.id}: ${checkVerdict(result, o)}`));
     for (const n of result.stats.notes) say(o, n);
     if (result.stats.stoppedBy === 'interrupted')
       say(o, 'interrupted: the numbers above are what was explored before Ctrl-C');
   }
   if (result.stats.stoppedBy === 'interrupted') return EXIT.INTERRUPTED;
-  return result.findings.length > 0 ? EXIT.VIOLATION : EXIT.OK;
+  return result.findings.some((f) => fails(f.violation, o.strict === true)) ? EXIT.VIOLATION : EXIT.OK;
+}
+
+/** The summary line, findings already ordered most severe first. */
+function checkVerdict(r: ExploreResult, o: CheckOptions): string {
+  return verdict(r.stats, r.findings, { strict: o.strict === true, stoppedAt: STOPPED_AT[o.stopOn] });
 }

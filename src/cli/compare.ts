@@ -1,10 +1,11 @@
 import { Exploration, exploreAsync } from '../explore/explorer.ts';
 import { DporStrategy } from '../explore/strategies/dpor.ts';
-import { byFindingClass } from '../report/finding.ts';
+import { bySeverity, findingClass } from '../report/classes.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Design } from '../vgic/designs.ts';
 import { type CommonOptions, colors, printJson, programOf, say } from './context.ts';
 import { EXIT } from './errors.ts';
+import { Progress } from './progress.ts';
 
 export interface CompareOptions extends CommonOptions {
   maxExecutions: number;
@@ -16,19 +17,31 @@ export interface Cell {
   scenario: string;
   design: string;
   verdict: string;
-  /** The kind of the first finding: a kernel report's checker, or "oracle", or "clean". */
+  /**
+   * The checker of the most severe kernel report or functional finding; "clean" when an exhaustive
+   * search found none; "none-found" when a search cut by the budget found none (not a proof).
+   */
   kind: string;
+  /** Titles of the lock-discipline notes (they do not change the verdict). */
+  notes: string[];
   executions: number;
   exhaustive: boolean;
 }
 
 /**
- * The verdict of one cell: the first kernel report, else the first functional finding, else the first
- * ghost assertion, else clean.
+ * The verdict of one cell: the most severe kernel report, else the most severe functional finding,
+ * else clean, which only an exhaustive search may say.
  */
-function cellVerdict(titles: { checker: string; title: string }[]): { verdict: string; kind: string } {
-  const pick = byFindingClass(titles, (t) => t.checker)[0];
-  return pick ? { verdict: pick.title, kind: pick.checker } : { verdict: 'clean', kind: 'clean' };
+function cellVerdict(
+  findings: readonly { checker: string; title: string; fatal: boolean }[],
+  exhaustive: boolean,
+): Pick<Cell, 'verdict' | 'kind' | 'notes'> {
+  const ordered = bySeverity(findings, (f) => f);
+  const notes = ordered.filter((f) => findingClass(f.checker) === 'note').map((f) => f.title);
+  const pick = ordered.find((f) => findingClass(f.checker) !== 'note');
+  if (pick) return { verdict: pick.title, kind: pick.checker, notes };
+  if (exhaustive) return { verdict: 'clean', kind: 'clean', notes };
+  return { verdict: 'no violation found, not exhaustive', kind: 'none-found', notes };
 }
 
 /** vgic-lab compare: designs × scenarios, each cell an exhaustive DPOR run within a budget. */
@@ -58,9 +71,13 @@ export async function compare(
         stop = true;
         x.interrupt();
       };
+      new Progress(o.progress ? 'lines' : 'off', () => 0).begin(`${s.ref} on ${d.id}`);
       const r = await exploreAsync(x);
       interrupted.on = prev;
-      const v = cellVerdict(r.findings.map((f) => f.violation));
+      const v = cellVerdict(
+        r.findings.map((f) => f.violation),
+        r.stats.exhaustive,
+      );
       cells.push({
         scenario: s.ref,
         design: d.id,
@@ -87,14 +104,15 @@ export async function compare(
       const row = designs.map((d) => {
         const cell = cells.find((x) => x.scenario === s.ref && x.design === d.id);
         if (!cell) return ''.padEnd(cw);
-        const mark = cell.exhaustive ? '' : '+';
-        const text = `${shortVerdict(cell)} (${cell.executions}${mark})`;
-        const fitted = text.length > cw ? `${text.slice(0, cw - 1)}…` : text.padEnd(cw);
-        return cell.kind === 'clean'
-          ? c.green(fitted)
-          : cell.kind === 'ghost'
-            ? c.yellow(fitted)
-            : c.red(fitted);
+        // The count and its "+" are never cut: a cut cell must never read as a proof.
+        const count = ` (${cell.executions}${cell.exhaustive ? '' : '+'})${cell.notes.length > 0 ? ' n' : ''}`;
+        const room = cw - count.length;
+        const short = shortVerdict(cell);
+        const fitted = (short.length > room ? `${short.slice(0, room - 1)}…` : short) + count;
+        const padded = fitted.padEnd(cw);
+        if (cell.kind === 'clean') return c.green(padded);
+        if (cell.kind === 'none-found') return c.yellow(padded);
+        return c.red(padded);
       });
       say(o, `${s.ref.padEnd(w)}  ${row.join(' ')}`);
     }
@@ -102,7 +120,7 @@ export async function compare(
     const budget = `${o.maxExecutions} executions${o.timeLimit !== undefined ? ` or ${o.timeLimit} s` : ''}`;
     say(
       o,
-      `Each cell: the first kernel report (else the first functional finding, else a ghost assertion, else clean) and the number of DPOR executions; "+" marks a cell cut by the budget (${budget}), not exhaustive.`,
+      `Each cell: the most severe kernel report (else the most severe functional finding; "clean" only when the search was exhaustive) and the number of DPOR executions; "+" marks a cell cut by the budget (${budget}): not exhaustive, and "none found" there is no proof; "n" marks lock-discipline notes (docs/findings.md).`,
     );
     if (stop) say(o, 'interrupted: only the cells above were explored');
   }
@@ -111,11 +129,11 @@ export async function compare(
 
 function shortVerdict(cell: Cell): string {
   if (cell.kind === 'clean') return 'clean';
+  if (cell.kind === 'none-found') return 'none found';
   const t = cell.verdict;
   if (t.startsWith('Unable to handle kernel paging request')) return 'oops (poison)';
   if (t.startsWith('BUG: KASAN: ')) return `KASAN ${t.slice(12).split(' in ')[0]}`;
   if (t.startsWith('BUG: KCSAN')) return 'KCSAN data-race';
-  if (t.startsWith('WARNING: lockdep_assert_held') && cell.kind === 'ghost') return 'ghost P-LOCK';
   if (cell.kind === 'lockdep') return `lockdep: ${t.replace(/^WARNING: |^\[ BUG: | \]$/g, '').slice(0, 30)}`;
   if (cell.kind === 'oracle') return t.split(':')[0];
   return t;

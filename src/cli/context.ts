@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { createColors } from 'picocolors';
 import type { Program } from '../explore/execution.ts';
-import type { Interleaving } from '../report/interleaving.ts';
-import { perfettoTrace } from '../report/perfetto.ts';
+import { perfettoTrace, type TraceGroup } from '../report/perfetto.ts';
 import { buildProgram, type World } from '../scenario/builder.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Design } from '../vgic/designs.ts';
@@ -14,6 +13,8 @@ export interface CommonOptions {
   perfetto?: string;
   quiet?: boolean;
   color?: boolean;
+  /** Progress lines on stderr even when it is not a terminal (check, compare). */
+  progress?: boolean;
 }
 
 export function colors(opts: CommonOptions) {
@@ -31,9 +32,20 @@ export function printJson(doc: unknown): void {
   process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
 }
 
-export function writePerfetto(file: string, il: Interleaving, title: string): void {
+/**
+ * Writes the groups as one trace file; with no group that has a step, writes nothing and says so on
+ * stderr (a file the user named is never replaced by an empty trace).
+ */
+export function writePerfetto(file: string, groups: readonly TraceGroup[], title: string): void {
+  const traced = groups.filter((g) => g.il.rows.length > 0);
+  if (traced.length === 0) {
+    process.stderr.write(
+      `vgic-lab: --perfetto: nothing to trace (${groups.length === 0 ? 'no finding' : 'every finding fired in the prologue'}); ${file} was not written\n`,
+    );
+    return;
+  }
   try {
-    writeFileSync(file, `${JSON.stringify(perfettoTrace(il, title))}\n`);
+    writeFileSync(file, `${JSON.stringify(perfettoTrace(traced, title))}\n`);
   } catch (e) {
     throw new UsageError(
       `cannot write the Perfetto trace to ${file}: ${(e as Error).message}`,

@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { InternalError } from '../explore/explorer.ts';
 import { ScenarioError } from '../scenario/load.ts';
 import { DESIGNS } from '../vgic/designs.ts';
-import { check, STRATEGIES } from './check.ts';
+import { check, STOP_ON, STRATEGIES, type StopOn } from './check.ts';
 import { compare } from './compare.ts';
 import { type CommonOptions, parseIntOption } from './context.ts';
 import { EXIT, UsageError } from './errors.ts';
@@ -12,6 +12,8 @@ import { catalogueEntries, resolveDesign, resolveScenario } from './resolve.ts';
 import { printRun, runOnce } from './run.ts';
 
 const interrupted = { on: () => {} };
+const PROGRESS_HELP =
+  'progress lines on stderr even when it is not a terminal, the first as the exploration starts';
 let ctrlC = 0;
 
 function common(cmd: Command): Command {
@@ -90,11 +92,22 @@ function program(): Command {
         .option('--max-executions <n>', 'stop after this many executions')
         .option('--time-limit <seconds>', 'stop after this many seconds')
         .option('--seed <n>', 'seed of pct and random', '1')
-        .option('--all-violations', 'keep exploring after the first violation and report every distinct one'),
+        .addOption(
+          new Option(
+            '--stop-on <when>',
+            'end the search at the first fatal kernel report, at the first kernel report, or never',
+          )
+            .choices(STOP_ON)
+            .default('fatal'),
+        )
+        .option('--all-violations', 'explore everything and report every distinct finding (--stop-on never)')
+        .option('--strict', 'lock-discipline notes count as failures (exit status 1)')
+        .option('--progress', PROGRESS_HELP),
     ),
     [
       'vgic-lab check lpi-disable-vs-eoicount-replay --design V3',
       'vgic-lab check lpi-disable-vs-eoicount-replay --design locked-fold --all-violations',
+      'vgic-lab check lr-overflow-eoimode0 --design V3 --strict',
       'vgic-lab check my-scenario.yaml --strategy pct --max-executions 10000 --json',
     ],
   ).action(async (ref: string, o: Record<string, string | boolean | undefined>) => {
@@ -118,7 +131,8 @@ function program(): Command {
         timeLimit:
           o.timeLimit === undefined ? undefined : parseIntOption('time-limit', String(o.timeLimit), 1),
         seed: parseIntOption('seed', String(o.seed), 0, 0xffffffff),
-        allViolations: o.allViolations === true,
+        stopOn: o.allViolations === true ? 'never' : (o.stopOn as StopOn),
+        strict: o.strict === true,
       },
       interrupted,
     );
@@ -158,7 +172,8 @@ function program(): Command {
         .option(
           '--time-limit <seconds>',
           'also a time budget per cell (off by default: cells it cuts depend on the machine)',
-        ),
+        )
+        .option('--progress', PROGRESS_HELP),
     ),
     [
       'vgic-lab compare',
@@ -203,7 +218,21 @@ function fail(message: string, hint = ''): void {
   process.exitCode = EXIT.USAGE;
 }
 
+/**
+ * A reader that goes away (`vgic-lab check … | head -2`) is not an error of vgic-lab: the rest of the
+ * output is dropped and the command ends with the status it would have had. Without a listener the
+ * asynchronous EPIPE error would end the process with a stack trace.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    stream.write = () => true;
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   process.on('SIGINT', () => {
     ctrlC++;
     if (ctrlC > 1) process.exit(EXIT.INTERRUPTED);

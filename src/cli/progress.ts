@@ -1,31 +1,51 @@
 import type { ExploreStats } from '../explore/explorer.ts';
 
 /**
- * A one-line progress bar on stderr for explorations longer than about a second, only when stderr is
- * a terminal (never in pipes, CI or --quiet).
+ * Progress on stderr. On a terminal: a one-line bar for explorations longer than about a second
+ * (never in pipes, CI or --quiet). With --progress: plain lines whatever stderr is, the first as soon
+ * as the exploration starts, so that a script can wait for it before it sends Ctrl-C.
  */
 export class Progress {
   private readonly start = Date.now();
   private shown = false;
   private last = 0;
   constructor(
-    private readonly enabled: boolean,
+    private readonly mode: 'off' | 'bar' | 'lines',
     private readonly violations: () => number,
   ) {}
 
+  /** The readiness line (lines mode): the exploration runs and Ctrl-C now stops it with a report. */
+  begin(what: string): void {
+    if (this.mode === 'lines')
+      process.stderr.write(`vgic-lab: exploring ${what} (Ctrl-C stops and reports what was explored)\n`);
+  }
+
   update(s: ExploreStats): void {
-    if (!this.enabled) return;
+    if (this.mode === 'off') return;
     const now = Date.now();
-    if (now - this.start < 1000 || now - this.last < 200) return;
+    if (now - this.start < 1000 || now - this.last < (this.mode === 'bar' ? 200 : 1000)) return;
     this.last = now;
-    this.shown = true;
     const rate = Math.round(s.executions / Math.max(0.001, (now - this.start) / 1000));
-    process.stderr.write(
-      `\r\x1b[Kexploring: ${s.executions.toLocaleString('en-US')} executions, ${rate.toLocaleString('en-US')}/s, ${this.violations()} violations`,
-    );
+    const text = `exploring: ${s.executions.toLocaleString('en-US')} executions, ${rate.toLocaleString('en-US')}/s, ${this.violations()} findings`;
+    if (this.mode === 'lines') {
+      process.stderr.write(`vgic-lab: ${text}\n`);
+      return;
+    }
+    this.shown = true;
+    process.stderr.write(`\r\x1b[K${text}`);
   }
 
   clear(): void {
     if (this.shown) process.stderr.write('\r\x1b[K');
   }
+}
+
+/** The progress mode of a command's options. */
+export function progressMode(o: {
+  quiet?: boolean;
+  json?: boolean;
+  progress?: boolean;
+}): 'off' | 'bar' | 'lines' {
+  if (o.progress) return 'lines';
+  return !o.quiet && !o.json && process.stderr.isTTY === true ? 'bar' : 'off';
 }

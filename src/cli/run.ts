@@ -4,7 +4,8 @@ import { recordExecution } from '../explore/record.ts';
 import { ReplayScheduler } from '../explore/schedule.ts';
 import { RandomStrategy } from '../explore/strategies/random.ts';
 import { peek } from '../kernel/access.ts';
-import { byFindingClass, fullToken, reportTrailer } from '../report/finding.ts';
+import { bySeverity, fails, findingClass } from '../report/classes.ts';
+import { configOf, findingHead, fullToken, reportTrailer } from '../report/finding.ts';
 import { interleavingOf, renderInterleaving } from '../report/interleaving.ts';
 import type { World } from '../scenario/builder.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
@@ -65,13 +66,15 @@ export function printRun(
   const schedule = tokenOf(exec);
   const token = fullToken(d.id, scenarioRef, schedule);
   const il = interleavingOf(exec);
-  // As check prints them: kernel reports, then functional findings, then ghost assertions, each ending
-  // with its model trailer so that nothing model-only reads like a kernel log.
-  const reports = byFindingClass(exec.violations, (v) => v.checker).map((v) => ({
+  // As check prints them: most severe first, each with its vgic-lab header and model trailer, so that
+  // nothing of vgic-lab's own reads like a kernel log.
+  const reports = bySeverity(exec.violations, (v) => v).map((v) => ({
     v,
     trailer: reportTrailer(v, d.id, scenarioRef, exec.index, schedule),
   }));
-  if (opts.perfetto) writePerfetto(opts.perfetto, il, `${s.spec.name} on ${d.id}`);
+  const config = configOf(d);
+  const name = `${s.spec.name} on ${d.id}`;
+  if (opts.perfetto) writePerfetto(opts.perfetto, [{ name: `${command}: ${title}`, il }], name);
   if (opts.json) {
     printJson({
       command,
@@ -86,7 +89,9 @@ export function printRun(
         events: world.vm.events.filter((e) => e.vcpu === v.id).map((e) => e.text),
       })),
       interrupts: interruptStates(world),
+      config,
       reports: reports.map(({ v, trailer }) => ({
+        class: findingClass(v.checker),
         checker: v.checker,
         title: v.title,
         fatal: v.fatal,
@@ -99,7 +104,7 @@ export function printRun(
   } else {
     say(
       opts,
-      c.bold(`${s.spec.name} on ${d.id} (${d.name}): ${title}, ${exec.stepCount} steps, ${exec.outcome}`),
+      c.bold(`${s.spec.name} on ${d.id} (${d.name}): ${title}, ${exec.stepCount} steps, ${howItEnded(exec)}`),
     );
     for (const v of world.vm.vcpus) {
       const evs = world.vm.events.filter((e) => e.vcpu === v.id);
@@ -109,20 +114,35 @@ export function printRun(
     const states = interruptStates(world);
     say(opts, `Interrupts at the end:${states.length ? '' : ' all idle'}`);
     for (const st of states) say(opts, `  ${st}`);
-    for (const { v, trailer } of reports) {
+    reports.forEach(({ v, trailer }, i) => {
       say(opts, '');
-      say(opts, c.red([v.text(), ...trailer].join('\n')));
-    }
-    if (exec.violations.length > 0) {
+      say(opts, c.red([...findingHead(v, i + 1, reports.length, config), v.text(), ...trailer].join('\n')));
+    });
+    // Up to the last report; reports of the prologue have no step.
+    const last = Math.max(-1, ...exec.violations.map((v) => v.step));
+    if (last >= 0) {
       say(opts, '');
       say(opts, 'Interleaving:');
-      for (const l of renderInterleaving(
-        interleavingOf(exec, Math.max(...exec.violations.map((v) => v.step))),
-      ))
-        say(opts, l);
+      for (const l of renderInterleaving(interleavingOf(exec, last))) say(opts, l);
     }
     say(opts, '');
     say(opts, `Replay: vgic-lab replay ${token}`);
   }
-  return exec.violations.length > 0 ? EXIT.VIOLATION : EXIT.OK;
+  return exec.violations.some((v) => fails(v, false)) ? EXIT.VIOLATION : EXIT.OK;
+}
+
+/** How an execution ended, in words (a finding that fired does not end it unless it is fatal). */
+function howItEnded(exec: Execution): string {
+  switch (exec.outcome) {
+    case 'complete':
+      return 'ran to its end';
+    case 'violation':
+      return exec.crashed ? 'stopped at a fatal report' : 'ran to its end';
+    case 'deadlock':
+      return 'every thread blocked (deadlock)';
+    case 'bound':
+      return 'cut at the step bound';
+    case 'sleep-blocked':
+      return 'blocked by the sleep set';
+  }
 }

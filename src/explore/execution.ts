@@ -63,6 +63,9 @@ export class Session {
   }
 }
 
+/** The step of a report that fired while the world was built, before the first scheduled step. */
+export const PROLOGUE_STEP = -1;
+
 /** One run of a program from a fresh world to its end under one scheduler. */
 export class Execution {
   readonly threads: ExThread[] = [];
@@ -71,6 +74,8 @@ export class Execution {
   readonly violations: Violation[] = [];
   /** Decisions that differ from the default policy: what a schedule token stores. */
   readonly deviations: Deviation[] = [];
+  /** True until the world is built and the first step is scheduled. */
+  building = true;
   /** Context switches away from a thread that could have continued. */
   preemptions = 0;
   outcome: Outcome = 'complete';
@@ -80,8 +85,8 @@ export class Execution {
    */
   recording = false;
   readonly notes: Note[] = [];
-  /** Model state captured when the first report fired (recorded executions). */
-  snapshot: unknown = null;
+  /** Model state captured at the step where each distinct report first fired, by title (recorded executions). */
+  readonly snapshots = new Map<string, unknown>();
   describeLocation: ((t: ExThread) => string) | null = null;
   snapshotFn: (() => unknown) | null = null;
   /** The footprint of the step being executed. */
@@ -223,11 +228,12 @@ export class Execution {
       if (v.fatal) throw new FatalStop(v);
       return;
     }
-    v.step = Math.max(0, this.trace.length - 1);
-    if (this.recording && this.violations.length === 0 && this.snapshotFn) this.snapshot = this.snapshotFn();
+    // A report while the world is built (the prologue, code before a thread's first yield) has no step.
+    v.step = this.building ? PROLOGUE_STEP : Math.max(0, this.trace.length - 1);
     if (!this.titles.has(v.title)) {
       this.titles.add(v.title);
       this.violations.push(v);
+      if (this.recording && this.snapshotFn) this.snapshots.set(v.title, this.snapshotFn());
     }
     if (v.fatal) throw new FatalStop(v);
   }
@@ -271,6 +277,8 @@ export class Execution {
       if (!(e instanceof FatalStop)) throw e;
       this.outcome = 'violation';
       return this.outcome;
+    } finally {
+      this.building = false;
     }
     try {
       for (;;) {

@@ -21,14 +21,15 @@ function kind(a: { write: boolean; marked: boolean }): string {
   return (a.write ? 'write' : 'read') + (a.marked ? ' (marked)' : '');
 }
 
-function race(
-  t: Task,
-  loc: Loc,
-  a: AccessRecord,
-  bWrite: boolean,
-  bMarked: boolean,
-  newValue: unknown,
-): void {
+/**
+ * The report of a race between an earlier access `a` and the current access of `t`. KCSAN prints the
+ * access that hit a watchpoint first and the watcher second: the watcher's instrumented access began
+ * before the other one and completes after it, so in this execution the watcher is the later access
+ * (`t`). The watcher re-reads the location after its delay, so "value changed" appears exactly when
+ * the earlier access was a write that changed the value, the change the later access observed. An
+ * earlier read saw the old value, so a read-then-write race has no such line.
+ */
+function race(t: Task, loc: Loc, a: AccessRecord, bWrite: boolean, bMarked: boolean): void {
   const k = t.k;
   const fa = a.stack ? a.stack.fn.name : '??';
   const fb = t.stack ? t.stack.fn.name : '??';
@@ -40,36 +41,36 @@ function race(
     KASAN_RULE,
     title,
     '',
-    `${kind({ write: bWrite, marked: bMarked })} to ${addr} of ${loc.field.size} bytes ${by(t)} on cpu ${t.cpu}:`,
-    ...traceLines(t.stack),
-    '',
     `${kind(a)} to ${addr} of ${loc.field.size} bytes ${by(a.task)} on cpu ${a.task.cpu}:`,
     ...traceLines(a.stack),
     '',
+    `${kind({ write: bWrite, marked: bMarked })} to ${addr} of ${loc.field.size} bytes ${by(t)} on cpu ${t.cpu}:`,
+    ...traceLines(t.stack),
+    '',
   ];
-  if (!a.write && bWrite && numeric(loc.value) !== numeric(newValue)) {
+  if (a.write && numeric(a.before) !== numeric(a.after)) {
     const w = loc.field.size * 2;
     const f = (v: unknown) => `0x${numeric(v).toString(16).padStart(w, '0')}`;
-    lines.push(`value changed: ${f(loc.value)} -> ${f(newValue)}`, '');
+    lines.push(`value changed: ${f(a.before)} -> ${f(a.after)}`, '');
   }
-  lines.push('Reported by Kernel Concurrency Sanitizer on:', ...cpuBlock(k, a.task), KASAN_RULE);
+  lines.push('Reported by Kernel Concurrency Sanitizer on:', ...cpuBlock(k, t), KASAN_RULE);
   emit(k, new KReport('kcsan', title, false, lines, [threadInfo(t), threadInfo(a.task)], fb));
 }
 
 /**
  * Happens-before race detection (kernel-sanitizers.md §6): report when this access and an earlier one
  * by another task touch the same location, one writes, one is plain, and neither is ordered before the
- * other. `newValue` is the value a write stores (for the "value changed" line).
+ * other. `newValue` is the value a write stores (for a later "value changed" line).
  */
 export function kcsanAccess(t: Task, loc: Loc, write: boolean, marked: boolean, newValue?: unknown): void {
   if (loc.field.racy && !t.k.switches.KCSAN_STRICT) return;
   const w = loc.lastWrite;
-  if (w && !ordered(w, t) && !(marked && w.marked)) race(t, loc, w, write, marked, newValue);
+  if (w && !ordered(w, t) && !(marked && w.marked)) race(t, loc, w, write, marked);
   const clock = t.clock(t.index);
   if (write) {
     if (loc.reads) {
       for (const r of loc.reads)
-        if (r && !ordered(r, t) && !(marked && r.marked)) race(t, loc, r, write, marked, newValue);
+        if (r && !ordered(r, t) && !(marked && r.marked)) race(t, loc, r, write, marked);
       loc.reads = null;
     }
     // Reuse the shadow record: an access allocates nothing in the common case.
@@ -77,6 +78,8 @@ export function kcsanAccess(t: Task, loc: Loc, write: boolean, marked: boolean, 
     rec.clock = clock;
     rec.marked = marked;
     rec.stack = t.stack;
+    rec.before = loc.value;
+    rec.after = newValue;
   } else {
     if (!loc.reads) loc.reads = [];
     const r = loc.reads[t.index];

@@ -29,6 +29,11 @@ export interface TaskSpec {
   daemon?: boolean;
 }
 
+/** The kernel release string of a design: `6.19.0-vgiclab-v3`. */
+export function releaseOf(version: string, design: string): string {
+  return `${version}-vgiclab-${design.toLowerCase()}`;
+}
+
 const LINEAR_MAP = 0xffff0000c2f40000n;
 const BOOT_FRAME = new Frame(new Fn('kernel_init', 1, 'init/main.c'), 0, null);
 const REDZONE = 128n;
@@ -65,7 +70,7 @@ export class Kernel {
   }
 
   get release(): string {
-    return `${this.config.version}-vgiclab-${this.config.design.toLowerCase()}`;
+    return releaseOf(this.config.version, this.config.design);
   }
 
   get executionNo(): number {

@@ -613,19 +613,11 @@ export class Lockdep {
     }
   }
 
-  /**
-   * lockdep_assert_held: a plain WARN at the annotation when the lock is not held (§1.7). A ghost
-   * assertion (§0.9) names the property it checks and is off with GHOST_ASSERTIONS.
-   */
-  assertHeld(t: Task, l: LockInstance, ghost: string | null = null): void {
+  /** lockdep_assert_held: a plain WARN at the annotation when the lock is not held. */
+  assertHeld(t: Task, l: LockInstance): void {
     if (!this.k.switches.LOCKDEP) return;
     if (t.held.some((h) => h.lock === l)) return;
-    if (ghost && !this.k.switches.GHOST_ASSERTIONS) return;
     const fn = t.stack ? t.stack.fn.name : '??';
-    warn(t, {
-      checker: ghost ? 'ghost' : 'lockdep',
-      title: `WARNING: lockdep_assert_held(${l.cls.name}) in ${fn}`,
-      extra: ghost ? [`vgic-lab: ghost assertion ${ghost}`] : [],
-    });
+    warn(t, { checker: 'lockdep', title: `WARNING: lockdep_assert_held(${l.cls.name}) in ${fn}` });
   }
 }

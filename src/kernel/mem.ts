@@ -65,6 +65,9 @@ export interface AccessRecord {
   marked: boolean;
   write: boolean;
   stack: Frame | null;
+  /** A write: the value it replaced and the value it stored (KCSAN's "value changed"). */
+  before?: unknown;
+  after?: unknown;
 }
 
 /** One instrumented memory location: a field of one object. */

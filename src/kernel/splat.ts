@@ -75,7 +75,7 @@ export function trailer(
   extra: readonly string[] = [],
 ): string[] {
   return [
-    `vgic-lab: design=${design} scenario=${scenario} execution=${execution} step=${step} schedule=${schedule}`,
+    `vgic-lab: design=${design} scenario=${scenario} execution=${execution} step=${step < 0 ? 'prologue' : step} schedule=${schedule}`,
     ...extra,
   ];
 }

@@ -12,7 +12,8 @@ export interface Switches {
   PROVE_RCU: boolean;
   KCSAN: boolean;
   KCSAN_STRICT: boolean;
-  GHOST_ASSERTIONS: boolean;
+  /** vgic-lab's lock-discipline notes (P-LOCK); not a kernel option. */
+  LOCK_DISCIPLINE_NOTES: boolean;
   PREEMPT_RT: boolean;
   WARN_FORMAT: 'classic' | 'comm';
   PANIC_ON_WARN: boolean;
@@ -31,7 +32,7 @@ export const DEFAULT_SWITCHES: Readonly<Switches> = {
   PROVE_RCU: true,
   KCSAN: true,
   KCSAN_STRICT: false,
-  GHOST_ASSERTIONS: true,
+  LOCK_DISCIPLINE_NOTES: true,
   PREEMPT_RT: false,
   WARN_FORMAT: 'classic',
   PANIC_ON_WARN: false,

@@ -1,16 +1,23 @@
-import type { Program } from '../explore/execution.ts';
+import { PROLOGUE_STEP, type Program } from '../explore/execution.ts';
 import { type Finding, tokenOf } from '../explore/explorer.ts';
 import { minimise } from '../explore/minimise.ts';
 import { recordExecution } from '../explore/record.ts';
 import { ReplayScheduler } from '../explore/schedule.ts';
 import type { Violation } from '../explore/violation.ts';
+import { kernelConfigLine } from '../kernel/config.ts';
+import { releaseOf } from '../kernel/kernel.ts';
 import type { KReport } from '../kernel/splat.ts';
 import { trailer } from '../kernel/splat.ts';
+import { DEFAULT_SWITCHES } from '../kernel/switches.ts';
+import type { Design } from '../vgic/designs.ts';
 import { type StateDump, stateLines } from '../vgic/dump.ts';
+import { type FindingClass, findingClass } from './classes.ts';
 import { type Interleaving, interleavingOf, renderInterleaving } from './interleaving.ts';
 
-/** Everything a violation prints (issue 4 §3), in plain data for text, JSON and Perfetto. */
+/** Everything a finding prints, in plain data for text, JSON and Perfetto. */
 export interface FindingReport {
+  /** Kernel report, functional finding or lock-discipline note (docs/findings.md). */
+  class: FindingClass;
   checker: string;
   title: string;
   fatal: boolean;
@@ -19,7 +26,9 @@ export interface FindingReport {
   repeats: number;
   step: number;
   preemptions: number;
-  /** The kernel-format report. */
+  /** The kernel configuration the report assumes (kernelConfigLine). */
+  config: string;
+  /** The report itself: kernel format for kernel reports, vgic-lab's words for the others. */
   kernel: string;
   trailer: string[];
   interleaving: Interleaving;
@@ -31,7 +40,7 @@ export interface FindingReport {
 }
 
 export interface ReportContext {
-  design: string;
+  design: Design;
   /** How the scenario is named on the command line (catalogue name or path). */
   scenario: string;
   maxSteps: number;
@@ -39,36 +48,8 @@ export interface ReportContext {
 }
 
 /**
- * What a finding is: a report a real kernel would print, a functional finding (oracles, expectations,
- * guest assertions, CPU-interface architecture findings) or a ghost assertion that only the model
- * checks. The search stops at kernel reports only, and every list of findings is ordered by this
- * class, so there is one classifier for the CLI, the matrix and the benchmark.
- */
-export type FindingClass = 'kernel' | 'functional' | 'ghost';
-
-const FUNCTIONAL_CHECKERS: ReadonlySet<string> = new Set(['oracle', 'expect', 'guest', 'arch']);
-
-export function findingClass(checker: string): FindingClass {
-  if (checker === 'ghost') return 'ghost';
-  return FUNCTIONAL_CHECKERS.has(checker) ? 'functional' : 'kernel';
-}
-
-export function isKernelReport(checker: string): boolean {
-  return findingClass(checker) === 'kernel';
-}
-
-const CLASS_RANK: Record<FindingClass, number> = { kernel: 0, functional: 1, ghost: 2 };
-
-/** Kernel reports, then functional findings, then ghost assertions; stable within each class. */
-export function byFindingClass<T>(items: readonly T[], checkerOf: (x: T) => string): T[] {
-  return [...items].sort(
-    (a, b) => CLASS_RANK[findingClass(checkerOf(a))] - CLASS_RANK[findingClass(checkerOf(b))],
-  );
-}
-
-/**
- * The model trailer of a report (kernel-sanitizers.md §0.7): the design/scenario/schedule line, then
- * the model-only lines the report carries (a ghost assertion's property, a wait-for cycle).
+ * The model trailer of a report: the design/scenario/schedule line, then the model-only lines the
+ * report carries (a wait-for cycle).
  */
 export function reportTrailer(
   v: Violation,
@@ -108,8 +89,9 @@ export function buildFindingReport(program: Program, f: Finding, ctx: ReportCont
   );
   const v = exec.violations.find((x) => x.title === f.violation.title) ?? f.violation;
   const schedule = exec.violations.includes(v) ? tokenOf(exec) : f.token;
-  const token = fullToken(ctx.design, ctx.scenario, schedule);
+  const token = fullToken(ctx.design.id, ctx.scenario, schedule);
   return {
+    class: findingClass(v.checker),
     checker: v.checker,
     title: v.title,
     fatal: v.fatal,
@@ -117,23 +99,62 @@ export function buildFindingReport(program: Program, f: Finding, ctx: ReportCont
     repeats: f.repeats,
     step: v.step,
     preemptions: exec.preemptions,
+    config: configOf(ctx.design),
     kernel: v.text(),
-    trailer: reportTrailer(v, ctx.design, ctx.scenario, f.execution, schedule),
+    trailer: reportTrailer(v, ctx.design.id, ctx.scenario, f.execution, schedule),
     interleaving: interleavingOf(exec, v.step),
-    state: (exec.snapshot as StateDump | null) ?? null,
+    // The state where this finding fired, in the schedule printed above it.
+    state: (exec.snapshots.get(v.title) as StateDump | undefined) ?? null,
     token,
     replay: `vgic-lab replay ${token}`,
     minimised,
   };
 }
 
-/** The text of a finding: splat, interleaving, state, replay command. */
-export function renderFindingReport(r: FindingReport): string {
-  const out = [r.kernel, ...r.trailer, ''];
-  out.push(
-    `Interleaving${r.minimised ? ' (minimised)' : ''}: ${r.interleaving.rows.length} steps, ${r.preemptions} preemptions, ">>" marks the step that fired`,
-  );
-  out.push(...renderInterleaving(r.interleaving), '');
+/** The vgic-lab lines above a report: which finding of how many, its class, the assumed config. */
+export function findingHead(
+  f: { checker: string; fatal: boolean; title: string },
+  index: number,
+  of: number,
+  config: string,
+): string[] {
+  const cls = findingClass(f.checker);
+  const fatal = f.fatal && cls === 'kernel' ? 'fatal ' : '';
+  return [
+    `vgic-lab: finding ${index} of ${of}, ${fatal}${CLASS_HEADS[cls]}: ${f.title}`,
+    `vgic-lab: ${config}`,
+    '',
+  ];
+}
+
+/** The kernel configuration line of a design's reports. */
+export function configOf(d: Design): string {
+  return kernelConfigLine(releaseOf(d.version, d.id), DEFAULT_SWITCHES);
+}
+
+const CLASS_HEADS: Record<FindingClass, string> = {
+  kernel: 'kernel report',
+  functional: 'functional finding (a vgic-lab oracle, not kernel output)',
+  note: 'lock-discipline note (a vgic-lab check, not kernel output)',
+};
+
+/**
+ * The text of a finding: a vgic-lab header naming its class and the kernel configuration the report
+ * assumes, the report, the interleaving, the state where it fired and the replay command.
+ */
+export function renderFindingReport(r: FindingReport, index: number, of: number): string {
+  const out = [...findingHead(r, index, of, r.config), r.kernel, ...r.trailer, ''];
+  if (r.step === PROLOGUE_STEP)
+    out.push(
+      'It fired in the prologue, the set-up run before any scheduled step: there is no interleaving.',
+      '',
+    );
+  else {
+    out.push(
+      `Interleaving${r.minimised ? ' (minimised)' : ''}: ${r.interleaving.rows.length} steps, ${r.preemptions} preemptions, ">>" marks the step that fired`,
+    );
+    out.push(...renderInterleaving(r.interleaving), '');
+  }
   if (r.state) out.push('State at the failing step:', ...stateLines(r.state).map((l) => `  ${l}`), '');
   out.push(`Replay: ${r.replay}`);
   return out.join('\n');

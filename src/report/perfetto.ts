@@ -8,25 +8,49 @@ interface TraceEvent {
   ts?: number;
   dur?: number;
   cat?: string;
-  s?: 't' | 'p' | 'g';
+  s?: 't' | 'p';
   args?: Record<string, unknown>;
 }
 
-const STEP_US = 10;
+/**
+ * One model step is one millisecond of trace time (trace-event timestamps are microseconds), and the
+ * file asks for milliseconds on display: the time axis then counts steps.
+ */
+const STEP_US = 1000;
+
+/** One track group of a trace: a recorded execution (or its prefix up to a finding). */
+export interface TraceGroup {
+  name: string;
+  il: Interleaving;
+}
+
+export interface PerfettoTrace {
+  traceEvents: TraceEvent[];
+  displayTimeUnit: 'ms';
+  metadata: Record<string, string>;
+}
 
 /**
- * Chrome trace-event JSON (opens in ui.perfetto.dev): one track per CPU/thread, a slice per step, and
- * slices for lock-held spans and guest-mode spans, built from the notes of a recorded execution.
+ * Chrome trace-event JSON (opens in ui.perfetto.dev): one process (a track group) per finding or
+ * execution, in it one track per CPU/thread, a slice per step, and slices for lock-held spans and
+ * guest-mode spans, built from the notes of a recorded execution.
  */
-export function perfettoTrace(
-  il: Interleaving,
-  title: string,
-): { traceEvents: TraceEvent[]; displayTimeUnit: string; metadata: Record<string, string> } {
+export function perfettoTrace(groups: readonly TraceGroup[], title: string): PerfettoTrace {
+  return {
+    traceEvents: groups.flatMap((g, i) => groupEvents(g, i + 1)),
+    displayTimeUnit: 'ms',
+    metadata: { title: `vgic-lab: ${title}`, 'time-unit': 'one model step = 1 ms of trace time' },
+  };
+}
+
+function groupEvents(g: TraceGroup, pid: number): TraceEvent[] {
+  const il = g.il;
   const ev: TraceEvent[] = [
-    { name: 'process_name', ph: 'M', pid: 1, tid: 0, args: { name: `vgic-lab: ${title}` } },
+    { name: 'process_name', ph: 'M', pid, tid: 0, args: { name: g.name } },
+    { name: 'process_sort_index', ph: 'M', pid, tid: 0, args: { sort_index: pid } },
   ];
   for (const t of il.threads)
-    ev.push({ name: 'thread_name', ph: 'M', pid: 1, tid: t.tid + 1, args: { name: t.name } });
+    ev.push({ name: 'thread_name', ph: 'M', pid, tid: t.tid + 1, args: { name: t.name } });
   const openLocks = new Map<string, number>();
   const guestFrom = new Map<number, number>();
   for (const r of il.rows) {
@@ -36,7 +60,7 @@ export function perfettoTrace(
       name: r.at.replace(/\+0x.*$/, '') || r.op || 'step',
       cat: 'step',
       ph: 'X',
-      pid: 1,
+      pid,
       tid,
       ts,
       dur: STEP_US,
@@ -54,7 +78,7 @@ export function perfettoTrace(
             name: `${unlock[1]} (${unlock[2]})`,
             cat: 'lock',
             ph: 'X',
-            pid: 1,
+            pid,
             tid,
             ts: from,
             dur: ts + STEP_US - from,
@@ -69,7 +93,7 @@ export function perfettoTrace(
             name: 'guest mode',
             cat: 'guest',
             ph: 'X',
-            pid: 1,
+            pid,
             tid,
             ts: from,
             dur: ts + STEP_US - from,
@@ -80,7 +104,7 @@ export function perfettoTrace(
       }
     }
     for (const f of r.fired)
-      ev.push({ name: f, cat: 'report', ph: 'i', s: 'g', pid: 1, tid, ts: ts + STEP_US - 1 });
+      ev.push({ name: f, cat: 'report', ph: 'i', s: 'p', pid, tid, ts: ts + STEP_US - 1 });
   }
   const end = (il.rows.length + 1) * STEP_US;
   for (const [key, from] of openLocks) {
@@ -89,7 +113,7 @@ export function perfettoTrace(
       name,
       cat: 'lock',
       ph: 'X',
-      pid: 1,
+      pid,
       tid,
       ts: from,
       dur: end - from,
@@ -97,10 +121,6 @@ export function perfettoTrace(
     });
   }
   for (const [tid, from] of guestFrom)
-    ev.push({ name: 'guest mode', cat: 'guest', ph: 'X', pid: 1, tid, ts: from, dur: end - from });
-  return {
-    traceEvents: ev,
-    displayTimeUnit: 'ns',
-    metadata: { 'time-unit': `one model step = ${STEP_US} us` },
-  };
+    ev.push({ name: 'guest mode', cat: 'guest', ph: 'X', pid, tid, ts: from, dur: end - from });
+  return ev;
 }

@@ -260,6 +260,106 @@ function fromZod(pos: Positions, raw: readonly Issue[], data: unknown): Scenario
   return pos.error(path, plain(issue.message), typeHint(value));
 }
 
+type Path = PropertyKey[];
+
+/** Every host call of the file, wherever it stands (prologue, host actors, a guest's hvc), batches opened. */
+function hostCalls(f: ScenarioFile): { call: HostCallIn; path: Path }[] {
+  const out: { call: HostCallIn; path: Path }[] = [];
+  const add = (call: HostCallIn, path: Path) => {
+    out.push({ call, path });
+    if (call.call === 'batch') for (const [j, c] of call.calls.entries()) add(c, [...path, 'calls', j]);
+  };
+  const guest = (steps: readonly Record<string, unknown>[], path: Path) =>
+    steps.forEach((s, i) => {
+      if (s.op === 'hvc') add(s.call as HostCallIn, [...path, i, 'call']);
+      if (s.op === 'repeat') guest(s.body as Record<string, unknown>[], [...path, i, 'body']);
+    });
+  f.prologue.forEach((p, i) => {
+    if ('vcpu' in p) guest(p.guest, ['prologue', i, 'guest']);
+    else add(p.host, ['prologue', i, 'host']);
+  });
+  f.actors.forEach((a, i) => {
+    if ('vcpu' in a) guest(a.guest, ['actors', i, 'guest']);
+    else for (const [j, c] of a.actions.entries()) add(c, ['actors', i, 'actions', j]);
+  });
+  return out;
+}
+
+const eventKey = (device: number, event: number) => `${device}/${event}`;
+
+/** What the file ever maps on the ITS: its lpi: entries and its MAPD, MAPC and MAPTI commands. */
+interface ItsMappings {
+  devices: Set<number>;
+  events: Set<string>;
+  collections: Set<number>;
+}
+
+function itsMappings(f: ScenarioFile, calls: readonly { call: HostCallIn }[]): ItsMappings {
+  const m: ItsMappings = { devices: new Set(), events: new Set(), collections: new Set() };
+  for (const irq of f.interrupts) {
+    if (!irq.lpi) continue;
+    m.devices.add(irq.lpi.device);
+    m.events.add(eventKey(irq.lpi.device, irq.lpi.event));
+    m.collections.add(irq.lpi.collection);
+  }
+  for (const { call } of calls) {
+    if (call.call !== 'its') continue;
+    for (const c of call.cmds) {
+      if (c.cmd === 'MAPD' && c.valid) m.devices.add(c.device);
+      if (c.cmd === 'MAPC' && c.vcpu !== null) m.collections.add(c.collection);
+      if (c.cmd === 'MAPTI') m.events.add(eventKey(c.device, c.event));
+    }
+  }
+  return m;
+}
+
+/**
+ * An ITS command that no mapping of the file can ever make take effect is a mistake in the scenario
+ * (KVM would answer it with a command error and do nothing): refuse it rather than explore a no-op.
+ */
+type ItsCommandIn = Extract<HostCallIn, { call: 'its' }>['cmds'][number];
+
+function checkItsCommand(pos: Positions, m: ItsMappings, c: ItsCommandIn, path: Path): void {
+  switch (c.cmd) {
+    case 'MAPTI':
+      if (!m.devices.has(c.device))
+        throw pos.error(
+          [...path, 'device'],
+          `MAPTI on device ${c.device}, which nothing maps`,
+          `add a MAPD of device ${c.device} before it, or an interrupt with lpi: {device: ${c.device}, …}`,
+        );
+      return;
+    case 'MAPD':
+      if (!c.valid && !m.devices.has(c.device))
+        throw pos.error(
+          [...path, 'device'],
+          `MAPD unmaps device ${c.device}, which nothing maps`,
+          'remove it',
+        );
+      return;
+    case 'INT':
+    case 'DISCARD':
+    case 'CLEAR':
+    case 'INV':
+    case 'MOVI':
+      if (!m.events.has(eventKey(c.device, c.event)))
+        throw pos.error(
+          path,
+          `${c.cmd} names device ${c.device} event ${c.event}, which nothing maps`,
+          `map it with an interrupt's lpi: {device: ${c.device}, event: ${c.event}, collection: …} or a MAPTI command`,
+        );
+      if (c.cmd === 'MOVI' && !m.collections.has(c.collection))
+        throw pos.error(
+          [...path, 'collection'],
+          `MOVI to collection ${c.collection}, which nothing maps`,
+          `name it in an interrupt's lpi: {…, collection: ${c.collection}} or map it with MAPC`,
+        );
+      return;
+    default:
+      return;
+  }
+}
+
 /** Checks that need the whole file: INTID kinds and ranges, vCPUs that exist, ITS presence. */
 function semantic(pos: Positions, f: ScenarioFile): void {
   const nSpis = f.vm.spis;
@@ -325,10 +425,11 @@ function semantic(pos: Positions, f: ScenarioFile): void {
       );
   }
   // IROUTER and GICR_CTLR writes name a vCPU; the other registers do not.
-  // IROUTER and GICR_CTLR writes name a vCPU; the other registers do not.
   const checkWrite = (w: object, path: PropertyKey[]) => {
     if ('vcpu' in w) vcpu(w.vcpu as number | null, [...path, 'vcpu']);
   };
+  const calls = hostCalls(f);
+  const its = itsMappings(f, calls);
   const checkCall = (c: HostCallIn, path: PropertyKey[]): void => {
     if (c.call === 'uaccess') {
       vcpu(c.vcpu, [...path, 'vcpu']);
@@ -341,17 +442,22 @@ function semantic(pos: Positions, f: ScenarioFile): void {
           vcpu(cmd.from, [...p, 'from']);
           vcpu(cmd.to, [...p, 'to']);
         }
+        checkItsCommand(pos, its, cmd, p);
       });
-    } else if (c.call === 'batch')
-      for (const [j, cc] of c.calls.entries()) checkCall(cc, [...path, 'calls', j]);
+    } else if (c.call === 'msi' && !its.events.has(eventKey(c.device, c.event)))
+      throw pos.error(
+        path,
+        `this MSI can never be delivered: nothing maps device ${c.device} event ${c.event}`,
+        `map it with an interrupt's lpi: {device: ${c.device}, event: ${c.event}, collection: …} or a MAPTI command`,
+      );
   };
+  for (const { call, path } of calls) checkCall(call, path);
   const checkGuest = (steps: readonly Record<string, unknown>[], path: PropertyKey[], prologue: boolean) => {
     steps.forEach((s, i) => {
       if (s.op === 'sgi' && Array.isArray(s.targets)) {
         for (const [j, v] of (s.targets as number[]).entries()) vcpu(v, [...path, i, 'targets', j]);
       }
       if (s.op === 'mmio') checkWrite(s.write as object, [...path, i, 'write']);
-      if (s.op === 'hvc') checkCall(s.call as HostCallIn, [...path, i, 'call']);
       if (s.op === 'repeat') checkGuest(s.body as Record<string, unknown>[], [...path, i, 'body'], prologue);
       if (s.op === 'idle' && prologue)
         throw pos.error(
@@ -365,7 +471,7 @@ function semantic(pos: Positions, f: ScenarioFile): void {
     if ('vcpu' in p) {
       vcpu(p.vcpu, ['prologue', i, 'vcpu']);
       checkGuest(p.guest, ['prologue', i, 'guest'], true);
-    } else checkCall(p.host, ['prologue', i, 'host']);
+    }
   });
   const actorVcpus = new Map<number, number>();
   f.actors.forEach((a, i) => {
@@ -379,7 +485,7 @@ function semantic(pos: Positions, f: ScenarioFile): void {
         );
       actorVcpus.set(a.vcpu, i);
       checkGuest(a.guest, ['actors', i, 'guest'], false);
-    } else for (const [j, c] of a.actions.entries()) checkCall(c, ['actors', i, 'actions', j]);
+    }
   });
   for (const key of Object.keys(f.expect.acks ?? {})) {
     if (!/^\d+$/.test(key))

@@ -64,7 +64,7 @@ export function dumpState(vm: Vm): StateDump {
         eoicount: running ? v.cpuif.eoicount : v.eoicountShadow,
         hcr: `0x${v.hcrShadow.toString(16)}${v.cpuif.maintenance() ? ` MI asserted (${misrNames(v.cpuif.misr()).join(',')})` : ''}`,
         lastLrIrq: last
-          ? `${last.label}${last.freed ? ' (FREED)' : ''}${vm.lastLrPinned[v.id] ? ' (pinned)' : ' (no reference)'}`
+          ? `${last.label}${last.freed ? ' (FREED)' : ''}${vm.lastLrPinned[v.id] ? ' (holds a reference)' : ' (no reference)'}`
           : null,
       };
     }),

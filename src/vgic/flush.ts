@@ -152,6 +152,7 @@ export function* vgic_flush_lr_state(t: Task, vm: Vm, v: Vcpu): Gen {
     }
     for (let i = count; i < nLr; i++) v.lrShadow[i] = emptyLr();
     v.usedLrs = count;
+    v.ghost.entrySeq = vm.stateSeq;
     t.at(12);
     vgic_v3_configure_hcr(t, vm, v, als);
     if (v.overflowHead) {

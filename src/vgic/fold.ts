@@ -6,11 +6,12 @@ import { raw_spin_lock, raw_spin_unlock } from '../kernel/locks.ts';
 import type { BadPtr, KObj } from '../kernel/mem.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
+import { checkApListLocked } from './discipline.ts';
 import { vgic_v3_compute_lr } from './flush.ts';
 import { flagsOf, type Gen, irqLock, isLpi, isSpi, oracle, setFlags, vcpuOf } from './irq.ts';
 import { DIST, F, VGIC_IRQ } from './layout.ts';
 import { kvm_notify_acked_irq } from './notify.ts';
-import { walkLeftList } from './oracles.ts';
+import { checkPeoi, checkStateWrite, walkLeftList } from './oracles.ts';
 import { vgic_get_irq, vgic_put_irq, vgic_put_irq_norelease, vgic_release_deleted_lpis } from './refs.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
@@ -23,6 +24,8 @@ const FN = {
 
 /** How fold_lr reports an acked level SPI and drops its reference (V4b defers both). */
 export interface FoldOpts {
+  /** The image is an LR the last flush filled (not a replay's or a DIR trap's pseudo-LR). */
+  fromLr?: boolean;
   /** V4b: SPIs to notify after ap_list_lock is dropped (INTID − 32). */
   eoiSpis: Set<number> | null;
   /** V4b inside the lock: the final put is PUT_NR and its result is returned. */
@@ -65,6 +68,7 @@ export function* vgic_v3_fold_lr(t: Task, vm: Vm, v: Vcpu, val: Lr, opts: FoldOp
     if (rework) clear |= F.ON_LR;
     t.at(5);
     setFlags(t, irq, set, clear);
+    if (opts.fromLr) checkStateWrite(t, vm, v, irq);
     raw_spin_unlock(t, irqLock(t, irq));
     // `state` differs from `val.state` only for LPIs, which are not SPIs.
     if (rework && deactivated && isSpi(vm, intid) && lrSignalsEoiMi(val)) {
@@ -113,19 +117,30 @@ function* replayOne(
   return true;
 }
 
-/** One unlocked load of `pos->next`; a ghost P-LOCK assertion marks the missing ap_list_lock. */
-function* nextOf(t: Task, v: Vcpu, pos: ListHead | BadPtr, locked: boolean): Gen<ListHead | BadPtr> {
+/**
+ * One load of `pos->next`. Without ap_list_lock (every design but V4b) each load is its own step, and
+ * on the AP list a lock-discipline note marks the missing lock; V1's overflow list is private to its
+ * vCPU by design and gets none.
+ */
+function* nextOf(t: Task, v: Vcpu, pos: ListHead, locked: boolean, shared: boolean): Gen<ListHead | BadPtr> {
   if (!locked) {
     yield POINT;
     t.at(7);
-    t.k.lockdep.assertHeld(t, v.apLock, 'P-LOCK');
+    if (shared) checkApListLocked(t, v, pos);
   }
   return list_next(t, pos);
 }
 
-/** The design-specific EOIcount replay walk (§3.9.4). */
+/**
+ * The design's EOIcount replay walk (§3.9.4), in the kernel's loop order: the loop header loads the
+ * next candidate and compares it with the list head before the body tests EOIcount. So a fold with
+ * nothing to replay still loads the first link (for the tail walk, `last_lr_irq->ap_list.next`), and
+ * the last replay is followed by one more load. With EOIcount at 0 both outcomes of the comparison
+ * leave the loop, so a compiler may drop that load; the model keeps it, as the source is written
+ * (docs/model.md, "Modelling choices").
+ */
 function* replay(t: Task, vm: Vm, v: Vcpu, eoicount: number, opts: FoldOpts, acc: { deleted: boolean }): Gen {
-  if (eoicount === 0 || vm.design.walk === 'none') return;
+  if (vm.design.walk === 'none') return;
   let listHead: ListHead = v.apHead;
   let pos: ListHead | BadPtr;
   if (vm.design.walk === 'tail') {
@@ -136,15 +151,16 @@ function* replay(t: Task, vm: Vm, v: Vcpu, eoicount: number, opts: FoldOpts, acc
     if (vm.design.walk === 'overflow') listHead = v.overflowHead!;
     pos = listHead;
   }
+  const shared = vm.design.walk !== 'overflow';
   for (;;) {
-    pos = yield* nextOf(t, v, pos, vm.design.foldLocked);
-    if (pos === listHead) return;
+    pos = yield* nextOf(t, v, pos as ListHead, vm.design.foldLocked, shared);
+    if (pos === listHead || eoicount === 0) return;
     if (pos instanceof ListHead && pos.name !== 'ap_list') {
       walkLeftList(t, vm, `${listHead.obj.label}.${listHead.name}`, `${pos.obj.label}.${pos.name}`);
     }
     const irq = listEntry(pos, VGIC_IRQ, 'ap_list');
     // A poisoned candidate faults in replayOne, when its irq_lock is taken.
-    if ((yield* replayOne(t, vm, v, irq, opts, acc)) && --eoicount === 0) return;
+    if (yield* replayOne(t, vm, v, irq, opts, acc)) eoicount--;
   }
 }
 
@@ -157,12 +173,15 @@ export function* vgic_v3_fold_lr_state(t: Task, vm: Vm, v: Vcpu, opts: FoldOpts 
     v.ghost.replayed = [];
     for (let i = 0; i < v.usedLrs; i++) {
       t.at(2);
-      acc.deleted = (yield* vgic_v3_fold_lr(t, vm, v, v.lrShadow[i], opts)) || acc.deleted;
+      acc.deleted =
+        (yield* vgic_v3_fold_lr(t, vm, v, v.lrShadow[i], { ...opts, fromLr: true })) || acc.deleted;
     }
     const last = vm.lastLrIrq[t.cpu];
     // V4b re-validates last_lr_irq under the lock before walking from it.
     const skip = vm.design.foldLocked && (!last || vcpuOf(t, last) !== v);
     if (!skip) yield* replay(t, vm, v, eoicount, opts, acc);
+    // Judged here, while V4b still holds its pin on last_lr_irq, so the state dump shows it.
+    checkPeoi(t, vm, v);
     if (vm.design.pinLastLr && last && vm.lastLrPinned[t.cpu]) {
       t.at(0x10);
       acc.deleted = (yield* vgic_put_irq_norelease(t, last)) || acc.deleted;
@@ -181,6 +200,7 @@ export function* vgic_fold_state(t: Task, vm: Vm, v: Vcpu): Gen {
   try {
     if (vm.design.lastLrIrq && !vm.lastLrIrq[t.cpu]) {
       v.usedLrs = 0;
+      checkPeoi(t, vm, v);
       return;
     }
     if (!vm.design.foldLocked) {

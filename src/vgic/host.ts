@@ -2,7 +2,7 @@ import { raw_spin_lock_irqsave } from '../kernel/locks.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
 import { type Gen, irqLock, isLpi, setFlag } from './irq.ts';
-import { type ItsCommand, vgic_its_inject_cached_translation, vgic_its_process_commands } from './its.ts';
+import { type ItsCommand, vgic_its_inject_msi, vgic_its_process_commands } from './its.ts';
 import { F } from './layout.ts';
 import { type MmioWrite, vgic_mmio_write } from './mmio.ts';
 import { vgic_irqfd_set_irq } from './notify.ts';
@@ -107,7 +107,7 @@ export function* hostCall(t: Task, vm: Vm, c: HostCall): Gen<number> {
       yield* vgic_its_process_commands(t, vm, c.cmds);
       return 0;
     case 'msi':
-      return (yield* vgic_its_inject_cached_translation(t, vm, c.device, c.event)) ? 0 : EINVAL;
+      return (yield* vgic_its_inject_msi(t, vm, c.device, c.event)) ? 0 : EINVAL;
     case 'batch': {
       let err = 0;
       for (const x of c.calls) {

@@ -51,6 +51,8 @@ const FN = {
   checkCache: new Fn('vgic_its_check_cache', 3, FILE),
   invalidate: new Fn('vgic_its_invalidate_all_caches', 4, FILE),
   injectCached: new Fn('vgic_its_inject_cached_translation', 6, FILE),
+  injectMsi: new Fn('vgic_its_inject_msi', 4, FILE),
+  triggerMsi: new Fn('vgic_its_trigger_msi', 6, FILE),
   updateAffinity: new Fn('update_affinity', 3, FILE),
 };
 
@@ -275,14 +277,18 @@ function* vgic_its_cache_translation(t: Task, vm: Vm, its: Its, key: number, irq
   }
 }
 
-/** INT: resolve the translation, cache it (with its own reference), pend and queue. */
-function* its_int(t: Task, vm: Vm, its: Its, device: number, event: number): Gen {
-  t.enter(FN.int);
+/**
+ * vgic_its_trigger_msi (its_lock held): resolve the translation through the device and ITE tables
+ * (vgic_its_resolve_lpi: the ITE exists, its collection is mapped, LPIs are enabled on the target),
+ * cache it with its own reference, pend and queue. Returns whether the LPI was made pending.
+ */
+function* vgic_its_trigger_msi(t: Task, vm: Vm, its: Its, device: number, event: number): Gen<boolean> {
+  t.enter(FN.triggerMsi);
   try {
     const ite = its.ite(device, event);
-    if (!ite) return;
+    if (!ite) return false;
     const target = its.collectionVcpu(ite.collection);
-    if (!target || !(readOnce<number>(t, target.obj, VCPU.ctlr) & GICR_CTLR.ENABLE_LPIS)) return;
+    if (!target || !(readOnce<number>(t, target.obj, VCPU.ctlr) & GICR_CTLR.ENABLE_LPIS)) return false;
     t.at(1);
     const irq = rd<KObj>(t, ite.obj, ITS_ITE.field('irq'));
     yield* vgic_its_cache_translation(t, vm, its, cacheKey(device, event), irq);
@@ -291,6 +297,18 @@ function* its_int(t: Task, vm: Vm, its: Its, device: number, event: number): Gen
     setFlag(t, irq, F.PENDING_LATCH, true);
     t.at(4);
     yield* vgic_queue_irq_unlock(t, vm, irq, flags);
+    return true;
+  } finally {
+    t.leave();
+  }
+}
+
+/** INT: the same as an MSI arriving through the slow path. */
+function* its_int(t: Task, vm: Vm, its: Its, device: number, event: number): Gen {
+  t.enter(FN.int);
+  try {
+    t.at(1);
+    yield* vgic_its_trigger_msi(t, vm, its, device, event);
   } finally {
     t.leave();
   }
@@ -454,12 +472,7 @@ export function* vgic_its_process_commands(t: Task, vm: Vm, cmds: readonly ItsCo
 }
 
 /** The MSI fast path (vgic_its_inject_cached_translation): cache lookup, pend, queue, PUT. */
-export function* vgic_its_inject_cached_translation(
-  t: Task,
-  vm: Vm,
-  device: number,
-  event: number,
-): Gen<boolean> {
+function* vgic_its_inject_cached_translation(t: Task, vm: Vm, device: number, event: number): Gen<boolean> {
   const its = vm.its;
   if (!its) return false;
   t.enter(FN.injectCached);
@@ -476,6 +489,28 @@ export function* vgic_its_inject_cached_translation(
     t.at(4);
     yield* vgic_put_irq(t, vm, irq);
     return true;
+  } finally {
+    t.leave();
+  }
+}
+
+/**
+ * vgic_its_inject_msi (KVM_SIGNAL_MSI from userspace, process context): the cached translation when
+ * there is one, else the slow path under its_lock (a mutex, which is why irqfd's atomic injection
+ * takes only the cached one). Returns whether the MSI was delivered.
+ */
+export function* vgic_its_inject_msi(t: Task, vm: Vm, device: number, event: number): Gen<boolean> {
+  if (yield* vgic_its_inject_cached_translation(t, vm, device, event)) return true;
+  const its = vm.its;
+  if (!its) return false;
+  t.enter(FN.injectMsi);
+  try {
+    t.at(1);
+    yield mutex_lock(t, its.itsLock);
+    t.at(2);
+    const delivered = yield* vgic_its_trigger_msi(t, vm, its, device, event);
+    mutex_unlock(t, its.itsLock);
+    return delivered;
   } finally {
     t.leave();
   }

@@ -97,6 +97,7 @@ export function* kvm_arm_halt_guest(t: Task, vm: Vm): Gen {
     for (const v of vm.vcpus) writeOnce(t, v.obj, VCPU.pause, 1);
     t.at(1);
     yield* kvm_make_all_cpus_request(t, vm, REQ.SLEEP);
+    vm.haltsInForce++;
   } finally {
     t.leave();
   }
@@ -105,6 +106,7 @@ export function* kvm_arm_halt_guest(t: Task, vm: Vm): Gen {
 /** kvm_arm_resume_guest: clear pause and wake every vCPU (no IPI: a paused vCPU is not in the guest). */
 export function kvm_arm_resume_guest(t: Task, vm: Vm): void {
   t.enter(FN.resume);
+  if (vm.haltsInForce > 0) vm.haltsInForce--;
   for (const v of vm.vcpus) {
     writeOnce(t, v.obj, VCPU.pause, 0);
     t.at(1);

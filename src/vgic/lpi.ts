@@ -13,7 +13,7 @@ import { type Gen, intidOf, irqLock, isLpi, setFlags } from './irq.ts';
 import { its_invalidate_all_caches } from './its.ts';
 import { kvm_arm_halt_guest, kvm_arm_resume_guest } from './kick.ts';
 import { F, GICR_CTLR, IRQ, VCPU, VGIC_IRQ } from './layout.ts';
-import { checkLpisFlushed } from './oracles.ts';
+import { checkLpisDisabled } from './oracles.ts';
 import { vgic_put_irq_norelease, vgic_release_deleted_lpis } from './refs.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
@@ -76,10 +76,12 @@ export function* vgic_mmio_write_v3r_ctlr(t: Task, vm: Vm, v: Vcpu, enableLpis: 
       yield* its_invalidate_all_caches(t, vm);
       if (vm.design.fixes.HALT_ON_LPI_DISABLE) kvm_arm_resume_guest(t, vm);
       t.at(6);
+      // The writer's clock as the store publishes it: whoever sees the completion is ordered after.
+      v.ghost.lpisDisabledAt = t.vc.slice();
       storeRelease(t, v.obj, VCPU.ctlr, 0);
-      checkLpisFlushed(t, vm, v);
-    } else {
-      cmpxchg<number>(t, v.obj, VCPU.ctlr, 0, GICR_CTLR.ENABLE_LPIS);
+      checkLpisDisabled(t, vm, v);
+    } else if (cmpxchg<number>(t, v.obj, VCPU.ctlr, 0, GICR_CTLR.ENABLE_LPIS) === 0) {
+      v.ghost.lpisDisabledAt = null;
     }
   } finally {
     t.leave();

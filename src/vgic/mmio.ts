@@ -84,6 +84,7 @@ export function* vgic_mmio_change_active(
     if (halt) yield* kvm_arm_halt_guest(t, vm);
     yield* withIrq(t, vm, v, intid, FN.active, function* (irq, flags) {
       setFlag(t, irq, F.ACTIVE, active);
+      if (guest) noteStateWrite(t, vm, irq, active ? 'ISACTIVER' : 'ICACTIVER');
       if (active) {
         yield* vgic_queue_irq_unlock(t, vm, irq, flags);
         return true;
@@ -96,6 +97,11 @@ export function* vgic_mmio_change_active(
   } finally {
     t.leave();
   }
+}
+
+/** P-STATE-WRITE bookkeeping: a guest write changed `irq`'s state (under its irq_lock). */
+function noteStateWrite(t: Task, vm: Vm, irq: KObj, reg: 'ISACTIVER' | 'ICACTIVER' | 'ICPENDR'): void {
+  vm.stateWrites.set(irq, { reg, seq: ++vm.stateSeq, by: t.cpu });
 }
 
 /** vgic_kick_vcpus: kick every vCPU that has a deliverable pending interrupt. */
@@ -140,6 +146,7 @@ export function* vgic_mmio_write(t: Task, vm: Vm, v: Vcpu, w: MmioWrite, guest: 
     case 'ICPENDR':
       return yield* withIrq(t, vm, v, w.intid, FN.cpending, (irq) => {
         setFlag(t, irq, F.PENDING_LATCH, false);
+        if (guest) noteStateWrite(t, vm, irq, 'ICPENDR');
         return false;
       });
     case 'ISACTIVER':

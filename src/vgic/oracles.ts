@@ -1,34 +1,103 @@
 import { peek } from '../kernel/access.ts';
 import type { KObj } from '../kernel/mem.ts';
-import { emit, KReport, threadInfo } from '../kernel/splat.ts';
+import { KReport, threadInfo } from '../kernel/splat.ts';
 import type { Task } from '../kernel/task.ts';
 import { pendingOf } from './irq.ts';
 import { F, IRQ, ITS_ITE, VGIC_IRQ } from './layout.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
+/** Whether an oracle states something the guest can observe, or an invariant of KVM's own. */
+export type OracleKind = 'architectural' | 'KVM invariant';
+
+export interface OracleDef {
+  kind: OracleKind;
+  /** The exact rule, as docs/findings.md states it. */
+  rule: string;
+  /** When it is judged. */
+  checked: string;
+}
+
 /**
- * Functional oracles (vgic-host.md §5, DESIGN.md §6). They have no kernel report format; they print a
- * model report that names the property. Checked with uninstrumented reads, so they never change what
- * the explorer sees.
+ * The functional oracles: vgic-lab's own checks of guest-visible and KVM behaviour. A failure is
+ * reported as `<id>: <what happened>`, never in a kernel format. docs/findings.md describes each; a
+ * test keeps the two in step.
  */
-function oracle(
-  vm: Vm,
-  t: Task | null,
-  property: string,
-  title: string,
-  lines: string[],
-  fatal = false,
-): void {
-  const head = `vgic-lab: functional oracle ${property} failed`;
+export const ORACLES = {
+  'P-EOI': {
+    kind: 'architectural',
+    rule: 'the EOIcount replay deactivates exactly the interrupts the guest deactivated outside the LRs: none that was in an LR, and none is lost',
+    checked: 'at the end of every fold, before V4b drops its reference on last_lr_irq',
+  },
+  'P-ACTIVE': {
+    kind: 'architectural',
+    rule: 'an SGI, PPI or SPI the guest deactivated (EOI with EOImode 0, or DIR with EOImode 1) and did not acknowledge or activate again is not active',
+    checked: 'at the end of the execution',
+  },
+  'P-LPI-ACK': {
+    kind: 'architectural',
+    rule: "the guest does not acknowledge an LPI of a redistributor once a write clearing that redistributor's GICR_CTLR.EnableLPIs has completed and happens before the acknowledge",
+    checked: 'at every acknowledge of an LPI',
+  },
+  'P-STATE-WRITE': {
+    kind: 'architectural',
+    rule: 'a completed guest write to ISACTIVER, ICACTIVER or ICPENDR is not undone by folding an LR that was filled before the write',
+    checked: 'at every fold of an LR',
+  },
+  'P-LPI-QUEUED': {
+    kind: 'KVM invariant',
+    rule: "once a write clearing GICR_CTLR.EnableLPIs has completed, and while EnableLPIs stays 0, no LPI is on that redistributor's AP list",
+    checked: 'when the write completes and at the end of the execution',
+  },
+  'P-LPI-PENDING': {
+    kind: 'KVM invariant',
+    rule: 'once a write clearing GICR_CTLR.EnableLPIs has completed, and while EnableLPIs stays 0, no LPI targeting that redistributor is pending while on no AP list',
+    checked: 'when the write completes and at the end of the execution',
+  },
+  'P-HALT': {
+    kind: 'KVM invariant',
+    rule: 'no vCPU enters the guest while a kvm_arm_halt_guest is in force (it returned and its kvm_arm_resume_guest has not begun)',
+    checked: 'at every guest entry',
+  },
+  'P-REF': {
+    kind: 'KVM invariant',
+    rule: "every live LPI's refcount equals its holders (ITEs, translation-cache entries, the AP list), never saturates, and an LPI with no reference is freed",
+    checked: 'at the end of the execution',
+  },
+  'P-LIST': {
+    kind: 'KVM invariant',
+    rule: 'a walk of an AP list ends at the list head it started from',
+    checked: 'at every step of a walk (fatal: the walk cannot go on)',
+  },
+  liveness: {
+    kind: 'KVM invariant',
+    rule: 'a vCPU does not stay asleep in WFI while an enabled, unmasked interrupt is pending on its AP list',
+    checked: 'at the end of the execution',
+  },
+} as const satisfies Record<string, OracleDef>;
+
+export type OracleId = keyof typeof ORACLES;
+
+/**
+ * Reports a failed oracle. It has no kernel format: it names the property, its kind and its rule in
+ * vgic-lab's words. Oracles read the model without instrumentation, so they never change what the
+ * explorer sees.
+ */
+function oracle(vm: Vm, t: Task | null, id: OracleId, title: string, lines: string[], fatal = false): void {
+  const def: OracleDef = ORACLES[id];
   const r = new KReport(
-    'oracle',
-    `${property}: ${title}`,
+    def.kind === 'architectural' ? 'oracle' : 'invariant',
+    `${id}: ${title}`,
     fatal,
-    [head, ...lines.map((l) => `  ${l}`)],
+    [
+      `vgic-lab: functional oracle ${id} failed (${def.kind})`,
+      `  rule: ${def.rule}`,
+      ...lines.map((l) => `  ${l}`),
+    ],
     t ? [threadInfo(t)] : [],
-    property,
+    id,
   );
-  emit(vm.k, r);
+  // vgic-lab's own check: not printk, so PANIC_ON_WARN does not apply.
+  vm.k.exec.report(r);
 }
 
 /**
@@ -80,44 +149,95 @@ export function checkPeoi(t: Task, vm: Vm, v: Vcpu): void {
   g.activeAtEntry = new Set();
 }
 
-/** P-ARCH after an EnableLPIs 1 -> 0 write completes: no LPI of that redistributor is queued or pending. */
-export function checkLpisFlushed(t: Task, vm: Vm, v: Vcpu): void {
+/**
+ * P-LPI-QUEUED and P-LPI-PENDING for a redistributor whose EnableLPIs 1 -> 0 write completed and stays
+ * so: judged when the write completes (`t`) and again at the end of the execution (`t` null), since
+ * the owner's fold can re-pend an LPI from an LR after the write (upstream later fixed that).
+ */
+export function checkLpisDisabled(t: Task | null, vm: Vm, v: Vcpu): void {
   const left = v
     .queuedIrqs()
     .map((o) => peek<number>(o, IRQ.intid))
     .filter((id) => id >= 8192);
   if (left.length > 0) {
-    oracle(vm, t, 'P-ARCH', 'an LPI is still queued after EnableLPIs was cleared', [
+    oracle(vm, t, 'P-LPI-QUEUED', 'an LPI is still queued after EnableLPIs was cleared', [
       `vCPU ${v.id}'s AP list still holds LPI ${left.join(', ')} after its GICR_CTLR.EnableLPIs write completed`,
     ]);
   }
   const pending = vm.lpiXa
     .peekEntries()
-    .filter(([, o]) => !o.freed && peek(o, IRQ.target) === v && peek<number>(o, IRQ.flags) & F.PENDING_LATCH)
+    .filter(
+      ([, o]) =>
+        !o.freed &&
+        peek(o, IRQ.target) === v &&
+        peek(o, IRQ.vcpu) === null &&
+        peek<number>(o, IRQ.flags) & F.PENDING_LATCH,
+    )
     .map(([id]) => id);
   if (pending.length > 0) {
-    oracle(vm, t, 'P-ARCH', 'an LPI is still pending after EnableLPIs was cleared', [
-      `LPI ${pending.join(', ')} targeting vCPU ${v.id} still pending after its GICR_CTLR.EnableLPIs write completed`,
+    oracle(vm, t, 'P-LPI-PENDING', 'an LPI stays pending on no AP list after EnableLPIs was cleared', [
+      `LPI ${pending.join(', ')} targeting vCPU ${v.id} is pending on no AP list after its GICR_CTLR.EnableLPIs write completed`,
     ]);
   }
+}
+
+/**
+ * P-LPI-ACK at an acknowledge of LPI `intid` on `v`: the write that cleared v's EnableLPIs completed
+ * and happens before the acknowledge (the task's clock has seen the writer's clock at completion).
+ * Without that order the guest could not tell that the write had completed.
+ */
+export function checkLpiAck(t: Task, vm: Vm, v: Vcpu, intid: number): void {
+  const at = v.ghost.lpisDisabledAt;
+  if (intid < 8192 || !at || !at.every((c, i) => c <= t.clock(i))) return;
+  oracle(vm, t, 'P-LPI-ACK', 'the guest acknowledged an LPI after EnableLPIs was cleared', [
+    `vCPU ${v.id} acknowledged LPI ${intid} after a write clearing its GICR_CTLR.EnableLPIs had completed`,
+  ]);
+}
+
+/**
+ * P-STATE-WRITE when the fold applies LR image `lr` of `v` to `irq`: a guest write to ISACTIVER,
+ * ICACTIVER or ICPENDR that completed after the LR was filled must not be undone by it.
+ */
+export function checkStateWrite(t: Task, vm: Vm, v: Vcpu, irq: KObj): void {
+  const w = vm.stateWrites.get(irq);
+  if (!w || w.seq <= v.ghost.entrySeq) return;
+  const f = peek<number>(irq, IRQ.flags);
+  const undone =
+    (w.reg === 'ICACTIVER' && f & F.ACTIVE) ||
+    (w.reg === 'ISACTIVER' && !(f & F.ACTIVE)) ||
+    (w.reg === 'ICPENDR' && f & F.PENDING_LATCH);
+  if (!undone) return;
+  oracle(vm, t, 'P-STATE-WRITE', `the fold undid a completed guest write to ${w.reg}`, [
+    `${irq.label}: vCPU ${w.by}'s guest wrote ${w.reg} after vCPU ${v.id}'s LRs were filled; folding those LRs put back the state the write had changed`,
+  ]);
+  vm.stateWrites.delete(irq);
+}
+
+/** P-HALT at a guest entry of `v`. */
+export function checkNotHalted(t: Task, vm: Vm, v: Vcpu): void {
+  if (vm.haltsInForce === 0) return;
+  oracle(vm, t, 'P-HALT', 'a vCPU entered the guest while the VM was halted', [
+    `vCPU ${v.id} entered the guest while ${vm.haltsInForce} kvm_arm_halt_guest ${vm.haltsInForce === 1 ? 'was' : 'were'} in force`,
+  ]);
 }
 
 function label(o: KObj): string {
   return `${o.label} (${o.addr.toString(16)})`;
 }
 
-/** End of an execution: active-after-deactivation, LPI reference balance and leaks, liveness. */
+/** End of an execution: P-ACTIVE, the LPI oracles, P-REF, liveness. */
 export function endChecks(vm: Vm): void {
   for (const key of [...vm.guestDeactivated].sort()) {
     const [vid, intid] = key.split(':').map(Number);
     const o = intid < 32 ? vm.vcpus[vid]?.privateIrqs[intid] : vm.spis[intid - 32];
     if (o && peek<number>(o, IRQ.flags) & F.ACTIVE) {
-      oracle(vm, null, 'P-ARCH', 'an interrupt stays active after the guest deactivated it', [
+      oracle(vm, null, 'P-ACTIVE', 'an interrupt stays active after the guest deactivated it', [
         `INTID ${intid}${intid < 32 ? ` of vCPU ${vid}` : ''} was deactivated by the guest (EOI with EOImode 0, or DIR) and is still active at the end`,
       ]);
     }
   }
-  // P-REF: every live LPI's refcount equals the references §2.5 accounts for.
+  for (const v of vm.vcpus) if (v.ghost.lpisDisabledAt) checkLpisDisabled(null, vm, v);
+  // P-REF: every live LPI's refcount equals the references KVM accounts for.
   const iteRefs = new Map<KObj, number>();
   if (vm.its) {
     for (const dev of vm.its.devices.values()) {

@@ -3,7 +3,7 @@ import { misrNames, SPURIOUS } from '../gic/cpuif.ts';
 import type { GuestCpu, GuestInsn } from '../gic/guest.ts';
 import { readOnce, writeOnce } from '../kernel/access.ts';
 import { raw_spin_lock_irqsave } from '../kernel/locks.ts';
-import { emit, KReport, threadInfo } from '../kernel/splat.ts';
+import { KReport, threadInfo } from '../kernel/splat.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
 import { vgic_v3_deactivate } from './deactivate.ts';
@@ -15,7 +15,7 @@ import { type Gen, irqLock, setFlag } from './irq.ts';
 import { kvm_check_request, kvm_request_pending } from './kick.ts';
 import { F, MODE, REQ, VCPU } from './layout.ts';
 import { vgic_mmio_read_state, vgic_mmio_write } from './mmio.ts';
-import { checkPeoi } from './oracles.ts';
+import { checkLpiAck, checkNotHalted } from './oracles.ts';
 import { kvm_vgic_vcpu_pending_irq } from './pending.ts';
 import { kvm_vgic_process_async_update, vgic_prune_ap_list } from './prune.ts';
 import { vgic_queue_irq_unlock } from './queue.ts';
@@ -50,7 +50,6 @@ export function* kvm_vgic_sync_hwstate(t: Task, vm: Vm, v: Vcpu): Gen {
   try {
     t.at(1);
     yield* vgic_fold_state(t, vm, v);
-    checkPeoi(t, vm, v);
     t.at(2);
     yield* vgic_prune_ap_list(t, vm, v);
   } finally {
@@ -99,18 +98,19 @@ function* runGuest(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen<Exit> {
     if (grp !== null) g.takeException(grp);
     const insn = g.next();
     if (!insn) return { why: 'done' };
-    if (!execLocal(vm, v, g, insn)) return { why: 'trap', insn };
+    if (!execLocal(t, vm, v, g, insn)) return { why: 'trap', insn };
     executed++;
   }
 }
 
 /** Instructions that complete on the CPU interface without an exit. Returns false for trapping ones. */
-function execLocal(vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): boolean {
+function execLocal(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): boolean {
   const hw = v.cpuif;
   switch (insn.k) {
     case 'iar': {
       const intid = hw.iar(insn.group);
       if (intid !== SPURIOUS) {
+        checkLpiAck(t, vm, v, intid);
         vm.guestDeactivated.delete(vm.ghostKey(v, intid));
         vm.logEvent({ vcpu: v.id, what: 'ack', intid, text: `ack ${intid}` });
       }
@@ -280,8 +280,7 @@ function* handleTrap(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): Ge
       }
       case 'fail': {
         const text = `vgic-lab: guest assertion failed on vCPU ${v.id}: ${insn.text}`;
-        emit(
-          t.k,
+        t.k.exec.report(
           new KReport(
             'guest',
             `guest assertion: ${insn.text.replace(/\d+/g, 'N')}`,
@@ -321,6 +320,7 @@ export function* vcpuRun(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen {
       exit = { why: 'irq' };
     } else {
       vgicRestoreState(v);
+      checkNotHalted(t, vm, v);
       t.setGuest(true);
       vm.logEvent({ vcpu: v.id, what: 'entry', text: `entry: ${v.usedLrs} LRs` });
       exit = yield* runGuest(t, vm, v, g);

@@ -4,7 +4,7 @@ import type { Kernel } from '../kernel/kernel.ts';
 import { head, initListHead, type ListHead, peekEntries } from '../kernel/list.ts';
 import { initLock, type Lock } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
-import { emit, KReport, threadInfo } from '../kernel/splat.ts';
+import { KReport, threadInfo } from '../kernel/splat.ts';
 import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
 import { XArray } from '../kernel/xarray.ts';
@@ -44,6 +44,13 @@ export interface VcpuGhost {
   outsideDeactivations: number[];
   /** INTIDs the host's EOIcount replay deactivated at the last fold. */
   replayed: number[];
+  /**
+   * The clock of the task whose write cleared this redistributor's EnableLPIs, at completion; null
+   * while LPIs are enabled (P-LPI-ACK, P-LPI-QUEUED, P-LPI-PENDING).
+   */
+  lpisDisabledAt: number[] | null;
+  /** `Vm.stateSeq` when the last flush filled the LRs (P-STATE-WRITE). */
+  entrySeq: number;
 }
 
 /** A guest-visible event, for logs, expectations and reports. */
@@ -75,7 +82,13 @@ export class Vcpu {
   usedLrs = 0;
   hcrShadow = 0;
   eoicountShadow = 0;
-  readonly ghost: VcpuGhost = { activeAtEntry: new Set(), outsideDeactivations: [], replayed: [] };
+  readonly ghost: VcpuGhost = {
+    activeAtEntry: new Set(),
+    outsideDeactivations: [],
+    replayed: [],
+    lpisDisabledAt: null,
+    entrySeq: 0,
+  };
   /** Set when the vCPU's guest ended idle in WFI (for the liveness oracle). */
   idle = false;
   /** V1: the part of the AP list that did not fit in the LRs at the last entry. */
@@ -110,8 +123,7 @@ export class Vcpu {
         // cpu-interface.md §8: findings are listed like any other report (category arch).
         const title = `cpu-interface finding ${fid}: ${text.replace(/\d+/g, 'N')}`;
         const lines = [`vgic-lab: cpu-interface finding ${fid} on vCPU ${id}: ${text}`];
-        emit(
-          vm.k,
+        vm.k.exec.report(
           new KReport('arch', title, false, lines, this.task ? [threadInfo(this.task)] : [], 'cpuif'),
         );
       },
@@ -150,6 +162,17 @@ export class Vm {
    * "vcpu:intid" (SGIs and PPIs are banked per vCPU; SPIs use vCPU 0).
    */
   readonly guestDeactivated = new Set<string>();
+  /**
+   * P-STATE-WRITE: the last completed guest write to ISACTIVER, ICACTIVER or ICPENDR of each IRQ,
+   * numbered in the same sequence as LR fills (`stateSeq`); `by` is the writing vCPU.
+   */
+  readonly stateWrites = new Map<
+    KObj,
+    { reg: 'ISACTIVER' | 'ICACTIVER' | 'ICPENDR'; seq: number; by: number }
+  >();
+  stateSeq = 0;
+  /** P-HALT: kvm_arm_halt_guest calls that returned and whose resume has not begun. */
+  haltsInForce = 0;
 
   ghostKey(v: Vcpu, intid: number): string {
     return `${intid < 32 ? v.id : 0}:${intid}`;

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { limitsOf } from '../../src/cli/check.ts';
-import { findingClass } from '../../src/report/finding.ts';
+import { findingClass } from '../../src/report/classes.ts';
 import { loadScenarioFile } from '../../src/scenario/load.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vgic-lab-cli-'));
@@ -65,16 +65,25 @@ describe('vgic-lab run', () => {
   });
 
   it('--json and a violation under the default schedule (exit 1)', () => {
-    const r = json('run', 'lr-overflow-eoimode0', '--design', 'V0', '--seed', '3');
-    assert.ok(r.code === 0 || r.code === 1);
+    const r = json('run', 'lr-overflow-eoimode0', '--design', 'V0');
+    assert.equal(r.code, 1, r.err);
     assert.equal(r.doc.command, 'run');
     assert.equal(r.doc.design, 'V0');
-    assert.ok(Array.isArray(r.doc.guest[0].events));
+    assert.equal(r.doc.schedule, 'default schedule');
+    assert.ok(r.doc.guest[0].events.includes('EOI 34 (EOIcount)'), r.doc.guest[0].events.join(' | '));
+    assert.deepEqual(
+      r.doc.reports.map((x: { class: string; title: string }) => `${x.class}: ${x.title}`),
+      [
+        'functional: P-EOI: a deactivation outside the LRs was lost',
+        'functional: P-ACTIVE: an interrupt stays active after the guest deactivated it',
+        'functional: expect: final state of INTID 34',
+      ],
+    );
     const v = json('run', 'head-walk-wrong-deactivation', '--design', 'V2');
-    assert.equal(v.code, 0, 'the default schedule does not hit the head-walk bug');
+    assert.equal(v.code, 0, 'the default schedule does not hit the head-walk bug (a note alone is exit 0)');
   });
 
-  it('every report ends with its model trailer; a ghost assertion names its property', () => {
+  it('every report has its vgic-lab header (class, assumed config) and ends with its model trailer', () => {
     const r = vl('run', 'lr-overflow-eoimode0', '--design', 'V0', '--seed', '3');
     assert.equal(r.code, 1, r.err);
     const schedule = /Replay: vgic-lab replay V0@lr-overflow-eoimode0@(S1\.[\w-]+)/.exec(r.out)?.[1];
@@ -84,60 +93,87 @@ describe('vgic-lab run', () => {
     );
     assert.ok(trailers && trailers.length >= 2, r.out);
     for (const t of trailers) assert.ok(t.endsWith(`schedule=${schedule}`), t);
-    const g = json('run', 'lpi-disable-vs-eoicount-replay');
-    const ghost = g.doc.reports.find((x: { checker: string }) => x.checker === 'ghost');
-    assert.ok(ghost, 'the default schedule fires the P-LOCK ghost assertion');
-    assert.deepEqual(ghost.trailer, [
-      `vgic-lab: design=V3 scenario=lpi-disable-vs-eoicount-replay execution=1 step=${ghost.step} schedule=${g.doc.token.split('@')[2]}`,
-      'vgic-lab: ghost assertion P-LOCK',
-    ]);
-    const t = vl('replay', g.doc.token);
-    assert.match(
-      t.out,
-      /---\[ end trace [0-9a-f]+ \]---\nvgic-lab: design=V3 .*\nvgic-lab: ghost assertion P-LOCK\n/,
+    const heads = r.out.match(
+      /^vgic-lab: finding \d of \d, functional finding .*\nvgic-lab: kernel 6\.18\.0-vgiclab-v0, assumed config: .*CONFIG_NO_HZ_FULL=y/gm,
     );
+    assert.equal(heads?.length, trailers.length, r.out);
+  });
+
+  it('a lock-discipline note speaks as vgic-lab: no WARNING, no cut-here block, no taint, exit 0', () => {
+    const g = json('run', 'lpi-disable-vs-eoicount-replay');
+    assert.equal(g.code, 0, 'a note alone does not fail');
+    const note = g.doc.reports.find((x: { class: string }) => x.class === 'note');
+    assert.ok(note, 'the default schedule reads the AP list unlocked');
+    assert.equal(note.title, 'P-LOCK: vgic_v3_fold_lr_state reads the AP list without ap_list_lock');
+    assert.match(note.text, /^vgic-lab: lock-discipline note P-LOCK at vgic_v3_fold_lr_state\+0x7\/0x11\n/);
+    assert.match(note.text, /without holding vCPU 0's ap_list_lock \(&vgic_cpu->ap_list_lock\)/);
+    assert.doesNotMatch(note.text, /WARNING|cut here|Tainted/);
+    assert.deepEqual(note.trailer, [
+      `vgic-lab: design=V3 scenario=lpi-disable-vs-eoicount-replay execution=1 step=${note.step < 0 ? 'prologue' : note.step} schedule=${g.doc.token.split('@')[2]}`,
+    ]);
+    // A kernel report after the note is not tainted by it.
+    const c = json('check', 'lpi-disable-vs-eoicount-replay');
+    const oops = c.doc.findings.find((f: { checker: string }) => f.checker === 'fault');
+    assert.match(oops.kernel, / Not tainted /);
   });
 });
 
 describe('vgic-lab check', () => {
-  it('finds the seed race on V3 and prints splat, interleaving, state and replay command', () => {
+  it('finds the seed race on V3: the oops first, with interleaving, state and replay command', () => {
     const r = vl('check', 'lpi-disable-vs-eoicount-replay', '--design', 'mainline');
     assert.equal(r.code, 1, r.err);
+    assert.match(
+      r.out,
+      /^vgic-lab: finding 1 of \d, fatal kernel report: Unable to handle kernel paging request in vgic_v3_fold_lr_state\n.*\n\nUnable to handle kernel paging request at virtual address dead0000000000b8\n/,
+    );
     assert.match(r.out, /BUG: KCSAN: data-race in vgic_flush_pending_lpis \/ vgic_v3_fold_lr_state/);
     assert.match(r.out, /Interleaving \(minimised\): \d+ steps, \d+ preemptions/);
     assert.match(r.out, /CPU 0\/KVM +CPU 1\/KVM/);
     assert.match(r.out, />>\d+: /);
     assert.match(r.out, /State at the failing step:\n {2}vCPU 0: /);
     assert.match(r.out, /Replay: vgic-lab replay V3@lpi-disable-vs-eoicount-replay@S1\.[A-Za-z0-9_-]+/);
-    assert.match(r.out, /lpi-disable-vs-eoicount-replay on V3: \d+ distinct violations? in \d+ executions/);
+    assert.match(
+      r.out,
+      /\nlpi-disable-vs-eoicount-replay on V3: Unable to handle kernel paging request in vgic_v3_fold_lr_state, and [^;]+; \d+ executions; not exhaustive \(stopped at the first fatal kernel report\)\n/,
+    );
   });
 
-  it('orders findings kernel, functional, ghost, whatever order they were found in', () => {
-    const r = json('check', 'lpi-disable-vs-eoicount-replay');
+  it('most severe first: kernel reports before functional findings before notes, whatever the order found', () => {
+    const r = json('check', 'lpi-disable-vs-eoicount-replay', '--all-violations');
     assert.equal(r.code, 1);
-    // The verdict lists them as found: the ghost assertion and the P-ARCH oracle before the KCSAN report.
-    assert.match(r.doc.verdict, /lockdep_assert_held.*; P-ARCH: .*; BUG: KCSAN/);
+    assert.equal(r.doc.exhaustive, true);
     assert.deepEqual(
-      r.doc.findings.map((f: { checker: string }) => f.checker),
-      ['kcsan', 'oracle', 'ghost'],
+      r.doc.findings.map((f: { class: string; checker: string }) => `${f.class}:${f.checker}`),
+      ['kernel:fault', 'kernel:kcsan', 'functional:invariant', 'note:note'],
     );
-    const file = join(tmp, 'first.json');
-    vl('check', 'lpi-disable-vs-eoicount-replay', '--perfetto', file, '--quiet');
-    const fired = JSON.parse(readFileSync(file, 'utf8')).traceEvents.filter(
-      (e: { ph: string; cat?: string }) => e.ph === 'i' && e.cat === 'report',
-    );
-    assert.ok(
-      fired.some((e: { name: string }) => /KCSAN/.test(e.name)),
-      JSON.stringify(fired),
+    assert.match(
+      r.doc.verdict,
+      /^Unable to handle kernel paging request in vgic_v3_fold_lr_state, and 1 kernel report, 1 functional finding, 1 lock-discipline note; \d+ executions; exhaustive \(every Mazurkiewicz trace\)$/,
     );
   });
 
-  it('one classifier: architecture findings are functional, ghost assertions last, the rest kernel', () => {
-    assert.equal(findingClass('arch'), 'functional');
-    for (const c of ['oracle', 'expect', 'guest']) assert.equal(findingClass(c), 'functional');
-    assert.equal(findingClass('ghost'), 'ghost');
+  it('one classifier: oracles, invariants, expectations, guest and CPU-interface findings are functional', () => {
+    for (const c of ['oracle', 'invariant', 'expect', 'guest', 'arch'])
+      assert.equal(findingClass(c), 'functional');
+    assert.equal(findingClass('note'), 'note');
     for (const c of ['kcsan', 'kasan', 'fault', 'lockdep', 'list', 'refcount', 'deadlock', 'warn', 'bug'])
       assert.equal(findingClass(c), 'kernel');
+  });
+
+  it('lock-discipline notes alone exit 0, with --strict 1; mainline passes the LR-overflow and conformance scenarios', () => {
+    for (const s of [
+      'lr-overflow-eoimode0',
+      'inj-spi-1-edge-eoimode0-edge-irq-line-nlr4',
+      'kut-ipi-self-4cpus-nlr4',
+    ]) {
+      const r = vl('check', s, '--design', 'V3');
+      assert.equal(r.code, 0, `${s}: ${r.out.split('\n').slice(-3).join('\n')}`);
+      assert.match(
+        r.out,
+        /: no violation in \d+ executions? \(1 lock-discipline note: P-LOCK: .*\); exhaustive/,
+      );
+    }
+    assert.equal(vl('check', 'lr-overflow-eoimode0', '--design', 'V3', '--strict').code, 1);
   });
 
   it("--json reports the bounds that applied: the scenario's and the 10,000 of pct and random", () => {
@@ -152,7 +188,7 @@ describe('vgic-lab check', () => {
     assert.equal(r.doc.bounds.maxExecutions, 3);
     assert.ok(r.doc.stats.executions <= 3);
     const happy = loadScenarioFile('scenarios/happy-lpi.yaml');
-    const o = { strategy: 'pct', seed: 1 };
+    const o = { strategy: 'pct', seed: 1, stopOn: 'fatal' as const };
     assert.equal(limitsOf(happy, o).maxExecutions, happy.explore.maxExecutions ?? 10_000);
     assert.equal(limitsOf(happy, { ...o, strategy: 'random', maxExecutions: 7 }).maxExecutions, 7);
     assert.equal(
@@ -169,7 +205,10 @@ describe('vgic-lab check', () => {
       /happy-lpi on V4b: no violation in \d+ executions; exhaustive \(every Mazurkiewicz trace\)/,
     );
     const b = vl('check', 'happy-lpi', '--strategy', 'bounded', '--preemptions', '1');
-    assert.match(b.out, /no violation in \d+ executions; exhaustive for preemption bound 1/);
+    assert.match(
+      b.out,
+      /no violation in \d+ executions( \(1 lock-discipline note: [^)]*\))?; exhaustive for preemption bound 1/,
+    );
   });
 
   it('--json: the findings with kernel text, interleaving and state; the token replays the same report', () => {
@@ -208,19 +247,67 @@ describe('vgic-lab check', () => {
     assert.equal(c.out, d.out);
   });
 
-  it('--perfetto writes a trace with a track per thread, lock-held and guest-mode slices', () => {
+  it('--perfetto: one track group per finding reported, each with its own interleaving', () => {
     const file = join(tmp, 'trace.json');
-    const r = vl('check', 'lpi-disable-vs-eoicount-replay', '--perfetto', file, '--quiet');
+    const r = json('check', 'lpi-disable-vs-eoicount-replay', '--all-violations', '--perfetto', file);
     assert.equal(r.code, 1);
-    assert.equal(r.out, '');
     const t = JSON.parse(readFileSync(file, 'utf8'));
-    const names = t.traceEvents
-      .filter((e: { ph: string; name: string }) => e.ph === 'M' && e.name === 'thread_name')
-      .map((e: { args: { name: string } }) => e.args.name);
-    assert.deepEqual(names, ['CPU 0/KVM', 'CPU 1/KVM']);
-    assert.ok(t.traceEvents.some((e: { cat?: string }) => e.cat === 'lock'));
-    assert.ok(t.traceEvents.some((e: { cat?: string }) => e.cat === 'guest'));
-    assert.ok(t.traceEvents.some((e: { ph: string; cat?: string }) => e.ph === 'i' && e.cat === 'report'));
+    assert.equal(t.displayTimeUnit, 'ms');
+    assert.equal(t.metadata['time-unit'], 'one model step = 1 ms of trace time');
+    type Ev = { ph: string; name: string; pid: number; cat?: string; ts?: number; args?: { name: string } };
+    const events: Ev[] = t.traceEvents;
+    const groups = events.filter((e) => e.ph === 'M' && e.name === 'process_name');
+    // Every finding with steps (the note fired in the prologue and has none).
+    const traced = r.doc.findings.filter((f: { step: number }) => f.step >= 0);
+    assert.deepEqual(
+      groups.map((g) => g.args!.name),
+      traced.map((f: { title: string }) => `finding ${r.doc.findings.indexOf(f) + 1}: ${f.title}`),
+    );
+    traced.forEach((f: { title: string; step: number }, i: number) => {
+      const pid = groups[i].pid;
+      const threads = events.filter((e) => e.pid === pid && e.ph === 'M' && e.name === 'thread_name');
+      assert.deepEqual(
+        threads.map((e) => e.args!.name),
+        ['CPU 0/KVM', 'CPU 1/KVM'],
+      );
+      const marks = events.filter((e) => e.pid === pid && e.ph === 'i' && e.name === f.title);
+      assert.equal(marks.length, 1, `${f.title} is marked in its own group`);
+      assert.equal(Math.floor(marks[0].ts! / 1000), f.step, 'at its step, one step per millisecond');
+      assert.ok(events.some((e) => e.pid === pid && e.cat === 'lock'));
+      assert.ok(events.some((e) => e.pid === pid && e.cat === 'guest'));
+    });
+  });
+
+  it('--perfetto with nothing to trace says so on stderr and writes no file', () => {
+    const file = join(tmp, 'none.json');
+    const r = vl('check', 'happy-lpi', '--design', 'V4b', '--perfetto', file);
+    assert.equal(r.code, 0, r.err);
+    assert.match(
+      r.err,
+      /vgic-lab: --perfetto: nothing to trace \(no finding\); .*none\.json was not written/,
+    );
+    assert.throws(() => readFileSync(file));
+  });
+
+  it("each finding's state is taken where it fired, in the printed schedule; V4b's last_lr_irq holds a reference", () => {
+    const r = json('check', 'lpi-disable-vs-eoicount-replay', '--all-violations');
+    const oops = r.doc.findings.find((f: { checker: string }) => f.checker === 'fault');
+    const active = r.doc.findings.find((f: { title: string }) => f.title.startsWith('P-ACTIVE'));
+    // At the oops, flush_pending_lpis has unlinked the LPI: it is on no AP list.
+    assert.ok(!oops.state.vcpus[0].apList.some((e: string) => e.startsWith('LPI 8195')));
+    assert.ok(
+      oops.state.lpis.some((e: string) => /^LPI 8195 .* vcpu=- /.test(e)),
+      oops.state.lpis.join(' | '),
+    );
+    if (active) {
+      // P-ACTIVE is judged at the end: SPI 35 is still active there.
+      assert.ok(active.state.vcpus[0].apList.some((e: string) => /^SPI 35 .*active/.test(e)));
+    }
+    const v4b = json('check', 'lpi-disable-vs-eoicount-replay', '--design', 'V4b', '--all-violations');
+    const peoi = v4b.doc.findings.find((f: { title: string }) => f.title.startsWith('P-EOI'));
+    assert.equal(peoi.state.vcpus[0].lastLrIrq, 'LPI 8195 (holds a reference)');
+    const replayed = json('replay', peoi.token);
+    assert.ok(replayed.doc.reports.some((x: { title: string }) => x.title === peoi.title));
   });
 });
 
@@ -228,7 +315,7 @@ describe('vgic-lab compare', () => {
   it('the matrix as text and JSON', () => {
     const r = vl('compare', 'head-walk-wrong-deactivation', 'lr-overflow-eoimode0', '--designs', 'V0,V2,V3');
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^head-walk-wrong-deactivation +clean \(\d+\) +P-EOI \(\d+\) +ghost P-LOCK \(\d+\)/m);
+    assert.match(r.out, /^head-walk-wrong-deactivation +clean \(\d+\) +P-EOI \(\d+\) n +clean \(\d+\) n/m);
     const j = json('compare', 'lr-overflow-eoimode0', '--designs', 'V0,V4b');
     assert.deepEqual(
       j.doc.cells.map((c: { design: string; kind: string }) => `${c.design}:${c.kind}`),
@@ -236,6 +323,24 @@ describe('vgic-lab compare', () => {
     );
     // The default budget is executions only, so that cells do not depend on the machine.
     assert.deepEqual(j.doc.budget, { maxExecutions: 300, timeLimitSeconds: null });
+  });
+
+  it('a cell cut by the budget never says clean: "+" and "none found", kind none-found in JSON', () => {
+    const r = vl('compare', 'happy-sgi', '--designs', 'V4b', '--max-executions', '2');
+    assert.match(r.out, /^happy-sgi +none found \(2\+\)/m);
+    assert.doesNotMatch(r.out, /^happy-sgi .*clean/m);
+    const j = json('compare', 'happy-sgi', '--designs', 'V4b', '--max-executions', '2');
+    assert.deepEqual(
+      j.doc.cells.map((c: { kind: string; verdict: string; exhaustive: boolean }) => [
+        c.kind,
+        c.verdict,
+        c.exhaustive,
+      ]),
+      [['none-found', 'no violation found, not exhaustive', false]],
+    );
+    // A long verdict is shortened, never its count.
+    const k = vl('compare', 'lpi-disable-vs-eoicount-replay', '--designs', 'V3', '--max-executions', '3');
+    assert.match(k.out, /^lpi-disable-vs-eoicount-replay +.*\(3\+\)/m);
   });
 
   it('a --designs list that names no design is a usage error', () => {
@@ -297,7 +402,7 @@ describe('bad input: a clear message and exit 2', () => {
 });
 
 describe('Ctrl-C', () => {
-  it('stops cleanly, prints what was explored and exits 130', async () => {
+  it('stops cleanly, prints what was explored and exits 130 (SIGINT once the readiness line is out)', async () => {
     const child = spawn(
       process.execPath,
       [
@@ -308,19 +413,59 @@ describe('Ctrl-C', () => {
         'inj-sgi-all-edge-eoimode0-ispendr-nlr4',
         '--design',
         'V4b',
+        '--progress',
       ],
-      {
-        env: { ...process.env, NO_COLOR: '1' },
-      },
+      { env: { ...process.env, NO_COLOR: '1' } },
     );
     let out = '';
+    let err = '';
     child.stdout.on('data', (d) => {
       out += d;
     });
-    setTimeout(() => child.kill('SIGINT'), 2500);
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (/^vgic-lab: exploring inj-sgi-all.* on V4b \(Ctrl-C stops/m.test(err)) child.kill('SIGINT');
+    });
     const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
-    assert.equal(code, 130);
-    assert.match(out, /no violation in [\d,]+ executions; not exhaustive \(stopped: interrupted\)/);
+    assert.equal(code, 130, err);
+    assert.match(out, /no violation in [\d,]+ executions?; not exhaustive \(interrupted\)/);
+  });
+});
+
+describe('a reader that goes away (| head)', () => {
+  /** Runs the command, reads the first chunk of its output and closes the pipe. */
+  async function closedEarly(args: string[]) {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    return { code, err };
+  }
+
+  for (const [args, status] of [
+    [['list', 'scenarios'], 0],
+    [['run', 'lpi-disable-vs-eoicount-replay', '--design', 'V0'], 1],
+    [['check', 'lpi-disable-vs-eoicount-replay'], 1],
+    [['check', 'happy-lpi', '--json'], 0],
+    [['compare', 'happy-lpi', 'head-walk-wrong-deactivation', '--designs', 'V2,V3'], 0],
+  ] as const) {
+    it(`${args.join(' ')}: quiet, exit ${status}`, async () => {
+      const r = await closedEarly([...args]);
+      assert.doesNotMatch(r.err, /EPIPE|\n\s+at /, r.err);
+      assert.equal(r.code, status, r.err);
+    });
+  }
+
+  it('replay: quiet, exit 0', async () => {
+    const token = /Replay: vgic-lab replay (\S+)/.exec(vl('run', 'happy-spi-edge').out)?.[1] ?? '';
+    const r = await closedEarly(['replay', token]);
+    assert.doesNotMatch(r.err, /EPIPE|\n\s+at /, r.err);
+    assert.equal(r.code, 0, r.err);
   });
 });
 

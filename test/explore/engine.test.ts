@@ -106,9 +106,19 @@ describe('executions', () => {
       maxExecutions: 50,
       allViolations: true,
     });
+    assert.ok(a.findings.length > 0, 'the random walk finds the double free within 50 executions');
     assert.deepEqual(
       a.findings.map((f) => f.token),
       b.findings.map((f) => f.token),
+    );
+    const other = explore(corpusProgram('double-free'), new RandomStrategy(10), {
+      maxExecutions: 50,
+      allViolations: true,
+    });
+    assert.notDeepEqual(
+      other.findings.map((f) => f.token),
+      a.findings.map((f) => f.token),
+      'another seed walks other schedules',
     );
   });
 

@@ -184,8 +184,9 @@ describe('refcount_t', () => {
 });
 
 describe('KCSAN', () => {
-  it('orders the title alphabetically and prints the value change of a read raced by a write', () => {
-    const r = runOnce(
+  // vCPU 0 reads, vCPU 1 writes; `decisions` says who goes first.
+  const readAndWrite = (decisions: number[]) =>
+    runOnce(
       (k) => {
         const o = k.alloc(T, 'x', { val: 1 }, null, false);
         k.spawn(vcpu(0), function* (t) {
@@ -199,18 +200,38 @@ describe('KCSAN', () => {
           wr(t, o, VAL, 0x20);
         });
       },
-      { decisions: [0, 1] },
+      { decisions },
     );
+
+  it('a write then a read: the write first, the value change the read saw, reported on the reader', () => {
+    const r = readAndWrite([1, 0]);
     assert.equal(
       r.violations[0].title,
       'BUG: KCSAN: data-race in vgic_flush_pending_lpis / vgic_v3_fold_lr_state',
     );
     const lines = r.texts[0].split('\n');
     assert.match(lines[3], /^write to 0xffff0000[0-9a-f]{8} of 8 bytes by task 1001 on cpu 1:$/);
+    assert.ok(lines.some((l) => /^read to 0xffff0000[0-9a-f]{8} of 8 bytes by task 1000 on cpu 0:$/.test(l)));
     assert.ok(r.texts[0].includes('value changed: 0x0000000000000001 -> 0x0000000000000020'));
     assert.ok(
       r.texts[0].includes(
         'Reported by Kernel Concurrency Sanitizer on:\nCPU: 0 UID: 0 PID: 1000 Comm: CPU 0/KVM',
+      ),
+    );
+  });
+
+  it('a read then a write: no "value changed" (the read saw the old value), reported on the writer', () => {
+    const r = readAndWrite([0, 1]);
+    assert.equal(
+      r.violations[0].title,
+      'BUG: KCSAN: data-race in vgic_flush_pending_lpis / vgic_v3_fold_lr_state',
+    );
+    const lines = r.texts[0].split('\n');
+    assert.match(lines[3], /^read to 0xffff0000[0-9a-f]{8} of 8 bytes by task 1000 on cpu 0:$/);
+    assert.ok(!r.texts[0].includes('value changed'), r.texts[0]);
+    assert.ok(
+      r.texts[0].includes(
+        'Reported by Kernel Concurrency Sanitizer on:\nCPU: 1 UID: 0 PID: 1001 Comm: CPU 1/KVM',
       ),
     );
   });

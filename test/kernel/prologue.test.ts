@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { PROLOGUE_STEP } from '../../src/explore/execution.ts';
 import { POINT } from '../../src/explore/ops.ts';
 import { rd, wr } from '../../src/kernel/access.ts';
 import { head, initListHead, list_add_tail, list_del } from '../../src/kernel/list.ts';
@@ -9,7 +10,7 @@ const VAL = T.field('val');
 
 // What docs/explorer.md promises of Kernel.runPrologue / prologueDone.
 describe('prologue', () => {
-  it('runs checks outside the schedule: a report there fires at step 0 and adds no step', () => {
+  it('runs checks outside the schedule: a report there fires at no step (PROLOGUE_STEP) and adds none', () => {
     let stepsInPrologue = -1;
     const r = runOnce((k) => {
       const owner = k.alloc(T, 'owner', {}, null, false);
@@ -34,7 +35,7 @@ describe('prologue', () => {
     assert.equal(stepsInPrologue, 0);
     assert.equal(r.violations.length, 1);
     assert.equal(r.violations[0].title, 'list_del corruption in test_fn');
-    assert.equal(r.violations[0].step, 0);
+    assert.equal(r.violations[0].step, PROLOGUE_STEP);
   });
 
   it('prologueDone orders the prologue before every later step (KCSAN)', () => {

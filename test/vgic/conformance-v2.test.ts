@@ -1,3 +1,4 @@
 import { conformanceFor } from './conformance.ts';
+import { knownRaces } from './util.ts';
 
-conformanceFor('V2');
+conformanceFor('V2', knownRaces('V2'));

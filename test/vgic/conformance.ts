@@ -8,31 +8,44 @@ import { conformanceSuite } from '../../src/scenario/catalogue/suite.ts';
 import { check } from './util.ts';
 
 /**
- * A case passes when no execution violates an assertion, an oracle or a sanitizer (conformance.md §8.4)
- * and none reaches the step bound. Ghost assertions (model-only P-LOCK checks) are not kernel reports:
- * they are checked by the race tests, not here.
+ * A case passes when no execution violates an assertion, an oracle or a sanitizer and none reaches
+ * the step bound. Lock-discipline notes do not fail a case (they are vgic-lab's hints, checked by the
+ * race tests).
  */
-export function passes(s: ScenarioSpec, design: string, mode: 'default' | 'dpor', maxSteps = 200_000): void {
+export function passes(
+  s: ScenarioSpec,
+  design: string,
+  mode: 'default' | 'dpor',
+  maxSteps = 200_000,
+  known: readonly string[] = [],
+): void {
   const strategy = mode === 'dpor' ? new DporStrategy() : new ReplayStrategy({ decisions: [] });
   const r = check(s, design, strategy, { maxSteps, maxExecutions: 5000 });
-  assert.deepEqual([...r.sanitizer, ...r.oracle], [], `${s.name} on ${design}`);
+  const kernel = r.sanitizer.filter((t) => !known.includes(t));
+  assert.deepEqual([...kernel, ...r.oracle], [], `${s.name} on ${design}`);
   assert.equal(r.result.stats.boundHits, 0, 'no execution reached the step bound (liveness)');
   if (mode === 'dpor') assert.ok(r.result.stats.exhaustive, 'DPOR exhausted the scenario');
 }
 
-export function caseIt(s: ScenarioSpec, design: string, mode: 'default' | 'dpor'): void {
-  it(`${s.name} (${mode})`, () => passes(s, design, mode));
+export function caseIt(
+  s: ScenarioSpec,
+  design: string,
+  mode: 'default' | 'dpor',
+  known: readonly string[] = [],
+): void {
+  it(`${s.name} (${mode})`, () => passes(s, design, mode, 200_000, known));
 }
 
 /**
  * conformance.md on one design: every case for nLR 1, 2, 4 and 16 under the default schedule (both PRE
  * and RST size variants), and the small cases (one interrupt, four interrupts, FAIL, the IPI tests)
- * under exhaustive DPOR.
+ * under exhaustive DPOR. `known` are kernel reports that belong to the design rather than to any
+ * case (a data race of its fold, say): the cases must pass apart from those.
  */
-export function conformanceFor(design: string): void {
+export function conformanceFor(design: string, known: readonly string[] = []): void {
   for (const nLr of [1, 2, 4, 16]) {
     describe(`${design}, nLR ${nLr}, default schedule`, () => {
-      for (const s of conformanceSuite([nLr], ['full', 'legacy-4'])) caseIt(s, design, 'default');
+      for (const s of conformanceSuite([nLr], ['full', 'legacy-4'])) caseIt(s, design, 'default', known);
     });
   }
   describe(`${design}, DPOR`, () => {
@@ -41,14 +54,14 @@ export function conformanceFor(design: string): void {
         for (const nLr of [1, 4]) {
           const c = { trigger, eoimode, nLr };
           const m = trigger === 'edge' ? 'EDGE_IRQ_LINE' : 'SET_IRQ_LINE_HIGH';
-          caseIt(inj('INJ-SPI-1', [32], m, c), design, 'dpor');
-          caseIt(pre('PRE-SPI-4', 32, 4, [], m, c), design, 'dpor');
-          caseIt(rst('RST-SPI-4', 32, 4, c), design, 'dpor');
-          caseIt(fail(m, c), design, 'dpor');
+          caseIt(inj('INJ-SPI-1', [32], m, c), design, 'dpor', known);
+          caseIt(pre('PRE-SPI-4', 32, 4, [], m, c), design, 'dpor', known);
+          caseIt(rst('RST-SPI-4', 32, 4, c), design, 'dpor', known);
+          caseIt(fail(m, c), design, 'dpor', known);
         }
       }
     }
     for (const kind of ['self', 'target-list', 'broadcast'] as const)
-      caseIt(kutIpi(kind, 4, 4), design, 'dpor');
+      caseIt(kutIpi(kind, 4, 4), design, 'dpor', known);
   });
 }

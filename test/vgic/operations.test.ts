@@ -11,7 +11,7 @@ import { vgic_v3_deactivate } from '../../src/vgic/deactivate.ts';
 import { dumpState } from '../../src/vgic/dump.ts';
 import { kvm_vgic_flush_hwstate, vgic_v3_compute_lr } from '../../src/vgic/flush.ts';
 import { vgic_fold_state, vgic_v3_fold_lr } from '../../src/vgic/fold.ts';
-import { vgic_its_inject_cached_translation } from '../../src/vgic/its.ts';
+import { vgic_its_inject_msi } from '../../src/vgic/its.ts';
 import { kvm_arm_resume_guest, kvm_make_all_cpus_request, kvm_vcpu_kick } from '../../src/vgic/kick.ts';
 import { EVENTFD_CTX, F, IRQ, MODE, REQ, VCPU } from '../../src/vgic/layout.ts';
 import { vgic_flush_pending_lpis } from '../../src/vgic/lpi.ts';
@@ -1271,11 +1271,27 @@ describe('ITS commands (§3.15)', () => {
       setBits(l, 0, F.PENDING_LATCH);
       prune(env, 0);
       assert.equal(refcount(l), 2);
-      assert.equal(env.call(env.host, vgic_its_inject_cached_translation(env.host, env.vm, 0, 0)), true);
+      assert.equal(env.call(env.host, vgic_its_inject_msi(env.host, env.vm, 0, 0)), true);
       ok(has(l, F.PENDING_LATCH));
       assert.deepEqual(apList(env.vcpu(0)), [8192]);
       assert.equal(refcount(l), 3);
-      assert.equal(env.call(env.host, vgic_its_inject_cached_translation(env.host, env.vm, 0, 9)), false);
+    });
+  });
+
+  it('an MSI that misses the cache takes the slow path under its_lock: resolve, cache, pend, queue', () => {
+    clean({ vm: { its: true } }, (env) => {
+      setupIts(env);
+      its(env, [{ cmd: 'MAPTI', device: 0, event: 0, intid: 8192, collection: 0 }]);
+      const l = lpi(env.vm, 8192)!;
+      assert.equal(refcount(l), 1, 'the ITE only: nothing cached yet');
+      assert.equal(env.call(env.host, vgic_its_inject_msi(env.host, env.vm, 0, 0)), true);
+      ok(has(l, F.PENDING_LATCH));
+      assert.deepEqual(apList(env.vcpu(0)), [8192]);
+      assert.equal(refcount(l), 3, 'ITE, the new cache entry and the AP list');
+      assert.equal(env.vm.its!.cache.peekEntries().length, 1);
+      // No translation: not delivered, nothing changes.
+      assert.equal(env.call(env.host, vgic_its_inject_msi(env.host, env.vm, 0, 9)), false);
+      assert.equal(env.vm.its!.cache.peekEntries().length, 1);
     });
   });
 });

@@ -4,7 +4,7 @@ import { happyLpi, happyPpi, happySgi, happySpiEdge, happySpiLevel } from './hap
 import { headWalk } from './head-walk.ts';
 import { lrOverflow } from './lr-overflow.ts';
 import { levelResample } from './resample.ts';
-import { seedRace, seedRaceDiscarded } from './seed-race.ts';
+import { seedRace, seedRaceDiscarded, seedRaceDiscardedNoEoi } from './seed-race.ts';
 
 /**
  * The built-in catalogue. `scenarios/*.yaml` are generated from it (npm run catalogue) so that every
@@ -29,6 +29,7 @@ export function catalogue(): ScenarioSpec[] {
   return [
     seedRace,
     seedRaceDiscarded,
+    seedRaceDiscardedNoEoi,
     headWalk,
     lrOverflow(0),
     lrOverflow(1),

@@ -61,3 +61,17 @@ export const seedRaceDiscarded: ScenarioSpec = {
     { host: { call: 'its', cmds: [{ cmd: 'DISCARD', device: 0, event: 3 }] } },
   ],
 };
+
+/**
+ * The DISCARD variant with a guest that exits without any EOI (EOIcount 0): nothing is replayed, but
+ * the tail walk's loop header still loads `last_lr_irq->ap_list.next` before the body tests EOIcount.
+ * On V3 that load reads the LPI freed by vgic_flush_pending_lpis (use-after-free); V4b's pinned
+ * `last_lr_irq` and locked fold keep it alive.
+ */
+export const seedRaceDiscardedNoEoi: ScenarioSpec = {
+  ...seedRaceDiscarded,
+  name: 'lpi-disable-vs-fold-without-eoi-discarded',
+  description:
+    'the DISCARD variant where vCPU 0 exits without an EOI: the fold still loads the freed last_lr_irq (use-after-free)',
+  actors: [{ kind: 'vcpu', vcpu: 0, guest: [{ op: 'pmr', value: 0xf8 }] }, seedRace.actors[1]],
+};
