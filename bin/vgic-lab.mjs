@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bundle = join(root, 'dist', 'vgic-lab.mjs');
+const bundle = join(root, 'dist', 'main.mjs');
 const sources = join(root, 'src');
 
 /** The newest modification time under `dir`; a walk of about a hundred files, well under startup cost. */
@@ -40,16 +40,16 @@ if (fresh) {
   }
   if (tsx) {
     if (hasBundle)
-      notice('dist/vgic-lab.mjs is older than src/, running the sources (`npm run prepare` rebuilds it)');
+      notice('dist/main.mjs is older than src/, running the sources (`npm run prepare` rebuilds it)');
     tsx.register();
     await import(pathToFileURL(join(sources, 'cli', 'main.ts')).href);
   } else if (hasBundle) {
     notice(
-      'dist/vgic-lab.mjs is older than src/ and tsx is not installed: running the old bundle (run `npm ci`)',
+      'dist/main.mjs is older than src/ and tsx is not installed: running the old bundle (run `npm ci`)',
     );
     await import(pathToFileURL(bundle).href);
   } else {
-    process.stderr.write('vgic-lab: neither dist/vgic-lab.mjs nor tsx is installed: run `npm ci`\n');
+    process.stderr.write('vgic-lab: neither dist/main.mjs nor tsx is installed: run `npm ci`\n');
     process.exitCode = 2;
   }
 }

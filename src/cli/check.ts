@@ -1,4 +1,5 @@
-import { Exploration, type ExploreResult, exploreAsync } from '../explore/explorer.ts';
+import { Exploration, type ExploreResult } from '../explore/explorer.ts';
+import type { Stop } from '../explore/stop.ts';
 import { BoundedStrategy } from '../explore/strategies/bounded.ts';
 import { DporStrategy } from '../explore/strategies/dpor.ts';
 import { PctStrategy } from '../explore/strategies/pct.ts';
@@ -9,9 +10,18 @@ import { buildFindingReport, type FindingReport, renderFindingReport } from '../
 import { verdict } from '../report/text.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Design } from '../vgic/designs.ts';
-import { type CommonOptions, colors, printJson, programOf, say, writePerfetto } from './context.ts';
+import {
+  type CommonOptions,
+  checkWritable,
+  colors,
+  printJson,
+  programOf,
+  say,
+  writePerfetto,
+} from './context.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { Progress, progressMode } from './progress.ts';
+import { type ResolvedScenario, tokenTarget } from './resolve.ts';
 
 export interface CheckOptions extends CommonOptions {
   strategy: string;
@@ -69,7 +79,7 @@ export function limitsOf(s: LoadedScenario, o: CheckOptions): Limits {
   const bounded = o.strategy === 'dpor' || o.strategy === 'bounded';
   return {
     preemptions: bounded ? (o.preemptions ?? s.explore.preemptions ?? null) : null,
-    maxSteps: s.explore.maxSteps ?? 10_000,
+    maxSteps: s.explore.maxSteps,
     // Random strategies never exhaust: without a bound they stop after 10,000 executions.
     maxExecutions:
       o.maxExecutions ??
@@ -79,13 +89,11 @@ export function limitsOf(s: LoadedScenario, o: CheckOptions): Limits {
   };
 }
 
-/** Explores one scenario on one design; Ctrl-C ends the exploration and reports what was explored. */
-export async function explorationOf(
-  s: LoadedScenario,
-  d: Design,
-  o: CheckOptions,
-  interrupted: { on: () => void },
-) {
+/**
+ * Explores one scenario on one design until its stop condition, the budget, or `stop` (a signal or
+ * the time limit, which then cut the rest of the command short too).
+ */
+export function explorationOf(s: LoadedScenario, d: Design, o: CheckOptions, stop: Stop) {
   const program = programOf(s, d);
   const limits = limitsOf(s, o);
   const strategy = makeStrategy(o.strategy, limits.preemptions ?? undefined, o.seed);
@@ -94,7 +102,7 @@ export async function explorationOf(
   const x = new Exploration(program, strategy, {
     maxSteps: limits.maxSteps,
     maxExecutions: limits.maxExecutions ?? undefined,
-    timeLimitMs: limits.timeLimitSeconds !== null ? limits.timeLimitSeconds * 1000 : undefined,
+    stop,
     allViolations: o.stopOn === 'never',
     // Functional findings and lock-discipline notes are collected on the way but never end the search.
     stopOn: (v) => isKernelReport(v.checker) && (v.fatal || o.stopOn === 'kernel'),
@@ -104,9 +112,9 @@ export async function explorationOf(
       violations += e.violations.length;
     },
   });
-  interrupted.on = () => x.interrupt();
   progress.begin(`${s.spec.name} on ${d.id}`);
-  const result = await exploreAsync(x);
+  while (x.step()) {}
+  const result = x.result();
   progress.clear();
   return { program, result, limits };
 }
@@ -124,6 +132,7 @@ export function checkDocument(
     scenario: ref,
     design: d.id,
     strategy: o.strategy,
+    seed: o.strategy === 'pct' || o.strategy === 'random' ? o.seed : null,
     bounds: limits,
     stopOn: o.stopOn,
     verdict: checkVerdict(r, o),
@@ -134,25 +143,39 @@ export function checkDocument(
   };
 }
 
-/** vgic-lab check: explore, then print the minimised counterexample of each finding. */
-export async function check(
-  s: LoadedScenario,
-  ref: string,
+/**
+ * vgic-lab check: explore, then print the minimised counterexample of each finding. `stop` carries
+ * the signals; the time limit, counted from `started`, bounds the whole command, reports included.
+ */
+export function check(
+  scenario: ResolvedScenario,
   d: Design,
   o: CheckOptions,
-  interrupted: { on: () => void },
-): Promise<number> {
+  signals: Stop,
+  started: number,
+): number {
+  const { loaded: s, ref } = scenario;
   const c = colors(o);
-  const { program, result, limits } = await explorationOf(s, d, o, interrupted);
+  if (o.perfetto) checkWritable(o.perfetto);
+  const limits0 = limitsOf(s, o);
+  const stop =
+    limits0.timeLimitSeconds === null ? signals : signals.until(started + limits0.timeLimitSeconds * 1000);
+  const { program, result, limits } = explorationOf(s, d, o, stop);
   result.findings = bySeverity(result.findings, (f) => f.violation);
-  const reports = result.findings.map((f) =>
-    buildFindingReport(program, f, {
+  const progress = new Progress(progressMode(o), () => result.findings.length);
+  const reports = result.findings.map((f, i) => {
+    progress.say(`minimising finding ${i + 1} of ${result.findings.length}: ${f.violation.title}`);
+    return buildFindingReport(program, f, {
       design: d,
+      target: tokenTarget(scenario, d),
       scenario: ref,
       maxSteps: limits.maxSteps,
       minimise: true,
-    }),
-  );
+      stop,
+    });
+  });
+  // A signal during the exploration, or after it (minimisation, reports).
+  const interrupted = result.stats.stoppedBy === 'interrupted' || stop.reason() === 'interrupted';
   if (o.perfetto)
     writePerfetto(
       o.perfetto,
@@ -167,10 +190,9 @@ export async function check(
     });
     say(o, c.bold(`${s.spec.name} on ${d.id}: ${checkVerdict(result, o)}`));
     for (const n of result.stats.notes) say(o, n);
-    if (result.stats.stoppedBy === 'interrupted')
-      say(o, 'interrupted: the numbers above are what was explored before Ctrl-C');
+    if (interrupted) say(o, 'interrupted: the numbers above are what was done before the signal');
   }
-  if (result.stats.stoppedBy === 'interrupted') return EXIT.INTERRUPTED;
+  if (interrupted) return EXIT.INTERRUPTED;
   return result.findings.some((f) => fails(f.violation, o.strict === true)) ? EXIT.VIOLATION : EXIT.OK;
 }
 

@@ -1,4 +1,5 @@
-import { Exploration, exploreAsync } from '../explore/explorer.ts';
+import { Exploration } from '../explore/explorer.ts';
+import type { Stop } from '../explore/stop.ts';
 import { DporStrategy } from '../explore/strategies/dpor.ts';
 import { bySeverity, findingClass } from '../report/classes.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
@@ -26,6 +27,8 @@ export interface Cell {
   notes: string[];
   executions: number;
   exhaustive: boolean;
+  /** What cut a search that is not exhaustive: the execution budget or the time budget. */
+  cut: 'executions' | 'time' | null;
 }
 
 /**
@@ -45,35 +48,35 @@ function cellVerdict(
 }
 
 /** vgic-lab compare: designs × scenarios, each cell an exhaustive DPOR run within a budget. */
-export async function compare(
+export function compare(
   scenarios: { loaded: LoadedScenario; ref: string }[],
   designs: Design[],
   o: CompareOptions,
-  interrupted: { on: () => void },
-): Promise<number> {
+  signals: Stop,
+): number {
   const c = colors(o);
   const cells: Cell[] = [];
   let stop = false;
-  interrupted.on = () => {
-    stop = true;
-  };
   for (const s of scenarios) {
     for (const d of designs) {
+      stop ||= signals.reason() !== null;
       if (stop) break;
+      const cellStop =
+        o.timeLimit === undefined ? signals : signals.until(performance.now() + o.timeLimit * 1000);
       const x = new Exploration(programOf(s.loaded, d), new DporStrategy(), {
-        maxSteps: s.loaded.explore.maxSteps ?? 10_000,
+        maxSteps: s.loaded.explore.maxSteps,
         maxExecutions: o.maxExecutions,
-        timeLimitMs: o.timeLimit !== undefined ? o.timeLimit * 1000 : undefined,
+        stop: cellStop,
         allViolations: true,
       });
-      const prev = interrupted.on;
-      interrupted.on = () => {
-        stop = true;
-        x.interrupt();
-      };
       new Progress(o.progress ? 'lines' : 'off', () => 0).begin(`${s.ref} on ${d.id}`);
-      const r = await exploreAsync(x);
-      interrupted.on = prev;
+      while (x.step()) {}
+      const r = x.result();
+      // A signal ends the matrix: the cell it cut is not a result.
+      if (r.stats.stoppedBy === 'interrupted') {
+        stop = true;
+        break;
+      }
       const v = cellVerdict(
         r.findings.map((f) => f.violation),
         r.stats.exhaustive,
@@ -84,6 +87,7 @@ export async function compare(
         ...v,
         executions: r.stats.executions,
         exhaustive: r.stats.exhaustive,
+        cut: r.stats.exhaustive ? null : r.stats.stoppedBy === 'time-limit' ? 'time' : 'executions',
       });
     }
   }

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { createColors } from 'picocolors';
 import type { Program } from '../explore/execution.ts';
 import { perfettoTrace, type TraceGroup } from '../report/perfetto.ts';
@@ -6,6 +7,8 @@ import { buildProgram, type World } from '../scenario/builder.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Design } from '../vgic/designs.ts';
 import { UsageError } from './errors.ts';
+import { stderr, stdout } from './output.ts';
+import { terminal } from './tty.ts';
 
 /** Options every command takes. */
 export interface CommonOptions {
@@ -18,18 +21,40 @@ export interface CommonOptions {
 }
 
 export function colors(opts: CommonOptions) {
-  const enabled =
-    opts.color !== false && !opts.json && !process.env.NO_COLOR && process.stdout.isTTY === true;
+  const enabled = opts.color !== false && !opts.json && !process.env.NO_COLOR && terminal().stdout;
   return createColors(enabled);
 }
 
 /** Prints text unless --quiet or --json. */
 export function say(opts: CommonOptions, text: string): void {
-  if (!opts.quiet && !opts.json) process.stdout.write(`${text}\n`);
+  if (!opts.quiet && !opts.json) stdout(`${text}\n`);
 }
 
 export function printJson(doc: unknown): void {
-  process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  stdout(`${JSON.stringify(doc, null, 2)}\n`);
+}
+
+/**
+ * Checks, before any work, that `file` can be written (its folder exists and is writable, and it is not
+ * a folder): a search must not run for minutes and then lose its findings to a typo in a path.
+ */
+export function checkWritable(file: string): void {
+  const abs = resolvePath(file);
+  let problem: string | null = null;
+  if (existsSync(abs) && statSync(abs).isDirectory()) problem = 'it is a directory';
+  else if (!existsSync(dirname(abs))) problem = `its directory ${dirname(abs)} does not exist`;
+  else {
+    try {
+      accessSync(existsSync(abs) ? abs : dirname(abs), constants.W_OK);
+    } catch {
+      problem = 'it is not writable';
+    }
+  }
+  if (problem)
+    throw new UsageError(
+      `cannot write the Perfetto trace to ${file}: ${problem}`,
+      'give a writable file path to --perfetto',
+    );
 }
 
 /**
@@ -39,7 +64,7 @@ export function printJson(doc: unknown): void {
 export function writePerfetto(file: string, groups: readonly TraceGroup[], title: string): void {
   const traced = groups.filter((g) => g.il.rows.length > 0);
   if (traced.length === 0) {
-    process.stderr.write(
+    stderr(
       `vgic-lab: --perfetto: nothing to trace (${groups.length === 0 ? 'no finding' : 'every finding fired in the prologue'}); ${file} was not written\n`,
     );
     return;

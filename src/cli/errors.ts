@@ -8,4 +8,4 @@ export class UsageError extends Error {
   }
 }
 
-export const EXIT = { OK: 0, VIOLATION: 1, USAGE: 2, INTERRUPTED: 130 } as const;
+export const EXIT = { OK: 0, VIOLATION: 1, USAGE: 2, INTERNAL: 3, INTERRUPTED: 130 } as const;

@@ -1,269 +1,79 @@
-import { Command, CommanderError, Option } from 'commander';
-import { InternalError } from '../explore/explorer.ts';
-import { ScenarioError } from '../scenario/load.ts';
-import { DESIGNS } from '../vgic/designs.ts';
-import { check, STOP_ON, STRATEGIES, type StopOn } from './check.ts';
-import { compare } from './compare.ts';
-import { type CommonOptions, parseIntOption } from './context.ts';
-import { EXIT, UsageError } from './errors.ts';
-import { list } from './list.ts';
-import { replay } from './replay.ts';
-import { catalogueEntries, resolveDesign, resolveScenario } from './resolve.ts';
-import { printRun, runOnce } from './run.ts';
-
-const interrupted = { on: () => {} };
-const PROGRESS_HELP =
-  'progress lines on stderr even when it is not a terminal, the first as the exploration starts';
-let ctrlC = 0;
-
-function common(cmd: Command): Command {
-  return cmd
-    .option('--json', 'print one JSON document on stdout (docs/cli.md describes its schema)')
-    .option('--perfetto <file>', 'write the interleaving as a Chrome trace-event file for ui.perfetto.dev')
-    .option('--quiet', 'print nothing but errors; the exit code tells the result')
-    .option('--no-color', 'no colours (also when NO_COLOR is set or stdout is not a terminal)');
-}
-
-function examples(cmd: Command, lines: string[]): Command {
-  return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
-}
-
-function program(): Command {
-  const p = new Command('vgic-lab')
-    .description('Explore a KVM/arm64 vGIC design under a scenario with the kernel sanitizers')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .showHelpAfterError('(run with --help for usage)');
-
-  examples(
-    common(
-      p
-        .command('list')
-        .argument('<what>', 'designs | scenarios')
-        .description('list the designs or the built-in scenarios'),
-    ),
-    ['vgic-lab list designs', 'vgic-lab list scenarios --json'],
-  ).action((what: string, o: CommonOptions) => {
-    process.exitCode = list(what, o);
-  });
-
-  examples(
-    common(
-      p
-        .command('run')
-        .argument('<scenario>', 'a scenario file or a catalogue name')
-        .description(
-          'run one execution (the default schedule, or a seeded random one) and show what the guest saw',
-        )
-        .option('-d, --design <design>', 'design id or alias', 'V3')
-        .option('--seed <n>', 'run one random schedule with this seed instead of the default schedule'),
-    ),
-    [
-      'vgic-lab run happy-spi-edge',
-      'vgic-lab run scenarios/head-walk-wrong-deactivation.yaml --design V2 --seed 7',
-    ],
-  ).action((ref: string, o: CommonOptions & { design: string; seed?: string }) => {
-    const d = resolveDesign(o.design);
-    const s = resolveScenario(ref);
-    const seed = o.seed === undefined ? undefined : parseIntOption('seed', o.seed, 0, 0xffffffff);
-    const r = runOnce(s.loaded, d, seed === undefined ? [] : null, seed);
-    process.exitCode = printRun(
-      r,
-      s.loaded,
-      d,
-      s.ref,
-      o,
-      'run',
-      seed === undefined ? 'default schedule' : `random schedule, seed ${seed}`,
-    );
-  });
-
-  examples(
-    common(
-      p
-        .command('check')
-        .argument('<scenario>', 'a scenario file or a catalogue name')
-        .description(
-          'explore the scenario; print the minimised counterexample of each violation, or what was proven',
-        )
-        .option('-d, --design <design>', 'design id or alias', 'V3')
-        .addOption(new Option('--strategy <strategy>', 'search strategy').choices(STRATEGIES).default('dpor'))
-        .option('--preemptions <n>', 'preemption bound (dpor, bounded)')
-        .option('--max-executions <n>', 'stop after this many executions')
-        .option('--time-limit <seconds>', 'stop after this many seconds')
-        .option('--seed <n>', 'seed of pct and random', '1')
-        .addOption(
-          new Option(
-            '--stop-on <when>',
-            'end the search at the first fatal kernel report, at the first kernel report, or never',
-          )
-            .choices(STOP_ON)
-            .default('fatal'),
-        )
-        .option('--all-violations', 'explore everything and report every distinct finding (--stop-on never)')
-        .option('--strict', 'lock-discipline notes count as failures (exit status 1)')
-        .option('--progress', PROGRESS_HELP),
-    ),
-    [
-      'vgic-lab check lpi-disable-vs-eoicount-replay --design V3',
-      'vgic-lab check lpi-disable-vs-eoicount-replay --design locked-fold --all-violations',
-      'vgic-lab check lr-overflow-eoimode0 --design V3 --strict',
-      'vgic-lab check my-scenario.yaml --strategy pct --max-executions 10000 --json',
-    ],
-  ).action(async (ref: string, o: Record<string, string | boolean | undefined>) => {
-    const d = resolveDesign(String(o.design));
-    const s = resolveScenario(ref);
-    process.exitCode = await check(
-      s.loaded,
-      s.ref,
-      d,
-      {
-        ...(o as CommonOptions),
-        strategy: String(o.strategy),
-        preemptions:
-          o.preemptions === undefined
-            ? undefined
-            : parseIntOption('preemptions', String(o.preemptions), 0, 1000),
-        maxExecutions:
-          o.maxExecutions === undefined
-            ? undefined
-            : parseIntOption('max-executions', String(o.maxExecutions), 1),
-        timeLimit:
-          o.timeLimit === undefined ? undefined : parseIntOption('time-limit', String(o.timeLimit), 1),
-        seed: parseIntOption('seed', String(o.seed), 0, 0xffffffff),
-        stopOn: o.allViolations === true ? 'never' : (o.stopOn as StopOn),
-        strict: o.strict === true,
-      },
-      interrupted,
-    );
-  });
-
-  examples(
-    common(
-      p
-        .command('replay')
-        .argument(
-          '<token>',
-          'design@scenario@S1.… as printed by check (or only S1.… with --scenario and --design)',
-        )
-        .description('re-run exactly one recorded schedule')
-        .option('-s, --scenario <scenario>', 'the scenario, when the token carries only a schedule')
-        .option('-d, --design <design>', 'the design, when the token carries only a schedule'),
-    ),
-    [
-      'vgic-lab replay V3@lpi-disable-vs-eoicount-replay@S1.MScB',
-      'vgic-lab replay S1.MScB --scenario my.yaml --design V3',
-    ],
-  ).action((token: string, o: CommonOptions & { scenario?: string; design?: string }) => {
-    process.exitCode = replay(token, o);
-  });
-
-  examples(
-    common(
-      p
-        .command('compare')
-        .argument('[scenarios...]', 'scenario files or catalogue names (default: the whole catalogue)')
-        .description('the matrix designs × scenarios: each cell the verdict and the number of executions')
-        .option(
-          '--designs <list>',
-          `comma-separated designs (default: ${DESIGNS.map((d) => d.id).join(',')})`,
-        )
-        .option('--max-executions <n>', 'execution budget per cell', '300')
-        .option(
-          '--time-limit <seconds>',
-          'also a time budget per cell (off by default: cells it cuts depend on the machine)',
-        )
-        .option('--progress', PROGRESS_HELP),
-    ),
-    [
-      'vgic-lab compare',
-      'vgic-lab compare lpi-disable-vs-eoicount-replay head-walk-wrong-deactivation --designs V2,V3,V4b',
-      'vgic-lab compare --max-executions 50 --json',
-    ],
-  ).action(
-    async (
-      refs: string[],
-      o: CommonOptions & { designs?: string; maxExecutions: string; timeLimit?: string },
-    ) => {
-      const designs = (o.designs ?? DESIGNS.map((d) => d.id).join(','))
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean)
-        .map(resolveDesign);
-      if (designs.length === 0)
-        throw new UsageError(
-          `--designs "${o.designs}" names no design`,
-          `for example --designs ${DESIGNS.map((d) => d.id).join(',')}`,
-        );
-      const scenarios = (refs.length > 0 ? refs : catalogueEntries().map((e) => e.name)).map(resolveScenario);
-      if (scenarios.length === 0)
-        throw new UsageError('no scenario to compare', 'name scenarios, or run from a clone with scenarios/');
-      process.exitCode = await compare(
-        scenarios,
-        designs,
-        {
-          ...o,
-          maxExecutions: parseIntOption('max-executions', o.maxExecutions, 1),
-          timeLimit: o.timeLimit === undefined ? undefined : parseIntOption('time-limit', o.timeLimit, 1),
-        },
-        interrupted,
-      );
-    },
-  );
-  return p;
-}
-
-function fail(message: string, hint = ''): void {
-  process.stderr.write(`vgic-lab: ${message}\n${hint ? `  hint: ${hint}\n` : ''}`);
-  process.exitCode = EXIT.USAGE;
-}
+import { Worker } from 'node:worker_threads';
+import { terminalHere } from './tty.ts';
 
 /**
- * A reader that goes away (`vgic-lab check … | head -2`) is not an error of vgic-lab: the rest of the
- * output is dropped and the command ends with the status it would have had. Without a listener the
- * asynchronous EPIPE error would end the process with a stack trace.
+ * The vgic-lab command's main thread. The work runs on a worker thread (worker.ts) so that this
+ * thread stays free to receive signals: JavaScript sees a signal only when its event loop turns,
+ * which a long execution, a minimisation or a report would hold up. The first SIGINT, SIGTERM or
+ * SIGHUP is noted in a shared cell that the worker's loops poll: it stops and prints what it found
+ * (exit 130, 143 or 129). A second one ends the process at once. This module imports nothing heavy,
+ * so the main thread starts in a few milliseconds.
  */
-function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-    stream.write = () => true;
+
+const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+/** How long the worker may take to stop after a signal before the process ends without it. */
+const GRACE_MS = 1500;
+const INTERNAL = 3;
+
+/** The worker: the bundle's sibling, or from the sources through tsx (bin/worker-source.mjs). */
+function startWorker(data: object): Worker {
+  const here = import.meta.url;
+  // The worker's output comes to this thread as streams it forwards itself (below).
+  const stdio = { stdout: true, stderr: true };
+  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.mjs', here), { workerData: data, ...stdio });
+  const entry = new URL('./worker.ts', here).href;
+  return new Worker(new URL('../../bin/worker-source.mjs', here), {
+    workerData: { ...data, entry },
+    ...stdio,
   });
 }
 
-async function main(argv: string[]): Promise<void> {
-  quietOnClosedPipe(process.stdout);
-  quietOnClosedPipe(process.stderr);
-  process.on('SIGINT', () => {
-    ctrlC++;
-    if (ctrlC > 1) process.exit(EXIT.INTERRUPTED);
-    interrupted.on();
-  });
-  try {
-    await program().parseAsync(argv);
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (
-        e.code === 'commander.helpDisplayed' ||
-        e.code === 'commander.version' ||
-        e.code === 'commander.help'
-      )
-        process.exitCode = EXIT.OK;
-      else process.exitCode = EXIT.USAGE;
-    } else if (e instanceof UsageError) fail(e.message, e.hint);
-    else if (e instanceof ScenarioError) fail(e.message);
-    else if (e instanceof InternalError) {
-      process.stderr.write(
-        `vgic-lab: internal error (a bug in vgic-lab, please report it): ${e.message}\n  execution ${e.execution}, schedule ${e.token}\n`,
-      );
-      if (e.original instanceof Error && e.original.stack) process.stderr.write(`${e.original.stack}\n`);
-      process.exitCode = 3;
-    } else {
-      process.stderr.write(
-        `vgic-lab: internal error (a bug in vgic-lab, please report it): ${(e as Error).stack ?? String(e)}\n`,
-      );
-      process.exitCode = 3;
-    }
+function main(): void {
+  const signal = new Int32Array(new SharedArrayBuffer(4));
+  const worker = startWorker({ argv: process.argv, signal, terminal: terminalHere() });
+  let received = 0;
+
+  // The worker writes its output to the file descriptors itself (output.ts). Anything else it
+  // writes to process.stdout or process.stderr arrives here and is passed on; those streams are read
+  // to their end, so that a worker never waits for a reader.
+  const forward = (from: NodeJS.ReadableStream, to: () => NodeJS.WriteStream) => {
+    let open = true;
+    from.on('data', (chunk) => {
+      if (!open) return;
+      const stream = to();
+      stream.once('error', () => {
+        open = false;
+      });
+      stream.write(chunk);
+    });
+  };
+  forward(worker.stdout, () => process.stdout);
+  forward(worker.stderr, () => process.stderr);
+
+  for (const [name, no] of Object.entries(SIGNALS)) {
+    process.on(name, () => {
+      if (received !== 0) process.exit(128 + received);
+      received = no;
+      Atomics.store(signal, 0, no);
+      setTimeout(() => {
+        process.stderr.write(
+          `vgic-lab: ${name}: the work did not stop within ${GRACE_MS / 1000} s; ending it\n`,
+        );
+        process.exit(128 + no);
+      }, GRACE_MS).unref();
+    });
   }
+
+  worker.on('error', (e) => {
+    process.stderr.write(`vgic-lab: internal error (a bug in vgic-lab, please report it): ${e.stack ?? e}\n`);
+    process.exitCode = INTERNAL;
+  });
+  worker.on('exit', (code) => {
+    // The worker says 130 for any interruption; the signal that caused it decides the status.
+    process.exitCode = received !== 0 && code === 130 ? 128 + received : code;
+    // Signal handlers would keep the process alive: they are no longer needed.
+    for (const name of Object.keys(SIGNALS)) process.removeAllListeners(name);
+  });
 }
 
-await main(process.argv);
+main();

@@ -1,4 +1,6 @@
 import type { ExploreStats } from '../explore/explorer.ts';
+import { stderr } from './output.ts';
+import { terminal } from './tty.ts';
 
 /**
  * Progress on stderr. On a terminal: a one-line bar for explorations longer than about a second
@@ -14,10 +16,14 @@ export class Progress {
     private readonly violations: () => number,
   ) {}
 
-  /** The readiness line (lines mode): the exploration runs and Ctrl-C now stops it with a report. */
-  begin(what: string): void {
-    if (this.mode === 'lines')
-      process.stderr.write(`vgic-lab: exploring ${what} (Ctrl-C stops and reports what was explored)\n`);
+  /** The readiness line (lines mode): the work runs and Ctrl-C now stops it with a report. */
+  begin(what: string, verb = 'exploring'): void {
+    if (this.mode === 'lines') stderr(`vgic-lab: ${verb} ${what} (Ctrl-C stops and reports what was done)\n`);
+  }
+
+  /** A line that says which phase the work is in (lines mode). */
+  say(text: string): void {
+    if (this.mode === 'lines') stderr(`vgic-lab: ${text}\n`);
   }
 
   update(s: ExploreStats): void {
@@ -28,15 +34,15 @@ export class Progress {
     const rate = Math.round(s.executions / Math.max(0.001, (now - this.start) / 1000));
     const text = `exploring: ${s.executions.toLocaleString('en-US')} executions, ${rate.toLocaleString('en-US')}/s, ${this.violations()} findings`;
     if (this.mode === 'lines') {
-      process.stderr.write(`vgic-lab: ${text}\n`);
+      stderr(`vgic-lab: ${text}\n`);
       return;
     }
     this.shown = true;
-    process.stderr.write(`\r\x1b[K${text}`);
+    stderr(`\r\x1b[K${text}`);
   }
 
   clear(): void {
-    if (this.shown) process.stderr.write('\r\x1b[K');
+    if (this.shown) stderr('\r\x1b[K');
   }
 }
 
@@ -47,5 +53,5 @@ export function progressMode(o: {
   progress?: boolean;
 }): 'off' | 'bar' | 'lines' {
   if (o.progress) return 'lines';
-  return !o.quiet && !o.json && process.stderr.isTTY === true ? 'bar' : 'off';
+  return !o.quiet && !o.json && terminal().stderr ? 'bar' : 'off';
 }

@@ -1,8 +1,11 @@
 import { InternalError } from '../explore/explorer.ts';
 import { type DecodedToken, decodeToken, ReplayScheduler, TokenError } from '../explore/schedule.ts';
-import type { CommonOptions } from './context.ts';
+import type { Stop } from '../explore/stop.ts';
+import { parseToken, TokenFormatError } from '../report/token.ts';
+import { type CommonOptions, checkWritable } from './context.ts';
 import { UsageError } from './errors.ts';
-import { resolveDesign, resolveScenario } from './resolve.ts';
+import { Progress } from './progress.ts';
+import { type ResolvedScenario, resolveDesign, resolveScenario } from './resolve.ts';
 import { printRun, type RunResult, runWith } from './run.ts';
 
 export interface ReplayOptions extends CommonOptions {
@@ -10,39 +13,49 @@ export interface ReplayOptions extends CommonOptions {
   design?: string;
 }
 
-/** Splits design@scenario@S1.schedule (scenario and design may come from options instead). */
-export function parseFullToken(
-  token: string,
-  o: ReplayOptions,
-): { design: string; scenario: string; schedule: string } {
+const HINT = 'copy the whole token printed by vgic-lab check or run';
+
+/**
+ * What to replay: a full token (design@scenario@S1.….<hash><check>), checked against the scenario
+ * as it is now and against --scenario/--design if given; or a bare schedule (S1.…) with both options,
+ * which binds to nothing and is the user's responsibility.
+ */
+function target(token: string, o: ReplayOptions): { s: ResolvedScenario; design: string; schedule: string } {
   const t = token.trim();
-  const last = t.lastIndexOf('@');
-  if (last < 0) {
+  if (!t.includes('@')) {
     // Without this, any word would be taken for a bare schedule and asked for --scenario and --design.
-    if (!/^S\d+\./.test(t))
-      throw new UsageError(
-        `"${t}" is not a schedule token`,
-        'a token is design@scenario@S1.… as printed by vgic-lab check or run',
-      );
-    if (!o.scenario || !o.design) {
+    if (!/^S\d+\./.test(t)) throw new UsageError(`"${t}" is not a schedule token`, HINT);
+    if (!o.scenario || !o.design)
       throw new UsageError(
         `the token "${t}" carries only a schedule`,
-        'give --scenario and --design, or a full token design@scenario@S1.… as printed by vgic-lab check',
+        'give --scenario and --design, or a full token as printed by vgic-lab check or run',
       );
-    }
-    return { design: o.design, scenario: o.scenario, schedule: t };
+    return { s: resolveScenario(o.scenario), design: o.design, schedule: t };
   }
-  const first = t.indexOf('@');
-  if (first === last)
+  let p: ReturnType<typeof parseToken>;
+  try {
+    p = parseToken(t);
+  } catch (e) {
+    if (e instanceof TokenFormatError) throw new UsageError(e.message, HINT);
+    throw e;
+  }
+  if (o.design !== undefined && resolveDesign(o.design).id !== resolveDesign(p.design).id)
     throw new UsageError(
-      `malformed token "${t}"`,
-      'a token is design@scenario@S1.… as printed by vgic-lab check',
+      `the token replays design ${p.design}, not ${o.design}`,
+      'drop --design, or check the token',
     );
-  return {
-    design: o.design ?? t.slice(0, first),
-    scenario: o.scenario ?? t.slice(first + 1, last),
-    schedule: t.slice(last + 1),
-  };
+  const s = resolveScenario(p.scenario);
+  if (o.scenario !== undefined && resolveScenario(o.scenario).tokenRef !== s.tokenRef)
+    throw new UsageError(
+      `the token replays scenario ${p.scenario}, not ${o.scenario}`,
+      'drop --scenario, or check the token',
+    );
+  if (s.loaded.hash !== p.hash)
+    throw new UsageError(
+      `the token was made for another content of ${p.scenario} (hash ${p.hash}, now ${s.loaded.hash}): the scenario changed since`,
+      'run check again on the scenario as it is now',
+    );
+  return { s, design: p.design, schedule: p.schedule };
 }
 
 /**
@@ -50,44 +63,44 @@ export function parseFullToken(
  * anything else was not written by encodeDeviations and would be silently half-used.
  */
 function decodeSchedule(schedule: string): DecodedToken {
-  const hint = 'copy the whole token printed by vgic-lab check or run';
   let decoded: DecodedToken;
   try {
     decoded = decodeToken(schedule);
   } catch (e) {
-    if (e instanceof TokenError) throw new UsageError(e.message, hint);
+    if (e instanceof TokenError) throw new UsageError(e.message, HINT);
     throw e;
   }
   decoded.deviations.forEach((dv, i) => {
     if (dv.at >= decoded.length || (i > 0 && dv.at <= decoded.deviations[i - 1].at))
       throw new UsageError(
         `schedule token is corrupt: a decision at ${dv.at} in a schedule of ${decoded.length} decisions`,
-        hint,
+        HINT,
       );
   });
   return decoded;
 }
 
 /** vgic-lab replay TOKEN: re-runs exactly one recorded schedule and prints it like `run`. */
-export function replay(token: string, o: ReplayOptions): number {
-  const p = parseFullToken(token, o);
-  const decoded = decodeSchedule(p.schedule);
-  const d = resolveDesign(p.design);
-  const s = resolveScenario(p.scenario);
+export function replay(token: string, o: ReplayOptions, stop: Stop): number {
+  const { s, design, schedule } = target(token, o);
+  const decoded = decodeSchedule(schedule);
+  const d = resolveDesign(design);
   const notFor = '(was the token made for another scenario or design?)';
+  if (o.perfetto) checkWritable(o.perfetto);
+  new Progress(o.progress ? 'lines' : 'off', () => 0).begin(`${s.loaded.spec.name} on ${d.id}`, 'replaying');
   let r: RunResult;
   try {
-    r = runWith(s.loaded, d, new ReplayScheduler(null, decoded.deviations));
+    r = runWith(s.loaded, d, new ReplayScheduler(null, decoded.deviations), stop);
   } catch (e) {
     if (e instanceof TokenError) throw new UsageError(`${e.message} ${notFor}`);
-    throw new InternalError(e, p.schedule, 1);
+    throw new InternalError(e, schedule, 1);
   }
   // Past its recorded decisions the replay follows the default policy, so a token made for another
   // program runs to some end without complaint; the decision count is what shows it is not this run.
   const made = r.exec.decisions.length;
-  if (made !== decoded.length)
+  if (made !== decoded.length && r.exec.outcome !== 'stopped')
     throw new UsageError(
       `schedule does not fit: the token records ${decoded.length} decisions, the run made ${made} ${notFor}`,
     );
-  return printRun(r, s.loaded, d, s.ref, o, 'replay', `schedule ${p.schedule}`);
+  return printRun(r, s, d, o, 'replay', `schedule ${schedule}`);
 }

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TokenTarget } from '../report/token.ts';
 import { closest, type LoadedScenario, loadScenarioFile } from '../scenario/load.ts';
 import { DESIGNS, type Design, designById } from '../vgic/designs.ts';
 import { UsageError } from './errors.ts';
@@ -14,6 +15,12 @@ export function packageRoot(): string {
     dir = dirname(dir);
   }
   return process.cwd();
+}
+
+/** The version in package.json. */
+export function packageVersion(): string {
+  const pj = join(packageRoot(), 'package.json');
+  return existsSync(pj) ? String(JSON.parse(readFileSync(pj, 'utf8')).version) : 'unknown';
 }
 
 export function catalogueDir(): string {
@@ -51,12 +58,23 @@ export function resolveDesign(name: string): Design {
   );
 }
 
-/** A scenario by catalogue name or by path. Returns the loaded scenario and how to name it again. */
-export function resolveScenario(ref: string): { loaded: LoadedScenario; ref: string } {
+/**
+ * A resolved scenario: the loaded file, how reports name it (`ref`: a catalogue name, or a path
+ * relative to the working directory when it is below it) and how replay tokens name it (`tokenRef`:
+ * a catalogue name or an absolute path, valid from any directory).
+ */
+export interface ResolvedScenario {
+  loaded: LoadedScenario;
+  ref: string;
+  tokenRef: string;
+}
+
+/** A scenario by catalogue name or by path. */
+export function resolveScenario(ref: string): ResolvedScenario {
   const looksLikePath = ref.includes('/') || ref.endsWith('.yaml') || ref.endsWith('.yml');
   if (!looksLikePath) {
     const entry = catalogueEntries().find((e) => e.name === ref.toLowerCase());
-    if (entry) return { loaded: loadScenarioFile(entry.file), ref: entry.name };
+    if (entry) return { loaded: loadScenarioFile(entry.file), ref: entry.name, tokenRef: entry.name };
     if (!existsSync(ref)) {
       const names = catalogueEntries().map((e) => e.name);
       const near = closest(ref, names);
@@ -67,9 +85,12 @@ export function resolveScenario(ref: string): { loaded: LoadedScenario; ref: str
     }
   }
   const abs = resolvePath(ref);
-  const shown = relative(process.cwd(), abs) || ref;
-  return {
-    loaded: loadScenarioFile(shown.startsWith('..') ? abs : shown),
-    ref: shown.startsWith('..') ? abs : shown,
-  };
+  const rel = relative(process.cwd(), abs) || ref;
+  const shown = rel.startsWith('..') ? abs : rel;
+  return { loaded: loadScenarioFile(shown), ref: shown, tokenRef: abs };
+}
+
+/** Where a replay token of this scenario and design points. */
+export function tokenTarget(s: ResolvedScenario, d: Design): TokenTarget {
+  return { design: d.id, scenario: s.tokenRef, hash: s.loaded.hash };
 }

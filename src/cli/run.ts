@@ -2,11 +2,13 @@ import type { Execution, Scheduler } from '../explore/execution.ts';
 import { tokenOf } from '../explore/explorer.ts';
 import { recordExecution } from '../explore/record.ts';
 import { ReplayScheduler } from '../explore/schedule.ts';
+import type { Stop } from '../explore/stop.ts';
 import { RandomStrategy } from '../explore/strategies/random.ts';
 import { peek } from '../kernel/access.ts';
 import { bySeverity, fails, findingClass } from '../report/classes.ts';
-import { configOf, findingHead, fullToken, reportTrailer } from '../report/finding.ts';
+import { configOf, findingHead, reportTrailer } from '../report/finding.ts';
 import { interleavingOf, renderInterleaving } from '../report/interleaving.ts';
+import { formatToken, shellQuote } from '../report/token.ts';
 import type { World } from '../scenario/builder.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Design } from '../vgic/designs.ts';
@@ -14,6 +16,7 @@ import { describeIrq } from '../vgic/dump.ts';
 import { IRQ, VGIC_IRQ } from '../vgic/layout.ts';
 import { type CommonOptions, colors, printJson, programOf, say, writePerfetto } from './context.ts';
 import { EXIT } from './errors.ts';
+import { type ResolvedScenario, tokenTarget } from './resolve.ts';
 
 export interface RunResult {
   exec: Execution;
@@ -25,19 +28,23 @@ export function runOnce(
   s: LoadedScenario,
   d: Design,
   decisions: readonly number[] | null,
-  seed?: number,
+  seed: number | undefined,
+  stop: Stop,
 ): RunResult {
   const scheduler = decisions ? new ReplayScheduler(decisions) : new RandomStrategy(seed ?? 0);
-  return runWith(s, d, scheduler);
+  return runWith(s, d, scheduler, stop);
 }
 
-/** One recorded execution of the scenario on the design under `scheduler`, with its world. */
-export function runWith(s: LoadedScenario, d: Design, scheduler: Scheduler): RunResult {
+/**
+ * One recorded execution of the scenario on the design under `scheduler`, with its world; a signal
+ * cuts it short (outcome `stopped`).
+ */
+export function runWith(s: LoadedScenario, d: Design, scheduler: Scheduler, stop: Stop): RunResult {
   let world: World | null = null;
   const program = programOf(s, d, (w) => {
     world = w;
   });
-  const exec = recordExecution(program, scheduler, { maxSteps: s.explore.maxSteps ?? 10_000 });
+  const exec = recordExecution(program, scheduler, { maxSteps: s.explore.maxSteps, stop });
   return { exec, world: world! };
 }
 
@@ -54,17 +61,19 @@ function interruptStates(w: World): string[] {
 /** The guest-visible log, final interrupt states and reports of one recorded execution. */
 export function printRun(
   r: RunResult,
-  s: LoadedScenario,
+  scenario: ResolvedScenario,
   d: Design,
-  scenarioRef: string,
   opts: CommonOptions,
   command: 'run' | 'replay',
   title: string,
 ): number {
   const c = colors(opts);
+  const { loaded: s, ref: scenarioRef } = scenario;
   const { exec, world } = r;
   const schedule = tokenOf(exec);
-  const token = fullToken(d.id, scenarioRef, schedule);
+  // A run cut short by a signal made only part of its schedule: no token would replay it.
+  const stopped = exec.outcome === 'stopped';
+  const token = stopped ? null : formatToken(tokenTarget(scenario, d), schedule);
   const il = interleavingOf(exec);
   // As check prints them: most severe first, each with its vgic-lab header and model trailer, so that
   // nothing of vgic-lab's own reads like a kernel log.
@@ -112,7 +121,7 @@ export function printRun(
       for (const e of evs) say(opts, `  ${e.what === 'assert' ? c.red(e.text) : e.text}`);
     }
     const states = interruptStates(world);
-    say(opts, `Interrupts at the end:${states.length ? '' : ' all idle'}`);
+    say(opts, `Interrupts at the ${stopped ? 'interruption' : 'end'}:${states.length ? '' : ' all idle'}`);
     for (const st of states) say(opts, `  ${st}`);
     reports.forEach(({ v, trailer }, i) => {
       say(opts, '');
@@ -126,8 +135,10 @@ export function printRun(
       for (const l of renderInterleaving(interleavingOf(exec, last))) say(opts, l);
     }
     say(opts, '');
-    say(opts, `Replay: vgic-lab replay ${token}`);
+    if (token) say(opts, `Replay: vgic-lab replay ${shellQuote(token)}`);
+    else say(opts, `Interrupted at step ${exec.stepCount}: the above is the execution up to there.`);
   }
+  if (exec.outcome === 'stopped') return EXIT.INTERRUPTED;
   return exec.violations.some((v) => fails(v, false)) ? EXIT.VIOLATION : EXIT.OK;
 }
 
@@ -144,5 +155,7 @@ function howItEnded(exec: Execution): string {
       return 'cut at the step bound';
     case 'sleep-blocked':
       return 'blocked by the sleep set';
+    case 'stopped':
+      return `interrupted at step ${exec.stepCount}`;
   }
 }

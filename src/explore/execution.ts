@@ -1,6 +1,7 @@
 import { Footprint } from './footprint.ts';
 import { Choice, type Op, ProbeAbort, type ThreadBody, Wait } from './ops.ts';
 import { type Deviation, defaultThread } from './schedule.ts';
+import type { Stop } from './stop.ts';
 import { FatalStop, SimpleViolation, type Violation } from './violation.ts';
 
 export interface ExThread {
@@ -38,7 +39,8 @@ export interface Scheduler {
   pickValue(exec: Execution, tid: number, n: number): number;
 }
 
-export type Outcome = 'complete' | 'violation' | 'deadlock' | 'bound' | 'sleep-blocked';
+/** `stopped`: a Stop request ended the execution before its end (it proves nothing). */
+export type Outcome = 'complete' | 'violation' | 'deadlock' | 'bound' | 'sleep-blocked' | 'stopped';
 
 export interface Program {
   readonly name: string;
@@ -48,7 +50,20 @@ export interface Program {
 
 export interface ExecutionLimits {
   maxSteps: number;
+  /** Polled every STOP_POLL steps; an execution that stops ends with the outcome `stopped`. */
+  stop?: Stop;
 }
+
+/** The step bound of an execution when nothing else is said. */
+export const DEFAULT_MAX_STEPS = 10_000;
+/**
+ * The largest step bound anyone may ask for (a scenario's explore.maxSteps): one recorded execution of
+ * that length takes about a second and 250 MB. Prologues are held to it too.
+ */
+export const MAX_STEPS = 200_000;
+
+/** Steps between two polls of the Stop request: a few microseconds of work. */
+const STOP_POLL = 1024;
 
 /** Cross-execution state of one exploration (lockdep's graph lives here, as over a kernel's uptime). */
 export class Session {
@@ -60,6 +75,16 @@ export class Session {
       this.store.set(key, v);
     }
     return v;
+  }
+}
+
+/** A prologue that cannot run to its end. */
+export class PrologueError extends Error {
+  constructor(
+    readonly who: string,
+    readonly why: string,
+  ) {
+    super(`the prologue of ${who} never finishes: ${why}`);
   }
 }
 
@@ -148,7 +173,8 @@ export class Execution {
 
   /**
    * Drives a generator to completion outside the scheduler, for a deterministic prologue. Its accesses
-   * are checked (reports can fire) but belong to no step. Every operation must be enabled.
+   * are checked (reports can fire) but belong to no step. Every operation must be enabled, and there
+   * may be at most MAX_STEPS of them.
    */
   runSync(body: ThreadBody, who: string): void {
     const saved = { fp: this.fp, inStep: this.inStep };
@@ -156,11 +182,13 @@ export class Execution {
     this.inStep = true;
     try {
       let input: unknown;
-      for (;;) {
+      for (let ops = 0; ; ops++) {
         const r = body.next(input);
         if (r.done) return;
         const op = r.value;
-        if (!op.enabled()) throw new Error(`prologue of ${who} blocked at "${op.label()}"`);
+        if (!op.enabled())
+          throw new PrologueError(who, `it waits at "${op.label()}" and nothing can wake it`);
+        if (ops >= MAX_STEPS) throw new PrologueError(who, `it takes more than ${MAX_STEPS} steps`);
         input = op.perform();
       }
     } finally {
@@ -296,6 +324,10 @@ export class Execution {
         }
         if (this.trace.length >= this.limits.maxSteps) {
           if (!this.crashed) this.outcome = 'bound';
+          return this.outcome;
+        }
+        if ((this.trace.length & (STOP_POLL - 1)) === 0 && this.limits.stop?.reason()) {
+          this.outcome = 'stopped';
           return this.outcome;
         }
         const tid = this.scheduler.pickThread(this, enabled);

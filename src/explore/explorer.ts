@@ -1,5 +1,13 @@
-import { Execution, type Outcome, type Program, Session } from './execution.ts';
+import {
+  DEFAULT_MAX_STEPS,
+  Execution,
+  type ExecutionLimits,
+  type Outcome,
+  type Program,
+  Session,
+} from './execution.ts';
 import { encodeDeviations } from './schedule.ts';
+import type { Stop } from './stop.ts';
 import type { Strategy } from './strategy.ts';
 import type { Violation } from './violation.ts';
 
@@ -7,8 +15,11 @@ export interface ExploreOptions {
   /** Step bound per execution; an execution reaching it ends as "bound reached", not as a violation. */
   maxSteps?: number;
   maxExecutions?: number;
-  /** Wall-clock limit in milliseconds (the only non-deterministic input; off by default). */
-  timeLimitMs?: number;
+  /**
+   * Ends the exploration early (a signal, a time limit: the only non-deterministic inputs). An
+   * execution it cuts short is dropped: it proves nothing.
+   */
+  stop?: Stop;
   /** Keep exploring after the first violation and collect the distinct ones. */
   allViolations?: boolean;
   /** Which findings end the search when `allViolations` is off (default: any). Others are still collected. */
@@ -75,7 +86,7 @@ export function tokenOf(exec: Execution): string {
  */
 export class Exploration {
   private readonly session = new Session();
-  private readonly limits: { maxSteps: number };
+  private readonly limits: ExecutionLimits;
   private readonly maxExec: number;
   private readonly every: number;
   private readonly start = performance.now();
@@ -88,7 +99,7 @@ export class Exploration {
     private readonly strategy: Strategy,
     private readonly opts: ExploreOptions = {},
   ) {
-    this.limits = { maxSteps: opts.maxSteps ?? 10_000 };
+    this.limits = { maxSteps: opts.maxSteps ?? DEFAULT_MAX_STEPS, stop: opts.stop };
     this.maxExec = opts.maxExecutions ?? Number.POSITIVE_INFINITY;
     this.every = opts.progressEvery ?? 1000;
     this.stats = {
@@ -116,11 +127,6 @@ export class Exploration {
     stats.stepsPerSec = s > 0 ? stats.steps / s : 0;
   }
 
-  /** Ends the exploration now (Ctrl-C): what was explored so far is reported. */
-  interrupt(): void {
-    if (!this.finished) this.finish('interrupted');
-  }
-
   private finish(why: ExploreStats['stoppedBy']): void {
     this.finished = true;
     this.stats.stoppedBy = why;
@@ -139,8 +145,9 @@ export class Exploration {
       this.finish('max-executions');
       return false;
     }
-    if (opts.timeLimitMs !== undefined && performance.now() - this.start >= opts.timeLimitMs) {
-      this.finish('time-limit');
+    const stopped = opts.stop?.reason();
+    if (stopped) {
+      this.finish(stopped);
       return false;
     }
     const scheduler = this.strategy.next();
@@ -154,6 +161,10 @@ export class Exploration {
       outcome = exec.run((e) => this.program.build(e));
     } catch (e) {
       throw new InternalError(e, tokenOf(exec), exec.index);
+    }
+    if (outcome === 'stopped') {
+      this.finish(opts.stop?.reason() ?? 'interrupted');
+      return false;
     }
     stats.executions++;
     stats.steps += exec.stepCount;

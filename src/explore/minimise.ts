@@ -1,5 +1,6 @@
-import { Execution, type Program, type Scheduler, Session } from './execution.ts';
+import { DEFAULT_MAX_STEPS, Execution, type Program, type Scheduler, Session } from './execution.ts';
 import { type Deviation, ReplayScheduler } from './schedule.ts';
+import type { Stop } from './stop.ts';
 import { BoundedStrategy } from './strategies/bounded.ts';
 
 export interface Counterexample {
@@ -15,10 +16,12 @@ export interface MinimiseOptions {
   maxSteps?: number;
   /** Executions the search may spend (default 2000). */
   budget?: number;
+  /** Ends the search early; the best schedule found so far is returned. */
+  stop?: Stop;
 }
 
-function run(program: Program, sched: Scheduler, maxSteps: number): Execution {
-  const exec = new Execution(1, new Session(), sched, { maxSteps });
+function run(program: Program, sched: Scheduler, maxSteps: number, stop?: Stop): Execution {
+  const exec = new Execution(1, new Session(), sched, { maxSteps, stop });
   exec.run((e) => program.build(e));
   return exec;
 }
@@ -54,19 +57,22 @@ export function minimise(
   title: string,
   opts: MinimiseOptions = {},
 ) {
-  const maxSteps = opts.maxSteps ?? 10_000;
+  const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
+  const stop = opts.stop;
+  // The budget runs out, in effect, when a stop is requested.
   let budget = opts.budget ?? 2000;
-  const start = asCounterexample(run(program, new ReplayScheduler(decisions), maxSteps), title);
+  const left = () => budget > 0 && !stop?.reason();
+  const start = asCounterexample(run(program, new ReplayScheduler(decisions), maxSteps, stop), title);
   if (!start) return null;
   let best = start;
   budget--;
 
   // Fewest preemptions: CHESS levels below the current count, within the budget.
   const bounded = new BoundedStrategy(best.preemptions - 1);
-  while (budget > 0 && best.preemptions > 0) {
+  while (left() && best.preemptions > 0) {
     const sched = bounded.next();
     if (!sched) break;
-    const exec = run(program, sched, maxSteps);
+    const exec = run(program, sched, maxSteps, stop);
     bounded.done(exec);
     budget--;
     const c = asCounterexample(exec, title);
@@ -78,11 +84,11 @@ export function minimise(
 
   // Greedy: drop one deviation at a time while the result stays as bad and gets smaller.
   let improved = true;
-  while (improved && budget > 0) {
+  while (improved && left()) {
     improved = false;
-    for (let i = 0; i < best.deviations.length && budget > 0; i++) {
+    for (let i = 0; i < best.deviations.length && left(); i++) {
       const devs = best.deviations.filter((_, j) => j !== i);
-      const exec = run(program, new ReplayScheduler(null, devs, true), maxSteps);
+      const exec = run(program, new ReplayScheduler(null, devs, true), maxSteps, stop);
       budget--;
       const c = asCounterexample(exec, title);
       if (c && better(c, best)) {

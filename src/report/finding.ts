@@ -3,6 +3,7 @@ import { type Finding, tokenOf } from '../explore/explorer.ts';
 import { minimise } from '../explore/minimise.ts';
 import { recordExecution } from '../explore/record.ts';
 import { ReplayScheduler } from '../explore/schedule.ts';
+import type { Stop } from '../explore/stop.ts';
 import type { Violation } from '../explore/violation.ts';
 import { kernelConfigLine } from '../kernel/config.ts';
 import { releaseOf } from '../kernel/kernel.ts';
@@ -13,6 +14,7 @@ import type { Design } from '../vgic/designs.ts';
 import { type StateDump, stateLines } from '../vgic/dump.ts';
 import { type FindingClass, findingClass } from './classes.ts';
 import { type Interleaving, interleavingOf, renderInterleaving } from './interleaving.ts';
+import { formatToken, shellQuote, type TokenTarget } from './token.ts';
 
 /** Everything a finding prints, in plain data for text, JSON and Perfetto. */
 export interface FindingReport {
@@ -33,6 +35,11 @@ export interface FindingReport {
   trailer: string[];
   interleaving: Interleaving;
   state: StateDump | null;
+  /**
+   * False when a signal or the time limit came before this report was built: it has no interleaving
+   * and no state, only the report and the schedule that replays it.
+   */
+  recorded: boolean;
   /** design@scenario@S1.schedule */
   token: string;
   replay: string;
@@ -41,10 +48,14 @@ export interface FindingReport {
 
 export interface ReportContext {
   design: Design;
+  /** What the finding's replay token points at. */
+  target: TokenTarget;
   /** How the scenario is named on the command line (catalogue name or path). */
   scenario: string;
   maxSteps: number;
   minimise: boolean;
+  /** A signal or time limit: minimisation ends early, and later reports are not recorded. */
+  stop?: Stop;
 }
 
 /**
@@ -62,20 +73,21 @@ export function reportTrailer(
   return trailer(design, scenario, execution, v.step, schedule, k.extra ?? []);
 }
 
-export function fullToken(design: string, scenario: string, schedule: string): string {
-  return `${design}@${scenario}@${schedule}`;
-}
-
 /**
  * Minimises a finding's schedule (same title, never more preemptions or steps), replays it with
  * recording on and collects the report, the interleaving up to the failing step and the state there.
  * Findings that cannot be reproduced alone (lockdep edges from earlier executions) keep their schedule.
  */
 export function buildFindingReport(program: Program, f: Finding, ctx: ReportContext): FindingReport {
+  if (ctx.stop?.reason()) return unrecorded(f, ctx);
   let decisions = f.decisions;
   let minimised = false;
   if (ctx.minimise) {
-    const m = minimise(program, f.decisions, f.violation.title, { maxSteps: ctx.maxSteps, budget: 300 });
+    const m = minimise(program, f.decisions, f.violation.title, {
+      maxSteps: ctx.maxSteps,
+      budget: 300,
+      stop: ctx.stop,
+    });
     if (m) {
       decisions = m.decisions;
       minimised = true;
@@ -89,7 +101,30 @@ export function buildFindingReport(program: Program, f: Finding, ctx: ReportCont
   );
   const v = exec.violations.find((x) => x.title === f.violation.title) ?? f.violation;
   const schedule = exec.violations.includes(v) ? tokenOf(exec) : f.token;
-  const token = fullToken(ctx.design.id, ctx.scenario, schedule);
+  return {
+    ...reportOf(f, v, ctx, schedule, exec.preemptions),
+    interleaving: interleavingOf(exec, v.step),
+    // The state where this finding fired, in the schedule printed above it.
+    state: (exec.snapshots.get(v.title) as StateDump | undefined) ?? null,
+    recorded: true,
+    minimised,
+  };
+}
+
+/** The report as the exploration found it, without replaying its schedule. */
+function unrecorded(f: Finding, ctx: ReportContext): FindingReport {
+  return {
+    ...reportOf(f, f.violation, ctx, f.token, f.preemptions),
+    interleaving: { threads: [], rows: [] },
+    state: null,
+    recorded: false,
+    minimised: false,
+  };
+}
+
+/** What a report says of its finding whether or not its schedule was replayed. */
+function reportOf(f: Finding, v: Violation, ctx: ReportContext, schedule: string, preemptions: number) {
+  const token = formatToken(ctx.target, schedule);
   return {
     class: findingClass(v.checker),
     checker: v.checker,
@@ -98,16 +133,12 @@ export function buildFindingReport(program: Program, f: Finding, ctx: ReportCont
     execution: f.execution,
     repeats: f.repeats,
     step: v.step,
-    preemptions: exec.preemptions,
+    preemptions,
     config: configOf(ctx.design),
     kernel: v.text(),
     trailer: reportTrailer(v, ctx.design.id, ctx.scenario, f.execution, schedule),
-    interleaving: interleavingOf(exec, v.step),
-    // The state where this finding fired, in the schedule printed above it.
-    state: (exec.snapshots.get(v.title) as StateDump | undefined) ?? null,
     token,
-    replay: `vgic-lab replay ${token}`,
-    minimised,
+    replay: `vgic-lab replay ${shellQuote(token)}`,
   };
 }
 
@@ -144,7 +175,12 @@ const CLASS_HEADS: Record<FindingClass, string> = {
  */
 export function renderFindingReport(r: FindingReport, index: number, of: number): string {
   const out = [...findingHead(r, index, of, r.config), r.kernel, ...r.trailer, ''];
-  if (r.step === PROLOGUE_STEP)
+  if (!r.recorded)
+    out.push(
+      'Interleaving and state: not recorded (the command was stopped before this report was built; the command below replays it).',
+      '',
+    );
+  else if (r.step === PROLOGUE_STEP)
     out.push(
       'It fired in the prologue, the set-up run before any scheduled step: there is no interleaving.',
       '',

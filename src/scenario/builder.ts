@@ -1,6 +1,6 @@
-import { Execution, type Program, type Scheduler, Session } from '../explore/execution.ts';
+import { Execution, type Program, PrologueError, type Scheduler, Session } from '../explore/execution.ts';
 import { Wait } from '../explore/ops.ts';
-import { FatalStop, SimpleViolation } from '../explore/violation.ts';
+import { SimpleViolation } from '../explore/violation.ts';
 import { DEFAULT_CPUIF_SWITCHES } from '../gic/cpuif.ts';
 import { GuestCpu, type GuestStep, type Handler } from '../gic/guest.ts';
 import { peek } from '../kernel/access.ts';
@@ -277,14 +277,13 @@ function setUp(exec: Execution, s: ScenarioSpec, design: Design): Setup {
  * in vgic-lab. Other errors pass through unchanged.
  */
 function blockedStep(s: ScenarioSpec, i: number, e: unknown): unknown {
-  const m = e instanceof Error && !(e instanceof FatalStop) ? / blocked at "(.*)"$/.exec(e.message) : null;
-  if (!m) return e;
+  if (!(e instanceof PrologueError)) return e;
   const step = s.prologue[i];
   const who = 'host' in step ? 'the VMM' : `vCPU ${step.vcpu}`;
-  const problem = `this prologue step never finishes: ${who} waits at "${m[1]}" and nothing can wake it`;
+  const problem = `this prologue step never finishes: ${who}: ${e.why}`;
   const hint =
     'the prologue runs each step to its end before exploring; make what it waits for happen in an earlier ' +
-    'step (e.g. a host call that makes the interrupt pending), or move the step to actors';
+    'step (e.g. a host call that makes the interrupt pending), shorten it, or move the step to actors';
   const at = s.source?.prologue[i];
   if (!s.source || !at) return new Error(`scenario ${s.name}: prologue[${i}]: ${problem}`);
   return new ScenarioError(s.source.file, at.line, at.col, `prologue[${i}]`, problem, hint);

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import type { GuestStep, Handler } from '../gic/guest.ts';
@@ -14,7 +15,7 @@ interface ExploreDefaults {
   strategy?: 'dpor' | 'bounded' | 'pct' | 'random';
   preemptions?: number;
   maxExecutions?: number;
-  maxSteps?: number;
+  maxSteps: number;
   seed?: number;
 }
 
@@ -22,6 +23,13 @@ export interface LoadedScenario {
   spec: ScenarioSpec;
   explore: ExploreDefaults;
   file: string;
+  /** Of the file's text: replay tokens record it (contentHash). */
+  hash: string;
+}
+
+/** Eight hex digits of the SHA-256 of a scenario file's text. */
+export function contentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -91,6 +99,12 @@ class Positions {
       if (n) last = n as Node;
     }
     return { node: last, found: true };
+  }
+
+  /** The node at `path` when the file has one. */
+  node(path: readonly PropertyKey[]): Node | null {
+    const { node, found } = this.lookup(path);
+    return found ? node : null;
   }
 
   /** Whether the file itself has a value at `path` (the schema fills in defaults, the file may not). */
@@ -175,7 +189,18 @@ function plain(message: string): string {
   return message
     .replace(/^Invalid input: /, '')
     .replace(/\bexpected object\b/, 'expected a mapping (key: value)')
-    .replace(/\bexpected array\b/, 'expected a list');
+    .replace(/\bexpected array\b/, 'expected a list')
+    .replace(/\bexpected boolean\b/, 'expected a boolean (true or false)')
+    .replace(/\bexpected string\b/, 'expected text')
+    .replace(/, received \w+$/, '');
+}
+
+/** How the file wrote a scalar value, for "got …" (quoted when it was quoted). */
+function shown(node: unknown): string | null {
+  if (!isScalar(node) || node.value === null) return null;
+  const src = node.source ?? String(node.value);
+  const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+  return quoted ? JSON.stringify(src) : `\`${src}\``;
 }
 
 /** A hint for a value of the wrong type, when the likely cause is visible. */
@@ -257,7 +282,11 @@ function fromZod(pos: Positions, raw: readonly Issue[], data: unknown): Scenario
         `did you mean "${near}"? valid values: ${values.join(', ')}`,
       );
   }
-  return pos.error(path, plain(issue.message), typeHint(value));
+  const got = shown(pos.node(path));
+  const message = plain(issue.message);
+  // A range message already starts with the value ("300 is not a priority").
+  const say = got && !message.startsWith(String(value)) ? `${message}, got ${got}` : message;
+  return pos.error(path, say, typeHint(value));
 }
 
 type Path = PropertyKey[];
@@ -286,6 +315,28 @@ function hostCalls(f: ScenarioFile): { call: HostCallIn; path: Path }[] {
 }
 
 const eventKey = (device: number, event: number) => `${device}/${event}`;
+
+/** Every INTID the file configures or that some action raises, sends or writes. */
+function mentionedIntids(f: ScenarioFile, calls: readonly { call: HostCallIn }[]): Set<number> {
+  const out = new Set<number>(f.interrupts.map((i) => i.intid));
+  for (const id of f.resamplers) out.add(id);
+  for (const { call } of calls) {
+    if ('intid' in call) out.add(call.intid);
+    if (call.call === 'uaccess' && 'intid' in call.write) out.add(call.write.intid);
+    if (call.call === 'its') for (const c of call.cmds) if (c.cmd === 'MAPTI') out.add(c.intid);
+  }
+  const guest = (steps: readonly Record<string, unknown>[]) => {
+    for (const s of steps) {
+      if (s.op === 'sgi') out.add(s.intid as number);
+      const w = s.write as { intid?: number } | undefined;
+      if (s.op === 'mmio' && w && typeof w.intid === 'number') out.add(w.intid);
+      if (s.op === 'repeat') guest(s.body as Record<string, unknown>[]);
+    }
+  };
+  for (const p of f.prologue) if ('vcpu' in p) guest(p.guest);
+  for (const a of f.actors) if ('vcpu' in a) guest(a.guest);
+  return out;
+}
 
 /** What the file ever maps on the ITS: its lpi: entries and its MAPD, MAPC and MAPTI commands. */
 interface ItsMappings {
@@ -431,6 +482,12 @@ function semantic(pos: Positions, f: ScenarioFile): void {
   const calls = hostCalls(f);
   const its = itsMappings(f, calls);
   const checkCall = (c: HostCallIn, path: PropertyKey[]): void => {
+    if ((c.call === 'its' || c.call === 'msi') && !f.vm.its)
+      throw pos.error(
+        path,
+        `${c.call === 'its' ? 'an ITS command' : 'an MSI'} needs an ITS`,
+        'set vm.its: true',
+      );
     if (c.call === 'uaccess') {
       vcpu(c.vcpu, [...path, 'vcpu']);
       checkWrite(c.write, [...path, 'write']);
@@ -499,6 +556,7 @@ function semantic(pos: Positions, f: ScenarioFile): void {
   }
   for (const [i, v] of (f.expect.ackPriorityOrder ?? []).entries())
     vcpu(v, ['expect', 'ackPriorityOrder', i]);
+
   for (const [i, e] of (f.expect.final ?? []).entries()) {
     const p = ['expect', 'final', i];
     if (e.intid >= 8192)
@@ -521,6 +579,23 @@ function semantic(pos: Positions, f: ScenarioFile): void {
       );
     vcpu(e.vcpu, [...p, 'vcpu']);
   }
+  // An expectation about an interrupt nothing defines or raises could only pass vacuously or fail
+  // for a typo.
+  const known = mentionedIntids(f, calls);
+  const mentioned = (id: number, path: PropertyKey[]) => {
+    if (!known.has(id))
+      throw pos.error(
+        path,
+        `INTID ${id} is never defined (interrupts:) nor raised by any action of the scenario`,
+        'expect only interrupts the scenario configures or sends',
+      );
+  };
+  for (const [key, list] of Object.entries(f.expect.acks ?? {})) {
+    const intids = Array.isArray(list) ? list : list.intids;
+    const path = Array.isArray(list) ? ['expect', 'acks', key] : ['expect', 'acks', key, 'intids'];
+    for (const [j, id] of intids.entries()) mentioned(id, [...path, j]);
+  }
+  for (const [i, e] of (f.expect.final ?? []).entries()) mentioned(e.intid, ['expect', 'final', i, 'intid']);
 }
 
 function handlerOf(h: string | undefined): Handler | undefined {
@@ -603,6 +678,19 @@ function toSpec(f: ScenarioFile): ScenarioSpec {
 function rejectAliases(pos: Positions): void {
   let alias: Node | null = null;
   visit(pos.doc, {
+    Pair(_, pair) {
+      // Read into a JavaScript object, this key would replace the object's prototype and vanish.
+      if (isScalar(pair.key) && pair.key.value === '__proto__') {
+        const p = pos.offset(pair.key.range?.[0] ?? 0);
+        throw new ScenarioError(
+          pos.file,
+          p.line,
+          p.col,
+          '',
+          '"__proto__" is not a key of any scenario field',
+        );
+      }
+    },
     Alias(_, node) {
       alias = node;
       return visit.BREAK;
@@ -666,30 +754,34 @@ export function parseScenario(text: string, file: string): LoadedScenario {
   semantic(pos, r.data);
   const spec = toSpec(r.data);
   spec.source = { file, prologue: r.data.prologue.map((_, i) => pos.at(['prologue', i])) };
-  return { spec, explore: r.data.explore, file };
+  return { spec, explore: r.data.explore, file, hash: contentHash(text) };
 }
 
 /** Reads and parses a scenario file. */
+/** The largest scenario file vgic-lab reads: real scenarios are a few kilobytes. */
+export const MAX_FILE_BYTES = 1 << 20;
+
 export function loadScenarioFile(path: string): LoadedScenario {
+  const refuse = (
+    what: string,
+    hint = 'give the path of a .yaml scenario file, or a catalogue name (vgic-lab list scenarios)',
+  ) => new ScenarioError(path, 1, 1, '', what, hint);
   let text: string;
   try {
+    // Only a regular file is read: a FIFO or a device would block or never end.
+    const st = statSync(path);
+    if (st.isDirectory()) throw refuse('is a directory, not a scenario file');
+    if (!st.isFile()) throw refuse('is not a regular file (a FIFO, a device or a socket), so it is not read');
+    if (st.size > MAX_FILE_BYTES)
+      throw refuse(
+        `is ${st.size.toLocaleString('en-US')} bytes; a scenario file may have at most ${MAX_FILE_BYTES.toLocaleString('en-US')} (1 MiB)`,
+        'a scenario is a small VM and a few programs; generate large ones with repeat',
+      );
     text = readFileSync(path, 'utf8');
   } catch (e) {
+    if (e instanceof ScenarioError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    const what =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory, not a scenario file'
-          : `cannot be read (${code})`;
-    throw new ScenarioError(
-      path,
-      1,
-      1,
-      '',
-      what,
-      'give the path of a .yaml scenario file, or a catalogue name (vgic-lab list scenarios)',
-    );
+    throw refuse(code === 'ENOENT' ? 'no such file' : `cannot be read (${code})`);
   }
   return parseScenario(text, path);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_STEPS, MAX_STEPS } from '../explore/execution.ts';
 
 /**
  * The scenario file format (docs/scenarios.md): YAML mirroring the programmatic builder. Objects are
@@ -97,6 +98,12 @@ const hostCall: z.ZodType<HostCallIn> = z.lazy(() =>
   ),
 );
 
+/**
+ * The largest repeat and handler counts: with nesting, programs can still ask for more steps than an
+ * execution may take (MAX_STEPS), and then the execution is cut at its step bound and says so.
+ */
+const MAX_COUNT = 10_000;
+
 type GuestStepIn = Record<string, unknown> & { op: string };
 
 const guestStep: z.ZodType<GuestStepIn> = z.lazy(() =>
@@ -133,16 +140,20 @@ const guestStep: z.ZodType<GuestStepIn> = z.lazy(() =>
         }),
       }),
       z.strictObject({ op: z.literal('hvc'), call: hostCall, expectError: z.boolean().optional() }),
-      z.strictObject({ op: z.literal('handle'), count: int(0, 100000, 'a count') }),
+      z.strictObject({ op: z.literal('handle'), count: int(0, MAX_COUNT, 'a count') }),
       z.strictObject({ op: z.literal('poll'), group: group.optional(), expect: intid.optional() }),
       z.strictObject({
         op: z.literal('expect'),
         apr: int(0, 0xffffffff, 'an APR value').optional(),
         iarEmpty: z.boolean().optional(),
-        handled: int(0, 100000, 'a count').optional(),
-        received: z.record(z.string(), int(0, 100000, 'a count')).optional(),
+        handled: int(0, MAX_COUNT, 'a count').optional(),
+        received: z.record(z.string(), int(0, MAX_COUNT, 'a count')).optional(),
       }),
-      z.strictObject({ op: z.literal('repeat'), times: int(0, 100000, 'a count'), body: z.array(guestStep) }),
+      z.strictObject({
+        op: z.literal('repeat'),
+        times: int(0, MAX_COUNT, 'a count'),
+        body: z.array(guestStep),
+      }),
     ],
     {
       error:
@@ -232,10 +243,10 @@ export const scenarioSchema = z.strictObject({
       strategy: z.enum(['dpor', 'bounded', 'pct', 'random']).optional(),
       preemptions: int(0, 1000, 'a preemption bound').optional(),
       maxExecutions: int(1, 1e9, 'an execution count').optional(),
-      maxSteps: int(1, 1e9, 'a step bound').optional(),
+      maxSteps: int(1, MAX_STEPS, 'a step bound').default(DEFAULT_MAX_STEPS),
       seed: int(0, 0xffffffff, 'a seed').optional(),
     })
-    .default({}),
+    .default({ maxSteps: DEFAULT_MAX_STEPS }),
 });
 
 export type ScenarioFile = z.infer<typeof scenarioSchema>;

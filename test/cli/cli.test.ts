@@ -15,7 +15,8 @@ import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { limitsOf } from '../../src/cli/check.ts';
 import { findingClass } from '../../src/report/classes.ts';
-import { loadScenarioFile } from '../../src/scenario/load.ts';
+import { formatToken } from '../../src/report/token.ts';
+import { contentHash, loadScenarioFile } from '../../src/scenario/load.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vgic-lab-cli-'));
 
@@ -109,7 +110,7 @@ describe('vgic-lab run', () => {
     assert.match(note.text, /without holding vCPU 0's ap_list_lock \(&vgic_cpu->ap_list_lock\)/);
     assert.doesNotMatch(note.text, /WARNING|cut here|Tainted/);
     assert.deepEqual(note.trailer, [
-      `vgic-lab: design=V3 scenario=lpi-disable-vs-eoicount-replay execution=1 step=${note.step < 0 ? 'prologue' : note.step} schedule=${g.doc.token.split('@')[2]}`,
+      `vgic-lab: design=V3 scenario=lpi-disable-vs-eoicount-replay execution=1 step=${note.step < 0 ? 'prologue' : note.step} schedule=${g.doc.token.split('@')[2].replace(/\.[0-9a-f]{12}$/, '')}`,
     ]);
     // A kernel report after the note is not tainted by it.
     const c = json('check', 'lpi-disable-vs-eoicount-replay');
@@ -372,24 +373,57 @@ describe('bad input: a clear message and exit 2', () => {
       /--max-executions takes a whole number, got "-1"/,
     );
     usageError(vl('check', 'happy-lpi', '--strategy', 'magic'), /argument 'magic' is invalid/);
-    usageError(vl('replay', 'V3@happy-lpi@S9.AAAA'), /schedule token version S9 is not supported/);
+    usageError(vl('replay', token('happy-lpi', 'S9.AAAA')), /schedule token version S9 is not supported/);
     usageError(vl('replay', 'S1.AA'), /carries only a schedule/);
     usageError(vl('replay', 'garbage'), /"garbage" is not a schedule token/);
   });
 
+  /** A well-formed token for a catalogue scenario as it is now and `schedule`. */
+  function token(scenario: string, schedule: string, design = 'V3'): string {
+    const hash = contentHash(readFileSync(`scenarios/${scenario}.yaml`, 'utf8'));
+    return formatToken({ design, scenario, hash }, schedule);
+  }
+
   it('a token that does not fit the scenario: exit 2, not a different schedule', () => {
     // S1.AAAA: a length of 0 with a deviation at decision 0; S1.Aw: 3 decisions and no deviation.
-    usageError(vl('replay', 'V3@happy-spi-edge@S1.AAAA'), /schedule token is corrupt/);
+    usageError(vl('replay', token('happy-spi-edge', 'S1.AAAA')), /schedule token is corrupt/);
     usageError(
-      vl('replay', 'V3@happy-spi-edge@S1.Aw'),
+      vl('replay', token('happy-spi-edge', 'S1.Aw')),
       /schedule does not fit: the token records 3 decisions, the run made \d+/,
     );
     const ok = vl('run', 'happy-spi-edge');
-    const token = /Replay: vgic-lab replay (\S+)/.exec(ok.out)?.[1] ?? '';
-    const again = vl('replay', token);
+    const printed = /Replay: vgic-lab replay (\S+)/.exec(ok.out)?.[1] ?? '';
+    const again = vl('replay', printed);
     assert.equal(again.code, 0, again.err);
-    assert.match(again.out, new RegExp(`Replay: vgic-lab replay ${token.replace(/[.]/g, '\\.')}\n`));
+    assert.match(again.out, new RegExp(`Replay: vgic-lab replay ${printed.replace(/[.]/g, '\\.')}\n`));
     usageError(vl('list', 'things'), /cannot list "things"/);
+  });
+
+  it('a token is bound to its scenario, content included, and to its design; one altered by hand fails', () => {
+    const ok = /Replay: vgic-lab replay (\S+)/.exec(vl('run', 'happy-spi-edge').out)?.[1] ?? '';
+    assert.match(ok, /^V3@happy-spi-edge@S1\.[\w-]*\.[0-9a-f]{12}$/);
+    usageError(
+      vl('replay', `${ok.slice(0, -1)}${ok.endsWith('0') ? '1' : '0'}`),
+      /is damaged: its check digits/,
+    );
+    usageError(vl('replay', ok.replace('@happy-spi-edge@', '@happy-sgi@')), /is damaged/);
+    usageError(vl('replay', ok, '--design', 'V4b'), /the token replays design V3, not V4b/);
+    usageError(
+      vl('replay', ok, '--scenario', 'happy-sgi'),
+      /the token replays scenario happy-spi-edge, not happy-sgi/,
+    );
+    // The same schedule, well-formed, for a file whose content changed since.
+    const file = join(tmp, 'edge copy.yaml');
+    writeFileSync(file, readFileSync('scenarios/happy-spi-edge.yaml', 'utf8'));
+    const made = vl('run', file);
+    const quoted = /Replay: vgic-lab replay '(.+)'$/m.exec(made.out)?.[1] ?? '';
+    assert.ok(quoted.startsWith(`V3@${file}@`), 'an absolute path, quoted for the shell');
+    assert.equal(vl('replay', quoted).code, 0);
+    writeFileSync(file, `${readFileSync(file, 'utf8')}# a comment\n`);
+    usageError(
+      vl('replay', quoted),
+      /the token was made for another content of .*edge copy\.yaml \(hash [0-9a-f]{8}, now [0-9a-f]{8}\): the scenario changed since/,
+    );
   });
 
   it('--help of every command shows examples', () => {
@@ -485,7 +519,7 @@ describe('the installed entry point', () => {
     copyFileSync('bin/vgic-lab.mjs', join(root, 'bin', 'vgic-lab.mjs'));
     symlinkSync(resolve('src'), join(root, 'src'), 'dir');
     symlinkSync(resolve('node_modules'), join(root, 'node_modules'), 'dir');
-    const bundle = join(root, 'dist', 'vgic-lab.mjs');
+    const bundle = join(root, 'dist', 'main.mjs');
     writeFileSync(bundle, "process.stdout.write('stand-in bundle\\n');\n");
     const bin = () =>
       spawnSync(process.execPath, [join(root, 'bin', 'vgic-lab.mjs'), 'list', 'designs'], {
@@ -497,7 +531,7 @@ describe('the installed entry point', () => {
     const stale = bin();
     assert.equal(stale.status, 0, stale.stderr);
     assert.match(stale.stdout, /^V0 /, 'the sources ran, not the stale bundle');
-    assert.match(stale.stderr, /^vgic-lab: dist\/vgic-lab\.mjs is older than src\/, running the sources/);
+    assert.match(stale.stderr, /^vgic-lab: dist\/main\.mjs is older than src\/, running the sources/);
     assert.equal(stale.stderr.split('\n').filter(Boolean).length, 1, 'one line');
 
     const future = new Date('2100-01-01T00:00:00Z');

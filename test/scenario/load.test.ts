@@ -131,12 +131,12 @@ describe('scenario files', () => {
     assert.match(prio.message, /hint: write 0x80 without quotes/);
     assert.doesNotMatch(prio.message, /missing/);
     const empty = err(GOOD.replace('description: one SPI', 'description:'));
-    assert.match(empty.message, /:2:\d+: description: expected string, received null/);
+    assert.match(empty.message, /:2:\d+: description: expected text\n {2}hint: the value is empty/);
   });
 
   it('a union says what it accepts when no branch comes close', () => {
     const group = err(GOOD.replace('group: 1, enable', 'group: 2, enable'));
-    assert.match(group.message, /:10:\d+: actors\[0\]\.guest\[0\]\.group: a group is 0 or 1$/m);
+    assert.match(group.message, /:10:\d+: actors\[0\]\.guest\[0\]\.group: a group is 0 or 1, got `2`$/m);
     const mode = err(GOOD.replace('{op: pmr, value: 0xf8}', '{op: eoimode, value: 2}'));
     assert.match(mode.message, /actors\[0\]\.guest\[1\]\.value: EOImode is 0 or 1/);
     const actor = err(
@@ -196,15 +196,16 @@ describe('scenario files', () => {
       () => buildProgram(stuck.spec, designById('V3')!),
       (e: unknown) =>
         e instanceof ScenarioError &&
-        /^scenarios\/x\.yaml:8:5: prologue\[1\]: this prologue step never finishes: vCPU 0 waits/.test(
+        /^scenarios\/x\.yaml:8:5: prologue\[1\]: this prologue step never finishes: vCPU 0: it waits/.test(
           e.message,
         ),
     );
   });
 
   it('every vCPU a file names must exist', () => {
+    const its = GOOD.replace('vm: {vcpus: 1, nrLr: 4}', 'vm: {vcpus: 1, nrLr: 4, its: true}');
     const bad = (from: string, to: string, where: RegExp) =>
-      assert.match(err(GOOD.replace(from, to)).message, where);
+      assert.match(err(its.replace(from, to)).message, where);
     const pmr = '{op: pmr, value: 0xf8}';
     const edge = '{call: edge, intid: 40}';
     bad(

@@ -1,0 +1,280 @@
+import { Command, CommanderError, Option } from 'commander';
+import { InternalError } from '../explore/explorer.ts';
+import type { Stop } from '../explore/stop.ts';
+import { ScenarioError } from '../scenario/load.ts';
+import { DESIGNS } from '../vgic/designs.ts';
+import { check, STOP_ON, STRATEGIES, type StopOn } from './check.ts';
+import { compare } from './compare.ts';
+import { type CommonOptions, checkWritable, parseIntOption } from './context.ts';
+import { EXIT, UsageError } from './errors.ts';
+import { list } from './list.ts';
+import { OutputError, stderr, stdout } from './output.ts';
+import { Progress } from './progress.ts';
+import { replay } from './replay.ts';
+import { catalogueEntries, packageVersion, resolveDesign, resolveScenario } from './resolve.ts';
+import { printRun, runOnce } from './run.ts';
+
+const PROGRESS_HELP = 'progress lines on stderr even when it is not a terminal, the first as the work starts';
+
+/** What a command needs from the thread that runs it: the signals as a Stop, and when it started. */
+interface Context {
+  stop: Stop;
+  started: number;
+  /** The exit code the command's action decided. */
+  exit: number;
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .hook('preAction', (_, action) => {
+      const o = action.opts();
+      if (o.json && o.quiet)
+        throw new UsageError(
+          '--json and --quiet contradict each other',
+          'keep --json for the document, or --quiet for the exit code alone',
+        );
+    })
+    .option('--json', 'print one JSON document on stdout (docs/cli.md describes its schema)')
+    .option('--perfetto <file>', 'write the interleaving as a Chrome trace-event file for ui.perfetto.dev')
+    .option('--quiet', 'print nothing but errors; the exit code tells the result')
+    .option('--progress', PROGRESS_HELP)
+    .option('--no-color', 'no colours (also when NO_COLOR is set or stdout is not a terminal)');
+}
+
+function examples(cmd: Command, lines: string[]): Command {
+  return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
+}
+
+function program(ctx: Context): Command {
+  const p = new Command('vgic-lab')
+    .description('Explore a KVM/arm64 vGIC design under a scenario with the kernel sanitizers')
+    .version(packageVersion(), '--version', 'print the version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => stdout(s), writeErr: (s) => stderr(s) })
+    .showHelpAfterError('(run with --help for usage)');
+
+  examples(
+    common(
+      p
+        .command('list')
+        .argument('<what>', 'designs | scenarios')
+        .description('list the designs or the built-in scenarios'),
+    ),
+    ['vgic-lab list designs', 'vgic-lab list scenarios --json'],
+  ).action((what: string, o: CommonOptions) => {
+    ctx.exit = list(what, o);
+  });
+
+  examples(
+    common(
+      p
+        .command('run')
+        .argument('<scenario>', 'a scenario file or a catalogue name')
+        .description(
+          'run one execution (the default schedule, or a seeded random one) and show what the guest saw',
+        )
+        .option('-d, --design <design>', 'design id or alias', 'V3')
+        .option('--seed <n>', 'run one random schedule with this seed instead of the default schedule'),
+    ),
+    [
+      'vgic-lab run happy-spi-edge',
+      'vgic-lab run scenarios/head-walk-wrong-deactivation.yaml --design V2 --seed 7',
+    ],
+  ).action((ref: string, o: CommonOptions & { design: string; seed?: string }) => {
+    const d = resolveDesign(o.design);
+    const s = resolveScenario(ref);
+    const seed = o.seed === undefined ? undefined : parseIntOption('seed', o.seed, 0, 0xffffffff);
+    if (o.perfetto) checkWritable(o.perfetto);
+    new Progress(o.progress ? 'lines' : 'off', () => 0).begin(`${s.loaded.spec.name} on ${d.id}`, 'running');
+    const r = runOnce(s.loaded, d, seed === undefined ? [] : null, seed, ctx.stop);
+    ctx.exit = printRun(
+      r,
+      s,
+      d,
+      o,
+      'run',
+      seed === undefined ? 'default schedule' : `random schedule, seed ${seed}`,
+    );
+  });
+
+  examples(
+    common(
+      p
+        .command('check')
+        .argument('<scenario>', 'a scenario file or a catalogue name')
+        .description(
+          'explore the scenario; print the minimised counterexample of each violation, or what was proven',
+        )
+        .option('-d, --design <design>', 'design id or alias', 'V3')
+        .addOption(
+          new Option('--strategy <strategy>', "search strategy (default: the scenario's, else dpor)").choices(
+            STRATEGIES,
+          ),
+        )
+        .option('--preemptions <n>', 'preemption bound (dpor, bounded)')
+        .option('--max-executions <n>', 'stop after this many executions')
+        .option('--time-limit <seconds>', 'stop after this many seconds')
+        .option('--seed <n>', "seed of pct and random (default: the scenario's, else 1)")
+        .addOption(
+          new Option(
+            '--stop-on <when>',
+            'end the search at the first fatal kernel report, at the first kernel report, or never',
+          )
+            .choices(STOP_ON)
+            .default('fatal'),
+        )
+        .option('--all-violations', 'explore everything and report every distinct finding (--stop-on never)')
+        .option('--strict', 'lock-discipline notes count as failures (exit status 1)'),
+    ),
+    [
+      'vgic-lab check lpi-disable-vs-eoicount-replay --design V3',
+      'vgic-lab check lpi-disable-vs-eoicount-replay --design locked-fold --all-violations',
+      'vgic-lab check lr-overflow-eoimode0 --design V3 --strict',
+      'vgic-lab check my-scenario.yaml --strategy pct --max-executions 10000 --json',
+    ],
+  ).action((ref: string, o: Record<string, string | boolean | undefined>) => {
+    const d = resolveDesign(String(o.design));
+    const s = resolveScenario(ref);
+    ctx.exit = check(
+      s,
+      d,
+      {
+        ...(o as CommonOptions),
+        strategy: String(o.strategy ?? s.loaded.explore.strategy ?? 'dpor'),
+        preemptions:
+          o.preemptions === undefined
+            ? undefined
+            : parseIntOption('preemptions', String(o.preemptions), 0, 1000),
+        maxExecutions:
+          o.maxExecutions === undefined
+            ? undefined
+            : parseIntOption('max-executions', String(o.maxExecutions), 1),
+        timeLimit:
+          o.timeLimit === undefined ? undefined : parseIntOption('time-limit', String(o.timeLimit), 1),
+        seed:
+          o.seed === undefined
+            ? (s.loaded.explore.seed ?? 1)
+            : parseIntOption('seed', String(o.seed), 0, 0xffffffff),
+        stopOn: o.allViolations === true ? 'never' : (o.stopOn as StopOn),
+        strict: o.strict === true,
+      },
+      ctx.stop,
+      ctx.started,
+    );
+  });
+
+  examples(
+    common(
+      p
+        .command('replay')
+        .argument(
+          '<token>',
+          'design@scenario@S1.… as printed by check (or only S1.… with --scenario and --design)',
+        )
+        .description('re-run exactly one recorded schedule')
+        .option('-s, --scenario <scenario>', 'the scenario, when the token carries only a schedule')
+        .option('-d, --design <design>', 'the design, when the token carries only a schedule'),
+    ),
+    [
+      'vgic-lab replay V3@lpi-disable-vs-eoicount-replay@S1.MScB',
+      'vgic-lab replay S1.MScB --scenario my.yaml --design V3',
+    ],
+  ).action((token: string, o: CommonOptions & { scenario?: string; design?: string }) => {
+    ctx.exit = replay(token, o, ctx.stop);
+  });
+
+  examples(
+    common(
+      p
+        .command('compare')
+        .argument('[scenarios...]', 'scenario files or catalogue names (default: the whole catalogue)')
+        .description('the matrix designs × scenarios: each cell the verdict and the number of executions')
+        .option(
+          '--designs <list>',
+          `comma-separated designs (default: ${DESIGNS.map((d) => d.id).join(',')})`,
+        )
+        .option('--max-executions <n>', 'execution budget per cell', '300')
+        .option(
+          '--time-limit <seconds>',
+          'also a time budget per cell (off by default: cells it cuts depend on the machine)',
+        ),
+    ),
+    [
+      'vgic-lab compare',
+      'vgic-lab compare lpi-disable-vs-eoicount-replay head-walk-wrong-deactivation --designs V2,V3,V4b',
+      'vgic-lab compare --max-executions 50 --json',
+    ],
+  ).action(
+    (refs: string[], o: CommonOptions & { designs?: string; maxExecutions: string; timeLimit?: string }) => {
+      const designs = (o.designs ?? DESIGNS.map((d) => d.id).join(','))
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+        .map(resolveDesign);
+      if (designs.length === 0)
+        throw new UsageError(
+          `--designs "${o.designs}" names no design`,
+          `for example --designs ${DESIGNS.map((d) => d.id).join(',')}`,
+        );
+      const scenarios = (refs.length > 0 ? refs : catalogueEntries().map((e) => e.name)).map(resolveScenario);
+      if (scenarios.length === 0)
+        throw new UsageError('no scenario to compare', 'name scenarios, or run from a clone with scenarios/');
+      ctx.exit = compare(
+        scenarios,
+        designs,
+        {
+          ...o,
+          maxExecutions: parseIntOption('max-executions', o.maxExecutions, 1),
+          timeLimit: o.timeLimit === undefined ? undefined : parseIntOption('time-limit', o.timeLimit, 1),
+        },
+        ctx.stop,
+      );
+    },
+  );
+  return p;
+}
+
+function fail(message: string, hint = ''): number {
+  stderr(`vgic-lab: ${message}\n${hint ? `  hint: ${hint}\n` : ''}`);
+  return EXIT.USAGE;
+}
+
+/**
+ * Runs the command line `argv` (process.argv's shape) and returns the exit code. Runs on the worker
+ * thread (worker.ts); `stop` is how the main thread passes on the signals it receives.
+ */
+export async function runCommand(argv: string[], stop: Stop): Promise<number> {
+  const ctx: Context = { stop, started: performance.now(), exit: EXIT.OK };
+  try {
+    const p = program(ctx);
+    // Without a command there is nothing to do: the usage, on stderr, is the error message.
+    if (argv.length <= 2) {
+      p.outputHelp({ error: true });
+      return EXIT.USAGE;
+    }
+    await p.parseAsync(argv);
+    return ctx.exit;
+  } catch (e) {
+    if (e instanceof CommanderError)
+      return ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code)
+        ? EXIT.OK
+        : EXIT.USAGE;
+    if (e instanceof OutputError) {
+      stderr(`vgic-lab: cannot write the output: ${e.message}\n`);
+      return EXIT.USAGE;
+    }
+    if (e instanceof UsageError) return fail(e.message, e.hint);
+    if (e instanceof ScenarioError) return fail(e.message);
+    if (e instanceof InternalError) {
+      stderr(
+        `vgic-lab: internal error (a bug in vgic-lab, please report it): ${e.message}\n  execution ${e.execution}, schedule ${e.token}\n`,
+      );
+      if (e.original instanceof Error && e.original.stack) stderr(`${e.original.stack}\n`);
+      return EXIT.INTERNAL;
+    }
+    stderr(
+      `vgic-lab: internal error (a bug in vgic-lab, please report it): ${(e as Error).stack ?? String(e)}\n`,
+    );
+    return EXIT.INTERNAL;
+  }
+}
