@@ -18,7 +18,10 @@ if (files.length === 0) {
   console.error('no test files found under test/');
   process.exit(1);
 }
+// --full (npm run test:full) adds the long explorations the quick tier leaves out (test/tier.ts).
+const full = process.argv.includes('--full');
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', ...files], {
   stdio: 'inherit',
+  env: { ...process.env, VGIC_LAB_TESTS: full ? 'full' : 'quick' },
 });
 process.exit(r.status ?? 1);

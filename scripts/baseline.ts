@@ -1,0 +1,11 @@
+// npm run baseline: records what every catalogue cell (scenario × design) produces — check's verdict,
+// execution and step counts, findings and replay tokens, and digests of check's and run's JSON — in
+// test/baseline/catalogue.json, which test/baseline.test.ts compares against. Re-record only when a
+// change is meant to alter behaviour, and say so in its commit.
+import { writeFileSync } from 'node:fs';
+import { cell, cellNames } from '../test/baseline/cells.ts';
+
+const cells = [];
+for (const n of cellNames()) cells.push(await cell(n.scenario, n.design));
+writeFileSync('test/baseline/catalogue.json', `${JSON.stringify(cells, null, 1)}\n`);
+process.stderr.write(`recorded ${cells.length} cells in test/baseline/catalogue.json\n`);
