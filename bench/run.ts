@@ -10,9 +10,9 @@ import { POINT } from '../src/explore/ops.ts';
 import { BoundedStrategy } from '../src/explore/strategies/bounded.ts';
 import { DporStrategy } from '../src/explore/strategies/dpor.ts';
 import { rd } from '../src/kernel/access.ts';
-import { kernelProgram } from '../src/kernel/corpus/program.ts';
-import { CORPUS, indexer, lastzero } from '../src/kernel/corpus/programs.ts';
 import { type KObj, StructType } from '../src/kernel/mem.ts';
+import { kernelProgram } from '../test/corpus/program.ts';
+import { CORPUS, indexer, lastzero } from '../test/corpus/programs.ts';
 
 interface Row {
   program: string;
@@ -72,10 +72,10 @@ const F = new StructType('bench', 8, [{ name: 'x' }]);
 const N = 1_000_000;
 const costs: Record<string, number> = {};
 function timeReads(t: Parameters<typeof rd>[0], o: Parameters<typeof rd>[1]): number {
-  const f = F.fields[0];
+  const f = F.field<number>('x');
   let sum = 0;
   const t0 = performance.now();
-  for (let i = 0; i < N; i++) sum += rd<number>(t, o, f);
+  for (let i = 0; i < N; i++) sum += rd(t, o, f);
   const t1 = performance.now();
   const loc = (o as KObj).locs[0];
   for (let i = 0; i < N; i++) sum += loc.value as number;

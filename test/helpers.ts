@@ -2,6 +2,7 @@ import type { Execution, Program } from '../src/explore/execution.ts';
 import { type ExploreOptions, explore } from '../src/explore/explorer.ts';
 import { dependent } from '../src/explore/footprint.ts';
 import type { Strategy } from '../src/explore/strategy.ts';
+import { Fn, Frame } from '../src/kernel/stack.ts';
 
 export interface Summary {
   titles: Set<string>;
@@ -55,4 +56,15 @@ export function traceSignature(e: Execution): string {
     }
   }
   return pairs.sort().join(' ');
+}
+
+/** `symbol+0x<offset>/0x<length>` of a model function at a named step, as backtraces print it. */
+export function at<S extends string>(f: { fn: Fn<S> } | Fn<S>, step?: S): string {
+  const fn = f instanceof Fn ? f : f.fn;
+  return new Frame(fn, step === undefined ? 0 : fn.offset(step), null).location();
+}
+
+/** `at` as a regular expression source, for matching inside report text. */
+export function atRe<S extends string>(f: { fn: Fn<S> } | Fn<S>, step?: S): string {
+  return at(f, step).replace(/[+/]/g, (c) => `\\${c}`);
 }

@@ -1,7 +1,7 @@
 import { Exploration } from '../explore/explorer.ts';
 import type { Stop } from '../explore/stop.ts';
 import { DporStrategy } from '../explore/strategies/dpor.ts';
-import { bySeverity, findingClass } from '../report/classes.ts';
+import { bySeverity, findingClass, shortTitle } from '../report/classes.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Design } from '../vgic/designs.ts';
 import { type CommonOptions, colors, printJson, programOf, say } from './context.ts';
@@ -134,13 +134,7 @@ export function compare(
 function shortVerdict(cell: Cell): string {
   if (cell.kind === 'clean') return 'clean';
   if (cell.kind === 'none-found') return 'none found';
-  const t = cell.verdict;
-  if (t.startsWith('Unable to handle kernel paging request')) return 'oops (poison)';
-  if (t.startsWith('BUG: KASAN: ')) return `KASAN ${t.slice(12).split(' in ')[0]}`;
-  if (t.startsWith('BUG: KCSAN')) return 'KCSAN data-race';
-  if (cell.kind === 'lockdep') return `lockdep: ${t.replace(/^WARNING: |^\[ BUG: | \]$/g, '').slice(0, 30)}`;
-  if (cell.kind === 'oracle') return t.split(':')[0];
-  return t;
+  return shortTitle({ checker: cell.kind, title: cell.verdict });
 }
 
 export { EXIT };

@@ -79,9 +79,9 @@ export function writePerfetto(file: string, groups: readonly TraceGroup[], title
   }
 }
 
-/** The program of a scenario on a design, with a hook that sees each execution's world. */
-export function programOf(s: LoadedScenario, d: Design, onWorld?: (w: World) => void): Program {
-  return buildProgram(s.spec, d, onWorld);
+/** The program of a scenario on a design; each execution builds its own world. */
+export function programOf(s: LoadedScenario, d: Design): Program<World> {
+  return buildProgram(s.spec, d);
 }
 
 export function parseIntOption(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -4,7 +4,6 @@ import { recordExecution } from '../explore/record.ts';
 import { ReplayScheduler } from '../explore/schedule.ts';
 import type { Stop } from '../explore/stop.ts';
 import { RandomStrategy } from '../explore/strategies/random.ts';
-import { peek } from '../kernel/access.ts';
 import { bySeverity, fails, findingClass } from '../report/classes.ts';
 import { configOf, findingHead, reportTrailer } from '../report/finding.ts';
 import { interleavingOf, renderInterleaving } from '../report/interleaving.ts';
@@ -12,8 +11,7 @@ import { formatToken, shellQuote } from '../report/token.ts';
 import type { World } from '../scenario/builder.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Design } from '../vgic/designs.ts';
-import { describeIrq } from '../vgic/dump.ts';
-import { IRQ, VGIC_IRQ } from '../vgic/layout.ts';
+import { interruptsNotIdle } from '../vgic/dump.ts';
 import { type CommonOptions, colors, printJson, programOf, say, writePerfetto } from './context.ts';
 import { EXIT } from './errors.ts';
 import { type ResolvedScenario, tokenTarget } from './resolve.ts';
@@ -40,22 +38,7 @@ export function runOnce(
  * cuts it short (outcome `stopped`).
  */
 export function runWith(s: LoadedScenario, d: Design, scheduler: Scheduler, stop: Stop): RunResult {
-  let world: World | null = null;
-  const program = programOf(s, d, (w) => {
-    world = w;
-  });
-  const exec = recordExecution(program, scheduler, { maxSteps: s.explore.maxSteps, stop });
-  return { exec, world: world! };
-}
-
-function interruptStates(w: World): string[] {
-  const out: string[] = [];
-  for (const o of w.vm.spis) if (peek<number>(o, IRQ.flags) & 0x2b) out.push(describeIrq(o));
-  for (const v of w.vm.vcpus)
-    for (const o of v.privateIrqs)
-      if (peek<number>(o, IRQ.flags) & 0x2b) out.push(`vCPU ${v.id} ${describeIrq(o)}`);
-  for (const o of w.k.objects) if (o.type === VGIC_IRQ && o.slab) out.push(describeIrq(o));
-  return out;
+  return recordExecution(programOf(s, d), scheduler, { maxSteps: s.explore.maxSteps, stop });
 }
 
 /** The guest-visible log, final interrupt states and reports of one recorded execution. */
@@ -97,7 +80,7 @@ export function printRun(
         vcpu: v.id,
         events: world.vm.events.filter((e) => e.vcpu === v.id).map((e) => e.text),
       })),
-      interrupts: interruptStates(world),
+      interrupts: interruptsNotIdle(world.vm),
       config,
       reports: reports.map(({ v, trailer }) => ({
         class: findingClass(v.checker),
@@ -120,7 +103,7 @@ export function printRun(
       say(opts, `vCPU ${v.id}:${evs.length === 0 ? ' (did not run)' : ''}`);
       for (const e of evs) say(opts, `  ${e.what === 'assert' ? c.red(e.text) : e.text}`);
     }
-    const states = interruptStates(world);
+    const states = interruptsNotIdle(world.vm);
     say(opts, `Interrupts at the ${stopped ? 'interruption' : 'end'}:${states.length ? '' : ' all idle'}`);
     for (const st of states) say(opts, `  ${st}`);
     reports.forEach(({ v, trailer }, i) => {

@@ -42,10 +42,38 @@ export interface Scheduler {
 /** `stopped`: a Stop request ended the execution before its end (it proves nothing). */
 export type Outcome = 'complete' | 'violation' | 'deadlock' | 'bound' | 'sleep-blocked' | 'stopped';
 
-export interface Program {
+/**
+ * What the layers above tell an execution about the world they built: every member is optional, and
+ * all of them are given at once, when the world is built.
+ */
+export interface ExecutionObserver {
+  /** Where a thread stands when a recorded step begins (`vgic_v3_fold_lr_state+0x8/0x11`). */
+  location?(t: ExThread): string;
+  /** The report for a deadlock: every live thread blocked. */
+  deadlock?(blocked: ExThread[]): Violation;
+  /** The model state worth printing with a report, taken when the report fires (recorded executions). */
+  snapshot?(): unknown;
+  /** Checks judged after the last step of an execution that did not end in a fatal report. */
+  atEnd?(): void;
+  /** A summary of the final state, compared across strategies by the ground-truth tests. */
+  finalState?(): string;
+}
+
+/** A world as a program builds it, with the observer the execution consults. */
+export interface Built<W> {
+  world: W;
+  observer: ExecutionObserver;
+  /**
+   * What runs before the first scheduled step once the world exists — a prologue, starting the
+   * threads. A report it raises finds the world and the observer in place.
+   */
+  start?(): void;
+}
+
+export interface Program<W = unknown> {
   readonly name: string;
-  /** Builds a fresh world in `exec`: objects, threads. Must be deterministic. */
-  build(exec: Execution): void;
+  /** Builds a fresh world in `exec`: objects and threads. Must be deterministic. */
+  build(exec: Execution): Built<W>;
 }
 
 export interface ExecutionLimits {
@@ -112,8 +140,6 @@ export class Execution {
   readonly notes: Note[] = [];
   /** Model state captured at the step where each distinct report first fired, by title (recorded executions). */
   readonly snapshots = new Map<string, unknown>();
-  describeLocation: ((t: ExThread) => string) | null = null;
-  snapshotFn: (() => unknown) | null = null;
   /** The footprint of the step being executed. */
   fp = new Footprint();
   /** True while a step runs; instrumentation records and checks only then. */
@@ -128,9 +154,7 @@ export class Execution {
   prev = -1;
   private locIds = 0;
   private readonly titles = new Set<string>();
-  private readonly endChecks: (() => void)[] = [];
-  private finalFn: (() => string) | null = null;
-  private deadlockFn: ((blocked: ExThread[]) => Violation) | null = null;
+  private observer: ExecutionObserver = {};
 
   constructor(
     readonly index: number,
@@ -226,22 +250,8 @@ export class Execution {
     this.notes.push({ step: this.trace.length - 1, tid: this.cur.id, text });
   }
 
-  /** Judged after the last step of an execution that did not end in a fatal report. */
-  atEnd(check: () => void): void {
-    this.endChecks.push(check);
-  }
-
-  /** A summary of the final state, compared across strategies by the ground-truth tests. */
-  setFinalState(fn: () => string): void {
-    this.finalFn = fn;
-  }
-
   finalState(): string {
-    return this.finalFn ? this.finalFn() : '';
-  }
-
-  onDeadlock(fn: (blocked: ExThread[]) => Violation): void {
-    this.deadlockFn = fn;
+    return this.observer.finalState?.() ?? '';
   }
 
   /**
@@ -261,7 +271,8 @@ export class Execution {
     if (!this.titles.has(v.title)) {
       this.titles.add(v.title);
       this.violations.push(v);
-      if (this.recording && this.snapshotFn) this.snapshots.set(v.title, this.snapshotFn());
+      if (this.recording && !this.building && this.observer.snapshot)
+        this.snapshots.set(v.title, this.observer.snapshot());
     }
     if (v.fatal) throw new FatalStop(v);
   }
@@ -297,10 +308,13 @@ export class Execution {
     return false;
   }
 
-  /** Runs the execution to its end. `build` creates the world and threads. */
-  run(build: (exec: Execution) => void): Outcome {
+  /** Runs the execution of `program` to its end; `onWorld` receives the world as soon as it exists. */
+  run<W>(program: Program<W>, onWorld?: (world: W) => void): Outcome {
     try {
-      build(this);
+      const built = program.build(this);
+      this.observer = built.observer;
+      onWorld?.(built.world);
+      built.start?.();
     } catch (e) {
       if (!(e instanceof FatalStop)) throw e;
       this.outcome = 'violation';
@@ -317,8 +331,8 @@ export class Execution {
           if (!this.liveWork() || this.crashed) break;
           const blocked = this.threads.filter((t) => !t.done && !t.daemon);
           this.outcome = 'deadlock';
-          const v = this.deadlockFn
-            ? this.deadlockFn(blocked)
+          const v = this.observer.deadlock
+            ? this.observer.deadlock(blocked)
             : new SimpleViolation('deadlock', 'deadlock: every live thread is blocked', true);
           this.report(v);
         }
@@ -341,7 +355,7 @@ export class Execution {
         this.decisions.push(tid);
         this.step(this.threads[tid]);
       }
-      if (!this.crashed) for (const check of this.endChecks) check();
+      if (!this.crashed) this.observer.atEnd?.();
     } catch (e) {
       if (!(e instanceof FatalStop)) throw e;
       if (this.outcome !== 'deadlock') this.outcome = 'violation';
@@ -359,7 +373,7 @@ export class Execution {
     const fp = new Footprint();
     this.fp = fp;
     const ev: Event = { tid: t.id, decision: this.decisions.length - 1, op, fp };
-    if (this.recording && this.describeLocation) ev.at = this.describeLocation(t);
+    if (this.recording && this.observer.location) ev.at = this.observer.location(t);
     this.trace.push(ev);
     this.cur = t;
     this.inStep = true;

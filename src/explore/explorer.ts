@@ -11,7 +11,7 @@ import type { Stop } from './stop.ts';
 import type { Strategy } from './strategy.ts';
 import type { Violation } from './violation.ts';
 
-export interface ExploreOptions {
+export interface ExploreOptions<W = unknown> {
   /** Step bound per execution; an execution reaching it ends as "bound reached", not as a violation. */
   maxSteps?: number;
   maxExecutions?: number;
@@ -28,7 +28,7 @@ export interface ExploreOptions {
   onProgress?: (stats: ExploreStats) => void;
   progressEvery?: number;
   /** Called after every execution (tests use it to collect final states). */
-  onExecution?: (exec: Execution) => void;
+  onExecution?: (exec: Execution, world: W) => void;
 }
 
 export interface Finding {
@@ -84,7 +84,7 @@ export function tokenOf(exec: Execution): string {
  * stop condition holds. `step` runs one execution, so callers can interleave their own work (the CLI
  * yields to the event loop to honour Ctrl-C).
  */
-export class Exploration {
+export class Exploration<W = unknown> {
   private readonly session = new Session();
   private readonly limits: ExecutionLimits;
   private readonly maxExec: number;
@@ -95,9 +95,9 @@ export class Exploration {
   readonly stats: ExploreStats;
 
   constructor(
-    private readonly program: Program,
+    private readonly program: Program<W>,
     private readonly strategy: Strategy,
-    private readonly opts: ExploreOptions = {},
+    private readonly opts: ExploreOptions<W> = {},
   ) {
     this.limits = { maxSteps: opts.maxSteps ?? DEFAULT_MAX_STEPS, stop: opts.stop };
     this.maxExec = opts.maxExecutions ?? Number.POSITIVE_INFINITY;
@@ -157,8 +157,11 @@ export class Exploration {
     }
     const exec = new Execution(stats.executions + 1, this.session, scheduler, this.limits);
     let outcome: Outcome;
+    let world: W | undefined;
     try {
-      outcome = exec.run((e) => this.program.build(e));
+      outcome = exec.run(this.program, (w) => {
+        world = w;
+      });
     } catch (e) {
       throw new InternalError(e, tokenOf(exec), exec.index);
     }
@@ -172,7 +175,7 @@ export class Exploration {
     if (outcome === 'bound') stats.boundHits++;
     if (outcome === 'deadlock') stats.deadlocks++;
     this.strategy.done(exec);
-    opts.onExecution?.(exec);
+    opts.onExecution?.(exec, world as W);
     for (const v of exec.violations) {
       const known = this.found.get(v.title);
       if (known) known.repeats++;
@@ -206,17 +209,12 @@ export class Exploration {
 }
 
 /** Runs an exploration to its end, synchronously. */
-export function explore(program: Program, strategy: Strategy, opts: ExploreOptions = {}): ExploreResult {
+export function explore<W>(
+  program: Program<W>,
+  strategy: Strategy,
+  opts: ExploreOptions<W> = {},
+): ExploreResult {
   const x = new Exploration(program, strategy, opts);
   while (x.step()) {}
   return x.result();
-}
-
-/** Runs an exploration, yielding to the event loop every `sliceMs` so signals and timers get through. */
-export async function exploreAsync(x: Exploration, sliceMs = 50): Promise<ExploreResult> {
-  for (;;) {
-    const until = performance.now() + sliceMs;
-    while (performance.now() < until) if (!x.step()) return x.result();
-    await new Promise((r) => setImmediate(r));
-  }
 }

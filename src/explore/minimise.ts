@@ -1,4 +1,5 @@
-import { DEFAULT_MAX_STEPS, Execution, type Program, type Scheduler, Session } from './execution.ts';
+import { DEFAULT_MAX_STEPS, type Execution, type Program, type Scheduler } from './execution.ts';
+import { runExecution } from './record.ts';
 import { type Deviation, ReplayScheduler } from './schedule.ts';
 import type { Stop } from './stop.ts';
 import { BoundedStrategy } from './strategies/bounded.ts';
@@ -21,9 +22,7 @@ export interface MinimiseOptions {
 }
 
 function run(program: Program, sched: Scheduler, maxSteps: number, stop?: Stop): Execution {
-  const exec = new Execution(1, new Session(), sched, { maxSteps, stop });
-  exec.run((e) => program.build(e));
-  return exec;
+  return runExecution(program, sched, { maxSteps, stop }).exec;
 }
 
 function asCounterexample(exec: Execution, title: string): Counterexample | null {

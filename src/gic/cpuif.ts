@@ -113,15 +113,15 @@ export class VCpuInterface {
   eoicount = 0;
 
   constructor(
-    readonly nLr: number,
+    readonly nrLr: number,
     readonly switches: CpuifSwitches = DEFAULT_CPUIF_SWITCHES,
     /** Called for findings F1–F8. */
     private readonly finding: (id: FindingId, text: string) => void = () => {},
     /** H1: a HW LR was deactivated; the physical interrupt must be deactivated too. */
     private readonly physDeactivate: (pintid: number) => void = () => {},
   ) {
-    if (!Number.isInteger(nLr) || nLr < 1 || nLr > 16) throw new Error(`nLR must be 1..16, got ${nLr}`);
-    this.lrs = Array.from({ length: nLr }, emptyLr);
+    if (!Number.isInteger(nrLr) || nrLr < 1 || nrLr > 16) throw new Error(`nLR must be 1..16, got ${nrLr}`);
+    this.lrs = Array.from({ length: nrLr }, emptyLr);
   }
 
   /**
@@ -130,7 +130,7 @@ export class VCpuInterface {
    */
   validateLrs(): void {
     const seen = new Map<number, number>();
-    for (let i = 0; i < this.nLr; i++) {
+    for (let i = 0; i < this.nrLr; i++) {
       const lr = this.lrs[i];
       if (lr.state === LR_INVALID) continue;
       const other = seen.get(lr.vintid);
@@ -198,7 +198,7 @@ export class VCpuInterface {
   hppvi(): number {
     if (!this.vmcr.eng0 && !this.vmcr.eng1) return -1;
     let best = -1;
-    for (let i = 0; i < this.nLr; i++) {
+    for (let i = 0; i < this.nrLr; i++) {
       const lr = this.lrs[i];
       if (lr.state !== LR_PENDING || !this.enabled(lr.group) || lr.priority === 0xff) continue;
       if (isSpecial(lr.vintid)) continue;
@@ -266,7 +266,7 @@ export class VCpuInterface {
    * an EOIR (R23) or DIR (R29) would deactivate.
    */
   findActive(intid: number): number {
-    for (let i = 0; i < this.nLr; i++) if (this.lrs[i].vintid === intid && lrActive(this.lrs[i])) return i;
+    for (let i = 0; i < this.nrLr; i++) if (this.lrs[i].vintid === intid && lrActive(this.lrs[i])) return i;
     return -1;
   }
 
@@ -367,7 +367,7 @@ export class VCpuInterface {
   /** M1: ICH_EISR_EL2. */
   eisr(): number {
     let m = 0;
-    for (let i = 0; i < this.nLr; i++) {
+    for (let i = 0; i < this.nrLr; i++) {
       const lr = this.lrs[i];
       if (lr.state === LR_INVALID && !lr.hw && lr.eoi) m |= 1 << i;
     }
@@ -377,7 +377,7 @@ export class VCpuInterface {
   /** M2: ICH_ELRSR_EL2. */
   elrsr(): number {
     let m = 0;
-    for (let i = 0; i < this.nLr; i++) {
+    for (let i = 0; i < this.nrLr; i++) {
       const lr = this.lrs[i];
       if (lr.state === LR_INVALID && (lr.hw || !lr.eoi || this.switches.CPUIF_ELRSR_IGNORES_EOI)) m |= 1 << i;
     }
@@ -398,7 +398,7 @@ export class VCpuInterface {
           empty += e & 1;
           e >>>= 1;
         }
-        valid = this.nLr - empty;
+        valid = this.nrLr - empty;
       } else for (const lr of this.lrs) if (lr.state !== LR_INVALID) valid++;
       if (valid <= 1) m |= MISR.U;
     }

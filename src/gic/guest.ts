@@ -60,6 +60,21 @@ export type GuestInsn =
 
 type Prog = Generator<GuestInsn, void, unknown>;
 
+/** What the instructions that return something return to the guest program. */
+interface InsnResult {
+  iar: number;
+  apr_read: number;
+  mmio_read: boolean;
+  hvc: number;
+}
+
+/** Executes an instruction and hands its result to the program, typed by the instruction. */
+function* exec<I extends GuestInsn & { k: keyof InsnResult }>(
+  insn: I,
+): Generator<GuestInsn, InsnResult[I['k']], unknown> {
+  return (yield insn) as InsnResult[I['k']];
+}
+
 /** What the guest records, for expectations and oracles. */
 export interface GuestLog {
   acks: number[];
@@ -133,16 +148,16 @@ export class GuestCpu {
 
   private *handle(group: 0 | 1): Prog {
     const h = this.handler;
-    const intid = (yield { k: 'iar', group }) as number;
+    const intid = yield* exec({ k: 'iar', group });
     // Nothing was acknowledged, so there is nothing to EOI; Linux's handler returns the same way.
     if (intid === SPURIOUS) return;
     this.log.acks.push(intid);
     if (h.kind === 'vgic') {
-      if (!((yield { k: 'mmio_read', r: { reg: 'ISACTIVER', intid } }) as boolean)) {
+      if (!(yield* exec({ k: 'mmio_read', r: { reg: 'ISACTIVER', intid } }))) {
         yield { k: 'fail', text: `H-VGIC: INTID ${intid} is not active after its acknowledge` };
       }
       if (h.level) yield { k: 'hvc', call: h.lowerLine(intid) };
-      else if ((yield { k: 'mmio_read', r: { reg: 'ISPENDR', intid } }) as boolean) {
+      else if (yield* exec({ k: 'mmio_read', r: { reg: 'ISPENDR', intid } })) {
         yield { k: 'fail', text: `H-VGIC: edge INTID ${intid} still pending after its acknowledge` };
       }
     }
@@ -150,16 +165,16 @@ export class GuestCpu {
     this.log.handled++;
     yield { k: 'eoir', group, intid };
     if (h.kind === 'vgic') {
-      const apr = (yield { k: 'apr_read', group: 1 }) as number;
+      const apr = yield* exec({ k: 'apr_read', group: 1 });
       if (apr !== 0)
         yield { k: 'fail', text: `H-VGIC: AP1R0 is 0x${apr.toString(16)} after the EOI of ${intid}` };
     }
     if (h.kind !== 'kut' && this.cpuif.vmcr.eoimode === 1) yield { k: 'dir', intid };
     if (h.kind === 'vgic') {
-      if ((yield { k: 'mmio_read', r: { reg: 'ISACTIVER', intid } }) as boolean) {
+      if (yield* exec({ k: 'mmio_read', r: { reg: 'ISACTIVER', intid } })) {
         yield { k: 'fail', text: `H-VGIC: INTID ${intid} still active after its deactivation` };
       }
-      if ((yield { k: 'mmio_read', r: { reg: 'ISPENDR', intid } }) as boolean) {
+      if (yield* exec({ k: 'mmio_read', r: { reg: 'ISPENDR', intid } })) {
         yield { k: 'fail', text: `H-VGIC: INTID ${intid} pending again after its deactivation` };
       }
     }
@@ -172,7 +187,7 @@ export class GuestCpu {
   private *step(s: GuestStep): Prog {
     switch (s.op) {
       case 'ack': {
-        const intid = (yield { k: 'iar', group: s.group ?? 1 }) as number;
+        const intid = yield* exec({ k: 'iar', group: s.group ?? 1 });
         this.last = intid;
         if (intid !== SPURIOUS) this.log.acks.push(intid);
         if (s.expect !== undefined && intid !== s.expect) {
@@ -198,7 +213,7 @@ export class GuestCpu {
       case 'apr': {
         const group = s.group ?? 1;
         let v = s.value;
-        if (s.or) v |= (yield { k: 'apr_read', group }) as number;
+        if (s.or) v |= yield* exec({ k: 'apr_read', group });
         yield { k: 'apr_write', group, value: v };
         return;
       }
@@ -215,7 +230,7 @@ export class GuestCpu {
         yield { k: 'mmio_write', w: s.write };
         return;
       case 'read': {
-        const v = (yield { k: 'mmio_read', r: s.read }) as boolean;
+        const v = yield* exec({ k: 'mmio_read', r: s.read });
         if (v !== s.expect)
           yield {
             k: 'fail',
@@ -227,7 +242,7 @@ export class GuestCpu {
         yield { k: 'sgi', intid: s.intid, targets: s.targets };
         return;
       case 'hvc': {
-        const err = (yield { k: 'hvc', call: s.call }) as number;
+        const err = yield* exec({ k: 'hvc', call: s.call });
         if (s.expectError !== undefined && (err !== 0) !== s.expectError) {
           yield {
             k: 'fail',
@@ -246,7 +261,7 @@ export class GuestCpu {
       case 'poll': {
         for (;;) {
           yield { k: 'wfi' };
-          const intid = (yield { k: 'iar', group: s.group ?? 1 }) as number;
+          const intid = yield* exec({ k: 'iar', group: s.group ?? 1 });
           if (intid === SPURIOUS) continue;
           this.last = intid;
           this.log.acks.push(intid);
@@ -258,12 +273,12 @@ export class GuestCpu {
       }
       case 'expect': {
         if (s.apr !== undefined) {
-          const apr = (yield { k: 'apr_read', group: 1 }) as number;
+          const apr = yield* exec({ k: 'apr_read', group: 1 });
           if (apr !== s.apr)
             yield { k: 'fail', text: `AP1R0 is 0x${apr.toString(16)}, expected 0x${s.apr.toString(16)}` };
         }
         if (s.iarEmpty) {
-          const intid = (yield { k: 'iar', group: 1 }) as number;
+          const intid = yield* exec({ k: 'iar', group: 1 });
           if (intid !== SPURIOUS) {
             this.log.acks.push(intid);
             yield { k: 'fail', text: `IAR1 returned ${intid}, expected 1023 (nothing pending)` };

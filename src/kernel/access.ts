@@ -14,7 +14,7 @@ export type Ptr = KObj | BadPtr;
  * and KCSAN checks it against unordered accesses of other tasks. `marked` is READ_ONCE/WRITE_ONCE or
  * an atomic.
  */
-function check(t: Task, p: Ptr, f: Field, write: boolean, marked: boolean, value?: unknown): Loc {
+function check(t: Task, p: Ptr, f: Field<unknown>, write: boolean, marked: boolean, value?: unknown): Loc {
   const k = t.k;
   const exec = k.exec;
   if (!(p instanceof KObj)) {
@@ -31,38 +31,38 @@ function check(t: Task, p: Ptr, f: Field, write: boolean, marked: boolean, value
   return loc;
 }
 
-export function rd<T = unknown>(t: Task, p: Ptr, f: Field): T {
+export function rd<T>(t: Task, p: Ptr, f: Field<T>): T {
   return check(t, p, f, false, false).value as T;
 }
 
-export function wr(t: Task, p: Ptr, f: Field, v: unknown): void {
+export function wr<T>(t: Task, p: Ptr, f: Field<T>, v: T): void {
   check(t, p, f, true, false, v).value = v;
 }
 
-export function readOnce<T = unknown>(t: Task, p: Ptr, f: Field): T {
+export function readOnce<T>(t: Task, p: Ptr, f: Field<T>): T {
   return check(t, p, f, false, true).value as T;
 }
 
-export function writeOnce(t: Task, p: Ptr, f: Field, v: unknown): void {
+export function writeOnce<T>(t: Task, p: Ptr, f: Field<T>, v: T): void {
   check(t, p, f, true, true, v).value = v;
 }
 
 /** smp_store_release: a marked write that publishes the writer's clock to a later acquire. */
-export function storeRelease(t: Task, p: Ptr, f: Field, v: unknown): void {
+export function storeRelease<T>(t: Task, p: Ptr, f: Field<T>, v: T): void {
   const loc = check(t, p, f, true, true, v);
   loc.value = v;
   loc.releaseVc = t.release();
 }
 
 /** smp_load_acquire: a marked read that joins the clock of the release it reads from. */
-export function loadAcquire<T = unknown>(t: Task, p: Ptr, f: Field): T {
+export function loadAcquire<T>(t: Task, p: Ptr, f: Field<T>): T {
   const loc = check(t, p, f, false, true);
   if (loc.releaseVc) t.join(loc.releaseVc);
   return loc.value as T;
 }
 
 /** An atomic read-modify-write (atomic_t, cmpxchg): marked, and ordered as release plus acquire. */
-export function atomicRmw<T>(t: Task, p: Ptr, f: Field, update: (old: T) => T): T {
+export function atomicRmw<T>(t: Task, p: Ptr, f: Field<T>, update: (old: T) => T): T {
   const loc = check(t, p, f, true, true);
   if (loc.releaseVc) t.join(loc.releaseVc);
   const old = loc.value as T;
@@ -72,12 +72,17 @@ export function atomicRmw<T>(t: Task, p: Ptr, f: Field, update: (old: T) => T): 
 }
 
 /** Access to model state without instrumentation (oracles, state dumps, reports). */
-export function peek<T = unknown>(p: KObj, f: Field): T {
+export function peek<T>(p: KObj, f: Field<T>): T {
   return p.locs[f.index].value as T;
 }
 
+/** Initialises model state without instrumentation, while the object is not yet shared (build time). */
+export function poke<T>(p: KObj, f: Field<T>, v: T): void {
+  p.locs[f.index].value = v;
+}
+
 /** cmpxchg: a marked read-modify-write when it succeeds, a marked read when it fails. Returns the old value. */
-export function cmpxchg<T>(t: Task, p: Ptr, f: Field, expected: T, next: T): T {
+export function cmpxchg<T>(t: Task, p: Ptr, f: Field<T>, expected: T, next: T): T {
   const cur = (p instanceof KObj ? p.locs[f.index].value : undefined) as T;
   if (cur !== expected) return readOnce<T>(t, p, f);
   return atomicRmw<T>(t, p, f, () => next);

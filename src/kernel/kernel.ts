@@ -1,10 +1,10 @@
-import type { Execution } from '../explore/execution.ts';
+import type { Execution, ExecutionObserver } from '../explore/execution.ts';
 import type { ThreadBody } from '../explore/ops.ts';
 import { deadlockReport } from './deadlock.ts';
 import { type Lockdep, lockdepFor } from './lockdep.ts';
 import { KObj, Loc, StructType } from './mem.ts';
 import { Rcu } from './rcu.ts';
-import { Fn, Frame } from './stack.ts';
+import { defineFn, Frame } from './stack.ts';
 import { DEFAULT_SWITCHES, type Switches } from './switches.ts';
 import { Task, type TaskKind } from './task.ts';
 
@@ -35,7 +35,7 @@ export function releaseOf(version: string, design: string): string {
 }
 
 const LINEAR_MAP = 0xffff0000c2f40000n;
-const BOOT_FRAME = new Frame(new Fn('kernel_init', 1, 'init/main.c'), 0, null);
+const BOOT_FRAME = new Frame(defineFn({ name: 'kernel_init', file: 'init/main.c', steps: [] }), 0, null);
 const REDZONE = 128n;
 
 /**
@@ -62,10 +62,20 @@ export class Kernel {
     this.switches = { ...DEFAULT_SWITCHES, ...config.switches };
     this.lockdep = lockdepFor(this);
     this.rcu = new Rcu(this);
-    exec.onDeadlock((blocked) => deadlockReport(this, blocked));
-    exec.describeLocation = (th) => {
-      const top = (th.data as Task | undefined)?.stack;
-      return top ? top.location() : '';
+  }
+
+  /**
+   * How the execution observes this kernel — a thread's location is its task's innermost frame, a
+   * deadlock is reported the kernel's way — together with what the world built on it adds.
+   */
+  observer(world: Omit<ExecutionObserver, 'location' | 'deadlock'> = {}): ExecutionObserver {
+    return {
+      location: (th) => {
+        const top = (th.data as Task | undefined)?.stack;
+        return top ? top.location() : '';
+      },
+      deadlock: (blocked) => deadlockReport(this, blocked),
+      ...world,
     };
   }
 

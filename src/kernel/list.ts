@@ -1,4 +1,4 @@
-import { rd, readOnce, wr, writeOnce } from './access.ts';
+import { peek, poke, rd, readOnce, wr, writeOnce } from './access.ts';
 import { bug, warn } from './bug.ts';
 import {
   BadPtr,
@@ -11,7 +11,7 @@ import {
   NULL_PTR,
   type StructType,
 } from './mem.ts';
-import { Fn, type Frame, withFrame } from './stack.ts';
+import { defineFn, type Fn, type Frame, type StepOf, withFrame } from './stack.ts';
 import type { Task } from './task.ts';
 
 /** An embedded `struct list_head`: the fields `<name>.next` and `<name>.prev` of its object. */
@@ -19,8 +19,8 @@ export class ListHead {
   constructor(
     readonly obj: KObj,
     readonly name: string,
-    readonly next: Field,
-    readonly prev: Field,
+    readonly next: Field<ListPtr>,
+    readonly prev: Field<ListPtr>,
   ) {}
 
   get addr(): bigint {
@@ -47,7 +47,12 @@ export function head(obj: KObj, name: string): ListHead {
   if (!m) headsOf.set(obj, (m = new Map()));
   let h = m.get(name);
   if (!h) {
-    h = new ListHead(obj, name, obj.type.field(`${name}.next`), obj.type.field(`${name}.prev`));
+    h = new ListHead(
+      obj,
+      name,
+      obj.type.field<ListPtr>(`${name}.next`),
+      obj.type.field<ListPtr>(`${name}.prev`),
+    );
     m.set(name, h);
   }
   return h;
@@ -55,8 +60,8 @@ export function head(obj: KObj, name: string): ListHead {
 
 /** INIT_LIST_HEAD at build time (no instrumentation: the object is not yet shared). */
 export function initListHead(h: ListHead): void {
-  h.obj.loc(h.next).value = h;
-  h.obj.loc(h.prev).value = h;
+  poke(h.obj, h.next, h);
+  poke(h.obj, h.prev, h);
 }
 
 /** Longer than any list a scenario builds: a chain this long has a cycle that misses its head. */
@@ -70,13 +75,13 @@ const PEEK_LIMIT = 1000;
  */
 export function peekEntries(h: ListHead, member: string): { entries: KObj[]; broken: string | null } {
   const entries: KObj[] = [];
-  let pos = h.obj.loc(h.next).value as ListPtr;
+  let pos = peek(h.obj, h.next);
   while (pos !== h) {
     if (pos instanceof BadPtr) return { entries, broken: `next link is ${hex(pos.addr)}` };
     if (pos.name !== member) return { entries, broken: `next link reaches ${pos.obj.label}.${pos.name}` };
     if (entries.length === PEEK_LIMIT) return { entries, broken: 'the list does not close' };
     entries.push(pos.obj);
-    pos = pos.obj.loc(pos.next).value as ListPtr;
+    pos = peek(pos.obj, pos.next);
   }
   return { entries, broken: null };
 }
@@ -91,12 +96,12 @@ export function listEntry(p: ListPtr, type: StructType, member: string): KObj | 
 
 function nextOf(t: Task, h: ListPtr): ListPtr {
   if (h instanceof BadPtr) return rd(t, h, NEXT_AT0);
-  return rd<ListPtr>(t, h.obj, h.next);
+  return rd(t, h.obj, h.next);
 }
 
 function prevOf(t: Task, h: ListPtr): ListPtr {
   if (h instanceof BadPtr) return rd(t, h, PREV_AT8);
-  return rd<ListPtr>(t, h.obj, h.prev);
+  return rd(t, h.obj, h.prev);
 }
 
 function setNext(t: Task, h: ListPtr, v: ListPtr, once = false): void {
@@ -111,28 +116,27 @@ function setPrev(t: Task, h: ListPtr, v: ListPtr): void {
 }
 
 // Offsets used when a list pointer is itself bad: next at +0, prev at +8 of the list_head.
-const NEXT_AT0: Field = { name: 'next', off: 0, size: 8, index: 0, racy: false };
-const PREV_AT8: Field = { name: 'prev', off: 8, size: 8, index: 1, racy: false };
+const NEXT_AT0: Field<ListPtr> = { name: 'next', off: 0, size: 8, index: 0, racy: false };
+const PREV_AT8: Field<ListPtr> = { name: 'prev', off: 8, size: 8, index: 1, racy: false };
 
 function addr(p: ListPtr): bigint {
   return p.addr;
 }
 
-const DEL_CHECK = new Fn('__list_del_entry_valid_or_report', 0xb, 'lib/list_debug.c', {
-  1: 52,
-  2: 53,
-  4: 56,
-  5: 59,
-  7: 62,
-  9: 65,
+const DEL_CHECK = defineFn({
+  name: '__list_del_entry_valid_or_report',
+  file: 'lib/list_debug.c',
+  steps: ['next_null', 'prev_null', 'next_poison', 'prev_poison', 'prev_next', 'next_prev'],
+  lines: { next_null: 52, prev_null: 53, next_poison: 56, prev_poison: 59, prev_next: 62, next_prev: 65 },
 });
-const ADD_CHECK = new Fn('__list_add_valid_or_report', 0xa, 'lib/list_debug.c', {
-  1: 27,
-  2: 29,
-  4: 32,
-  6: 35,
-  8: 38,
+type DelCheck = StepOf<typeof DEL_CHECK>;
+const ADD_CHECK = defineFn({
+  name: '__list_add_valid_or_report',
+  file: 'lib/list_debug.c',
+  steps: ['prev_null', 'next_null', 'next_prev', 'prev_next', 'double_add'],
+  lines: { prev_null: 27, next_null: 29, next_prev: 32, prev_next: 35, double_add: 38 },
 });
+type AddCheck = StepOf<typeof ADD_CHECK>;
 
 /** mem_dump_obj of the object a failing check names; a slab object's size is its cache's, as KASAN's. */
 function dumpObj(p: ListPtr | null): string[] {
@@ -144,16 +148,16 @@ function dumpObj(p: ListPtr | null): string[] {
 }
 
 /** CHECK_DATA_CORRUPTION: report, and tell the caller to skip the operation. */
-function corruption(
+function corruption<S extends string>(
   t: Task,
-  checker: Fn,
-  pc: number,
+  checker: Fn<S>,
+  step: S,
   kind: string,
   message: string,
   obj: ListPtr | null,
 ): false {
   const caller = t.stack ? t.stack.fn.name : '??';
-  const at: Frame = withFrame(t.stack, checker, pc);
+  const at: Frame = withFrame(t.stack, checker, step);
   const title = `${kind} in ${caller}`;
   if (t.k.switches.BUG_ON_DATA_CORRUPTION) {
     t.stack = at;
@@ -163,12 +167,12 @@ function corruption(
   return false;
 }
 
-function delCorrupt(t: Task, pc: number, message: string, obj: ListPtr | null = null): false {
-  return corruption(t, DEL_CHECK, pc, 'list_del corruption', message, obj);
+function delCorrupt(t: Task, step: DelCheck, message: string, obj: ListPtr | null = null): false {
+  return corruption(t, DEL_CHECK, step, 'list_del corruption', message, obj);
 }
 
-function addCorrupt(t: Task, pc: number, message: string, obj: ListPtr | null = null): false {
-  return corruption(t, ADD_CHECK, pc, 'list_add corruption', message, obj);
+function addCorrupt(t: Task, step: AddCheck, message: string, obj: ListPtr | null = null): false {
+  return corruption(t, ADD_CHECK, step, 'list_add corruption', message, obj);
 }
 
 function delValid(t: Task, e: ListHead): boolean {
@@ -190,25 +194,25 @@ function delValid(t: Task, e: ListHead): boolean {
     prevOf(t, next);
   }
   const a = hex(e.addr);
-  if (next === NULL_PTR) return delCorrupt(t, 1, `list_del corruption, ${a}->next is NULL`);
-  if (prev === NULL_PTR) return delCorrupt(t, 2, `list_del corruption, ${a}->prev is NULL`);
+  if (next === NULL_PTR) return delCorrupt(t, 'next_null', `list_del corruption, ${a}->next is NULL`);
+  if (prev === NULL_PTR) return delCorrupt(t, 'prev_null', `list_del corruption, ${a}->prev is NULL`);
   if (next === LIST_POISON1) {
     const m = `list_del corruption, ${a}->next is LIST_POISON1 (${hex(LIST_POISON1.addr)})`;
-    return delCorrupt(t, 4, m, next);
+    return delCorrupt(t, 'next_poison', m, next);
   }
   if (prev === LIST_POISON2) {
     const m = `list_del corruption, ${a}->prev is LIST_POISON2 (${hex(LIST_POISON2.addr)})`;
-    return delCorrupt(t, 5, m, prev);
+    return delCorrupt(t, 'prev_poison', m, prev);
   }
   const pn = nextOf(t, prev);
   if (pn !== e) {
     const m = `list_del corruption. prev->next should be ${a}, but was ${hex(addr(pn))}. (prev=${hex(addr(prev))})`;
-    return delCorrupt(t, 7, m, prev);
+    return delCorrupt(t, 'prev_next', m, prev);
   }
   const np = prevOf(t, next);
   if (np !== e) {
     const m = `list_del corruption. next->prev should be ${a}, but was ${hex(addr(np))}. (next=${hex(addr(next))})`;
-    return delCorrupt(t, 9, m, next);
+    return delCorrupt(t, 'next_prev', m, next);
   }
   return true;
 }
@@ -219,21 +223,21 @@ function addValid(t: Task, n: ListHead, prev: ListPtr, next: ListPtr): boolean {
   if (level === 'hardened') {
     if (prevOf(t, next) === prev && nextOf(t, prev) === next && n !== prev && n !== next) return true;
   }
-  if (prev === NULL_PTR) return addCorrupt(t, 1, 'list_add corruption. prev is NULL.');
-  if (next === NULL_PTR) return addCorrupt(t, 2, 'list_add corruption. next is NULL.');
+  if (prev === NULL_PTR) return addCorrupt(t, 'prev_null', 'list_add corruption. prev is NULL.');
+  if (next === NULL_PTR) return addCorrupt(t, 'next_null', 'list_add corruption. next is NULL.');
   const np = prevOf(t, next);
   if (np !== prev) {
     const m = `list_add corruption. next->prev should be prev (${hex(addr(prev))}), but was ${hex(addr(np))}. (next=${hex(addr(next))}).`;
-    return addCorrupt(t, 4, m, next);
+    return addCorrupt(t, 'next_prev', m, next);
   }
   const pn = nextOf(t, prev);
   if (pn !== next) {
     const m = `list_add corruption. prev->next should be next (${hex(addr(next))}), but was ${hex(addr(pn))}. (prev=${hex(addr(prev))}).`;
-    return addCorrupt(t, 6, m, prev);
+    return addCorrupt(t, 'prev_next', m, prev);
   }
   if (n === prev || n === next) {
     const m = `list_add double add: new=${hex(n.addr)}, prev=${hex(addr(prev))}, next=${hex(addr(next))}.`;
-    return corruption(t, ADD_CHECK, 8, 'list_add double add', m, null);
+    return corruption(t, ADD_CHECK, 'double_add', 'list_add double add', m, null);
   }
   return true;
 }
@@ -293,7 +297,7 @@ export function list_del_rcu(t: Task, e: ListHead): void {
 }
 
 export function list_empty(t: Task, h: ListHead): boolean {
-  return readOnce<ListPtr>(t, h.obj, h.next) === h;
+  return readOnce(t, h.obj, h.next) === h;
 }
 
 /** One pointer load of a walk: `pos->next` (a lockless walk yields between these). */
@@ -304,7 +308,7 @@ export function list_next(t: Task, pos: ListPtr): ListPtr {
 /** READ_ONCE(pos->next), as RCU list walks read it. */
 export function list_next_once(t: Task, pos: ListPtr): ListPtr {
   if (pos instanceof BadPtr) return readOnce(t, pos, NEXT_AT0);
-  return readOnce<ListPtr>(t, pos.obj, pos.next);
+  return readOnce(t, pos.obj, pos.next);
 }
 
 /** The entries of a list in order, reading every link (list_for_each_entry under the list's lock). */

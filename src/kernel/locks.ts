@@ -37,14 +37,21 @@ export class Lock implements LockInstance {
 }
 
 /** Creates the lock in `obj.field`, of class `key` (the init site) printed as `name`. */
-export function initLock(k: Kernel, kind: LockKind, obj: KObj, f: Field, key: string, name: string): Lock {
+export function initLock(
+  k: Kernel,
+  kind: LockKind,
+  obj: KObj,
+  f: Field<Lock>,
+  key: string,
+  name: string,
+): Lock {
   const l = new Lock(kind, k.lockdep.classFor(key, name, kind), obj.loc(f), k.exec.newLocId());
   obj.loc(f).value = l;
   return l;
 }
 
 /** The lock stored in `p->f`; a bad pointer faults, a freed container is a KASAN report. */
-export function lockAt(t: Task, p: KObj | BadPtr, f: Field): Lock {
+export function lockAt(t: Task, p: KObj | BadPtr, f: Field<Lock>): Lock {
   if (p instanceof BadPtr) fault(t, p, f.off, false);
   const loc = p.loc(f);
   if (p.freed && t.k.switches.KASAN && t.k.exec.inStep) kasanAccess(t, loc, false);

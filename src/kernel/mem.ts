@@ -1,8 +1,13 @@
 import type { Frame } from './stack.ts';
 import type { Task } from './task.ts';
 
-/** A field of a modelled structure: byte offset and size in the model's layout of the kernel struct. */
-export interface Field {
+/**
+ * A field of a modelled structure: byte offset and size in the model's layout of the kernel struct.
+ * `T` is the type of the value the model keeps there; accessors return it.
+ */
+export interface Field<T = unknown> {
+  /** Never set: carries `T`, so that a Field<number> is not taken for a Field<Ptr>. */
+  readonly valueType?: T;
   readonly name: string;
   readonly off: number;
   readonly size: number;
@@ -45,10 +50,11 @@ export class StructType {
     }
   }
 
-  field(name: string): Field {
+  /** The field `name`, typed with the value the model keeps in it. */
+  field<T>(name: string): Field<T> {
     const f = this.byName.get(name);
     if (!f) throw new Error(`struct ${this.name} has no field ${name}`);
-    return f;
+    return f as Field<T>;
   }
 }
 

@@ -1,17 +1,26 @@
 import { type Op, Wait } from '../explore/ops.ts';
 import { readOnce, writeOnce } from './access.ts';
+import { kernelFn } from './function.ts';
 import type { Kernel } from './kernel.ts';
 import type { LockClass } from './lockdep.ts';
 import { type KObj, StructType } from './mem.ts';
 import { mightSleep } from './sched.ts';
 import { kfree } from './slab.ts';
-import { Fn, type Frame, withFrame } from './stack.ts';
+import { defineFn, type Frame, withFrame } from './stack.ts';
 import type { Task } from './task.ts';
 
-const KVFREE_CALL_RCU = new Fn('kvfree_call_rcu', 1, 'mm/slab_common.c');
-const RCU_DO_BATCH = new Fn('rcu_do_batch', 2, 'kernel/rcu/tree.c');
-const RCU_CORE = new Fn('rcu_core', 1, 'kernel/rcu/tree.c');
-const HANDLE_SOFTIRQS = new Fn('handle_softirqs', 1, 'kernel/softirq.c');
+const KVFREE_CALL_RCU = defineFn({ name: 'kvfree_call_rcu', file: 'mm/slab_common.c', steps: [] });
+const RCU_CORE = defineFn({ name: 'rcu_core', file: 'kernel/rcu/tree.c', steps: [] });
+const HANDLE_SOFTIRQS = defineFn({ name: 'handle_softirqs', file: 'kernel/softirq.c', steps: [] });
+
+/** rcu_do_batch invoking one callback: the kfree of a kfree_rcu. */
+const rcu_do_batch = kernelFn(
+  { name: 'rcu_do_batch', file: 'kernel/rcu/tree.c', steps: ['invoke'] },
+  (t, obj: KObj) => {
+    t.at('invoke');
+    kfree(t, obj);
+  },
+);
 
 /** A grace period: the readers at its start and the quiescent-state count each had then. */
 interface GracePeriod {
@@ -83,7 +92,7 @@ export class Rcu {
   /** kfree_rcu: the object is freed by ksoftirqd/<cpu> after a full grace period. */
   kfreeRcu(t: Task, obj: KObj): void {
     if (this.k.exec.recording) this.k.exec.note(`kfree_rcu(${obj.label})`);
-    const aux: Frame = withFrame(t.stack, KVFREE_CALL_RCU, 0);
+    const aux: Frame = withFrame(t.stack, KVFREE_CALL_RCU);
     obj.aux = [aux, ...obj.aux].slice(0, 2);
     let q = this.queues.get(t.cpu);
     if (!q) {
@@ -93,8 +102,8 @@ export class Rcu {
     }
     q.cbs.push({ gp: this.startGp(t), obj, vc: t.release() });
     // The queue length is shared state: enqueueing enables the callback thread.
-    const len = this.queueType.fields[0];
-    writeOnce(t, q.obj, len, readOnce<number>(t, q.obj, len) + 1);
+    const len = this.queueType.field<number>('len');
+    writeOnce(t, q.obj, len, readOnce(t, q.obj, len) + 1);
   }
 
   /** synchronize_rcu: `yield synchronize_rcu(t)` blocks until a grace period has ended. */
@@ -106,7 +115,7 @@ export class Rcu {
 
   private spawnDaemon(cpu: number, q: { cbs: Callback[]; obj: KObj }): void {
     const rcu = this;
-    const len = this.queueType.fields[0];
+    const len = this.queueType.field<number>('len');
     this.k.spawn(
       {
         comm: `ksoftirqd/${cpu}`,
@@ -118,15 +127,12 @@ export class Rcu {
       },
       function* (t) {
         for (;;) {
-          yield new Wait(() => readOnce<number>(t, q.obj, len) > 0 && rcu.ended(q.cbs[0].gp), 'RCU callback');
+          yield new Wait(() => readOnce(t, q.obj, len) > 0 && rcu.ended(q.cbs[0].gp), 'RCU callback');
           const cb = q.cbs.shift()!;
-          writeOnce(t, q.obj, len, readOnce<number>(t, q.obj, len) - 1);
+          writeOnce(t, q.obj, len, readOnce(t, q.obj, len) - 1);
           t.join(cb.vc);
           t.softirq++;
-          t.enter(RCU_DO_BATCH);
-          t.at(1);
-          kfree(t, cb.obj);
-          t.leave();
+          rcu_do_batch(t, cb.obj);
           t.softirq--;
         }
       },

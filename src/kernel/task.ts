@@ -1,7 +1,7 @@
 import type { ExThread } from '../explore/execution.ts';
 import type { Kernel } from './kernel.ts';
 import type { HeldLock } from './lockdep.ts';
-import { Fn, Frame } from './stack.ts';
+import { defineFn, type Fn, Frame } from './stack.ts';
 
 export type TaskKind = 'vcpu' | 'vmm' | 'thread' | 'softirq';
 
@@ -64,9 +64,13 @@ export class Task {
     this.stack = new Frame(fn, 0, this.stack);
   }
 
-  /** Sets the model step inside the current function (the `+0x<step>` of its frame). */
-  at(pc: number): void {
+  /**
+   * Moves the current function's frame to a named step (the `+0x<step>` of its frame). Kernel
+   * functions see this method typed with their own step names (KTask).
+   */
+  at(step: string): void {
     const s = this.stack!;
+    const pc = s.fn.offset(step);
     if (s.pc !== pc) this.stack = new Frame(s.fn, pc, s.parent);
   }
 
@@ -144,4 +148,4 @@ export class Task {
   }
 }
 
-export const UNKNOWN_FN = new Fn('??', 1);
+export const UNKNOWN_FN = defineFn({ name: '??', file: '', steps: [] });

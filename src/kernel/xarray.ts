@@ -1,4 +1,4 @@
-import { readOnce, writeOnce } from './access.ts';
+import { peek, readOnce, writeOnce } from './access.ts';
 import type { Kernel } from './kernel.ts';
 import { initLock, type Lock } from './locks.ts';
 import { type KObj, StructType } from './mem.ts';
@@ -9,6 +9,7 @@ const XA_TYPE = new StructType('xarray', 16, [
   { name: 'xa_head', off: 8 },
 ]);
 const SLOT_TYPE = new StructType('xa_slot', 8, [{ name: 'entry' }]);
+const ENTRY = SLOT_TYPE.field<KObj | null>('entry');
 
 /**
  * An xarray: index -> object, one instrumented slot per index, with its `xa_lock` (a spinlock_t).
@@ -40,7 +41,7 @@ export class XArray {
   /** xa_load: takes and drops rcu_read_lock itself; the caller needs its own protection for the result. */
   load(t: Task, index: number): KObj | null {
     t.k.rcu.readLock(t);
-    const v = readOnce<KObj | null>(t, this.slot(index), SLOT_TYPE.fields[0]);
+    const v = readOnce(t, this.slot(index), ENTRY);
     t.k.rcu.readUnlock(t);
     return v;
   }
@@ -49,8 +50,8 @@ export class XArray {
   store(t: Task, index: number, v: KObj | null): KObj | null {
     t.k.lockdep.assertHeld(t, this.lock);
     const s = this.slot(index);
-    const old = readOnce<KObj | null>(t, s, SLOT_TYPE.fields[0]);
-    writeOnce(t, s, SLOT_TYPE.fields[0], v);
+    const old = readOnce(t, s, ENTRY);
+    writeOnce(t, s, ENTRY, v);
     return old;
   }
 
@@ -63,7 +64,7 @@ export class XArray {
   peekEntries(): [number, KObj][] {
     const out: [number, KObj][] = [];
     for (const [i, s] of [...this.slots].sort((a, b) => a[0] - b[0])) {
-      const v = s.locs[0].value as KObj | null;
+      const v = peek(s, ENTRY);
       if (v) out.push([i, v]);
     }
     return out;
@@ -73,7 +74,7 @@ export class XArray {
   entries(t: Task): [number, KObj][] {
     const out: [number, KObj][] = [];
     for (const [i, s] of [...this.slots].sort((a, b) => a[0] - b[0])) {
-      const v = readOnce<KObj | null>(t, s, SLOT_TYPE.fields[0]);
+      const v = readOnce(t, s, ENTRY);
       if (v) out.push([i, v]);
     }
     return out;

@@ -93,7 +93,7 @@ export function buildFindingReport(program: Program, f: Finding, ctx: ReportCont
       minimised = true;
     }
   }
-  const exec = recordExecution(
+  const { exec } = recordExecution(
     program,
     new ReplayScheduler(decisions),
     { maxSteps: ctx.maxSteps },

@@ -1,22 +1,20 @@
-import { Execution, type Program, PrologueError, type Scheduler, Session } from '../explore/execution.ts';
-import { Wait } from '../explore/ops.ts';
+import { type Execution, type Program, PrologueError, type Scheduler } from '../explore/execution.ts';
+import { runExecution } from '../explore/record.ts';
 import { SimpleViolation } from '../explore/violation.ts';
-import { DEFAULT_CPUIF_SWITCHES } from '../gic/cpuif.ts';
+import { DEFAULT_CPUIF_SWITCHES, MIN_LPI } from '../gic/cpuif.ts';
 import { GuestCpu, type GuestStep, type Handler } from '../gic/guest.ts';
-import { peek } from '../kernel/access.ts';
-import { Kernel } from '../kernel/kernel.ts';
+import { peek, poke } from '../kernel/access.ts';
 import type { KObj } from '../kernel/mem.ts';
 import type { Task } from '../kernel/task.ts';
 import type { Design } from '../vgic/designs.ts';
 import { dumpState } from '../vgic/dump.ts';
 import { type HostCall, hostCall } from '../vgic/host.ts';
 import type { Gen } from '../vgic/irq.ts';
-import { Its } from '../vgic/its.ts';
 import { F, GICR_CTLR, IRQ, VCPU } from '../vgic/layout.ts';
 import { newEventfd } from '../vgic/notify.ts';
-import { endChecks } from '../vgic/oracles.ts';
 import { vcpuRun } from '../vgic/runloop.ts';
-import { THREAD_FNS, type Vcpu, Vm, type VmConfig } from '../vgic/vm.ts';
+import type { Vcpu, Vm, VmConfig } from '../vgic/vm.ts';
+import { createWorld, deviceTask, type VgicWorld } from '../vgic/world.ts';
 import { ScenarioError } from './error.ts';
 
 /** Configuration of one interrupt at VM creation (what the distributor/redistributor registers hold). */
@@ -82,15 +80,10 @@ export function lowerLine(intid: number): HostCall {
   return { call: 'irq_line', intid, level: false };
 }
 
-/** What a built execution exposes to tests, reports and oracles. */
-export interface World {
-  k: Kernel;
-  vm: Vm;
+/** What a built execution exposes to tests, reports and oracles: the VM and each vCPU's guest. */
+export interface World extends VgicWorld {
   guests: Map<number, GuestCpu>;
 }
-
-const VCPU_TAIL = [THREAD_FNS.vcpuIoctl, THREAD_FNS.vcpuRun];
-const VMM_TAIL = [THREAD_FNS.vmIoctl];
 
 function irqObj(vm: Vm, intid: number, vcpu: number): KObj | null {
   if (intid < 32) return vm.vcpus[vcpu]?.privateIrqs[intid] ?? null;
@@ -103,10 +96,10 @@ function irqObj(vm: Vm, intid: number, vcpu: number): KObj | null {
  * the ITS's default for an LPI the scenario did not configure.
  */
 function ackedPriority(vm: Vm, intid: number, vcpu: number): number {
-  if (intid >= 8192) return (vm.lpiProps.get(intid)?.priority ?? 0xa0) & 0xf8;
+  if (intid >= MIN_LPI) return (vm.lpiProps.get(intid)?.priority ?? 0xa0) & 0xf8;
   const irq = irqObj(vm, intid, vcpu);
   if (!irq) throw new Error(`vCPU ${vcpu} acknowledged INTID ${intid}, which the VM does not have`);
-  return peek<number>(irq, IRQ.priority) & 0xf8;
+  return peek(irq, IRQ.priority) & 0xf8;
 }
 
 /** VM creation: the register state of each configured interrupt (no thread runs yet). */
@@ -117,17 +110,17 @@ function configure(vm: Vm, s: ScenarioSpec): void {
     for (const o of owners) {
       const irq = irqObj(vm, spec.intid, o);
       if (!irq) continue;
-      let f = peek<number>(irq, IRQ.flags);
+      let f = peek(irq, IRQ.flags);
       if (spec.trigger) f = spec.trigger === 'level' ? f | F.CONFIG_LEVEL : f & ~F.CONFIG_LEVEL;
       if (spec.enabled !== undefined) f = spec.enabled ? f | F.ENABLED : f & ~F.ENABLED;
-      irq.loc(IRQ.flags).value = f;
-      if (spec.priority !== undefined) irq.loc(IRQ.priority).value = spec.priority & 0xf8;
-      if (spec.group !== undefined) irq.loc(IRQ.group).value = spec.group;
-      if (spec.intid >= 32 && spec.vcpu !== undefined) irq.loc(IRQ.target).value = vm.vcpus[spec.vcpu];
+      poke(irq, IRQ.flags, f);
+      if (spec.priority !== undefined) poke(irq, IRQ.priority, spec.priority & 0xf8);
+      if (spec.group !== undefined) poke(irq, IRQ.group, spec.group);
+      if (spec.intid >= 32 && spec.vcpu !== undefined) poke(irq, IRQ.target, vm.vcpus[spec.vcpu]);
     }
   }
   for (const l of s.lpis) vm.lpiProps.set(l.intid, { priority: l.priority ?? 0xa0, enabled: true });
-  for (const id of s.lpisEnabledOn) vm.vcpus[id].obj.loc(VCPU.ctlr).value = GICR_CTLR.ENABLE_LPIS;
+  for (const id of s.lpisEnabledOn) poke(vm.vcpus[id].obj, VCPU.ctlr, GICR_CTLR.ENABLE_LPIS);
   for (const intid of s.resamplers ?? []) {
     vm.resamplers.push({ pin: intid - 32, resamplefd: newEventfd(vm, `resamplefd ${intid}`) });
   }
@@ -172,7 +165,7 @@ function checkExpectations(exec: Execution, w: World, e: Expectations): void {
   for (const f of e.finalState ?? []) {
     // checkSpec guarantees the object exists: a skipped entry would be a check that cannot fail.
     const irq = irqObj(w.vm, f.intid, f.vcpu ?? 0)!;
-    const flags = peek<number>(irq, IRQ.flags);
+    const flags = peek(irq, IRQ.flags);
     const active = (flags & F.ACTIVE) !== 0;
     const pending =
       flags & F.CONFIG_LEVEL
@@ -194,40 +187,16 @@ function checkExpectations(exec: Execution, w: World, e: Expectations): void {
   }
 }
 
-/** The world after the prologue: what the actors start from. */
-interface Setup {
-  k: Kernel;
-  vm: Vm;
-  vmm: Task;
+/** VM creation: the VM as the scenario configures it, before anything runs. */
+function newWorld(exec: Execution, s: ScenarioSpec, design: Design): World {
+  const w = createWorld(exec, { ...s.vm, design, cpuif: DEFAULT_CPUIF_SWITCHES }, s.name);
+  configure(w.vm, s);
+  return { ...w, guests: new Map() };
 }
 
-/** VM creation, the LPIs' ITS mappings and the prologue, all run outside the scheduler. */
-function setUp(exec: Execution, s: ScenarioSpec, design: Design): Setup {
-  const k = new Kernel(exec, {
-    version: design.version,
-    design: design.id,
-    scenario: s.name,
-    hardware: `vgic-lab model (GICv3, ${s.vm.nrVcpus} vCPUs, nLR=${s.vm.nLr})`,
-  });
-  const vm = new Vm(k, { ...s.vm, design, cpuif: DEFAULT_CPUIF_SWITCHES });
-  if (s.vm.its) vm.its = new Its(vm);
-  configure(vm, s);
-  for (const v of vm.vcpus) {
-    v.task = k.task({
-      comm: `CPU ${v.id}/KVM`,
-      pid: 1000 + v.id,
-      cpu: v.id,
-      kind: 'vcpu',
-      tail: VCPU_TAIL,
-    });
-  }
-  const vmm = k.task({
-    comm: 'qemu-system-aar',
-    pid: 900,
-    cpu: s.vm.nrVcpus,
-    kind: 'vmm',
-    tail: VMM_TAIL,
-  });
+/** The LPIs' ITS mappings and the scenario's prologue, run to their end outside the scheduler. */
+function runPrologue(w: VgicWorld, s: ScenarioSpec): void {
+  const { k, vm, vmm } = w;
   // The ITS mappings of the LPIs, as vCPU 0's guest would issue them.
   if (s.lpis.length > 0) {
     const cmds: HostCall = {
@@ -268,7 +237,24 @@ function setUp(exec: Execution, s: ScenarioSpec, design: Design): Setup {
   });
   k.prologueDone();
   vm.events.length = 0;
-  return { k, vm, vmm };
+}
+
+/** The actors as threads: vCPUs running their guest, the VMM and device threads their host calls. */
+function startActors(w: World, s: ScenarioSpec): void {
+  const { k, vm, vmm } = w;
+  let hostN = 0;
+  for (const a of s.actors) {
+    if (a.kind === 'vcpu') {
+      const v: Vcpu = vm.vcpuById(a.vcpu ?? 0);
+      const g = new GuestCpu(v.cpuif, a.guest ?? [], a.handler);
+      w.guests.set(v.id, g);
+      k.start(v.task, (t) => vcpuRun(t, vm, v, g));
+    } else {
+      const n = hostN++;
+      const t = n === 0 ? vmm : deviceTask(w, n, a.name);
+      k.start(t, (tt) => hostActor(tt, vm, a.host ?? []));
+    }
+  }
 }
 
 /**
@@ -300,11 +286,15 @@ const NO_STEPS: Scheduler = { pickThread: () => -1, pickValue: () => 0 };
  */
 function probePrologue(s: ScenarioSpec, design: Design): void {
   if (s.prologue.length === 0) return;
-  const exec = new Execution(0, new Session(), NO_STEPS, { maxSteps: 0 });
+  const probe: Program = {
+    name: s.name,
+    build(exec) {
+      const w = newWorld(exec, s, design);
+      return { world: w, observer: w.k.observer(), start: () => runPrologue(w, s) };
+    },
+  };
   try {
-    exec.run((e) => {
-      setUp(e, s, design);
-    });
+    runExecution(probe, NO_STEPS, { maxSteps: 0 }, { index: 0 });
   } catch (e) {
     if (e instanceof ScenarioError) throw e;
   }
@@ -313,7 +303,7 @@ function probePrologue(s: ScenarioSpec, design: Design): void {
 /** Problems in a builder spec that the loader rejects with a position for files. */
 function checkSpec(s: ScenarioSpec): void {
   for (const f of s.expect.finalState ?? []) {
-    if (f.intid >= 32 + s.vm.nrSpis || (f.vcpu ?? 0) >= s.vm.nrVcpus)
+    if (f.intid >= 32 + s.vm.spis || (f.vcpu ?? 0) >= s.vm.vcpus)
       throw new Error(
         `scenario ${s.name}: expect.finalState names INTID ${f.intid} on vCPU ${f.vcpu ?? 0}, which the VM does not have`,
       );
@@ -321,45 +311,28 @@ function checkSpec(s: ScenarioSpec): void {
 }
 
 /** Builds the explorer program of a scenario: a fresh VM, the prologue, then the actors as threads. */
-export function buildProgram(
-  s: ScenarioSpec,
-  design: Design,
-  onWorld?: (w: World, exec: Execution) => void,
-): Program {
+export function buildProgram(s: ScenarioSpec, design: Design): Program<World> {
   checkSpec(s);
   probePrologue(s, design);
   return {
     name: s.name,
-    build(exec: Execution): void {
-      const { k, vm, vmm } = setUp(exec, s, design);
-      const world: World = { k, vm, guests: new Map() };
-      let hostN = 0;
-      for (const a of s.actors) {
-        if (a.kind === 'vcpu') {
-          const v: Vcpu = vm.vcpuById(a.vcpu ?? 0);
-          const g = new GuestCpu(v.cpuif, a.guest ?? [], a.handler);
-          world.guests.set(v.id, g);
-          k.start(v.task, (t) => vcpuRun(t, vm, v, g));
-        } else {
-          const n = hostN++;
-          const t =
-            n === 0
-              ? vmm
-              : k.task({ comm: a.name ?? `device${n}`, pid: 900 + n, cpu: s.vm.nrVcpus + n, tail: VMM_TAIL });
-          k.start(t, (tt) => hostActor(tt, vm, a.host ?? []));
-        }
-      }
-      exec.atEnd(() => {
-        for (const v of vm.vcpus) {
-          const th = v.task.thread;
-          v.idle = !!th && !th.done && th.next instanceof Wait && th.next.idle;
-        }
-        endChecks(vm);
+    build(exec: Execution) {
+      const world = newWorld(exec, s, design);
+      const { k, vm } = world;
+      const start = () => {
+        runPrologue(world, s);
+        startActors(world, s);
+      };
+      const atEnd = () => {
+        vm.checks.executionEnd(vm);
         checkExpectations(exec, world, s.expect);
+      };
+      const observer = k.observer({
+        atEnd,
+        finalState: () => finalState(world),
+        snapshot: () => dumpState(vm),
       });
-      exec.setFinalState(() => finalState(world));
-      exec.snapshotFn = () => dumpState(vm);
-      onWorld?.(world, exec);
+      return { world, observer, start };
     },
   };
 }
@@ -370,7 +343,7 @@ export function finalState(w: World): string {
   for (const [id, g] of [...w.guests].sort((a, b) => a[0] - b[0]))
     parts.push(`v${id} acks=${g.log.acks.join(',')}`);
   const describe = (o: KObj) => {
-    const f = peek<number>(o, IRQ.flags);
+    const f = peek(o, IRQ.flags);
     const bits = [f & F.ACTIVE ? 'A' : '', f & F.PENDING_LATCH ? 'P' : '', f & F.LINE_LEVEL ? 'L' : ''].join(
       '',
     );

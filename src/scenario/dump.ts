@@ -18,9 +18,9 @@ export function dumpScenario(s: ScenarioSpec, header = ''): string {
     name: s.name.toLowerCase(),
     description: s.description,
     vm: clean({
-      vcpus: s.vm.nrVcpus,
-      nrLr: s.vm.nLr,
-      spis: s.vm.nrSpis,
+      vcpus: s.vm.vcpus,
+      nrLr: s.vm.nrLr,
+      spis: s.vm.spis,
       its: s.vm.its || undefined,
       hostTdir: s.vm.hostTdir ? undefined : false,
       maxMiDelay: s.vm.maxMiDelay,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
+import { MIN_LPI } from '../gic/cpuif.ts';
 import type { GuestStep, Handler } from '../gic/guest.ts';
 import type { HostCall } from '../vgic/host.ts';
 import { type ActorSpec, lowerLine, type PrologueStep, type ScenarioSpec } from './builder.ts';
@@ -435,15 +436,15 @@ function semantic(pos: Positions, f: ScenarioFile): void {
     seen.set(irq.intid, i);
     const id = irq.intid;
     if (irq.lpi) {
-      if (id < 8192 || id > 65535)
+      if (id < MIN_LPI || id > 65535)
         throw pos.error(
           p,
-          `${id} is not an LPI INTID (8192–65535)`,
-          'LPIs take INTIDs from 8192 (KVM limits them to 16 bits)',
+          `${id} is not an LPI INTID (${MIN_LPI}–65535)`,
+          `LPIs take INTIDs from ${MIN_LPI} (KVM limits them to 16 bits)`,
         );
       if (!f.vm.its) throw pos.error(['interrupts', i, 'lpi'], 'an LPI needs an ITS', 'set vm.its: true');
       vcpu(irq.lpi.collection, ['interrupts', i, 'lpi', 'collection']);
-    } else if (id >= 8192) {
+    } else if (id >= MIN_LPI) {
       throw pos.error(
         p,
         `INTID ${id} is an LPI but has no "lpi:" mapping`,
@@ -453,7 +454,7 @@ function semantic(pos: Positions, f: ScenarioFile): void {
       throw pos.error(
         p,
         `${id} is not an INTID of this VM`,
-        `SGIs are 0–15, PPIs 16–31, SPIs 32–${lastSpi} (vm.spis: ${nSpis}), LPIs from 8192`,
+        `SGIs are 0–15, PPIs 16–31, SPIs 32–${lastSpi} (vm.spis: ${nSpis}), LPIs from ${MIN_LPI}`,
       );
     }
     if (id < 16 && irq.trigger === 'level')
@@ -559,7 +560,7 @@ function semantic(pos: Positions, f: ScenarioFile): void {
 
   for (const [i, e] of (f.expect.final ?? []).entries()) {
     const p = ['expect', 'final', i];
-    if (e.intid >= 8192)
+    if (e.intid >= MIN_LPI)
       throw pos.error(
         [...p, 'intid'],
         `the final state of LPI ${e.intid} cannot be checked`,
@@ -637,9 +638,9 @@ function toSpec(f: ScenarioFile): ScenarioSpec {
     name: f.name,
     description: f.description,
     vm: {
-      nrVcpus: f.vm.vcpus,
-      nLr: f.vm.nrLr,
-      nrSpis: f.vm.spis,
+      vcpus: f.vm.vcpus,
+      nrLr: f.vm.nrLr,
+      spis: f.vm.spis,
       its: f.vm.its,
       hostTdir: f.vm.hostTdir,
       maxMiDelay: f.vm.maxMiDelay,

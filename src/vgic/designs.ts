@@ -2,8 +2,6 @@
  * Designs (vgic-host.md §0.2): where and how the EOIcount replay walks, and what protects it. A design
  * is data; the vGIC code branches on these fields at the few places where designs differ.
  */
-export type DesignId = 'V0' | 'V1' | 'V2' | 'V3' | 'V4a' | 'V4b';
-
 /** Published fixes that a design preset turns on or off (vgic-host.md §0.2, fix switches). */
 export interface FixSwitches {
   PRUNE_REF_ACROSS_MIGRATION: boolean;
@@ -18,8 +16,9 @@ export interface FixSwitches {
   PAUSE_IS_COUNTER: boolean;
 }
 
-export interface Design {
-  readonly id: DesignId;
+/** A design as the table below writes it; `Design` narrows its id to the ids the table has. */
+interface DesignFields {
+  readonly id: string;
   readonly name: string;
   readonly aliases: readonly string[];
   readonly description: string;
@@ -46,6 +45,10 @@ export interface Design {
   /** kvm_notify_acked_irq deferred past the ap_list_lock unlock through an eoi_spis bitmap (V4b). */
   readonly deferNotify: boolean;
   readonly fixes: Readonly<FixSwitches>;
+}
+
+export interface Design extends DesignFields {
+  readonly id: DesignId;
 }
 
 const NO_FIXES: FixSwitches = {
@@ -79,7 +82,7 @@ const base = {
   version: '6.19.0',
 };
 
-export const DESIGNS: readonly Design[] = [
+const TABLE = [
   {
     ...base,
     id: 'V0',
@@ -153,7 +156,39 @@ export const DESIGNS: readonly Design[] = [
     deferNotify: true,
     fixes: MAINLINE_2026_FIXES,
   },
-];
+] as const satisfies readonly DesignFields[];
+
+/** The designs' ids, as the table above defines them. */
+export type DesignId = (typeof TABLE)[number]['id'];
+
+/**
+ * What a design's fields must agree on, as the kernel code each describes would: the problems, or none.
+ * The EOIcount replay exists only with the LR-overflow rework; a walk from the tail needs the per-CPU
+ * `last_lr_irq` it starts from; pinning `last_lr_irq` with a reference, and deferring the irqfd
+ * notification past the unlock, belong to the fold that holds `ap_list_lock`.
+ */
+export function designProblems(d: DesignFields): string[] {
+  const out: string[] = [];
+  if (d.walk !== 'none' && !d.lrOverflow)
+    out.push(`an EOIcount replay (walk: ${d.walk}) needs the LR-overflow rework`);
+  if (d.walk === 'none' && d.lrOverflow)
+    out.push('the LR-overflow rework always replays EOIcount (walk cannot be none)');
+  if (d.walk === 'tail' && !d.lastLrIrq) out.push('a walk from the tail needs last_lr_irq');
+  if (d.lastLrIrq && d.walk !== 'tail')
+    out.push(`last_lr_irq is kept only for a walk from the tail (walk: ${d.walk})`);
+  if (d.pinLastLr && !d.foldLocked) out.push('pinning last_lr_irq needs the fold that holds ap_list_lock');
+  if (d.deferNotify && !d.foldLocked)
+    out.push('deferring the irqfd notification needs the fold that holds ap_list_lock');
+  if (d.foldLocked && !d.lastLrIrq)
+    out.push('the locked fold re-validates last_lr_irq, which the design does not keep');
+  return out;
+}
+
+export const DESIGNS: readonly Design[] = TABLE.map((d) => {
+  const problems = designProblems(d);
+  if (problems.length > 0) throw new Error(`design ${d.id} is inconsistent: ${problems.join('; ')}`);
+  return d;
+});
 
 export function designById(idOrAlias: string): Design | undefined {
   const k = idOrAlias.toLowerCase();

@@ -4,7 +4,7 @@ import { peek } from '../kernel/access.ts';
 import { type ListHead, peekEntries } from '../kernel/list.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { F, IRQ, MODE_NAMES, VCPU, VGIC_IRQ } from './layout.ts';
-import type { Vcpu, Vm } from './vm.ts';
+import type { Vm } from './vm.ts';
 
 /** The state that matters at a failing step (issue 4 §3): AP lists, LRs, EOIcount, refcounts. */
 export interface StateDump {
@@ -26,7 +26,7 @@ export interface StateDump {
 }
 
 export function describeIrq(o: KObj): string {
-  const f = peek<number>(o, IRQ.flags);
+  const f = peek(o, IRQ.flags);
   const bits = [
     f & F.PENDING_LATCH ? 'pending' : '',
     f & F.LINE_LEVEL ? 'line' : '',
@@ -35,10 +35,27 @@ export function describeIrq(o: KObj): string {
     f & F.ON_LR ? 'on_lr' : '',
     f & F.PENDING_RELEASE ? 'pending_release' : '',
   ].filter(Boolean);
-  const v = peek<Vcpu | null>(o, IRQ.vcpu);
-  const tgt = peek<Vcpu | null>(o, IRQ.target);
-  const ref = o.slab ? ` ref=${peek<number>(o, IRQ.refcount)}` : '';
-  return `${o.label} prio=0x${peek<number>(o, IRQ.priority).toString(16)} ${bits.join(',') || 'idle'} vcpu=${v ? v.id : '-'} target=${tgt ? tgt.id : '-'}${ref}${o.freed ? ' FREED' : ''}`;
+  const v = peek(o, IRQ.vcpu);
+  const tgt = peek(o, IRQ.target);
+  const ref = o.slab ? ` ref=${peek(o, IRQ.refcount)}` : '';
+  return `${o.label} prio=0x${peek(o, IRQ.priority).toString(16)} ${bits.join(',') || 'idle'} vcpu=${v ? v.id : '-'} target=${tgt ? tgt.id : '-'}${ref}${o.freed ? ' FREED' : ''}`;
+}
+
+/** What makes an interrupt worth a line at the end of a run: pending (latch or line), active, being released. */
+const NOT_IDLE = F.PENDING_LATCH | F.LINE_LEVEL | F.ACTIVE | F.PENDING_RELEASE;
+
+/**
+ * The interrupts left in a state worth showing when an execution ends: SPIs and private interrupts
+ * that are pending, active or being released, each with its description, and every LPI still allocated.
+ */
+export function interruptsNotIdle(vm: Vm): string[] {
+  const out: string[] = [];
+  for (const o of vm.spis) if (peek(o, IRQ.flags) & NOT_IDLE) out.push(describeIrq(o));
+  for (const v of vm.vcpus)
+    for (const o of v.privateIrqs)
+      if (peek(o, IRQ.flags) & NOT_IDLE) out.push(`vCPU ${v.id} ${describeIrq(o)}`);
+  for (const o of vm.k.objects) if (o.type === VGIC_IRQ && o.slab) out.push(describeIrq(o));
+  return out;
 }
 
 function walk(h: ListHead): { entries: string[]; broken: string | null } {
@@ -50,12 +67,12 @@ export function dumpState(vm: Vm): StateDump {
   return {
     vcpus: vm.vcpus.map((v) => {
       const { entries, broken } = walk(v.apHead);
-      const running = peek<number>(v.obj, VCPU.mode) !== 0;
-      const lrs = (running ? v.cpuif.lrs : v.lrShadow).slice(0, Math.max(v.usedLrs, 0) || vm.config.nLr);
+      const running = peek(v.obj, VCPU.mode) !== 0;
+      const lrs = (running ? v.cpuif.lrs : v.lrShadow).slice(0, Math.max(v.usedLrs, 0) || vm.config.nrLr);
       const last = vm.lastLrIrq[v.id];
       return {
         id: v.id,
-        mode: MODE_NAMES[peek<number>(v.obj, VCPU.mode)] ?? '?',
+        mode: MODE_NAMES[peek(v.obj, VCPU.mode)] ?? '?',
         apList: entries,
         apListBroken: broken,
         ...(v.overflowHead ? { overflowList: walk(v.overflowHead) } : {}),

@@ -1,26 +1,19 @@
 import { POINT, point } from '../explore/ops.ts';
 import { LR_ACTIVE, LR_INVALID, LR_PENDING, type Lr } from '../gic/lr.ts';
 import { atomicRmw, type Ptr } from '../kernel/access.ts';
+import { type KTask, kernelFn } from '../kernel/function.ts';
 import { head, ListHead, list_next, listEntry } from '../kernel/list.ts';
 import { raw_spin_lock, raw_spin_unlock } from '../kernel/locks.ts';
 import type { BadPtr, KObj } from '../kernel/mem.ts';
-import { Fn } from '../kernel/stack.ts';
-import type { Task } from '../kernel/task.ts';
 import { checkApListLocked } from './discipline.ts';
 import { vgic_v3_compute_lr } from './flush.ts';
-import { flagsOf, type Gen, irqLock, isLpi, isSpi, oracle, setFlags, vcpuOf } from './irq.ts';
+import { flagsOf, type Gen, irqLock, isLpi, isSpi, setFlags, vcpuOf, vgic_target_oracle } from './irq.ts';
 import { DIST, F, VGIC_IRQ } from './layout.ts';
 import { kvm_notify_acked_irq } from './notify.ts';
-import { checkPeoi, checkStateWrite, walkLeftList } from './oracles.ts';
 import { vgic_get_irq, vgic_put_irq, vgic_put_irq_norelease, vgic_release_deleted_lpis } from './refs.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 const FILE = 'arch/arm64/kvm/vgic/vgic-v3.c';
-const FN = {
-  foldLr: new Fn('vgic_v3_fold_lr', 0xc, FILE),
-  foldLrState: new Fn('vgic_v3_fold_lr_state', 0x11, FILE),
-  foldState: new Fn('vgic_fold_state', 0x12, 'arch/arm64/kvm/vgic/vgic.c'),
-};
 
 /** How fold_lr reports an acked level SPI and drops its reference (V4b defers both). */
 export interface FoldOpts {
@@ -42,19 +35,24 @@ function lrSignalsEoiMi(lr: Lr): boolean {
  * vgic_v3_fold_lr (vgic-host.md §3.9.1): apply one LR image to its vgic_irq, looked up by INTID.
  * Returns whether a PUT_NR dropped the last reference (V4b).
  */
-export function* vgic_v3_fold_lr(t: Task, vm: Vm, v: Vcpu, val: Lr, opts: FoldOpts = DIRECT): Gen<boolean> {
-  t.enter(FN.foldLr);
-  try {
+export const vgic_v3_fold_lr = kernelFn(
+  {
+    name: 'vgic_v3_fold_lr',
+    file: FILE,
+    steps: ['notify_v0', 'get_irq', 'lock', 'compute', 'set_state', 'notify_eoi', 'put_irq'],
+  },
+  function* (t, vm: Vm, v: Vcpu, val: Lr, opts: FoldOpts = DIRECT): Gen<boolean> {
     const intid = val.vintid;
     // Before the LR-overflow rework (V0) every EOI maintenance notifies, before the lookup and unlocked.
     const rework = vm.design.lrOverflow;
+    t.at('notify_v0');
     if (!rework && isSpi(vm, intid) && lrSignalsEoiMi(val)) yield* kvm_notify_acked_irq(t, vm, intid - 32);
-    t.at(1);
+    t.at('get_irq');
     const irq = vgic_get_irq(t, vm, v, intid);
     if (!irq) return false;
-    t.at(3);
+    t.at('lock');
     yield raw_spin_lock(t, irqLock(t, irq));
-    t.at(4);
+    t.at('compute');
     let state = val.state;
     // Since the rework, virtual LPIs' active state is not tracked once outside the LRs: drop it.
     if (rework && isLpi(intid)) state &= ~LR_ACTIVE;
@@ -66,42 +64,40 @@ export function* vgic_v3_fold_lr(t: Task, vm: Vm, v: Vcpu, val: Lr, opts: FoldOp
     if (!level && state & LR_PENDING) set |= F.PENDING_LATCH;
     if (level && state === LR_INVALID) clear |= F.PENDING_LATCH;
     if (rework) clear |= F.ON_LR;
-    t.at(5);
+    t.at('set_state');
     setFlags(t, irq, set, clear);
-    if (opts.fromLr) checkStateWrite(t, vm, v, irq);
+    if (opts.fromLr) vm.checks.lrFolded(t, vm, v, irq);
     raw_spin_unlock(t, irqLock(t, irq));
     // `state` differs from `val.state` only for LPIs, which are not SPIs.
     if (rework && deactivated && isSpi(vm, intid) && lrSignalsEoiMi(val)) {
-      t.at(9);
+      t.at('notify_eoi');
       if (opts.eoiSpis) opts.eoiSpis.add(intid - 32);
       else yield* kvm_notify_acked_irq(t, vm, intid - 32);
-      atomicRmw<number>(t, vm.obj, DIST.activeSpis, (n) => (n > 0 ? n - 1 : n));
+      atomicRmw(t, vm.obj, DIST.activeSpis, (n) => (n > 0 ? n - 1 : n));
     }
-    t.at(10);
+    t.at('put_irq');
     if (opts.norelease) return yield* vgic_put_irq_norelease(t, irq);
     yield* vgic_put_irq(t, vm, irq);
     return false;
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 /**
  * The F-EOI loop body (§3.9.3) for one candidate reached by the walk. Returns true when it consumed one
  * EOIcount. A candidate that is a bad pointer (poison) faults here, when its irq_lock is taken.
  */
 function* replayOne(
-  t: Task,
+  t: KTask<FoldLrStateStep>,
   vm: Vm,
   v: Vcpu,
   irq: Ptr,
   opts: FoldOpts,
   acc: { deleted: boolean },
 ): Gen<boolean> {
-  t.at(8);
+  t.at('replay_lock');
   yield raw_spin_lock(t, irqLock(t, irq));
   const obj = irq as KObj;
-  if (oracle(t, vm, obj) !== v || (flagsOf(t, obj) & F.ACTIVE) === 0) {
+  if (vgic_target_oracle(t, vm, obj) !== v || (flagsOf(t, obj) & F.ACTIVE) === 0) {
     raw_spin_unlock(t, irqLock(t, irq));
     return false;
   }
@@ -110,7 +106,7 @@ function* replayOne(
   raw_spin_unlock(t, irqLock(t, irq));
   // Window WF: no lock held.
   yield point('window WF');
-  t.at(9);
+  t.at('replay_fold');
   if (lr.hw) vm.physActive.delete(lr.pintid);
   v.ghost.replayed.push(lr.vintid);
   acc.deleted = (yield* vgic_v3_fold_lr(t, vm, v, lr, opts)) || acc.deleted;
@@ -122,10 +118,16 @@ function* replayOne(
  * on the AP list a lock-discipline note marks the missing lock; V1's overflow list is private to its
  * vCPU by design and gets none.
  */
-function* nextOf(t: Task, v: Vcpu, pos: ListHead, locked: boolean, shared: boolean): Gen<ListHead | BadPtr> {
+function* nextOf(
+  t: KTask<FoldLrStateStep>,
+  v: Vcpu,
+  pos: ListHead,
+  locked: boolean,
+  shared: boolean,
+): Gen<ListHead | BadPtr> {
   if (!locked) {
     yield POINT;
-    t.at(7);
+    t.at('walk_next');
     if (shared) checkApListLocked(t, v, pos);
   }
   return list_next(t, pos);
@@ -139,7 +141,14 @@ function* nextOf(t: Task, v: Vcpu, pos: ListHead, locked: boolean, shared: boole
  * leave the loop, so a compiler may drop that load; the model keeps it, as the source is written
  * (docs/model.md, "Modelling choices").
  */
-function* replay(t: Task, vm: Vm, v: Vcpu, eoicount: number, opts: FoldOpts, acc: { deleted: boolean }): Gen {
+function* replay(
+  t: KTask<FoldLrStateStep>,
+  vm: Vm,
+  v: Vcpu,
+  eoicount: number,
+  opts: FoldOpts,
+  acc: { deleted: boolean },
+): Gen {
   if (vm.design.walk === 'none') return;
   let listHead: ListHead = v.apHead;
   let pos: ListHead | BadPtr;
@@ -156,7 +165,7 @@ function* replay(t: Task, vm: Vm, v: Vcpu, eoicount: number, opts: FoldOpts, acc
     pos = yield* nextOf(t, v, pos as ListHead, vm.design.foldLocked, shared);
     if (pos === listHead || eoicount === 0) return;
     if (pos instanceof ListHead && pos.name !== 'ap_list') {
-      walkLeftList(t, vm, `${listHead.obj.label}.${listHead.name}`, `${pos.obj.label}.${pos.name}`);
+      vm.checks.walkLeftList(t, vm, `${listHead.obj.label}.${listHead.name}`, `${pos.obj.label}.${pos.name}`);
     }
     const irq = listEntry(pos, VGIC_IRQ, 'ap_list');
     // A poisoned candidate faults in replayOne, when its irq_lock is taken.
@@ -164,15 +173,18 @@ function* replay(t: Task, vm: Vm, v: Vcpu, eoicount: number, opts: FoldOpts, acc
   }
 }
 
+const FOLD_LR_STATE_STEPS = ['fold_lr', 'walk_next', 'replay_lock', 'replay_fold', 'put_last'] as const;
+type FoldLrStateStep = (typeof FOLD_LR_STATE_STEPS)[number];
+
 /** vgic_v3_fold_lr_state (§3.9.2): fold every used LR, then the EOIcount replay. */
-export function* vgic_v3_fold_lr_state(t: Task, vm: Vm, v: Vcpu, opts: FoldOpts = DIRECT): Gen<boolean> {
-  t.enter(FN.foldLrState);
-  try {
+export const vgic_v3_fold_lr_state = kernelFn(
+  { name: 'vgic_v3_fold_lr_state', file: FILE, steps: FOLD_LR_STATE_STEPS },
+  function* (t, vm: Vm, v: Vcpu, opts: FoldOpts = DIRECT): Gen<boolean> {
     const acc = { deleted: false };
     const eoicount = v.eoicountShadow;
     v.ghost.replayed = [];
     for (let i = 0; i < v.usedLrs; i++) {
-      t.at(2);
+      t.at('fold_lr');
       acc.deleted =
         (yield* vgic_v3_fold_lr(t, vm, v, v.lrShadow[i], { ...opts, fromLr: true })) || acc.deleted;
     }
@@ -181,37 +193,39 @@ export function* vgic_v3_fold_lr_state(t: Task, vm: Vm, v: Vcpu, opts: FoldOpts 
     const skip = vm.design.foldLocked && (!last || vcpuOf(t, last) !== v);
     if (!skip) yield* replay(t, vm, v, eoicount, opts, acc);
     // Judged here, while V4b still holds its pin on last_lr_irq, so the state dump shows it.
-    checkPeoi(t, vm, v);
+    vm.checks.foldDone(t, vm, v);
     if (vm.design.pinLastLr && last && vm.lastLrPinned[t.cpu]) {
-      t.at(0x10);
+      t.at('put_last');
       acc.deleted = (yield* vgic_put_irq_norelease(t, last)) || acc.deleted;
       vm.lastLrPinned[t.cpu] = false;
     }
     v.usedLrs = 0;
     return acc.deleted;
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 /** vgic_fold_state (§3.9.2, §3.9.4): the design decides the locking around fold_lr_state. */
-export function* vgic_fold_state(t: Task, vm: Vm, v: Vcpu): Gen {
-  t.enter(FN.foldState);
-  try {
+export const vgic_fold_state = kernelFn(
+  {
+    name: 'vgic_fold_state',
+    file: 'arch/arm64/kvm/vgic/vgic.c',
+    steps: ['lock', 'fold_lr_state', 'release_deleted', 'notify'],
+  },
+  function* (t, vm: Vm, v: Vcpu): Gen {
     if (vm.design.lastLrIrq && !vm.lastLrIrq[t.cpu]) {
       v.usedLrs = 0;
-      checkPeoi(t, vm, v);
+      vm.checks.foldDone(t, vm, v);
       return;
     }
     if (!vm.design.foldLocked) {
-      t.at(3);
+      t.at('fold_lr_state');
       yield* vgic_v3_fold_lr_state(t, vm, v);
       return;
     }
     const eoiSpis = new Set<number>();
-    t.at(1);
+    t.at('lock');
     yield raw_spin_lock(t, v.apLock);
-    t.at(3);
+    t.at('fold_lr_state');
     // Without the deferral the notification would run here, under ap_list_lock (Example L1/X1).
     const deleted = yield* vgic_v3_fold_lr_state(t, vm, v, {
       eoiSpis: vm.design.deferNotify ? eoiSpis : null,
@@ -219,14 +233,12 @@ export function* vgic_fold_state(t: Task, vm: Vm, v: Vcpu): Gen {
     });
     raw_spin_unlock(t, v.apLock);
     if (deleted) {
-      t.at(4);
+      t.at('release_deleted');
       yield* vgic_release_deleted_lpis(t, vm);
     }
     for (const s of [...eoiSpis].sort((a, b) => a - b)) {
-      t.at(5);
+      t.at('notify');
       yield* kvm_notify_acked_irq(t, vm, s);
     }
-  } finally {
-    t.leave();
-  }
-}
+  },
+);

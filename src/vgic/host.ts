@@ -1,5 +1,5 @@
+import { kernelFn } from '../kernel/function.ts';
 import { raw_spin_lock_irqsave } from '../kernel/locks.ts';
-import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
 import { type Gen, irqLock, isLpi, setFlag } from './irq.ts';
 import { type ItsCommand, vgic_its_inject_msi, vgic_its_process_commands } from './its.ts';
@@ -30,73 +30,75 @@ export type HostCall =
   | { call: 'batch'; calls: HostCall[] };
 
 const EINVAL = -22;
-const FN = {
-  irqLine: new Fn('kvm_vm_ioctl_irq_line', 4, 'arch/arm64/kvm/arm.c'),
-  levelInfo: new Fn('vgic_write_irq_line_level_info', 4, 'arch/arm64/kvm/vgic/vgic-mmio.c'),
-  irqfd: new Fn('irqfd_wakeup', 3, 'virt/kvm/eventfd.c'),
-  inatomic: new Fn('kvm_arch_set_irq_inatomic', 2, 'arch/arm64/kvm/vgic/vgic-irqfd.c'),
-};
 
 /** KVM_IRQ_LINE: INTIDs that do not fit the 16-bit field are not even encodable (the caller skips them). */
-function* irqLine(t: Task, vm: Vm, intid: number, level: boolean): Gen<number> {
-  t.enter(FN.irqLine);
-  try {
+const kvm_vm_ioctl_irq_line = kernelFn(
+  { name: 'kvm_vm_ioctl_irq_line', file: 'arch/arm64/kvm/arm.c', steps: [] },
+  function* (t, vm: Vm, intid: number, level: boolean): Gen<number> {
     if (intid > 0xffff) return 0;
     if (intid < 16 || intid >= 32 + vm.spis.length || intid >= 1020) return EINVAL;
     return yield* kvm_vgic_inject_irq(t, vm, intid < 32 ? vm.vcpus[0] : null, intid, level);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
+
+const vgic_write_irq_line_level_info = kernelFn(
+  {
+    name: 'vgic_write_irq_line_level_info',
+    file: 'arch/arm64/kvm/vgic/vgic-mmio.c',
+    steps: ['lock', 'queue'],
+  },
+  function* (t, vm: Vm, intid: number, level: boolean): Gen {
+    const irq = intid < 1020 ? vgic_get_irq(t, vm, vm.vcpus[0], intid) : null;
+    if (!irq) return;
+    t.at('lock');
+    const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
+    setFlag(t, irq, F.LINE_LEVEL, level);
+    t.at('queue');
+    yield* vgic_queue_irq_unlock(t, vm, irq, flags);
+    yield* vgic_put_irq(t, vm, irq);
+  },
+);
+
+const kvm_arch_set_irq_inatomic = kernelFn(
+  { name: 'kvm_arch_set_irq_inatomic', file: 'arch/arm64/kvm/vgic/vgic-irqfd.c', steps: ['set_irq'] },
+  function* (t, vm: Vm, pin: number): Gen {
+    t.at('set_irq');
+    yield* vgic_irqfd_set_irq(t, vm, pin, true);
+  },
+);
+
+const irqfd_wakeup = kernelFn(
+  { name: 'irqfd_wakeup', file: 'virt/kvm/eventfd.c', steps: [] },
+  function* (t, vm: Vm, pin: number): Gen {
+    // arm64 injects an irqchip route from the wake-up itself (kvm_arch_set_irq_inatomic), with
+    // level 1 only: an edge SPI latches pending, a level line stays up until the guest's handler
+    // or a resampler lowers it.
+    yield* kvm_arch_set_irq_inatomic(t, vm, pin);
+  },
+);
 
 /** Runs one host action on task `t`; returns 0 or a negative errno (conformance.md §6.3 rules). */
 export function* hostCall(t: Task, vm: Vm, c: HostCall): Gen<number> {
   switch (c.call) {
     case 'irq_line':
-      return yield* irqLine(t, vm, c.intid, c.level);
+      return yield* kvm_vm_ioctl_irq_line(t, vm, c.intid, c.level);
     case 'edge': {
-      const a = yield* irqLine(t, vm, c.intid, true);
-      const b = yield* irqLine(t, vm, c.intid, false);
+      const a = yield* kvm_vm_ioctl_irq_line(t, vm, c.intid, true);
+      const b = yield* kvm_vm_ioctl_irq_line(t, vm, c.intid, false);
       return a || b;
     }
     case 'level_info': {
       if (c.intid > 1023) return EINVAL;
-      t.enter(FN.levelInfo);
-      try {
-        const irq = c.intid < 1020 ? vgic_get_irq(t, vm, vm.vcpus[0], c.intid) : null;
-        if (!irq) return 0;
-        t.at(1);
-        const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
-        setFlag(t, irq, F.LINE_LEVEL, c.level);
-        t.at(2);
-        yield* vgic_queue_irq_unlock(t, vm, irq, flags);
-        yield* vgic_put_irq(t, vm, irq);
-        return 0;
-      } finally {
-        t.leave();
-      }
+      yield* vgic_write_irq_line_level_info(t, vm, c.intid, c.level);
+      return 0;
     }
     case 'irqfd': {
       const pin = (c.intid - 32) >>> 0;
       // The routing fails for pins >= KVM_IRQCHIP_NUM_PINS (988); the eventfd write then has no effect.
       if (pin >= 988) return EINVAL;
       if (c.intid >= 32 + vm.spis.length) return 0;
-      t.enter(FN.irqfd);
-      try {
-        // arm64 injects an irqchip route from the wake-up itself (kvm_arch_set_irq_inatomic), with
-        // level 1 only: an edge SPI latches pending, a level line stays up until the guest's handler
-        // or a resampler lowers it.
-        t.enter(FN.inatomic);
-        try {
-          t.at(1);
-          yield* vgic_irqfd_set_irq(t, vm, pin, true);
-        } finally {
-          t.leave();
-        }
-        return 0;
-      } finally {
-        t.leave();
-      }
+      yield* irqfd_wakeup(t, vm, pin);
+      return 0;
     }
     case 'uaccess': {
       if ('intid' in c.write && (c.write.intid >= 32 + vm.spis.length || isLpi(c.write.intid))) return 0;

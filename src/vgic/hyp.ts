@@ -17,14 +17,14 @@ export function vgicRestoreState(v: Vcpu): void {
     hw.hcr = v.hcrShadow;
     hw.eoicount = v.eoicountShadow;
   }
-  for (let i = 0; i < hw.nLr; i++) hw.lrs[i] = i < v.usedLrs ? copyLr(v.lrShadow[i]) : emptyLr();
+  for (let i = 0; i < hw.nrLr; i++) hw.lrs[i] = i < v.usedLrs ? copyLr(v.lrShadow[i]) : emptyLr();
   hw.validateLrs();
   v.ghost.outsideDeactivations = [];
   v.ghost.activeAtEntry = new Set(
     v
       .queuedIrqs()
-      .filter((o) => peek<number>(o, IRQ.flags) & F.ACTIVE)
-      .map((o) => peek<number>(o, IRQ.intid)),
+      .filter((o) => peek(o, IRQ.flags) & F.ACTIVE)
+      .map((o) => peek(o, IRQ.intid)),
   );
 }
 

@@ -1,9 +1,10 @@
 import type { Op } from '../explore/ops.ts';
+import { MIN_LPI } from '../gic/cpuif.ts';
 import { type Ptr, rd, readOnce, wr } from '../kernel/access.ts';
 import { type Lock, lockAt, lockdep_assert_held } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import type { Task } from '../kernel/task.ts';
-import { DIST, F, IRQ, VGIC_MIN_LPI } from './layout.ts';
+import { DIST, F, IRQ } from './layout.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 /** A model function: a generator that yields scheduling points and returns R. */
@@ -14,11 +15,11 @@ export function irqLock(t: Task, irq: Ptr): Lock {
 }
 
 export function intidOf(t: Task, irq: Ptr): number {
-  return rd<number>(t, irq, IRQ.intid);
+  return rd(t, irq, IRQ.intid);
 }
 
 export function isLpi(intid: number): boolean {
-  return intid >= VGIC_MIN_LPI;
+  return intid >= MIN_LPI;
 }
 
 export function isSpi(vm: Vm, intid: number): boolean {
@@ -27,12 +28,12 @@ export function isSpi(vm: Vm, intid: number): boolean {
 
 /** The flags word (one load). */
 export function flagsOf(t: Task, irq: Ptr): number {
-  return rd<number>(t, irq, IRQ.flags);
+  return rd(t, irq, IRQ.flags);
 }
 
 /** Read-modify-write of the bitfield word: sets `set` and clears `clear`. */
 export function setFlags(t: Task, irq: Ptr, set: number, clear = 0): void {
-  const f = rd<number>(t, irq, IRQ.flags);
+  const f = rd(t, irq, IRQ.flags);
   wr(t, irq, IRQ.flags, (f | set) & ~clear);
 }
 
@@ -48,20 +49,20 @@ export function pendingOf(flags: number): boolean {
 }
 
 export function vcpuOf(t: Task, irq: Ptr): Vcpu | null {
-  return rd<Vcpu | null>(t, irq, IRQ.vcpu);
+  return rd(t, irq, IRQ.vcpu);
 }
 
 /** vgic_target_oracle (vgic-host.md §3.1); requires irq_lock. */
-export function oracle(t: Task, vm: Vm, irq: KObj): Vcpu | null {
+export function vgic_target_oracle(t: Task, vm: Vm, irq: KObj): Vcpu | null {
   lockdep_assert_held(t, irqLock(t, irq));
   const f = flagsOf(t, irq);
   if (f & F.ACTIVE) {
     const v = vcpuOf(t, irq);
-    return v ?? rd<Vcpu | null>(t, irq, IRQ.target);
+    return v ?? rd(t, irq, IRQ.target);
   }
   if (f & F.ENABLED && pendingOf(f)) {
-    const target = rd<Vcpu | null>(t, irq, IRQ.target);
-    if (target && !readOnce<number>(t, vm.obj, DIST.enabled)) return null;
+    const target = rd(t, irq, IRQ.target);
+    if (target && !readOnce(t, vm.obj, DIST.enabled)) return null;
     return target;
   }
   return null;

@@ -1,5 +1,6 @@
 import { POINT } from '../explore/ops.ts';
-import { rd, readOnce, wr } from '../kernel/access.ts';
+import { poke, rd, readOnce, wr } from '../kernel/access.ts';
+import { kernelFn } from '../kernel/function.ts';
 import {
   initLock,
   type Lock,
@@ -12,17 +13,17 @@ import {
 } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { kfree } from '../kernel/slab.ts';
-import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
 import { XArray } from '../kernel/xarray.ts';
 import { type Gen, irqLock, setFlag } from './irq.ts';
-import { F, GICR_CTLR, IRQ, ITS_ITE, VCPU, VGIC_ITS } from './layout.ts';
+import { F, GICR_CTLR, IRQ, ITE, ITS, ITS_ITE, VCPU, VGIC_ITS } from './layout.ts';
 import { vgic_queue_irq_unlock } from './queue.ts';
 import {
   vgic_get_irq_ref,
   vgic_get_lpi,
   vgic_put_irq,
   vgic_try_get_irq_ref,
+  XA_LOAD_GET_REF_STEPS,
   xa_load_get_ref,
 } from './refs.ts';
 import type { Vcpu, Vm } from './vm.ts';
@@ -30,31 +31,6 @@ import type { Vcpu, Vm } from './vm.ts';
 const FILE = 'arch/arm64/kvm/vgic/vgic-its.c';
 /** The property byte of an LPI the scenario gives none for. */
 const DEFAULT_LPI_PROPS = { priority: 0xa0, enabled: true };
-const FN = {
-  addLpi: new Fn('vgic_add_lpi', 0xd, 'arch/arm64/kvm/vgic/vgic-its.c'),
-  process: new Fn('vgic_its_process_commands', 6, FILE),
-  handle: new Fn('vgic_its_handle_command', 9, FILE),
-  mapti: new Fn('vgic_its_cmd_handle_mapi', 0xb, FILE),
-  discard: new Fn('vgic_its_cmd_handle_discard', 8, FILE),
-  movi: new Fn('vgic_its_cmd_handle_movi', 6, FILE),
-  movall: new Fn('vgic_its_cmd_handle_movall', 6, FILE),
-  int: new Fn('vgic_its_cmd_handle_int', 6, FILE),
-  clear: new Fn('vgic_its_cmd_handle_clear', 4, FILE),
-  freeIte: new Fn('its_free_ite', 5, FILE),
-  freeDevice: new Fn('vgic_its_free_device', 4, FILE),
-  mapd: new Fn('vgic_its_cmd_handle_mapd', 6, FILE),
-  mapc: new Fn('vgic_its_cmd_handle_mapc', 6, FILE),
-  inv: new Fn('vgic_its_cmd_handle_inv', 3, FILE),
-  updateLpiConfig: new Fn('update_lpi_config', 4, FILE),
-  syncPending: new Fn('vgic_v3_lpi_sync_pending_status', 6, 'arch/arm64/kvm/vgic/vgic-v3.c'),
-  cacheTranslation: new Fn('vgic_its_cache_translation', 5, FILE),
-  checkCache: new Fn('vgic_its_check_cache', 3, FILE),
-  invalidate: new Fn('vgic_its_invalidate_all_caches', 4, FILE),
-  injectCached: new Fn('vgic_its_inject_cached_translation', 6, FILE),
-  injectMsi: new Fn('vgic_its_inject_msi', 4, FILE),
-  triggerMsi: new Fn('vgic_its_trigger_msi', 6, FILE),
-  updateAffinity: new Fn('update_affinity', 3, FILE),
-};
 
 /** ITS commands of vgic-host.md §3.15 that change AP lists or references. */
 export type ItsCommand =
@@ -67,6 +43,9 @@ export type ItsCommand =
   | { cmd: 'MOVALL'; from: number; to: number }
   | { cmd: 'CLEAR'; device: number; event: number }
   | { cmd: 'INV'; device: number; event: number };
+
+/** The command of one kind, as its handler takes it. */
+type ItsCmd<K extends ItsCommand['cmd']> = Extract<ItsCommand, { cmd: K }>;
 
 interface Ite {
   obj: KObj;
@@ -86,22 +65,8 @@ export class Its {
   constructor(readonly vm: Vm) {
     const k = vm.k;
     this.obj = k.alloc(VGIC_ITS, 'vgic_its', { enabled: 1 });
-    this.cmdLock = initLock(
-      k,
-      'mutex',
-      this.obj,
-      VGIC_ITS.field('cmd_lock'),
-      'vgic_its_create_cmd',
-      '&its->cmd_lock',
-    );
-    this.itsLock = initLock(
-      k,
-      'mutex',
-      this.obj,
-      VGIC_ITS.field('its_lock'),
-      'vgic_its_create_its',
-      '&its->its_lock',
-    );
+    this.cmdLock = initLock(k, 'mutex', this.obj, ITS.cmdLock, 'vgic_its_create_cmd', '&its->cmd_lock');
+    this.itsLock = initLock(k, 'mutex', this.obj, ITS.itsLock, 'vgic_its_create_its', '&its->its_lock');
     this.cache = new XArray(k, 'its translation cache', 'vgic_its_cache');
   }
 
@@ -123,136 +88,130 @@ export class Its {
 }
 
 /** update_affinity: retarget an LPI under its irq_lock (no requeue, no kick). */
-function* update_affinity(t: Task, irq: KObj, target: Vcpu | null): Gen {
-  t.enter(FN.updateAffinity);
-  try {
+const update_affinity = kernelFn(
+  { name: 'update_affinity', file: FILE, steps: ['set_target'] },
+  function* (t, irq: KObj, target: Vcpu | null): Gen {
     const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
-    t.at(1);
+    t.at('set_target');
     wr(t, irq, IRQ.target, target);
     raw_spin_unlock_irqrestore(t, irqLock(t, irq), flags);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 /**
  * vgic_add_lpi (§3.15 MAPTI): reuse a live object for the INTID (the lookup reference becomes the ITE's
  * reference) or allocate one with refcount 1 and store it under xa_lock, re-checking for a concurrent
  * add. Then apply the property byte and the pending bit, queueing if pending.
  */
-function* vgic_add_lpi(t: Task, vm: Vm, intid: number, target: Vcpu | null): Gen<KObj> {
-  t.enter(FN.addLpi);
-  try {
+const vgic_add_lpi = kernelFn(
+  {
+    name: 'vgic_add_lpi',
+    file: FILE,
+    steps: ['alloc', 'xa_lock', 'xa_load', 'update_lpi_config', 'sync_pending_status'],
+  },
+  function* (t, vm: Vm, intid: number, target: Vcpu | null): Gen<KObj> {
     const existing = vgic_get_lpi(t, vm, intid);
     if (existing) return existing;
-    t.at(1);
+    t.at('alloc');
     let irq = vm.newIrq(intid, 'vgic_add_lpi', null, t);
-    irq.loc(IRQ.target).value = target;
-    t.at(3);
+    poke(irq, IRQ.target, target);
+    t.at('xa_lock');
     const flags = yield spin_lock_irqsave(t, vm.lpiXa.lock);
-    t.at(4);
+    t.at('xa_load');
     const raced = vm.lpiXa.load(t, intid);
     if (raced && vgic_try_get_irq_ref(t, raced)) {
       kfree(t, irq);
       irq = raced;
     } else vm.lpiXa.store(t, intid, irq);
     spin_unlock_irqrestore(t, vm.lpiXa.lock, flags);
-    t.at(8);
+    t.at('update_lpi_config');
     yield* update_lpi_config(t, vm, irq, intid);
-    t.at(9);
+    t.at('sync_pending_status');
     yield* vgic_v3_lpi_sync_pending_status(t, vm, irq, intid);
     return irq;
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 /** update_lpi_config: apply the LPI's property byte (priority, enable), which may queue it. */
-function* update_lpi_config(t: Task, vm: Vm, irq: KObj, intid: number): Gen {
-  t.enter(FN.updateLpiConfig);
-  try {
+const update_lpi_config = kernelFn(
+  { name: 'update_lpi_config', file: FILE, steps: ['lock', 'set_props'] },
+  function* (t, vm: Vm, irq: KObj, intid: number): Gen {
     const props = vm.lpiProps.get(intid) ?? DEFAULT_LPI_PROPS;
-    t.at(1);
+    t.at('lock');
     const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
-    t.at(2);
+    t.at('set_props');
     wr(t, irq, IRQ.priority, props.priority & 0xfc);
     setFlag(t, irq, F.ENABLED, props.enabled);
     yield* vgic_queue_irq_unlock(t, vm, irq, flags);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 /** vgic_v3_lpi_sync_pending_status: a set bit of the pending table pends and queues the LPI, then is consumed. */
-function* vgic_v3_lpi_sync_pending_status(t: Task, vm: Vm, irq: KObj, intid: number): Gen {
-  if (!vm.lpiPendingTable.has(intid)) return;
-  t.enter(FN.syncPending);
-  try {
-    t.at(2);
+const vgic_v3_lpi_sync_pending_status = kernelFn(
+  {
+    name: 'vgic_v3_lpi_sync_pending_status',
+    file: 'arch/arm64/kvm/vgic/vgic-v3.c',
+    steps: ['lock', 'queue'],
+  },
+  function* (t, vm: Vm, irq: KObj, intid: number): Gen {
+    if (!vm.lpiPendingTable.has(intid)) return;
+    t.at('lock');
     const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
     setFlag(t, irq, F.PENDING_LATCH, true);
-    t.at(3);
+    t.at('queue');
     yield* vgic_queue_irq_unlock(t, vm, irq, flags);
     vm.lpiPendingTable.delete(intid);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 /** its_free_ite: unlink the ITE and drop its reference (the LPI stays on any AP list it is on). */
-function* its_free_ite(t: Task, vm: Vm, its: Its, device: number, event: number): Gen {
-  t.enter(FN.freeIte);
-  try {
+const its_free_ite = kernelFn(
+  { name: 'its_free_ite', file: FILE, steps: ['kfree', 'put_irq'] },
+  function* (t, vm: Vm, its: Its, device: number, event: number): Gen {
     const ite = its.ite(device, event);
     if (!ite) return;
     its.devices.get(device)!.delete(event);
-    t.at(2);
-    const irq = rd<KObj>(t, ite.obj, ITS_ITE.field('irq'));
+    t.at('kfree');
+    const irq = rd(t, ite.obj, ITE.irq);
     kfree(t, ite.obj);
-    t.at(3);
+    t.at('put_irq');
     yield* vgic_put_irq(t, vm, irq);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 /** vgic_its_free_device: free every ITE of the device, then invalidate the translation cache. */
-function* vgic_its_free_device(t: Task, vm: Vm, its: Its, device: number): Gen {
-  t.enter(FN.freeDevice);
-  try {
+const vgic_its_free_device = kernelFn(
+  { name: 'vgic_its_free_device', file: FILE, steps: ['free_ite', 'invalidate_cache'] },
+  function* (t, vm: Vm, its: Its, device: number): Gen {
     for (const ev of [...(its.devices.get(device)?.keys() ?? [])]) {
-      t.at(1);
+      t.at('free_ite');
       yield* its_free_ite(t, vm, its, device, ev);
     }
-    t.at(2);
+    t.at('invalidate_cache');
     yield* its_invalidate_all_caches(t, vm);
     its.devices.delete(device);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 /** vgic_its_invalidate_all_caches: erase every translation-cache entry and drop its reference. */
-export function* its_invalidate_all_caches(t: Task, vm: Vm): Gen {
-  const its = vm.its;
-  if (!its) return;
-  t.enter(FN.invalidate);
-  try {
+export const its_invalidate_all_caches = kernelFn(
+  { name: 'vgic_its_invalidate_all_caches', file: FILE, steps: ['erase', 'put_irq'] },
+  function* (t, vm: Vm): Gen {
+    const its = vm.its;
+    if (!its) return;
     for (const [key, loaded] of its.cache.entries(t)) {
-      t.at(1);
+      t.at('erase');
       const flags = yield spin_lock_irqsave(t, its.cache.lock);
       const erased = its.cache.erase(t, key);
       spin_unlock_irqrestore(t, its.cache.lock, flags);
-      t.at(2);
+      t.at('put_irq');
       // Before CVE-2026-46316's fix the entry loaded by the walk is PUT even if another invalidation
       // erased it first: a double PUT.
       const put = vm.design.fixes.CACHE_INVALIDATE_PUTS_ERASED_ONLY ? erased : loaded;
       if (put) yield* vgic_put_irq(t, vm, put);
     }
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 function cacheKey(device: number, event: number): number {
   return device * 65536 + event;
@@ -262,237 +221,262 @@ function cacheKey(device: number, event: number): number {
  * vgic_its_cache_translation: the cache takes its own reference (a GET: the ITE's reference, stable
  * under its_lock, keeps the count above 0) and drops the one of an entry it replaces.
  */
-function* vgic_its_cache_translation(t: Task, vm: Vm, its: Its, key: number, irq: KObj): Gen {
-  t.enter(FN.cacheTranslation);
-  try {
+const vgic_its_cache_translation = kernelFn(
+  { name: 'vgic_its_cache_translation', file: FILE, steps: ['store', 'put_irq'] },
+  function* (t, vm: Vm, its: Its, key: number, irq: KObj): Gen {
     vgic_get_irq_ref(t, irq);
-    t.at(2);
+    t.at('store');
     const flags = yield spin_lock_irqsave(t, its.cache.lock);
     const old = its.cache.store(t, key, irq);
     spin_unlock_irqrestore(t, its.cache.lock, flags);
-    t.at(3);
+    t.at('put_irq');
     if (old) yield* vgic_put_irq(t, vm, old);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 /**
  * vgic_its_trigger_msi (its_lock held): resolve the translation through the device and ITE tables
  * (vgic_its_resolve_lpi: the ITE exists, its collection is mapped, LPIs are enabled on the target),
  * cache it with its own reference, pend and queue. Returns whether the LPI was made pending.
  */
-function* vgic_its_trigger_msi(t: Task, vm: Vm, its: Its, device: number, event: number): Gen<boolean> {
-  t.enter(FN.triggerMsi);
-  try {
+const vgic_its_trigger_msi = kernelFn(
+  { name: 'vgic_its_trigger_msi', file: FILE, steps: ['cache_translation', 'lock', 'queue'] },
+  function* (t, vm: Vm, its: Its, device: number, event: number): Gen<boolean> {
     const ite = its.ite(device, event);
     if (!ite) return false;
     const target = its.collectionVcpu(ite.collection);
-    if (!target || !(readOnce<number>(t, target.obj, VCPU.ctlr) & GICR_CTLR.ENABLE_LPIS)) return false;
-    t.at(1);
-    const irq = rd<KObj>(t, ite.obj, ITS_ITE.field('irq'));
+    if (!target || !(readOnce(t, target.obj, VCPU.ctlr) & GICR_CTLR.ENABLE_LPIS)) return false;
+    t.at('cache_translation');
+    const irq = rd(t, ite.obj, ITE.irq);
     yield* vgic_its_cache_translation(t, vm, its, cacheKey(device, event), irq);
-    t.at(3);
+    t.at('lock');
     const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
     setFlag(t, irq, F.PENDING_LATCH, true);
-    t.at(4);
+    t.at('queue');
     yield* vgic_queue_irq_unlock(t, vm, irq, flags);
     return true;
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
-/** INT: the same as an MSI arriving through the slow path. */
-function* its_int(t: Task, vm: Vm, its: Its, device: number, event: number): Gen {
-  t.enter(FN.int);
-  try {
-    t.at(1);
-    yield* vgic_its_trigger_msi(t, vm, its, device, event);
-  } finally {
-    t.leave();
-  }
-}
+/** MAPD: map a device with no ITEs, or unmap it. */
+const vgic_its_cmd_handle_mapd = kernelFn(
+  { name: 'vgic_its_cmd_handle_mapd', file: FILE, steps: [] },
+  function* (t, vm: Vm, its: Its, c: ItsCmd<'MAPD'>): Gen {
+    // A valid MAPD of a mapped device replaces it: the old ITEs go first.
+    if (its.devices.has(c.device)) yield* vgic_its_free_device(t, vm, its, c.device);
+    if (c.valid) its.devices.set(c.device, new Map());
+  },
+);
 
-/** One command, under its_lock (vgic_its_handle_command). */
-function* vgic_its_handle_command(t: Task, vm: Vm, its: Its, c: ItsCommand): Gen {
-  t.enter(FN.handle);
-  try {
-    t.at(1);
-    yield mutex_lock(t, its.itsLock);
-    t.at(2);
-    switch (c.cmd) {
-      case 'MAPD':
-        // A valid MAPD of a mapped device replaces it: the old ITEs go first.
-        t.enter(FN.mapd);
-        try {
-          if (its.devices.has(c.device)) yield* vgic_its_free_device(t, vm, its, c.device);
-          if (c.valid) its.devices.set(c.device, new Map());
-        } finally {
-          t.leave();
-        }
-        break;
-      case 'MAPC':
-        t.enter(FN.mapc);
-        try {
-          if (c.vcpu === null) {
-            // vgic_its_free_collection: the ITEs stay detached even if the collection is mapped again.
-            for (const ite of [...its.itesOf(c.collection)]) ite.collection = null;
-            its.collections.delete(c.collection);
-            t.at(2);
-            yield* its_invalidate_all_caches(t, vm);
-          } else {
-            its.collections.set(c.collection, c.vcpu);
-            for (const ite of its.itesOf(c.collection)) {
-              t.at(4);
-              yield* update_affinity(t, rd<KObj>(t, ite.obj, ITS_ITE.field('irq')), vm.vcpus[c.vcpu]);
-            }
-          }
-        } finally {
-          t.leave();
-        }
-        break;
-      case 'MAPTI': {
-        t.enter(FN.mapti);
-        try {
-          const dev = its.devices.get(c.device);
-          if (!dev || dev.has(c.event)) break;
-          t.at(6);
-          const irq = yield* vgic_add_lpi(t, vm, c.intid, its.collectionVcpu(c.collection));
-          const ite = vm.k.alloc(ITS_ITE, `ite ${c.device}/${c.event}`, { irq, event_id: c.event }, t);
-          dev.set(c.event, { obj: ite, collection: c.collection });
-        } finally {
-          t.leave();
-        }
-        break;
-      }
-      case 'INT':
-        yield* its_int(t, vm, its, c.device, c.event);
-        break;
-      case 'DISCARD':
-        t.enter(FN.discard);
-        try {
-          // Only a mapped interrupt of a mapped collection is discarded (else a command error).
-          if (!its.collectionVcpu(its.ite(c.device, c.event)?.collection ?? null)) break;
-          yield* its_invalidate_all_caches(t, vm);
-          t.at(5);
-          yield* its_free_ite(t, vm, its, c.device, c.event);
-        } finally {
-          t.leave();
-        }
-        break;
-      case 'MOVI': {
-        t.enter(FN.movi);
-        try {
-          const ite = its.ite(c.device, c.event);
-          // Both the ITE's collection and the new one must be mapped.
-          const to = its.collectionVcpu(c.collection);
-          if (!ite || !its.collectionVcpu(ite.collection) || !to) break;
-          ite.collection = c.collection;
-          yield* its_invalidate_all_caches(t, vm);
-          t.at(4);
-          yield* update_affinity(t, rd<KObj>(t, ite.obj, ITS_ITE.field('irq')), to);
-        } finally {
-          t.leave();
-        }
-        break;
-      }
-      case 'MOVALL': {
-        t.enter(FN.movall);
-        try {
-          const to = vm.vcpus[c.to];
-          if (c.from === c.to) break;
-          for (const [intid] of vm.lpiXa.entries(t)) {
-            t.at(2);
-            const irq = vgic_get_lpi(t, vm, intid);
-            if (!irq) continue;
-            if (!vm.design.fixes.MOVALL_FILTER_SOURCE || rd(t, irq, IRQ.target) === vm.vcpus[c.from]) {
-              yield* update_affinity(t, irq, to);
-            }
-            yield* vgic_put_irq(t, vm, irq);
-          }
-          yield* its_invalidate_all_caches(t, vm);
-        } finally {
-          t.leave();
-        }
-        break;
-      }
-      case 'CLEAR': {
-        t.enter(FN.clear);
-        try {
-          const ite = its.ite(c.device, c.event);
-          if (!ite) break;
-          // Written without irq_lock in the 2025 code.
-          const irq = rd<KObj>(t, ite.obj, ITS_ITE.field('irq'));
-          t.at(2);
-          const f = rd<number>(t, irq, IRQ.flags);
-          yield POINT;
-          wr(t, irq, IRQ.flags, f & ~F.PENDING_LATCH);
-        } finally {
-          t.leave();
-        }
-        break;
-      }
-      case 'INV': {
-        t.enter(FN.inv);
-        try {
-          const ite = its.ite(c.device, c.event);
-          if (!ite) break;
-          const irq = rd<KObj>(t, ite.obj, ITS_ITE.field('irq'));
-          t.at(1);
-          yield* update_lpi_config(t, vm, irq, rd<number>(t, irq, IRQ.intid));
-        } finally {
-          t.leave();
-        }
-        break;
+/** MAPC: map a collection to a vCPU (retargeting its LPIs), or unmap it. */
+const vgic_its_cmd_handle_mapc = kernelFn(
+  { name: 'vgic_its_cmd_handle_mapc', file: FILE, steps: ['invalidate_cache', 'update_affinity'] },
+  function* (t, vm: Vm, its: Its, c: ItsCmd<'MAPC'>): Gen {
+    if (c.vcpu === null) {
+      // vgic_its_free_collection: the ITEs stay detached even if the collection is mapped again.
+      for (const ite of [...its.itesOf(c.collection)]) ite.collection = null;
+      its.collections.delete(c.collection);
+      t.at('invalidate_cache');
+      yield* its_invalidate_all_caches(t, vm);
+    } else {
+      its.collections.set(c.collection, c.vcpu);
+      for (const ite of its.itesOf(c.collection)) {
+        t.at('update_affinity');
+        yield* update_affinity(t, rd(t, ite.obj, ITE.irq), vm.vcpus[c.vcpu]);
       }
     }
+  },
+);
+
+/** MAPTI: an ITE for an event of a mapped device that has none. */
+const vgic_its_cmd_handle_mapi = kernelFn(
+  { name: 'vgic_its_cmd_handle_mapi', file: FILE, steps: ['add_lpi'] },
+  function* (t, vm: Vm, its: Its, c: ItsCmd<'MAPTI'>): Gen {
+    const dev = its.devices.get(c.device);
+    if (!dev || dev.has(c.event)) return;
+    t.at('add_lpi');
+    const irq = yield* vgic_add_lpi(t, vm, c.intid, its.collectionVcpu(c.collection));
+    const ite = vm.k.alloc(ITS_ITE, `ite ${c.device}/${c.event}`, { irq, event_id: c.event }, t);
+    dev.set(c.event, { obj: ite, collection: c.collection });
+  },
+);
+
+/** INT: the same as an MSI arriving through the slow path. */
+const vgic_its_cmd_handle_int = kernelFn(
+  { name: 'vgic_its_cmd_handle_int', file: FILE, steps: ['trigger_msi'] },
+  function* (t, vm: Vm, its: Its, c: ItsCmd<'INT'>): Gen {
+    t.at('trigger_msi');
+    yield* vgic_its_trigger_msi(t, vm, its, c.device, c.event);
+  },
+);
+
+/** DISCARD: unmap an interrupt. */
+const vgic_its_cmd_handle_discard = kernelFn(
+  { name: 'vgic_its_cmd_handle_discard', file: FILE, steps: ['free_ite'] },
+  function* (t, vm: Vm, its: Its, c: ItsCmd<'DISCARD'>): Gen {
+    // Only a mapped interrupt of a mapped collection is discarded (else a command error).
+    if (!its.collectionVcpu(its.ite(c.device, c.event)?.collection ?? null)) return;
+    yield* its_invalidate_all_caches(t, vm);
+    t.at('free_ite');
+    yield* its_free_ite(t, vm, its, c.device, c.event);
+  },
+);
+
+/** MOVI: move an interrupt to another collection. */
+const vgic_its_cmd_handle_movi = kernelFn(
+  { name: 'vgic_its_cmd_handle_movi', file: FILE, steps: ['update_affinity'] },
+  function* (t, vm: Vm, its: Its, c: ItsCmd<'MOVI'>): Gen {
+    const ite = its.ite(c.device, c.event);
+    // Both the ITE's collection and the new one must be mapped.
+    const to = its.collectionVcpu(c.collection);
+    if (!ite || !its.collectionVcpu(ite.collection) || !to) return;
+    ite.collection = c.collection;
+    yield* its_invalidate_all_caches(t, vm);
+    t.at('update_affinity');
+    yield* update_affinity(t, rd(t, ite.obj, ITE.irq), to);
+  },
+);
+
+/** MOVALL: retarget the LPIs of one vCPU (of every vCPU before the fix) to another. */
+const vgic_its_cmd_handle_movall = kernelFn(
+  { name: 'vgic_its_cmd_handle_movall', file: FILE, steps: ['get_irq'] },
+  function* (t, vm: Vm, _its: Its, c: ItsCmd<'MOVALL'>): Gen {
+    const to = vm.vcpus[c.to];
+    if (c.from === c.to) return;
+    for (const [intid] of vm.lpiXa.entries(t)) {
+      t.at('get_irq');
+      const irq = vgic_get_lpi(t, vm, intid);
+      if (!irq) continue;
+      if (!vm.design.fixes.MOVALL_FILTER_SOURCE || rd(t, irq, IRQ.target) === vm.vcpus[c.from]) {
+        yield* update_affinity(t, irq, to);
+      }
+      yield* vgic_put_irq(t, vm, irq);
+    }
+    yield* its_invalidate_all_caches(t, vm);
+  },
+);
+
+/** CLEAR: clear the pending latch of a mapped interrupt. */
+const vgic_its_cmd_handle_clear = kernelFn(
+  { name: 'vgic_its_cmd_handle_clear', file: FILE, steps: ['clear_pending'] },
+  function* (t, _vm: Vm, its: Its, c: ItsCmd<'CLEAR'>): Gen {
+    const ite = its.ite(c.device, c.event);
+    if (!ite) return;
+    // Written without irq_lock in the 2025 code.
+    const irq = rd(t, ite.obj, ITE.irq);
+    t.at('clear_pending');
+    const f = rd(t, irq, IRQ.flags);
+    yield POINT;
+    wr(t, irq, IRQ.flags, f & ~F.PENDING_LATCH);
+  },
+);
+
+/** INV: re-read the property byte of a mapped interrupt. */
+const vgic_its_cmd_handle_inv = kernelFn(
+  { name: 'vgic_its_cmd_handle_inv', file: FILE, steps: ['update_lpi_config'] },
+  function* (t, vm: Vm, its: Its, c: ItsCmd<'INV'>): Gen {
+    const ite = its.ite(c.device, c.event);
+    if (!ite) return;
+    const irq = rd(t, ite.obj, ITE.irq);
+    t.at('update_lpi_config');
+    yield* update_lpi_config(t, vm, irq, rd(t, irq, IRQ.intid));
+  },
+);
+
+/** One command, under its_lock (vgic_its_handle_command). */
+const vgic_its_handle_command = kernelFn(
+  { name: 'vgic_its_handle_command', file: FILE, steps: ['lock', 'dispatch'] },
+  function* (t, vm: Vm, its: Its, c: ItsCommand): Gen {
+    t.at('lock');
+    yield mutex_lock(t, its.itsLock);
+    t.at('dispatch');
+    switch (c.cmd) {
+      case 'MAPD':
+        yield* vgic_its_cmd_handle_mapd(t, vm, its, c);
+        break;
+      case 'MAPC':
+        yield* vgic_its_cmd_handle_mapc(t, vm, its, c);
+        break;
+      case 'MAPTI':
+        yield* vgic_its_cmd_handle_mapi(t, vm, its, c);
+        break;
+      case 'INT':
+        yield* vgic_its_cmd_handle_int(t, vm, its, c);
+        break;
+      case 'DISCARD':
+        yield* vgic_its_cmd_handle_discard(t, vm, its, c);
+        break;
+      case 'MOVI':
+        yield* vgic_its_cmd_handle_movi(t, vm, its, c);
+        break;
+      case 'MOVALL':
+        yield* vgic_its_cmd_handle_movall(t, vm, its, c);
+        break;
+      case 'CLEAR':
+        yield* vgic_its_cmd_handle_clear(t, vm, its, c);
+        break;
+      case 'INV':
+        yield* vgic_its_cmd_handle_inv(t, vm, its, c);
+        break;
+    }
     mutex_unlock(t, its.itsLock);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 /** A CWRITER write: the commands run under cmd_lock, each under its_lock. */
-export function* vgic_its_process_commands(t: Task, vm: Vm, cmds: readonly ItsCommand[]): Gen {
-  const its = vm.its;
-  if (!its) return;
-  t.enter(FN.process);
-  try {
-    t.at(1);
+export const vgic_its_process_commands = kernelFn(
+  { name: 'vgic_its_process_commands', file: FILE, steps: ['lock', 'handle_command'] },
+  function* (t, vm: Vm, cmds: readonly ItsCommand[]): Gen {
+    const its = vm.its;
+    if (!its) return;
+    t.at('lock');
     yield mutex_lock(t, its.cmdLock);
     for (const c of cmds) {
-      t.at(2);
+      t.at('handle_command');
       yield* vgic_its_handle_command(t, vm, its, c);
     }
     mutex_unlock(t, its.cmdLock);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
+
+/** vgic_its_check_cache: the cached translation, with a reference. */
+const vgic_its_check_cache = kernelFn(
+  { name: 'vgic_its_check_cache', file: FILE, steps: XA_LOAD_GET_REF_STEPS },
+  (t, its: Its, device: number, event: number): KObj | null =>
+    xa_load_get_ref(t, its.cache, cacheKey(device, event)),
+);
 
 /** The MSI fast path (vgic_its_inject_cached_translation): cache lookup, pend, queue, PUT. */
-function* vgic_its_inject_cached_translation(t: Task, vm: Vm, device: number, event: number): Gen<boolean> {
-  const its = vm.its;
-  if (!its) return false;
-  t.enter(FN.injectCached);
-  try {
-    t.enter(FN.checkCache);
-    const irq = xa_load_get_ref(t, its.cache, cacheKey(device, event));
-    t.leave();
+const vgic_its_inject_cached_translation = kernelFn(
+  { name: 'vgic_its_inject_cached_translation', file: FILE, steps: ['lock', 'queue', 'put_irq'] },
+  function* (t, vm: Vm, device: number, event: number): Gen<boolean> {
+    const its = vm.its;
+    if (!its) return false;
+    const irq = vgic_its_check_cache(t, its, device, event);
     if (!irq) return false;
-    t.at(2);
+    t.at('lock');
     const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
     setFlag(t, irq, F.PENDING_LATCH, true);
-    t.at(3);
+    t.at('queue');
     yield* vgic_queue_irq_unlock(t, vm, irq, flags);
-    t.at(4);
+    t.at('put_irq');
     yield* vgic_put_irq(t, vm, irq);
     return true;
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
+
+/** vgic_its_inject_msi's slow path: the translation under its_lock. */
+const vgic_its_inject_msi_slow = kernelFn(
+  { name: 'vgic_its_inject_msi', file: FILE, steps: ['lock', 'trigger_msi'] },
+  function* (t, vm: Vm, its: Its, device: number, event: number): Gen<boolean> {
+    t.at('lock');
+    yield mutex_lock(t, its.itsLock);
+    t.at('trigger_msi');
+    const delivered = yield* vgic_its_trigger_msi(t, vm, its, device, event);
+    mutex_unlock(t, its.itsLock);
+    return delivered;
+  },
+);
 
 /**
  * vgic_its_inject_msi (KVM_SIGNAL_MSI from userspace, process context): the cached translation when
@@ -503,15 +487,5 @@ export function* vgic_its_inject_msi(t: Task, vm: Vm, device: number, event: num
   if (yield* vgic_its_inject_cached_translation(t, vm, device, event)) return true;
   const its = vm.its;
   if (!its) return false;
-  t.enter(FN.injectMsi);
-  try {
-    t.at(1);
-    yield mutex_lock(t, its.itsLock);
-    t.at(2);
-    const delivered = yield* vgic_its_trigger_msi(t, vm, its, device, event);
-    mutex_unlock(t, its.itsLock);
-    return delivered;
-  } finally {
-    t.leave();
-  }
+  return yield* vgic_its_inject_msi_slow(t, vm, its, device, event);
 }

@@ -1,5 +1,7 @@
 import { listFields } from '../kernel/list.ts';
-import { StructType } from '../kernel/mem.ts';
+import type { Lock } from '../kernel/locks.ts';
+import { type KObj, StructType } from '../kernel/mem.ts';
+import type { Vcpu } from './vm.ts';
 
 /**
  * The model's byte layouts of the kernel structures (kernel-sanitizers.md §0.4: `irq_lock` at offset 0,
@@ -26,18 +28,20 @@ export const VGIC_IRQ = new StructType('vgic_irq', 160, [
   { name: 'rcu', off: 88, size: 16 },
 ]);
 
+/** The fields of a vgic_irq with the type of what the model keeps in each. */
 export const IRQ = {
-  lock: VGIC_IRQ.field('irq_lock'),
-  intid: VGIC_IRQ.field('intid'),
-  flags: VGIC_IRQ.field('flags'),
-  target: VGIC_IRQ.field('target_vcpu'),
-  vcpu: VGIC_IRQ.field('vcpu'),
-  refcount: VGIC_IRQ.field('refcount'),
-  priority: VGIC_IRQ.field('priority'),
-  group: VGIC_IRQ.field('group'),
-  hwintid: VGIC_IRQ.field('hwintid'),
-  mpidr: VGIC_IRQ.field('mpidr'),
-  owner: VGIC_IRQ.field('owner'),
+  lock: VGIC_IRQ.field<Lock>('irq_lock'),
+  intid: VGIC_IRQ.field<number>('intid'),
+  flags: VGIC_IRQ.field<number>('flags'),
+  target: VGIC_IRQ.field<Vcpu | null>('target_vcpu'),
+  vcpu: VGIC_IRQ.field<Vcpu | null>('vcpu'),
+  refcount: VGIC_IRQ.field<number>('refcount'),
+  priority: VGIC_IRQ.field<number>('priority'),
+  group: VGIC_IRQ.field<number>('group'),
+  hwintid: VGIC_IRQ.field<number>('hwintid'),
+  mpidr: VGIC_IRQ.field<number>('mpidr'),
+  /** The irqfd or device that claimed the interrupt (vgic_irq.owner); compared, never followed. */
+  owner: VGIC_IRQ.field<unknown>('owner'),
 };
 
 /** Bits of the flags word. */
@@ -68,14 +72,15 @@ export const KVM_VCPU = new StructType('kvm_vcpu', 512, [
 ]);
 
 export const VCPU = {
-  apLock: KVM_VCPU.field('ap_list_lock'),
-  ctlr: KVM_VCPU.field('ctlr'),
-  mode: KVM_VCPU.field('mode'),
-  requests: KVM_VCPU.field('requests'),
-  pause: KVM_VCPU.field('pause'),
-  blocked: KVM_VCPU.field('blocked'),
-  ipi: KVM_VCPU.field('ipi'),
-  vmcr: KVM_VCPU.field('vmcr'),
+  apLock: KVM_VCPU.field<Lock>('ap_list_lock'),
+  ctlr: KVM_VCPU.field<number>('ctlr'),
+  mode: KVM_VCPU.field<number>('mode'),
+  requests: KVM_VCPU.field<number>('requests'),
+  pause: KVM_VCPU.field<number>('pause'),
+  blocked: KVM_VCPU.field<number>('blocked'),
+  ipi: KVM_VCPU.field<number>('ipi'),
+  vmcr: KVM_VCPU.field<number>('vmcr'),
+  mutex: KVM_VCPU.field<Lock>('mutex'),
 };
 
 /** struct kvm with its vgic_dist. */
@@ -88,8 +93,10 @@ export const KVM = new StructType('kvm', 1024, [
 ]);
 
 export const DIST = {
-  enabled: KVM.field('dist_enabled'),
-  activeSpis: KVM.field('active_spis'),
+  lock: KVM.field<Lock>('lock'),
+  configLock: KVM.field<Lock>('config_lock'),
+  enabled: KVM.field<number>('dist_enabled'),
+  activeSpis: KVM.field<number>('active_spis'),
 };
 
 /** struct vgic_its. */
@@ -98,17 +105,25 @@ export const VGIC_ITS = new StructType('vgic_its', 256, [
   { name: 'its_lock', off: 32, size: 32 },
   { name: 'enabled', off: 64, size: 1 },
 ]);
+export const ITS = {
+  cmdLock: VGIC_ITS.field<Lock>('cmd_lock'),
+  itsLock: VGIC_ITS.field<Lock>('its_lock'),
+};
 
 /** struct its_ite: one translation of (device, event) to an LPI. */
 export const ITS_ITE = new StructType('its_ite', 48, [{ name: 'irq' }, { name: 'event_id', size: 4 }]);
+export const ITE = { irq: ITS_ITE.field<KObj>('irq') };
 
 /** The eventfd context of an irqfd (its wait-queue lock is a spinlock_t). */
 export const EVENTFD_CTX = new StructType('eventfd_ctx', 64, [
   { name: 'wqh', size: 24 },
   { name: 'count', off: 24 },
 ]);
+export const EVENTFD = {
+  wqh: EVENTFD_CTX.field<Lock>('wqh'),
+  count: EVENTFD_CTX.field<number>('count'),
+};
 
-export const VGIC_MIN_LPI = 8192;
 export const VGIC_NR_PRIVATE_IRQS = 32;
 export const VGIC_MAX_SPI = 1019;
 

@@ -1,22 +1,15 @@
-import { rd, wr } from '../kernel/access.ts';
+import { peek, rd, wr } from '../kernel/access.ts';
+import { kernelFn } from '../kernel/function.ts';
 import type { LockClass } from '../kernel/lockdep.ts';
-import { initLock, type Lock, spin_lock_irqsave, spin_unlock_irqrestore } from '../kernel/locks.ts';
+import { initLock, spin_lock_irqsave, spin_unlock_irqrestore } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
-import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
 import type { Gen } from './irq.ts';
-import { EVENTFD_CTX } from './layout.ts';
+import { EVENTFD, EVENTFD_CTX } from './layout.ts';
 import { kvm_vgic_inject_irq } from './queue.ts';
 import type { Vm } from './vm.ts';
 
-const FN = {
-  notify: new Fn('kvm_notify_acked_irq', 5, 'virt/kvm/eventfd.c'),
-  notifyGsi: new Fn('kvm_notify_acked_gsi', 4, 'virt/kvm/eventfd.c'),
-  resamplerAck: new Fn('irqfd_resampler_ack', 7, 'virt/kvm/eventfd.c'),
-  setIrq: new Fn('kvm_set_irq', 6, 'virt/kvm/irqchip.c'),
-  irqfdSetIrq: new Fn('vgic_irqfd_set_irq', 2, 'arch/arm64/kvm/vgic/vgic-irqfd.c'),
-  signal: new Fn('eventfd_signal_mask', 6, 'fs/eventfd.c'),
-};
+const KVM_EVENTFD_FILE = 'virt/kvm/eventfd.c';
 
 /** An irqfd with a resample eventfd on one SPI pin (what VFIO registers for level interrupts). */
 export interface Resampler {
@@ -49,73 +42,76 @@ function srcuUnlock(t: Task, vm: Vm): void {
 
 export function newEventfd(vm: Vm, label: string): KObj {
   const ctx = vm.k.alloc(EVENTFD_CTX, label, { count: 0 });
-  initLock(vm.k, 'spin', ctx, EVENTFD_CTX.field('wqh'), 'eventfd_ctx_wqh', '&ctx->wqh');
+  initLock(vm.k, 'spin', ctx, EVENTFD.wqh, 'eventfd_ctx_wqh', '&ctx->wqh');
   return ctx;
 }
 
 /** eventfd_signal: count++ under the context's wait-queue lock (a spinlock_t), waking the waiters. */
-export function* eventfd_signal(t: Task, ctx: KObj): Gen {
-  t.enter(FN.signal);
-  try {
-    const l = ctx.loc(EVENTFD_CTX.field('wqh')).value as Lock;
-    t.at(1);
+export const eventfd_signal = kernelFn(
+  { name: 'eventfd_signal_mask', file: 'fs/eventfd.c', steps: ['lock', 'count'] },
+  function* (t, ctx: KObj): Gen {
+    const l = peek(ctx, EVENTFD.wqh);
+    t.at('lock');
     const flags = yield spin_lock_irqsave(t, l);
-    t.at(2);
-    wr(t, ctx, EVENTFD_CTX.field('count'), rd<number>(t, ctx, EVENTFD_CTX.field('count')) + 1);
+    t.at('count');
+    wr(t, ctx, EVENTFD.count, rd(t, ctx, EVENTFD.count) + 1);
     spin_unlock_irqrestore(t, l, flags);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 /** vgic_irqfd_set_irq: the irqchip route of an SPI pin, into kvm_vgic_inject_irq. */
-export function* vgic_irqfd_set_irq(t: Task, vm: Vm, pin: number, level: boolean): Gen<number> {
-  t.enter(FN.irqfdSetIrq);
-  try {
-    t.at(1);
+export const vgic_irqfd_set_irq = kernelFn(
+  { name: 'vgic_irqfd_set_irq', file: 'arch/arm64/kvm/vgic/vgic-irqfd.c', steps: ['inject'] },
+  function* (t, vm: Vm, pin: number, level: boolean): Gen<number> {
+    t.at('inject');
     return yield* kvm_vgic_inject_irq(t, vm, null, 32 + pin, level);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 /** kvm_set_irq for an SPI pin. */
-export function* kvm_set_irq(t: Task, vm: Vm, pin: number, level: boolean): Gen<number> {
-  t.enter(FN.setIrq);
-  try {
-    t.at(3);
+export const kvm_set_irq = kernelFn(
+  { name: 'kvm_set_irq', file: 'virt/kvm/irqchip.c', steps: ['set_irq'] },
+  function* (t, vm: Vm, pin: number, level: boolean): Gen<number> {
+    t.at('set_irq');
     return yield* vgic_irqfd_set_irq(t, vm, pin, level);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
+
+const irqfd_resampler_ack = kernelFn(
+  { name: 'irqfd_resampler_ack', file: KVM_EVENTFD_FILE, steps: ['set_irq', 'signal'] },
+  function* (t, vm: Vm, r: Resampler): Gen {
+    t.at('set_irq');
+    yield* kvm_set_irq(t, vm, r.pin, false);
+    srcuLock(t, vm);
+    t.at('signal');
+    yield* eventfd_signal(t, r.resamplefd);
+    srcuUnlock(t, vm);
+  },
+);
+
+/** kvm_notify_acked_gsi: every ack notifier on the pin (here: its resamplers). */
+const kvm_notify_acked_gsi = kernelFn(
+  { name: 'kvm_notify_acked_gsi', file: KVM_EVENTFD_FILE, steps: ['irq_acked'] },
+  function* (t, vm: Vm, pin: number): Gen {
+    for (const r of vm.resamplers) {
+      if (r.pin !== pin) continue;
+      t.at('irq_acked');
+      yield* irqfd_resampler_ack(t, vm, r);
+    }
+  },
+);
 
 /**
  * kvm_notify_acked_irq (vgic-host.md §3.17): for a level SPI the guest deactivated, each resampler
  * lowers the line (which may queue through the target's ap_list_lock) and signals its eventfd (a
  * non-raw spinlock_t). Must never run under ap_list_lock or irq_lock.
  */
-export function* kvm_notify_acked_irq(t: Task, vm: Vm, pin: number): Gen {
-  t.enter(FN.notify);
-  try {
+export const kvm_notify_acked_irq = kernelFn(
+  { name: 'kvm_notify_acked_irq', file: KVM_EVENTFD_FILE, steps: ['notify_gsi'] },
+  function* (t, vm: Vm, pin: number): Gen {
     srcuLock(t, vm);
-    t.at(2);
-    t.enter(FN.notifyGsi);
-    for (const r of vm.resamplers) {
-      if (r.pin !== pin) continue;
-      t.at(2);
-      t.enter(FN.resamplerAck);
-      t.at(1);
-      yield* kvm_set_irq(t, vm, pin, false);
-      srcuLock(t, vm);
-      t.at(4);
-      yield* eventfd_signal(t, r.resamplefd);
-      srcuUnlock(t, vm);
-      t.leave();
-    }
-    t.leave();
+    t.at('notify_gsi');
+    yield* kvm_notify_acked_gsi(t, vm, pin);
     srcuUnlock(t, vm);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);

@@ -1,9 +1,11 @@
+import { Wait } from '../explore/ops.ts';
 import { peek } from '../kernel/access.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { KReport, threadInfo } from '../kernel/splat.ts';
 import type { Task } from '../kernel/task.ts';
-import { pendingOf } from './irq.ts';
-import { F, IRQ, ITS_ITE, VGIC_IRQ } from './layout.ts';
+import type { Checkpoints } from './checkpoints.ts';
+import { isLpi, pendingOf } from './irq.ts';
+import { F, IRQ, ITE, VGIC_IRQ } from './layout.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 /** Whether an oracle states something the guest can observe, or an invariant of KVM's own. */
@@ -157,8 +159,8 @@ export function checkPeoi(t: Task, vm: Vm, v: Vcpu): void {
 export function checkLpisDisabled(t: Task | null, vm: Vm, v: Vcpu): void {
   const left = v
     .queuedIrqs()
-    .map((o) => peek<number>(o, IRQ.intid))
-    .filter((id) => id >= 8192);
+    .map((o) => peek(o, IRQ.intid))
+    .filter(isLpi);
   if (left.length > 0) {
     oracle(vm, t, 'P-LPI-QUEUED', 'an LPI is still queued after EnableLPIs was cleared', [
       `vCPU ${v.id}'s AP list still holds LPI ${left.join(', ')} after its GICR_CTLR.EnableLPIs write completed`,
@@ -171,7 +173,7 @@ export function checkLpisDisabled(t: Task | null, vm: Vm, v: Vcpu): void {
         !o.freed &&
         peek(o, IRQ.target) === v &&
         peek(o, IRQ.vcpu) === null &&
-        peek<number>(o, IRQ.flags) & F.PENDING_LATCH,
+        peek(o, IRQ.flags) & F.PENDING_LATCH,
     )
     .map(([id]) => id);
   if (pending.length > 0) {
@@ -188,7 +190,7 @@ export function checkLpisDisabled(t: Task | null, vm: Vm, v: Vcpu): void {
  */
 export function checkLpiAck(t: Task, vm: Vm, v: Vcpu, intid: number): void {
   const at = v.ghost.lpisDisabledAt;
-  if (intid < 8192 || !at || !at.every((c, i) => c <= t.clock(i))) return;
+  if (!isLpi(intid) || !at?.every((c, i) => c <= t.clock(i))) return;
   oracle(vm, t, 'P-LPI-ACK', 'the guest acknowledged an LPI after EnableLPIs was cleared', [
     `vCPU ${v.id} acknowledged LPI ${intid} after a write clearing its GICR_CTLR.EnableLPIs had completed`,
   ]);
@@ -201,7 +203,7 @@ export function checkLpiAck(t: Task, vm: Vm, v: Vcpu, intid: number): void {
 export function checkStateWrite(t: Task, vm: Vm, v: Vcpu, irq: KObj): void {
   const w = vm.stateWrites.get(irq);
   if (!w || w.seq <= v.ghost.entrySeq) return;
-  const f = peek<number>(irq, IRQ.flags);
+  const f = peek(irq, IRQ.flags);
   const undone =
     (w.reg === 'ICACTIVER' && f & F.ACTIVE) ||
     (w.reg === 'ISACTIVER' && !(f & F.ACTIVE)) ||
@@ -227,10 +229,15 @@ function label(o: KObj): string {
 
 /** End of an execution: P-ACTIVE, the LPI oracles, P-REF, liveness. */
 export function endChecks(vm: Vm): void {
+  // A vCPU is idle when its thread ended the execution waiting in WFI.
+  for (const v of vm.vcpus) {
+    const th = v.task.thread;
+    v.idle = !!th && !th.done && th.next instanceof Wait && th.next.idle;
+  }
   for (const key of [...vm.guestDeactivated].sort()) {
     const [vid, intid] = key.split(':').map(Number);
     const o = intid < 32 ? vm.vcpus[vid]?.privateIrqs[intid] : vm.spis[intid - 32];
-    if (o && peek<number>(o, IRQ.flags) & F.ACTIVE) {
+    if (o && peek(o, IRQ.flags) & F.ACTIVE) {
       oracle(vm, null, 'P-ACTIVE', 'an interrupt stays active after the guest deactivated it', [
         `INTID ${intid}${intid < 32 ? ` of vCPU ${vid}` : ''} was deactivated by the guest (EOI with EOImode 0, or DIR) and is still active at the end`,
       ]);
@@ -242,7 +249,7 @@ export function endChecks(vm: Vm): void {
   if (vm.its) {
     for (const dev of vm.its.devices.values()) {
       for (const ite of dev.values()) {
-        const irq = peek<KObj>(ite.obj, ITS_ITE.field('irq'));
+        const irq = peek(ite.obj, ITE.irq);
         iteRefs.set(irq, (iteRefs.get(irq) ?? 0) + 1);
       }
     }
@@ -250,7 +257,7 @@ export function endChecks(vm: Vm): void {
   }
   for (const o of vm.k.objects) {
     if (o.type !== VGIC_IRQ || !o.slab || o.freed) continue;
-    const count = peek<number>(o, IRQ.refcount);
+    const count = peek(o, IRQ.refcount);
     const expected = (iteRefs.get(o) ?? 0) + (peek(o, IRQ.vcpu) ? 1 : 0);
     if (count < 0) {
       oracle(vm, null, 'P-REF', 'an LPI refcount saturated (the object leaks)', [
@@ -269,8 +276,8 @@ export function endChecks(vm: Vm): void {
     if (!v.idle) continue;
     const pmr = v.cpuif.vmcr.pmr;
     for (const o of v.queuedIrqs()) {
-      const f = peek<number>(o, IRQ.flags);
-      if (pendingOf(f) && f & F.ENABLED && !(f & F.ACTIVE) && peek<number>(o, IRQ.priority) < pmr) {
+      const f = peek(o, IRQ.flags);
+      if (pendingOf(f) && f & F.ENABLED && !(f & F.ACTIVE) && peek(o, IRQ.priority) < pmr) {
         oracle(vm, null, 'liveness', 'a vCPU sleeps in WFI with a deliverable interrupt', [
           `vCPU ${v.id} is blocked in WFI while ${o.label} is pending, enabled and unmasked on its AP list`,
         ]);
@@ -279,3 +286,14 @@ export function endChecks(vm: Vm): void {
     }
   }
 }
+
+/** The oracles at the model's checkpoints: what every world runs with. */
+export const ORACLE_CHECKPOINTS: Checkpoints = {
+  lrFolded: checkStateWrite,
+  foldDone: checkPeoi,
+  walkLeftList,
+  lpisDisabled: checkLpisDisabled,
+  guestAck: checkLpiAck,
+  guestEntry: checkNotHalted,
+  executionEnd: endChecks,
+};

@@ -1,4 +1,5 @@
 import { rd, readOnce } from '../kernel/access.ts';
+import { kernelFn } from '../kernel/function.ts';
 import { list_entries, listEntry } from '../kernel/list.ts';
 import {
   raw_spin_lock,
@@ -7,43 +8,38 @@ import {
   raw_spin_unlock_irqrestore,
 } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
-import { Fn } from '../kernel/stack.ts';
-import type { Task } from '../kernel/task.ts';
 import { flagsOf, type Gen, irqLock, pendingOf } from './irq.ts';
 import { DIST, F, IRQ, VCPU, VGIC_IRQ } from './layout.ts';
 import type { Vcpu, Vm } from './vm.ts';
-
-const FN = new Fn('kvm_vgic_vcpu_pending_irq', 6, 'arch/arm64/kvm/vgic/vgic.c');
 
 /**
  * kvm_vgic_vcpu_pending_irq (vgic-host.md §3.18): under v's ap_list_lock, is some entry pending,
  * enabled, not active and above the vCPU's priority mask? Decides whether WFI blocks.
  */
-export function* kvm_vgic_vcpu_pending_irq(t: Task, vm: Vm, v: Vcpu): Gen<boolean> {
-  t.enter(FN);
-  try {
-    if (!readOnce<number>(t, vm.obj, DIST.enabled)) return false;
-    const pmr = readOnce<number>(t, v.obj, VCPU.vmcr) & 0xff;
-    t.at(1);
+export const kvm_vgic_vcpu_pending_irq = kernelFn(
+  {
+    name: 'kvm_vgic_vcpu_pending_irq',
+    file: 'arch/arm64/kvm/vgic/vgic.c',
+    steps: ['ap_list_lock', 'irq_lock', 'pending'],
+  },
+  function* (t, vm: Vm, v: Vcpu): Gen<boolean> {
+    if (!readOnce(t, vm.obj, DIST.enabled)) return false;
+    const pmr = readOnce(t, v.obj, VCPU.vmcr) & 0xff;
+    t.at('ap_list_lock');
     const flags = yield raw_spin_lock_irqsave(t, v.apLock);
     let pending = false;
     for (const pos of list_entries(t, v.apHead)) {
       const irq = listEntry(pos, VGIC_IRQ, 'ap_list') as KObj;
-      t.at(2);
+      t.at('irq_lock');
       yield raw_spin_lock(t, irqLock(t, irq));
-      t.at(3);
+      t.at('pending');
       const f = flagsOf(t, irq);
       pending =
-        pendingOf(f) &&
-        (f & F.ENABLED) !== 0 &&
-        (f & F.ACTIVE) === 0 &&
-        rd<number>(t, irq, IRQ.priority) < pmr;
+        pendingOf(f) && (f & F.ENABLED) !== 0 && (f & F.ACTIVE) === 0 && rd(t, irq, IRQ.priority) < pmr;
       raw_spin_unlock(t, irqLock(t, irq));
       if (pending) break;
     }
     raw_spin_unlock_irqrestore(t, v.apLock, flags);
     return pending;
-  } finally {
-    t.leave();
-  }
-}
+  },
+);

@@ -1,6 +1,7 @@
 import { point } from '../explore/ops.ts';
 import { wr } from '../kernel/access.ts';
 import { bug } from '../kernel/bug.ts';
+import { kernelFn } from '../kernel/function.ts';
 import {
   head,
   list_add_tail,
@@ -18,45 +19,58 @@ import {
   raw_spin_unlock,
 } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
-import { Fn } from '../kernel/stack.ts';
-import type { Task } from '../kernel/task.ts';
-import { type Gen, irqLock, oracle, vcpuOf } from './irq.ts';
+import { type Gen, irqLock, vcpuOf, vgic_target_oracle } from './irq.ts';
 import { kvm_make_request, kvm_vcpu_kick } from './kick.ts';
 import { IRQ, REQ, VGIC_IRQ } from './layout.ts';
 import { vgic_get_irq_ref, vgic_put_irq_norelease, vgic_release_deleted_lpis } from './refs.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 const FILE = 'arch/arm64/kvm/vgic/vgic.c';
-const FN = {
-  prune: new Fn('vgic_prune_ap_list', 0x2a, FILE, { 3: 741 }),
-  asyncUpdate: new Fn('kvm_vgic_process_async_update', 3, FILE),
-};
 
 /**
  * vgic_prune_ap_list (vgic-host.md §3.11): T(v), IRQs off. Drops idle entries, migrates re-routed
  * pending ones to their new target (both ap_list_locks, lower vcpu_id first) and restarts after every
  * migration, since the list may have changed arbitrarily in window WM.
  */
-export function* vgic_prune_ap_list(t: Task, vm: Vm, v: Vcpu): Gen {
-  t.enter(FN.prune);
-  try {
+export const vgic_prune_ap_list = kernelFn(
+  {
+    name: 'vgic_prune_ap_list',
+    file: FILE,
+    steps: [
+      'lock_ap_list',
+      'splice_overflow',
+      'lock_irq',
+      'check',
+      'list_del',
+      'get_ref',
+      'lock_lo',
+      'lock_hi',
+      'relock_irq',
+      'recheck',
+      'migrate',
+      'put_irq',
+      'release_deleted',
+    ],
+    lines: { lock_irq: 741 },
+  },
+  function* (t, vm: Vm, v: Vcpu): Gen {
     let deleted = false;
     retry: for (;;) {
-      t.at(1);
+      t.at('lock_ap_list');
       yield raw_spin_lock(t, v.apLock);
       if (v.overflowHead && !list_empty(t, v.overflowHead)) {
-        t.at(2);
+        t.at('splice_overflow');
         list_splice_tail_init(t, v.overflowHead, v.apHead);
       }
       for (const pos of list_entries(t, v.apHead)) {
         const irq = listEntry(pos, VGIC_IRQ, 'ap_list') as KObj;
-        t.at(3);
+        t.at('lock_irq');
         yield raw_spin_lock(t, irqLock(t, irq));
-        t.at(4);
+        t.at('check');
         if (vcpuOf(t, irq) !== v) bug(t);
-        const target = oracle(t, vm, irq);
+        const target = vgic_target_oracle(t, vm, irq);
         if (target === null) {
-          t.at(5);
+          t.at('list_del');
           list_del(t, head(irq, 'ap_list'));
           wr(t, irq, IRQ.vcpu, null);
           raw_spin_unlock(t, irqLock(t, irq));
@@ -68,25 +82,25 @@ export function* vgic_prune_ap_list(t: Task, vm: Vm, v: Vcpu): Gen {
           continue;
         }
         // Migration to another vCPU.
-        t.at(0x10);
+        t.at('get_ref');
         if (vm.design.fixes.PRUNE_REF_ACROSS_MIGRATION) vgic_get_irq_ref(t, irq);
         raw_spin_unlock(t, irqLock(t, irq));
         raw_spin_unlock(t, v.apLock);
         yield point('window WM');
         const [lo, hi] = v.id < target.id ? [v, target] : [target, v];
-        t.at(0x13);
+        t.at('lock_lo');
         yield raw_spin_lock(t, lo.apLock);
-        t.at(0x14);
+        t.at('lock_hi');
         yield raw_spin_lock_nested(t, hi.apLock, 1);
-        t.at(0x15);
+        t.at('relock_irq');
         yield raw_spin_lock(t, irqLock(t, irq));
         let kick = false;
-        t.at(0x16);
+        t.at('recheck');
         if (
-          oracle(t, vm, irq) === target &&
+          vgic_target_oracle(t, vm, irq) === target &&
           (!vm.design.fixes.PRUNE_CHECK_STILL_OURS || vcpuOf(t, irq) === v)
         ) {
-          t.at(0x17);
+          t.at('migrate');
           list_del(t, head(irq, 'ap_list'));
           wr(t, irq, IRQ.vcpu, target);
           list_add_tail(t, head(irq, 'ap_list'), target.apHead);
@@ -96,7 +110,7 @@ export function* vgic_prune_ap_list(t: Task, vm: Vm, v: Vcpu): Gen {
         raw_spin_unlock(t, hi.apLock);
         raw_spin_unlock(t, lo.apLock);
         if (vm.design.fixes.PRUNE_REF_ACROSS_MIGRATION) {
-          t.at(0x19);
+          t.at('put_irq');
           deleted = (yield* vgic_put_irq_norelease(t, irq)) || deleted;
         }
         if (kick) {
@@ -109,23 +123,19 @@ export function* vgic_prune_ap_list(t: Task, vm: Vm, v: Vcpu): Gen {
       break;
     }
     if (deleted) {
-      t.at(0x28);
+      t.at('release_deleted');
       yield* vgic_release_deleted_lpis(t, vm);
     }
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 /** kvm_vgic_process_async_update: prune after another vCPU's DIR trap deactivated one of ours. */
-export function* kvm_vgic_process_async_update(t: Task, vm: Vm, v: Vcpu): Gen {
-  t.enter(FN.asyncUpdate);
-  try {
+export const kvm_vgic_process_async_update = kernelFn(
+  { name: 'kvm_vgic_process_async_update', file: FILE, steps: ['prune'] },
+  function* (t, vm: Vm, v: Vcpu): Gen {
     const flags = local_irq_save(t);
-    t.at(1);
+    t.at('prune');
     yield* vgic_prune_ap_list(t, vm, v);
     local_irq_restore(t, flags);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);

@@ -2,9 +2,9 @@ import { choose, point, Wait } from '../explore/ops.ts';
 import { misrNames, SPURIOUS } from '../gic/cpuif.ts';
 import type { GuestCpu, GuestInsn } from '../gic/guest.ts';
 import { readOnce, writeOnce } from '../kernel/access.ts';
+import { kernelFn } from '../kernel/function.ts';
 import { raw_spin_lock_irqsave } from '../kernel/locks.ts';
 import { KReport, threadInfo } from '../kernel/splat.ts';
-import { Fn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
 import { vgic_v3_deactivate } from './deactivate.ts';
 import { kvm_vgic_flush_hwstate } from './flush.ts';
@@ -14,28 +14,13 @@ import { vgicRestoreState, vgicSaveState } from './hyp.ts';
 import { type Gen, irqLock, setFlag } from './irq.ts';
 import { kvm_check_request, kvm_request_pending } from './kick.ts';
 import { F, MODE, REQ, VCPU } from './layout.ts';
-import { vgic_mmio_read_state, vgic_mmio_write } from './mmio.ts';
-import { checkLpiAck, checkNotHalted } from './oracles.ts';
+import { type MmioWrite, vgic_mmio_read_state, vgic_mmio_write } from './mmio.ts';
 import { kvm_vgic_vcpu_pending_irq } from './pending.ts';
 import { kvm_vgic_process_async_update, vgic_prune_ap_list } from './prune.ts';
 import { vgic_queue_irq_unlock } from './queue.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 const ARM = 'arch/arm64/kvm/arm.c';
-const FN = {
-  sync: new Fn('kvm_vgic_sync_hwstate', 4, 'arch/arm64/kvm/vgic/vgic.c'),
-  requests: new Fn('check_vcpu_requests', 4, ARM),
-  sleep: new Fn('kvm_vcpu_sleep', 2, ARM),
-  wfi: new Fn('kvm_vcpu_wfi', 4, ARM),
-  block: new Fn('kvm_vcpu_block', 3, 'virt/kvm/kvm_main.c'),
-  handleExit: new Fn('handle_exit', 3, 'arch/arm64/kvm/handle_exit.c'),
-  guestAbort: new Fn('kvm_handle_guest_abort', 8, 'arch/arm64/kvm/mmu.c'),
-  ioMemAbort: new Fn('io_mem_abort', 4, 'arch/arm64/kvm/mmio.c'),
-  busWrite: new Fn('kvm_io_bus_write', 3, 'virt/kvm/kvm_main.c'),
-  dispatch: new Fn('dispatch_mmio_write', 5, 'arch/arm64/kvm/vgic/vgic-mmio.c'),
-  sgi: new Fn('vgic_v3_dispatch_sgi', 5, 'arch/arm64/kvm/vgic/vgic-mmio-v3.c'),
-  hvc: new Fn('kvm_arch_vcpu_ioctl_run_userspace', 2, ARM),
-};
 
 /** Why the guest stopped running. */
 type Exit =
@@ -45,36 +30,35 @@ type Exit =
   | { why: 'done' };
 
 /** kvm_vgic_sync_hwstate (vgic-host.md §3.12): fold (design-specific), then prune; IRQs off. */
-export function* kvm_vgic_sync_hwstate(t: Task, vm: Vm, v: Vcpu): Gen {
-  t.enter(FN.sync);
-  try {
-    t.at(1);
+export const kvm_vgic_sync_hwstate = kernelFn(
+  { name: 'kvm_vgic_sync_hwstate', file: 'arch/arm64/kvm/vgic/vgic.c', steps: ['fold_state', 'prune'] },
+  function* (t, vm: Vm, v: Vcpu): Gen {
+    t.at('fold_state');
     yield* vgic_fold_state(t, vm, v);
-    t.at(2);
+    t.at('prune');
     yield* vgic_prune_ap_list(t, vm, v);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
+
+const kvm_vcpu_sleep = kernelFn(
+  { name: 'kvm_vcpu_sleep', file: ARM, steps: [] },
+  function* (t, v: Vcpu): Gen {
+    yield new Wait(() => readOnce(t, v.obj, VCPU.pause) === 0, 'unpause');
+  },
+);
 
 /** check_vcpu_requests (§3.18 step 1). */
-function* check_vcpu_requests(t: Task, vm: Vm, v: Vcpu): Gen {
-  t.enter(FN.requests);
-  try {
+const check_vcpu_requests = kernelFn(
+  { name: 'check_vcpu_requests', file: ARM, steps: ['sleep', 'process_update'] },
+  function* (t, vm: Vm, v: Vcpu): Gen {
     if (!kvm_request_pending(t, v)) return;
-    t.at(1);
-    if (kvm_check_request(t, v, REQ.SLEEP)) {
-      t.enter(FN.sleep);
-      yield new Wait(() => readOnce<number>(t, v.obj, VCPU.pause) === 0, 'unpause');
-      t.leave();
-    }
+    t.at('sleep');
+    if (kvm_check_request(t, v, REQ.SLEEP)) yield* kvm_vcpu_sleep(t, v);
     kvm_check_request(t, v, REQ.IRQ_PENDING);
-    t.at(2);
+    t.at('process_update');
     if (kvm_check_request(t, v, REQ.VGIC_PROCESS_UPDATE)) yield* kvm_vgic_process_async_update(t, vm, v);
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 /** Executes guest instructions until an exit (§3.18 step 6). Guest steps touch only v's own CPU interface. */
 function* runGuest(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen<Exit> {
@@ -84,7 +68,7 @@ function* runGuest(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen<Exit> {
   for (;;) {
     yield point('guest');
     // A reschedule IPI (kick) is a physical interrupt: it forces an exit at the next boundary.
-    if (readOnce<number>(t, v.obj, VCPU.ipi)) return { why: 'irq' };
+    if (readOnce(t, v.obj, VCPU.ipi)) return { why: 'irq' };
     // An asserted MI lands after zero or more further guest instructions (cpu-interface.md §5.1). It is
     // never taken before the first instruction after entry: the guest always makes progress (with one
     // LR and UIE set, U is asserted from the entry on).
@@ -110,7 +94,7 @@ function execLocal(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): bool
     case 'iar': {
       const intid = hw.iar(insn.group);
       if (intid !== SPURIOUS) {
-        checkLpiAck(t, vm, v, intid);
+        vm.checks.guestAck(t, vm, v, intid);
         vm.guestDeactivated.delete(vm.ghostKey(v, intid));
         vm.logEvent({ vcpu: v.id, what: 'ack', intid, text: `ack ${intid}` });
       }
@@ -172,82 +156,103 @@ function execLocal(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): bool
   return true;
 }
 
-/** kvm_vcpu_wfi: block unless an interrupt is deliverable; a kick wakes the vCPU (no lost wake-up). */
-function* kvm_vcpu_wfi(t: Task, vm: Vm, v: Vcpu): Gen {
-  t.enter(FN.wfi);
-  try {
-    t.at(1);
-    t.enter(FN.block);
-    try {
-      for (;;) {
-        writeOnce(t, v.obj, VCPU.blocked, 1);
-        t.at(1);
-        if (yield* kvm_vgic_vcpu_pending_irq(t, vm, v)) {
-          writeOnce(t, v.obj, VCPU.blocked, 0);
-          return;
-        }
-        t.at(2);
-        yield new Wait(() => readOnce<number>(t, v.obj, VCPU.blocked) === 0, 'WFI wake-up', undefined, true);
+const kvm_vcpu_block = kernelFn(
+  { name: 'kvm_vcpu_block', file: 'virt/kvm/kvm_main.c', steps: ['check_block', 'schedule'] },
+  function* (t, vm: Vm, v: Vcpu): Gen {
+    for (;;) {
+      writeOnce(t, v.obj, VCPU.blocked, 1);
+      t.at('check_block');
+      if (yield* kvm_vgic_vcpu_pending_irq(t, vm, v)) {
+        writeOnce(t, v.obj, VCPU.blocked, 0);
+        return;
       }
-    } finally {
-      t.leave();
+      t.at('schedule');
+      yield new Wait(() => readOnce(t, v.obj, VCPU.blocked) === 0, 'WFI wake-up', undefined, true);
     }
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
+
+/** kvm_vcpu_wfi: block unless an interrupt is deliverable; a kick wakes the vCPU (no lost wake-up). */
+const kvm_vcpu_wfi = kernelFn(
+  { name: 'kvm_vcpu_wfi', file: ARM, steps: ['block'] },
+  function* (t, vm: Vm, v: Vcpu): Gen {
+    t.at('block');
+    yield* kvm_vcpu_block(t, vm, v);
+  },
+);
 
 /** vgic_v3_dispatch_sgi: an ICC_SGI1R_EL1 write pends the SGI on each target and queues it. */
-function* vgic_v3_dispatch_sgi(t: Task, vm: Vm, v: Vcpu, intid: number, targets: number[] | 'others'): Gen {
-  t.enter(FN.sgi);
-  try {
+const vgic_v3_dispatch_sgi = kernelFn(
+  { name: 'vgic_v3_dispatch_sgi', file: 'arch/arm64/kvm/vgic/vgic-mmio-v3.c', steps: ['lock', 'queue'] },
+  function* (t, vm: Vm, v: Vcpu, intid: number, targets: number[] | 'others'): Gen {
     const ids = targets === 'others' ? vm.vcpus.map((x) => x.id).filter((id) => id !== v.id) : targets;
     for (const id of ids) {
       const target = vm.vcpus[id];
       if (!target) continue;
       const irq = target.privateIrqs[intid];
-      t.at(2);
+      t.at('lock');
       const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
       setFlag(t, irq, F.PENDING_LATCH, true);
-      t.at(3);
+      t.at('queue');
       yield* vgic_queue_irq_unlock(t, vm, irq, flags);
     }
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
+
+const dispatch_mmio_write = kernelFn(
+  { name: 'dispatch_mmio_write', file: 'arch/arm64/kvm/vgic/vgic-mmio.c', steps: ['write'] },
+  function* (t, vm: Vm, v: Vcpu, w: MmioWrite): Gen {
+    t.at('write');
+    // Private INTIDs are those of the accessing vCPU's redistributor.
+    yield* vgic_mmio_write(t, vm, v, w, true);
+  },
+);
+
+const kvm_io_bus_write = kernelFn(
+  { name: 'kvm_io_bus_write', file: 'virt/kvm/kvm_main.c', steps: ['iodevice_write'] },
+  function* (t, vm: Vm, v: Vcpu, w: MmioWrite): Gen {
+    t.at('iodevice_write');
+    yield* dispatch_mmio_write(t, vm, v, w);
+  },
+);
+
+const io_mem_abort = kernelFn(
+  { name: 'io_mem_abort', file: 'arch/arm64/kvm/mmio.c', steps: ['bus_write'] },
+  function* (t, vm: Vm, v: Vcpu, w: MmioWrite): Gen {
+    t.at('bus_write');
+    yield* kvm_io_bus_write(t, vm, v, w);
+  },
+);
+
+const kvm_handle_guest_abort = kernelFn(
+  { name: 'kvm_handle_guest_abort', file: 'arch/arm64/kvm/mmu.c', steps: ['io_mem_abort'] },
+  function* (t, vm: Vm, v: Vcpu, w: MmioWrite): Gen {
+    t.at('io_mem_abort');
+    yield* io_mem_abort(t, vm, v, w);
+  },
+);
+
+const kvm_arch_vcpu_ioctl_run_userspace = kernelFn(
+  { name: 'kvm_arch_vcpu_ioctl_run_userspace', file: ARM, steps: [] },
+  function* (t, vm: Vm, c: HostCall): Gen<number> {
+    return yield* hostCall(t, vm, c);
+  },
+);
 
 /** handle_exit for a trapped guest instruction (§3.18 step 9). */
-function* handleTrap(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): Gen {
-  t.enter(FN.handleExit);
-  try {
-    t.at(1);
+const handleTrap = kernelFn(
+  { name: 'handle_exit', file: 'arch/arm64/kvm/handle_exit.c', steps: ['exit_handler'] },
+  function* (t, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): Gen {
+    t.at('exit_handler');
     switch (insn.k) {
       case 'wfi':
         yield* kvm_vcpu_wfi(t, vm, v);
         g.complete();
         return;
-      case 'mmio_write': {
-        t.enter(FN.guestAbort);
-        t.at(5);
-        t.enter(FN.ioMemAbort);
-        t.at(3);
-        t.enter(FN.busWrite);
-        t.at(2);
-        t.enter(FN.dispatch);
-        t.at(3);
-        try {
-          // Private INTIDs are those of the accessing vCPU's redistributor.
-          yield* vgic_mmio_write(t, vm, v, insn.w, true);
-        } finally {
-          t.leave();
-          t.leave();
-          t.leave();
-          t.leave();
-        }
+      case 'mmio_write':
+        yield* kvm_handle_guest_abort(t, vm, v, insn.w);
         g.complete();
         return;
-      }
       case 'mmio_read':
         g.complete(
           yield* vgic_mmio_read_state(
@@ -269,15 +274,9 @@ function* handleTrap(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): Ge
         yield* vgic_v3_dispatch_sgi(t, vm, v, insn.intid, insn.targets);
         g.complete();
         return;
-      case 'hvc': {
-        t.enter(FN.hvc);
-        try {
-          g.complete(yield* hostCall(t, vm, insn.call as HostCall));
-        } finally {
-          t.leave();
-        }
+      case 'hvc':
+        g.complete(yield* kvm_arch_vcpu_ioctl_run_userspace(t, vm, insn.call as HostCall));
         return;
-      }
       case 'fail': {
         const text = `vgic-lab: guest assertion failed on vCPU ${v.id}: ${insn.text}`;
         t.k.exec.report(
@@ -297,10 +296,8 @@ function* handleTrap(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): Ge
       default:
         g.complete();
     }
-  } finally {
-    t.leave();
-  }
-}
+  },
+);
 
 /**
  * The vCPU thread T(v): kvm_arch_vcpu_ioctl_run iterations (vgic-host.md §3.18) until the guest program
@@ -316,11 +313,11 @@ export function* vcpuRun(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen {
     yield point('before IN_GUEST_MODE');
     writeOnce(t, v.obj, VCPU.mode, MODE.IN_GUEST);
     let exit: Exit;
-    if (readOnce<number>(t, v.obj, VCPU.requests) !== 0) {
+    if (readOnce(t, v.obj, VCPU.requests) !== 0) {
       exit = { why: 'irq' };
     } else {
       vgicRestoreState(v);
-      checkNotHalted(t, vm, v);
+      vm.checks.guestEntry(t, vm, v);
       t.setGuest(true);
       vm.logEvent({ vcpu: v.id, what: 'entry', text: `entry: ${v.usedLrs} LRs` });
       exit = yield* runGuest(t, vm, v, g);
@@ -335,7 +332,7 @@ export function* vcpuRun(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen {
     writeOnce(t, v.obj, VCPU.vmcr, v.cpuif.vmcr.pmr);
     t.setIrqsOff(false);
     // Pending IPIs (kicks, halt requests) are taken here.
-    if (readOnce<number>(t, v.obj, VCPU.ipi)) writeOnce(t, v.obj, VCPU.ipi, 0);
+    if (readOnce(t, v.obj, VCPU.ipi)) writeOnce(t, v.obj, VCPU.ipi, 0);
     t.preemptEnable();
     if (exit.why === 'trap') yield* handleTrap(t, vm, v, g, exit.insn);
   }

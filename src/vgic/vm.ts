@@ -1,23 +1,26 @@
 import { type CpuifSwitches, DEFAULT_CPUIF_SWITCHES, type FindingId, VCpuInterface } from '../gic/cpuif.ts';
 import { emptyLr, type Lr } from '../gic/lr.ts';
+import { poke } from '../kernel/access.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { head, initListHead, type ListHead, peekEntries } from '../kernel/list.ts';
 import { initLock, type Lock } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { KReport, threadInfo } from '../kernel/splat.ts';
-import { Fn } from '../kernel/stack.ts';
+import { defineFn } from '../kernel/stack.ts';
 import type { Task } from '../kernel/task.ts';
 import { XArray } from '../kernel/xarray.ts';
+import type { Checkpoints } from './checkpoints.ts';
 import type { Design } from './designs.ts';
-import { F, IRQ, KVM, KVM_VCPU, VCPU, VGIC_IRQ, VGIC_NR_PRIVATE_IRQS } from './layout.ts';
+import { isLpi } from './irq.ts';
+import { DIST, F, IRQ, KVM, KVM_VCPU, VCPU, VGIC_IRQ, VGIC_NR_PRIVATE_IRQS } from './layout.ts';
 
 export interface VmConfig {
   design: Design;
-  nrVcpus: number;
+  vcpus: number;
   /** Implemented list registers, 1..16. */
-  nLr: number;
-  /** Number of SPIs (INTIDs 32 .. 32+nrSpis-1). */
-  nrSpis: number;
+  nrLr: number;
+  /** Number of SPIs (INTIDs 32 .. 32+spis-1). */
+  spis: number;
   its: boolean;
   /** The host CPU implements ICH_HCR_EL2.TDIR (without it DIR always traps). */
   hostTdir: boolean;
@@ -27,9 +30,9 @@ export interface VmConfig {
 }
 
 export const DEFAULT_VM_CONFIG: Omit<VmConfig, 'design'> = {
-  nrVcpus: 1,
-  nLr: 4,
-  nrSpis: 32,
+  vcpus: 1,
+  nrLr: 4,
+  spis: 32,
   its: false,
   hostTdir: true,
   maxMiDelay: 1,
@@ -61,13 +64,11 @@ export interface GuestEvent {
   text: string;
 }
 
-const FNS = {
-  vcpuRun: new Fn('kvm_arch_vcpu_ioctl_run', 0x2a, 'arch/arm64/kvm/arm.c'),
-  vcpuIoctl: new Fn('kvm_vcpu_ioctl', 3, 'virt/kvm/kvm_main.c'),
-  vmIoctl: new Fn('kvm_vm_ioctl', 3, 'virt/kvm/kvm_main.c'),
+export const THREAD_FNS = {
+  vcpuRun: defineFn({ name: 'kvm_arch_vcpu_ioctl_run', file: 'arch/arm64/kvm/arm.c', steps: [] }),
+  vcpuIoctl: defineFn({ name: 'kvm_vcpu_ioctl', file: 'virt/kvm/kvm_main.c', steps: [] }),
+  vmIoctl: defineFn({ name: 'kvm_vm_ioctl', file: 'virt/kvm/kvm_main.c', steps: [] }),
 };
-
-export { FNS as THREAD_FNS };
 
 /** One vCPU: `struct kvm_vcpu` with its `vgic_cpu`, the hardware CPU interface and the host's shadows. */
 export class Vcpu {
@@ -108,7 +109,7 @@ export class Vcpu {
     const k = vm.k;
     this.obj = k.alloc(KVM_VCPU, `vcpu ${id}`, { mode: 0, requests: 0, ctlr: 0, vmcr: 0 });
     this.apLock = initLock(k, 'raw', this.obj, VCPU.apLock, 'vgic_cpu_init', '&vgic_cpu->ap_list_lock');
-    this.mutex = initLock(k, 'mutex', this.obj, KVM_VCPU.field('mutex'), 'kvm_vcpu_init', '&vcpu->mutex');
+    this.mutex = initLock(k, 'mutex', this.obj, VCPU.mutex, 'kvm_vcpu_init', '&vcpu->mutex');
     this.apHead = head(this.obj, 'ap_list_head');
     initListHead(this.apHead);
     if (vm.design.walk === 'overflow') {
@@ -116,7 +117,7 @@ export class Vcpu {
       initListHead(this.overflowHead);
     }
     this.cpuif = new VCpuInterface(
-      vm.config.nLr,
+      vm.config.nrLr,
       vm.config.cpuif,
       (fid: FindingId, text: string) => {
         vm.logEvent({ vcpu: id, what: 'finding', text: `${fid}: ${text}` });
@@ -129,7 +130,7 @@ export class Vcpu {
       },
       (pintid) => vm.physActive.delete(pintid),
     );
-    this.lrShadow = Array.from({ length: vm.config.nLr }, emptyLr);
+    this.lrShadow = Array.from({ length: vm.config.nrLr }, emptyLr);
   }
 
   /** Pointer value as KCSAN prints it. */
@@ -189,30 +190,32 @@ export class Vm {
   constructor(
     readonly k: Kernel,
     readonly config: VmConfig,
+    /** Where vgic-lab's oracles judge the state (src/vgic/oracles.ts). */
+    readonly checks: Checkpoints,
   ) {
     this.obj = k.alloc(KVM, 'kvm', { dist_enabled: 1, active_spis: 0 });
-    this.kvmLock = initLock(k, 'mutex', this.obj, KVM.field('lock'), 'kvm_create_vm', '&kvm->lock');
+    this.kvmLock = initLock(k, 'mutex', this.obj, DIST.lock, 'kvm_create_vm', '&kvm->lock');
     this.configLock = initLock(
       k,
       'mutex',
       this.obj,
-      KVM.field('config_lock'),
+      DIST.configLock,
       'kvm_arch_init_vm',
       '&kvm->arch.config_lock',
     );
     // Lock classes register in the kernel's order: SPIs (dist init), then private IRQs, then LPIs.
-    for (let i = 0; i < config.nrSpis; i++) this.spis.push(this.newIrq(32 + i, 'kvm_vgic_dist_init', null));
+    for (let i = 0; i < config.spis; i++) this.spis.push(this.newIrq(32 + i, 'kvm_vgic_dist_init', null));
     this.lpiXa = new XArray(k, 'lpi_xa', 'vgic_dist_lpi_xa');
-    for (let v = 0; v < config.nrVcpus; v++) this.vcpus.push(new Vcpu(this, v));
+    for (let v = 0; v < config.vcpus; v++) this.vcpus.push(new Vcpu(this, v));
     for (const v of this.vcpus) {
       for (let i = 0; i < VGIC_NR_PRIVATE_IRQS; i++) {
         const irq = this.newIrq(i, 'vgic_allocate_private_irqs', v);
         v.privateIrqs.push(irq);
       }
     }
-    for (const s of this.spis) s.loc(IRQ.target).value = this.vcpus[0];
-    this.lastLrIrq = new Array(config.nrVcpus).fill(null);
-    this.lastLrPinned = new Array(config.nrVcpus).fill(false);
+    for (const s of this.spis) poke(s, IRQ.target, this.vcpus[0]);
+    this.lastLrIrq = new Array(config.vcpus).fill(null);
+    this.lastLrPinned = new Array(config.vcpus).fill(false);
   }
 
   get design(): Design {
@@ -221,7 +224,7 @@ export class Vm {
 
   /** Allocates an IRQ at build time. SGIs are edge and enabled, PPIs level, SPIs edge; all group 1. */
   newIrq(intid: number, lockKey: string, owner: Vcpu | null, by: Task | null = null): KObj {
-    const lpi = intid >= 8192;
+    const lpi = isLpi(intid);
     const level = intid >= 16 && intid < 32;
     const flags = (level ? F.CONFIG_LEVEL : 0) | (intid < 16 ? F.ENABLED : 0);
     const irq = this.k.alloc(

@@ -106,7 +106,7 @@ describe('vgic-lab run', () => {
     const note = g.doc.reports.find((x: { class: string }) => x.class === 'note');
     assert.ok(note, 'the default schedule reads the AP list unlocked');
     assert.equal(note.title, 'P-LOCK: vgic_v3_fold_lr_state reads the AP list without ap_list_lock');
-    assert.match(note.text, /^vgic-lab: lock-discipline note P-LOCK at vgic_v3_fold_lr_state\+0x7\/0x11\n/);
+    assert.match(note.text, /^vgic-lab: lock-discipline note P-LOCK at vgic_v3_fold_lr_state\+0x2\/0x6\n/);
     assert.match(note.text, /without holding vCPU 0's ap_list_lock \(&vgic_cpu->ap_list_lock\)/);
     assert.doesNotMatch(note.text, /WARNING|cut here|Tainted/);
     assert.deepEqual(note.trailer, [

@@ -5,7 +5,7 @@ import { BoundedStrategy } from '../../src/explore/strategies/bounded.ts';
 import { DporStrategy } from '../../src/explore/strategies/dpor.ts';
 import { PctStrategy } from '../../src/explore/strategies/pct.ts';
 import { RandomStrategy } from '../../src/explore/strategies/random.ts';
-import { CORPUS } from '../../src/kernel/corpus/programs.ts';
+import { CORPUS } from '../corpus/programs.ts';
 import { summarise } from '../helpers.ts';
 
 /** Runs a randomised strategy needs at most to find each expected finding (docs/explorer.md). */

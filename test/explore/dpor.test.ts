@@ -5,7 +5,7 @@ import type { Execution, Program } from '../../src/explore/execution.ts';
 import { explore } from '../../src/explore/explorer.ts';
 import { BoundedStrategy } from '../../src/explore/strategies/bounded.ts';
 import { DporStrategy } from '../../src/explore/strategies/dpor.ts';
-import { CORPUS, independentWriters, indexer, lastzero } from '../../src/kernel/corpus/programs.ts';
+import { CORPUS, independentWriters, indexer, lastzero } from '../corpus/programs.ts';
 import { summarise, traceSignature } from '../helpers.ts';
 import {
   describe as describeProgram,

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Execution, type Program, Session } from '../../src/explore/execution.ts';
+import type { Program } from '../../src/explore/execution.ts';
 import { explore } from '../../src/explore/explorer.ts';
 import { choose, POINT } from '../../src/explore/ops.ts';
+import { runExecution } from '../../src/explore/record.ts';
 import { ReplayScheduler } from '../../src/explore/schedule.ts';
 import { BoundedStrategy } from '../../src/explore/strategies/bounded.ts';
 import { DporStrategy } from '../../src/explore/strategies/dpor.ts';
@@ -10,8 +11,6 @@ import { PctStrategy } from '../../src/explore/strategies/pct.ts';
 import { RandomStrategy } from '../../src/explore/strategies/random.ts';
 import { ReplayStrategy } from '../../src/explore/strategies/replay.ts';
 import { rd, wr } from '../../src/kernel/access.ts';
-import { kernelProgram } from '../../src/kernel/corpus/program.ts';
-import { corpusProgram } from '../../src/kernel/corpus/programs.ts';
 import {
   initLock,
   might_lock,
@@ -20,9 +19,11 @@ import {
   raw_spin_unlock,
 } from '../../src/kernel/locks.ts';
 import { StructType } from '../../src/kernel/mem.ts';
+import { kernelProgram } from '../corpus/program.ts';
+import { corpusProgram } from '../corpus/programs.ts';
 
 const S = new StructType('s', 32, [{ name: 'x' }, { name: 'l', size: 4 }, { name: 'm', size: 4 }]);
-const X = S.field('x');
+const X = S.field<number>('x');
 
 describe('executions', () => {
   it('a thread that never stops ends at the step bound, which is not a violation', () => {
@@ -31,7 +32,7 @@ describe('executions', () => {
       k.spawn({ comm: 'spinner', pid: 1000, cpu: 0 }, function* (t) {
         for (;;) {
           yield POINT;
-          wr(t, o, X, rd<number>(t, o, X) + 1);
+          wr(t, o, X, rd(t, o, X) + 1);
         }
       });
     });
@@ -45,11 +46,13 @@ describe('executions', () => {
     const p: Program = {
       name: 'values',
       build(exec) {
+        let final = '';
         exec.spawn('chooser', function* () {
           const a = (yield choose(3, 'a')) as number;
           const b = (yield choose(2, 'b')) as number;
-          exec.setFinalState(() => `${a}${b}`);
+          final = `${a}${b}`;
         });
+        return { world: null, observer: { finalState: () => final } };
       },
     };
     for (const s of [new DporStrategy(), new BoundedStrategy()]) {
@@ -64,8 +67,10 @@ describe('executions', () => {
   });
 
   it('a schedule that does not fit the program is an error, not a silent divergence', () => {
-    const exec = new Execution(1, new Session(), new ReplayScheduler([5]), { maxSteps: 10 });
-    assert.throws(() => exec.run((e) => corpusProgram('lost-update').build(e)), /not enabled/);
+    assert.throws(
+      () => runExecution(corpusProgram('lost-update'), new ReplayScheduler([5]), { maxSteps: 10 }),
+      /not enabled/,
+    );
   });
 
   it('stops at the first violation unless asked for all, and reports progress', () => {

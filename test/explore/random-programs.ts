@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { choose, POINT, type ThreadBody, Wait } from '../../src/explore/ops.ts';
 import { peek, rd, readOnce, wr } from '../../src/kernel/access.ts';
-import { type CorpusProgram, kernelProgram } from '../../src/kernel/corpus/program.ts';
+import { kernelFn } from '../../src/kernel/function.ts';
 import {
   initLock,
   type Lock,
@@ -10,8 +10,8 @@ import {
   raw_spin_unlock,
 } from '../../src/kernel/locks.ts';
 import { type KObj, StructType } from '../../src/kernel/mem.ts';
-import { Fn } from '../../src/kernel/stack.ts';
 import type { Task } from '../../src/kernel/task.ts';
+import { type CorpusProgram, kernelProgram } from '../corpus/program.ts';
 
 /**
  * Small random programs over the kernel runtime for differential tests of the explorer: threads of
@@ -37,9 +37,8 @@ const G = new StructType('g', 256, [
   ...Array.from({ length: NVARS }, (_, i) => ({ name: `x${i}` })),
   ...Array.from({ length: NLOCKS }, (_, i) => ({ name: `l${i}`, size: 4 })),
 ]);
-const X = Array.from({ length: NVARS }, (_, i) => G.field(`x${i}`));
-const L = Array.from({ length: NLOCKS }, (_, i) => G.field(`l${i}`));
-const WORKER = new Fn('random_worker', 8, 'lib/random.c');
+const X = Array.from({ length: NVARS }, (_, i) => G.field<number>(`x${i}`));
+const L = Array.from({ length: NLOCKS }, (_, i) => G.field<Lock>(`l${i}`));
 
 const simple: fc.Arbitrary<Instr> = fc.oneof(
   fc.record({ k: fc.constant('read' as const), v: fc.nat(NVARS - 1) }),
@@ -82,14 +81,14 @@ function* run(t: Task, g: Shared, body: Instr[], acc: { v: number }): ThreadBody
     switch (i.k) {
       case 'read':
         yield POINT;
-        acc.v += rd<number>(t, g.obj, X[i.v]);
+        acc.v += rd(t, g.obj, X[i.v]);
         break;
       case 'write':
         yield POINT;
         wr(t, g.obj, X[i.v], acc.v + i.c);
         break;
       case 'wait':
-        yield new Wait(() => readOnce<number>(t, g.obj, X[i.v]) >= i.c, `x${i.v} >= ${i.c}`);
+        yield new Wait(() => readOnce(t, g.obj, X[i.v]) >= i.c, `x${i.v} >= ${i.c}`);
         break;
       case 'choice':
         acc.v += 10 * ((yield choose(2, 'random')) as number);
@@ -134,18 +133,21 @@ export function describe(p: RandomProgram): string {
 }
 
 export function programOf(p: RandomProgram): CorpusProgram {
-  return kernelProgram('random', describe(p), [], (k, exec) => {
+  return kernelProgram('random', describe(p), [], (k, _exec) => {
     const obj = k.alloc(G, 'g', {}, null, false);
     const locks = L.map((f, i) => initLock(k, 'raw', obj, f, `l${i}`, `&l${i}`));
     const g: Shared = { obj, locks };
     const accs = p.threads.map(() => ({ v: 0 }));
     p.threads.forEach((body, n) => {
-      k.spawn({ comm: `T${n}`, pid: 100 + n, cpu: n, tail: [] }, function* (t) {
-        t.enter(WORKER);
-        yield* run(t, g, body, accs[n]);
-        t.leave();
-      });
+      k.spawn(
+        { comm: `T${n}`, pid: 100 + n, cpu: n, tail: [] },
+        kernelFn({ name: 'random_worker', file: 'lib/random.c', steps: [] }, function* (t) {
+          yield* run(t, g, body, accs[n]);
+        }),
+      );
     });
-    exec.setFinalState(() => `${X.map((f) => peek(obj, f)).join(',')} / ${accs.map((a) => a.v).join(',')}`);
+    return {
+      finalState: () => `${X.map((f) => peek(obj, f)).join(',')} / ${accs.map((a) => a.v).join(',')}`,
+    };
   });
 }

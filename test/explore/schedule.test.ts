@@ -6,7 +6,7 @@ import { decodeToken, encodeDeviations, TokenError } from '../../src/explore/sch
 import { DporStrategy } from '../../src/explore/strategies/dpor.ts';
 import { RandomStrategy } from '../../src/explore/strategies/random.ts';
 import { ReplayStrategy } from '../../src/explore/strategies/replay.ts';
-import { CORPUS, corpusProgram } from '../../src/kernel/corpus/programs.ts';
+import { CORPUS, corpusProgram } from '../corpus/programs.ts';
 
 /**
  * Lockdep's graph accumulates over an exploration (docs/explorer.md): a report that cites an edge

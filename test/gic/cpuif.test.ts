@@ -40,12 +40,12 @@ interface Rig {
  * An interface as KVM runs it: En = 1, Group 1 enabled, PMR open (0xff), EOImode 0, minimum binary
  * points. Tests change whatever they need.
  */
-function rig(nLr = 4, switches: Partial<CpuifSwitches> = {}): Rig {
+function rig(nrLr = 4, switches: Partial<CpuifSwitches> = {}): Rig {
   const findings: FindingId[] = [];
   const texts: string[] = [];
   const phys: number[] = [];
   const c = new VCpuInterface(
-    nLr,
+    nrLr,
     { ...DEFAULT_CPUIF_SWITCHES, ...switches },
     (id, text) => {
       findings.push(id);

@@ -36,7 +36,7 @@ function setupList(k: Kernel, n: number) {
 }
 
 function vals(_k: Kernel, entries: unknown[]): number[] {
-  return entries.map((e) => peek<number>((e as ListHead).obj, T.field('val')));
+  return entries.map((e) => peek((e as ListHead).obj, T.field('val')));
 }
 
 describe('list_head', () => {
@@ -91,7 +91,7 @@ describe('list_head', () => {
     );
     assert.equal(
       lines[3],
-      'WARNING: CPU: 0 PID: 1000 at lib/list_debug.c:56 __list_del_entry_valid_or_report+0x4/0xb',
+      'WARNING: CPU: 0 PID: 1000 at lib/list_debug.c:56 __list_del_entry_valid_or_report+0x3/0x7',
     );
     assert.ok(lines.includes(' test_fn+0x0/0x10'));
     assert.equal(lines.at(-1), '---[ end trace 0000000000000000 ]---');
@@ -154,7 +154,7 @@ describe('list_head', () => {
         list_splice_tail_init(t, o, h);
         assert.deepEqual(vals(k, list_entries(t, h)), [2, 3, 0, 1]);
         assert.deepEqual(list_entries(t, o), []);
-        list_sort(t, h, (a, b) => peek<number>(a.obj, T.field('val')) - peek<number>(b.obj, T.field('val')));
+        list_sort(t, h, (a, b) => peek(a.obj, T.field<number>('val')) - peek(b.obj, T.field<number>('val')));
         assert.deepEqual(vals(k, list_entries(t, h)), [0, 1, 2, 3]);
       });
     });

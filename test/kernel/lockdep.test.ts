@@ -16,11 +16,10 @@ import {
   spin_unlock,
 } from '../../src/kernel/locks.ts';
 import { rcu_read_lock, rcu_read_unlock } from '../../src/kernel/rcu.ts';
-import { Fn } from '../../src/kernel/stack.ts';
-import { FN, runOnce, T, vcpu } from './util.ts';
+import { FN, runOnce, T, testFn, vcpu } from './util.ts';
 
-const FLUSH = new Fn('vgic_flush_lr_state', 0x19, 'arch/arm64/kvm/vgic/vgic.c');
-const QUEUE = new Fn('vgic_queue_irq_unlock', 0x1f, 'arch/arm64/kvm/vgic/vgic.c');
+const FLUSH = testFn('vgic_flush_lr_state', 'arch/arm64/kvm/vgic/vgic.c', 0x19);
+const QUEUE = testFn('vgic_queue_irq_unlock', 'arch/arm64/kvm/vgic/vgic.c', 0x1f);
 
 describe('lockdep', () => {
   it('Invalid wait context: spinlock_t under raw_spinlock_t, in the kernel layout', () => {
@@ -30,9 +29,9 @@ describe('lockdep', () => {
       const wq = initLock(k, 'spin', o, T.field('lock2'), 'eventfd_ctx', '&ctx->wqh');
       k.spawn(vcpu(0), function* (t) {
         t.enter(FN);
-        t.at(1);
+        t.at('s1');
         const f = yield raw_spin_lock_irqsave(t, ap);
-        t.at(2);
+        t.at('s2');
         yield spin_lock(t, wq);
         spin_unlock(t, wq);
         raw_spin_unlock_irqrestore(t, ap, f);
@@ -72,16 +71,16 @@ describe('lockdep', () => {
         const order: number = (yield choose(2, 'order')) as number;
         if (order === 0) {
           t.enter(FLUSH);
-          t.at(7);
+          t.at('s7');
           yield raw_spin_lock(t, ap);
           yield raw_spin_lock(t, irq);
           raw_spin_unlock(t, irq);
           raw_spin_unlock(t, ap);
         } else {
           t.enter(QUEUE);
-          t.at(3);
+          t.at('s3');
           yield raw_spin_lock(t, irq);
-          t.at(4);
+          t.at('s4');
           yield raw_spin_lock(t, ap);
           raw_spin_unlock(t, ap);
           raw_spin_unlock(t, irq);
@@ -163,7 +162,7 @@ describe('lockdep', () => {
       k.spawn(vcpu(0), function* (t) {
         t.enter(FN);
         yield POINT;
-        t.at(3);
+        t.at('s3');
         lockdep_assert_held(t, l);
         raw_spin_unlock(t, l);
       });

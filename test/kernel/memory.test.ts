@@ -20,14 +20,13 @@ import {
   refcountPeek,
 } from '../../src/kernel/refcount.ts';
 import { kfree } from '../../src/kernel/slab.ts';
-import { Fn } from '../../src/kernel/stack.ts';
 import { XArray } from '../../src/kernel/xarray.ts';
-import { FN, runOnce, T, vcpu } from './util.ts';
+import { FN, runOnce, T, testFn, vcpu } from './util.ts';
 
 const VAL = T.field('val');
-const REF = T.field('refcount');
-const FOLD = new Fn('vgic_v3_fold_lr_state', 0x11, 'arch/arm64/kvm/vgic/vgic-v3.c');
-const FLUSH_LPIS = new Fn('vgic_flush_pending_lpis', 0xa, 'arch/arm64/kvm/vgic/vgic.c');
+const REF = T.field<number>('refcount');
+const FOLD = testFn('vgic_v3_fold_lr_state', 'arch/arm64/kvm/vgic/vgic-v3.c', 0x11);
+const FLUSH_LPIS = testFn('vgic_flush_pending_lpis', 'arch/arm64/kvm/vgic/vgic.c', 0xa);
 
 describe('KASAN', () => {
   it('slab-use-after-free: layout, offsets, shadow and caret', () => {
@@ -38,11 +37,11 @@ describe('KASAN', () => {
         yield POINT;
         kfree(t, o);
         t.enter(FOLD);
-        t.at(7);
+        t.at('s7');
         rd(t, o, T.field('ap_list.next'));
         assert.equal(r0(), 1, 'the access proceeds on the tombstone');
         function r0() {
-          return rd<number>(t, o, VAL);
+          return rd(t, o, VAL);
         }
       });
     });
@@ -141,13 +140,13 @@ describe('refcount_t', () => {
     assert.deepEqual(first.slice(0, 3), [
       '------------[ cut here ]------------',
       'refcount_t: addition on 0; use-after-free.',
-      'WARNING: CPU: 0 PID: 1000 at lib/refcount.c:25 refcount_warn_saturate+0x3/0x9',
+      'WARNING: CPU: 0 PID: 1000 at lib/refcount.c:25 refcount_warn_saturate+0x3/0x6',
     ]);
     assert.ok(
       r.texts[1].includes('Tainted: G        W          6.19.0-vgiclab-v3 #1 PREEMPT\nTainted: [W]=WARN'),
     );
     assert.ok(
-      r.texts[1].includes('WARNING: CPU: 0 PID: 1000 at lib/refcount.c:28 refcount_warn_saturate+0x5/0x9'),
+      r.texts[1].includes('WARNING: CPU: 0 PID: 1000 at lib/refcount.c:28 refcount_warn_saturate+0x4/0x6'),
     );
   });
 
@@ -177,7 +176,7 @@ describe('refcount_t', () => {
     );
     assert.ok(
       r.texts[0].includes(
-        'WARNING: lib/refcount.c:28 at refcount_warn_saturate+0x5/0x9, CPU#1: CPU 1/KVM/1001',
+        'WARNING: lib/refcount.c:28 at refcount_warn_saturate+0x4/0x6, CPU#1: CPU 1/KVM/1001',
       ),
     );
   });

@@ -42,7 +42,7 @@ function err(text: string): ScenarioError {
 describe('scenario files', () => {
   it('a valid file loads into the builder spec and runs', () => {
     const s = parseScenario(GOOD, 'tiny.yaml');
-    assert.equal(s.spec.vm.nLr, 4);
+    assert.equal(s.spec.vm.nrLr, 4);
     assert.deepEqual(s.spec.expect.acks, { 0: { intids: [40] } });
     const r = explore(buildProgram(s.spec, designById('V3')!), new ReplayStrategy({ decisions: [] }), {
       allViolations: true,
@@ -293,14 +293,13 @@ describe('the catalogue', () => {
       const loaded = parseScenario(readFileSync(`scenarios/${s.name}.yaml`, 'utf8'), s.name);
       const run = (spec: typeof s) => {
         let w: World | null = null;
-        const r = explore(
-          buildProgram(spec, designById('V3')!, (x) => (w = x)),
-          new ReplayStrategy({ decisions: [] }),
-          {
-            allViolations: true,
-            maxSteps: 100_000,
+        const r = explore(buildProgram(spec, designById('V3')!), new ReplayStrategy({ decisions: [] }), {
+          allViolations: true,
+          maxSteps: 100_000,
+          onExecution: (_, world) => {
+            w = world;
           },
-        );
+        });
         return `${finalState(w!)} | ${r.findings.map((f) => f.violation.title).join(';')}`;
       };
       assert.equal(run(loaded.spec), run(s), s.name);

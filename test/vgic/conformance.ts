@@ -43,16 +43,16 @@ export function caseIt(
  * case (a data race of its fold, say): the cases must pass apart from those.
  */
 export function conformanceFor(design: string, known: readonly string[] = []): void {
-  for (const nLr of [1, 2, 4, 16]) {
-    describe(`${design}, nLR ${nLr}, default schedule`, () => {
-      for (const s of conformanceSuite([nLr], ['full', 'legacy-4'])) caseIt(s, design, 'default', known);
+  for (const nrLr of [1, 2, 4, 16]) {
+    describe(`${design}, nLR ${nrLr}, default schedule`, () => {
+      for (const s of conformanceSuite([nrLr], ['full', 'legacy-4'])) caseIt(s, design, 'default', known);
     });
   }
   describe(`${design}, DPOR`, () => {
     for (const trigger of ['edge', 'level'] as const) {
       for (const eoimode of [0, 1] as const) {
-        for (const nLr of [1, 4]) {
-          const c = { trigger, eoimode, nLr };
+        for (const nrLr of [1, 4]) {
+          const c = { trigger, eoimode, nrLr };
           const m = trigger === 'edge' ? 'EDGE_IRQ_LINE' : 'SET_IRQ_LINE_HIGH';
           caseIt(inj('INJ-SPI-1', [32], m, c), design, 'dpor', known);
           caseIt(pre('PRE-SPI-4', 32, 4, [], m, c), design, 'dpor', known);

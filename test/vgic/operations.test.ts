@@ -588,7 +588,7 @@ describe('vgic_flush_lr_state / vgic_v3_populate_lr (§3.6, §3.6.2)', () => {
   });
 
   it('only nLR entries are populated; the rest keep their pending state; used_lrs and last_lr_irq follow', () => {
-    clean({ vm: { nLr: 2 } }, (env) => {
+    clean({ vm: { nrLr: 2 } }, (env) => {
       const v0 = env.vcpu(0);
       v0.cpuif.vmcr.eng1 = true;
       place(env, spi(env.vm, 32), v0, { priority: 0x30 });
@@ -609,13 +609,13 @@ describe('vgic_flush_lr_state / vgic_v3_populate_lr (§3.6, §3.6.2)', () => {
   });
 
   it('V1: the entries that did not fit are cut onto the overflow list; both lists are read once each', () => {
-    clean({ design: 'V1', vm: { nLr: 2 } }, (env) => {
+    clean({ design: 'V1', vm: { nrLr: 2 } }, (env) => {
       const v0 = env.vcpu(0);
       v0.cpuif.vmcr.eng1 = true;
       for (const intid of [32, 33, 34, 35]) place(env, spi(env.vm, intid), v0, { priority: intid });
       flush(env, 0);
       assert.deepEqual(apList(v0), [32, 33]);
-      const ids = (os: KObj[]) => os.map((o) => peek<number>(o, IRQ.intid));
+      const ids = (os: KObj[]) => os.map((o) => peek(o, IRQ.intid));
       assert.deepEqual(
         ids(v0.queuedIrqs()),
         [32, 33, 34, 35],
@@ -628,7 +628,7 @@ describe('vgic_flush_lr_state / vgic_v3_populate_lr (§3.6, §3.6.2)', () => {
   });
 
   it('no sort when everything fits; undeliverable entries are skipped; last_lr_irq is the last populated IRQ; unused LRs are cleared', () => {
-    clean({ vm: { nLr: 4 } }, (env) => {
+    clean({ vm: { nrLr: 4 } }, (env) => {
       const [v0, v1] = [env.vcpu(0), env.vcpu(1)];
       v0.cpuif.vmcr.eng1 = true;
       place(env, spi(env.vm, 32), v0, { priority: 0x30 });
@@ -693,7 +693,7 @@ describe('vgic_v3_configure_hcr (§3.7), observed in vgic_hcr after a flush', ()
       HCR.En | GRP | HCR.vSGIEOICount,
     );
     assert.equal(
-      hcrAfter({ vm: { nLr: 2 } }, (env, v) => {
+      hcrAfter({ vm: { nrLr: 2 } }, (env, v) => {
         ppi(env, v, 20);
         ppi(env, v, 21, F.ENABLED | F.ACTIVE);
       }),
@@ -703,7 +703,7 @@ describe('vgic_v3_configure_hcr (§3.7), observed in vgic_hcr after a flush', ()
 
   it('pending IRQs outside the LRs: UIE and NPIE, not LRENPIE or TDIR', () => {
     assert.equal(
-      hcrAfter({ vm: { nLr: 2 } }, (env, v) => {
+      hcrAfter({ vm: { nrLr: 2 } }, (env, v) => {
         for (const n of [20, 21, 22]) ppi(env, v, n);
       }),
       HCR.En | HCR.UIE | HCR.NPIE | GRP | HCR.vSGIEOICount,
@@ -712,7 +712,7 @@ describe('vgic_v3_configure_hcr (§3.7), observed in vgic_hcr after a flush', ()
 
   it('active IRQs outside the LRs: UIE, LRENPIE and TDIR, not NPIE', () => {
     assert.equal(
-      hcrAfter({ vm: { nLr: 2 } }, (env, v) => {
+      hcrAfter({ vm: { nrLr: 2 } }, (env, v) => {
         ppi(env, v, 20);
         ppi(env, v, 21, F.ENABLED | F.ACTIVE);
         ppi(env, v, 22, F.ENABLED | F.ACTIVE);
@@ -723,7 +723,7 @@ describe('vgic_v3_configure_hcr (§3.7), observed in vgic_hcr after a flush', ()
 
   it('undeliverable entries do not count towards the overflow', () => {
     assert.equal(
-      hcrAfter({ vm: { nLr: 2 } }, (env, v) => {
+      hcrAfter({ vm: { nrLr: 2 } }, (env, v) => {
         ppi(env, v, 20);
         ppi(env, v, 21);
         ppi(env, v, 22, F.ENABLED); // idle
@@ -1603,7 +1603,7 @@ describe('vCPU run loop (§3.18), whole scenarios', () => {
     return {
       name: `wfi-wakeup-${intid}`,
       description: `vCPU 1 sends INTID ${intid} to vCPU 0, which waits in WFI`,
-      vm: { ...DEFAULT_VM, nrVcpus: 2 },
+      vm: { ...DEFAULT_VM, vcpus: 2 },
       irqs: [{ intid: 32, priority: 0x20, enabled: true, vcpu: 0 }],
       lpis: [],
       lpisEnabledOn: [],
@@ -1655,7 +1655,7 @@ describe('vCPU run loop (§3.18), whole scenarios', () => {
     const spec: ScenarioSpec = {
       name: 'kick-in-guest',
       description: 'a PPI raised by the VMM while vCPU 0 runs its guest',
-      vm: { ...DEFAULT_VM, nrVcpus: 1 },
+      vm: { ...DEFAULT_VM, vcpus: 1 },
       irqs: [{ intid: 20, priority: 0x20, enabled: true, vcpu: 0 }],
       lpis: [],
       lpisEnabledOn: [],

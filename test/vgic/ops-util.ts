@@ -1,10 +1,11 @@
-import { Execution, Session } from '../../src/explore/execution.ts';
+import { DEFAULT_MAX_STEPS, type Execution, type Program } from '../../src/explore/execution.ts';
 import type { Op } from '../../src/explore/ops.ts';
+import { runExecution } from '../../src/explore/record.ts';
 import { ReplayScheduler } from '../../src/explore/schedule.ts';
 import type { Violation } from '../../src/explore/violation.ts';
 import { emptyLr, type Lr } from '../../src/gic/lr.ts';
 import { peek } from '../../src/kernel/access.ts';
-import { Kernel } from '../../src/kernel/kernel.ts';
+import type { Kernel } from '../../src/kernel/kernel.ts';
 import { peekEntries } from '../../src/kernel/list.ts';
 import {
   raw_spin_lock,
@@ -16,11 +17,12 @@ import type { KObj } from '../../src/kernel/mem.ts';
 import type { Task } from '../../src/kernel/task.ts';
 import { findingClass } from '../../src/report/classes.ts';
 import { designById } from '../../src/vgic/designs.ts';
-import { type Gen, irqLock, oracle } from '../../src/vgic/irq.ts';
-import { Its, type ItsCommand, vgic_its_process_commands } from '../../src/vgic/its.ts';
+import { type Gen, irqLock, vgic_target_oracle } from '../../src/vgic/irq.ts';
+import { type ItsCommand, vgic_its_process_commands } from '../../src/vgic/its.ts';
 import { DIST, F, GICR_CTLR, IRQ, VCPU, VGIC_IRQ } from '../../src/vgic/layout.ts';
 import { vgic_queue_irq_unlock } from '../../src/vgic/queue.ts';
-import { DEFAULT_VM_CONFIG, type Vcpu, Vm, type VmConfig } from '../../src/vgic/vm.ts';
+import { DEFAULT_VM_CONFIG, type Vcpu, type Vm, type VmConfig } from '../../src/vgic/vm.ts';
+import { createWorld } from '../../src/vgic/world.ts';
 
 /**
  * Direct operation tests: one execution whose build step creates a Kernel and a Vm, then runs model
@@ -63,53 +65,50 @@ export interface EnvResult<R> {
 export function withVm<R>(opts: EnvOptions, body: (env: Env) => R): EnvResult<R> {
   const design = designById(opts.design ?? 'V3');
   if (!design) throw new Error(`no design ${opts.design}`);
-  const exec = new Execution(1, new Session(), new ReplayScheduler([]), { maxSteps: 10_000 });
-  let env: Env | undefined;
   let value: R | undefined;
-  exec.run((e) => {
-    const cfg: VmConfig = { ...DEFAULT_VM_CONFIG, nrVcpus: 2, ...opts.vm, design };
-    const k = new Kernel(e, {
-      version: design.version,
-      design: design.id,
-      scenario: 'operations',
-      hardware: `vgic-lab model (GICv3, ${cfg.nrVcpus} vCPUs, nLR=${cfg.nLr})`,
-    });
-    const vm = new Vm(k, cfg);
-    if (cfg.its) vm.its = new Its(vm);
-    for (const v of vm.vcpus)
-      v.task = k.task({ comm: `CPU ${v.id}/KVM`, pid: 1000 + v.id, cpu: v.id, kind: 'vcpu' });
-    const host = k.task({ comm: 'qemu-system-aar', pid: 900, cpu: cfg.nrVcpus, kind: 'vmm' });
-    const envv: Env = {
-      k,
-      vm,
-      host,
-      call<T>(t: Task, gen: Gen<T>): T {
-        let out: T | undefined;
-        // Calls are sequential: everything before this call happens before it (no KCSAN races between
-        // the steps of a unit test, which are not concurrent).
-        k.prologueDone();
-        k.runPrologue(
-          t,
-          (function* () {
-            out = yield* gen;
-          })(),
-        );
-        return out as T;
-      },
-      run<T>(t: Task, fn: () => T): T {
-        return envv.call(
-          t,
-          (function* (): Gen<T> {
-            yield* [] as Op[]; // no scheduling point: fn runs within one step
-            return fn();
-          })(),
-        );
-      },
-      task: (i) => vm.vcpus[i].task,
-      vcpu: (i) => vm.vcpus[i],
-    };
-    env = envv;
-    value = body(envv);
+  // Set before `body` runs: a fatal report inside it ends the build, and the test still inspects the VM.
+  let env: Env | undefined;
+  const program: Program<Env> = {
+    name: 'operations',
+    build(e) {
+      const cfg: VmConfig = { ...DEFAULT_VM_CONFIG, vcpus: 2, ...opts.vm, design };
+      const { k, vm, vmm: host } = createWorld(e, cfg, 'operations');
+      const envv: Env = {
+        k,
+        vm,
+        host,
+        call<T>(t: Task, gen: Gen<T>): T {
+          let out: T | undefined;
+          // Calls are sequential: everything before this call happens before it (no KCSAN races between
+          // the steps of a unit test, which are not concurrent).
+          k.prologueDone();
+          k.runPrologue(
+            t,
+            (function* () {
+              out = yield* gen;
+            })(),
+          );
+          return out as T;
+        },
+        run<T>(t: Task, fn: () => T): T {
+          return envv.call(
+            t,
+            (function* (): Gen<T> {
+              yield* [] as Op[]; // no scheduling point: fn runs within one step
+              return fn();
+            })(),
+          );
+        },
+        task: (i) => vm.vcpus[i].task,
+        vcpu: (i) => vm.vcpus[i],
+      };
+      env = envv;
+      value = body(envv);
+      return { world: envv, observer: k.observer() };
+    },
+  };
+  const { exec } = runExecution(program, new ReplayScheduler([]), {
+    maxSteps: DEFAULT_MAX_STEPS,
   });
   return {
     value: value as R,
@@ -123,7 +122,7 @@ export function withVm<R>(opts: EnvOptions, body: (env: Env) => R): EnvResult<R>
 // ---- uninstrumented field access ----
 
 export function flags(irq: KObj): number {
-  return peek<number>(irq, IRQ.flags);
+  return peek(irq, IRQ.flags);
 }
 
 export function has(irq: KObj, bit: number): boolean {
@@ -139,15 +138,15 @@ export function poke(obj: KObj, field: import('../../src/kernel/mem.ts').Field, 
 }
 
 export function vcpuField(irq: KObj): Vcpu | null {
-  return peek<Vcpu | null>(irq, IRQ.vcpu);
+  return peek(irq, IRQ.vcpu);
 }
 
 export function refcount(irq: KObj): number {
-  return peek<number>(irq, IRQ.refcount);
+  return peek(irq, IRQ.refcount);
 }
 
 export function requests(v: Vcpu): number {
-  return peek<number>(v.obj, VCPU.requests);
+  return peek(v.obj, VCPU.requests);
 }
 
 export function clearRequests(vm: Vm): void {
@@ -155,7 +154,7 @@ export function clearRequests(vm: Vm): void {
 }
 
 export function activeSpis(vm: Vm): number {
-  return peek<number>(vm.obj, DIST.activeSpis);
+  return peek(vm.obj, DIST.activeSpis);
 }
 
 export function setActiveSpis(vm: Vm, n: number): void {
@@ -168,7 +167,7 @@ export function setDistEnabled(vm: Vm, on: boolean): void {
 
 /** INTIDs on a vCPU's AP list, in list order. */
 export function apList(v: Vcpu): number[] {
-  return peekEntries(v.apHead, 'ap_list').entries.map((o) => peek<number>(o, IRQ.intid));
+  return peekEntries(v.apHead, 'ap_list').entries.map((o) => peek(o, IRQ.intid));
 }
 
 export const AP_NEXT = VGIC_IRQ.field('ap_list.next');
@@ -187,7 +186,7 @@ export function priv(v: Vcpu, intid: number): KObj {
 /** vgic_target_oracle under the IRQ's irq_lock (as required). */
 export function* oracleLocked(t: Task, vm: Vm, irq: KObj): Gen<Vcpu | null> {
   const flagsSaved = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
-  const v = oracle(t, vm, irq);
+  const v = vgic_target_oracle(t, vm, irq);
   raw_spin_unlock_irqrestore(t, irqLock(t, irq), flagsSaved);
   return v;
 }

@@ -16,7 +16,7 @@ function twoVcpus(
   return {
     name,
     description: name,
-    vm: { ...DEFAULT_VM, nrVcpus: 2 },
+    vm: { ...DEFAULT_VM, vcpus: 2 },
     irqs: [{ intid: 32, priority: 0x20, enabled: true, vcpu: 0 }],
     lpis: [],
     lpisEnabledOn: [],
@@ -125,7 +125,7 @@ describe('functional oracles', () => {
           ],
         },
       ],
-      { vm: { ...DEFAULT_VM, nrVcpus: 2, its: true }, lpisEnabledOn: [0] },
+      { vm: { ...DEFAULT_VM, vcpus: 2, its: true }, lpisEnabledOn: [0] },
     );
     const r = check(s, halting);
     assert.ok(r.result.stats.exhaustive);
@@ -147,7 +147,7 @@ describe('functional oracles', () => {
         },
         { kind: 'host', name: 'device', host: [{ call: 'msi', device: 0, event: 0 }] },
       ]),
-      vm: { ...DEFAULT_VM, nrVcpus: 2, its: true },
+      vm: { ...DEFAULT_VM, vcpus: 2, its: true },
       lpis: [{ intid: 8192, device: 0, event: 0, collection: 0, priority: 0xa0 }],
       lpisEnabledOn: [0],
     };

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { levelResample } from '../../src/scenario/catalogue/resample.ts';
+import { eventfd_signal } from '../../src/vgic/notify.ts';
+import { atRe } from '../helpers.ts';
 import { check, design, knownRaces } from './util.ts';
 
 describe('kvm_notify_acked_irq and irqfd resampling (vgic-host.md §3.17)', () => {
@@ -24,7 +26,9 @@ describe('kvm_notify_acked_irq and irqfd resampling (vgic-host.md §3.17)', () =
       .violation.text();
     assert.match(
       text,
-      /is trying to lock:\n[0-9a-f]{16} \(&ctx->wqh\)\{\.\.\.\.\}-\{3:3\}, at: eventfd_signal_mask\+0x1\/0x6/,
+      new RegExp(
+        `is trying to lock:\\n[0-9a-f]{16} \\(&ctx->wqh\\)\\{\\.\\.\\.\\.\\}-\\{3:3\\}, at: ${atRe(eventfd_signal, 'lock')}`,
+      ),
     );
     assert.match(text, / #0: [0-9a-f]{16} \(&vgic_cpu->ap_list_lock\)/);
   });

@@ -1,4 +1,3 @@
-import type { Execution } from '../../src/explore/execution.ts';
 import { type ExploreOptions, type ExploreResult, explore } from '../../src/explore/explorer.ts';
 import { DporStrategy } from '../../src/explore/strategies/dpor.ts';
 import { ReplayStrategy } from '../../src/explore/strategies/replay.ts';
@@ -45,10 +44,16 @@ export function check(
   strategy: Strategy = new DporStrategy(),
   opts: ExploreOptions = {},
 ): Run {
-  const built: { w: World; exec: Execution }[] = [];
-  const p = buildProgram(s, typeof d === 'string' ? design(d) : d, (w, exec) => built.push({ w, exec }));
-  const result = explore(p, strategy, { allViolations: true, ...opts });
-  const worlds = built.filter((b) => b.exec.outcome !== 'sleep-blocked').map((b) => b.w);
+  const worlds: World[] = [];
+  const p = buildProgram(s, typeof d === 'string' ? design(d) : d);
+  const result = explore(p, strategy, {
+    allViolations: true,
+    ...opts,
+    onExecution: (exec, w) => {
+      if (exec.outcome !== 'sleep-blocked') worlds.push(w);
+      opts.onExecution?.(exec, w);
+    },
+  });
   const f = result.findings;
   const by = (cls: FindingClass) =>
     f.filter((x) => findingClass(x.violation.checker) === cls).map((x) => x.violation.title);

@@ -50,7 +50,7 @@ function inject(method: Method, intid: number): HostCall {
 export interface Config {
   trigger: Trigger;
   eoimode: 0 | 1;
-  nLr: number;
+  nrLr: number;
   /** nr_irqs (N): SPIs 32..N-1. */
   n?: number;
 }
@@ -69,8 +69,8 @@ function init(c: Config): GuestStep[] {
   ];
 }
 
-function vm(c: Config, nrVcpus = 1): ScenarioSpec['vm'] {
-  return { ...DEFAULT_VM, nrVcpus, nLr: c.nLr, nrSpis: (c.n ?? 64) - 32 };
+function vm(c: Config, vcpus = 1): ScenarioSpec['vm'] {
+  return { ...DEFAULT_VM, vcpus, nrLr: c.nrLr, spis: (c.n ?? 64) - 32 };
 }
 
 function irqs(c: Config, prio: Map<number, number>): IrqSpec[] {
@@ -88,7 +88,7 @@ function irqs(c: Config, prio: Map<number, number>): IrqSpec[] {
 }
 
 function name(id: string, c: Config, method?: string): string {
-  return `${id}-${c.trigger}-eoimode${c.eoimode}${method ? `-${method.toLowerCase().replace(/_/g, '-')}` : ''}-nlr${c.nLr}`;
+  return `${id}-${c.trigger}-eoimode${c.eoimode}${method ? `-${method.toLowerCase().replace(/_/g, '-')}` : ''}-nlr${c.nrLr}`;
 }
 
 /** The shape every selftest case shares: one vCPU with the H-VGIC handler, no LPIs, no prologue. */
@@ -246,9 +246,9 @@ export function rst(id: string, first: number, num: number, c: Config): Scenario
 type IpiKind = 'self' | 'target-list' | 'broadcast';
 
 /** kvm-unit-tests `ipi` (conformance.md §6.5): CPU 1 sends SGI 1; exactly the targets take it once. */
-export function kutIpi(kind: IpiKind, nrVcpus: number, nLr: number): ScenarioSpec {
+export function kutIpi(kind: IpiKind, vcpus: number, nrLr: number): ScenarioSpec {
   const sender = 1;
-  const all = [...Array(nrVcpus).keys()];
+  const all = [...Array(vcpus).keys()];
   const targets =
     kind === 'self'
       ? [sender]
@@ -260,9 +260,9 @@ export function kutIpi(kind: IpiKind, nrVcpus: number, nLr: number): ScenarioSpe
     { op: 'pmr', value: 0xf0 },
   ];
   return {
-    name: `KUT-IPI-${kind.toUpperCase()}-${nrVcpus}cpus-nlr${nLr}`,
+    name: `KUT-IPI-${kind.toUpperCase()}-${vcpus}cpus-nlr${nrLr}`,
     description: `kvm-unit-tests ipi ${kind}: CPU 1 sends SGI 1 to ${targets.join(',')}`,
-    vm: { ...DEFAULT_VM, nrVcpus, nLr, nrSpis: 32 },
+    vm: { ...DEFAULT_VM, vcpus, nrLr, spis: 32 },
     irqs: [{ intid: 1, priority: 0xa0, enabled: true }],
     lpis: [],
     lpisEnabledOn: [],

@@ -8,7 +8,7 @@ export const happySgi: ScenarioSpec = {
   ...base,
   name: 'happy-sgi',
   description: 'vCPU 1 sends SGI 3 to vCPU 0, which takes it in its handler',
-  vm: { ...DEFAULT_VM, nrVcpus: 2 },
+  vm: { ...DEFAULT_VM, vcpus: 2 },
   irqs: [{ intid: 3, priority: 0x80, enabled: true }],
   actors: [
     {

@@ -9,7 +9,7 @@ import { DEFAULT_VM, GUEST_SETUP } from './common.ts';
 export const headWalk: ScenarioSpec = {
   name: 'head-walk-wrong-deactivation',
   description: 'EOIcount replay from the AP-list head deactivates an interrupt that was in an LR (V2)',
-  vm: { ...DEFAULT_VM, nLr: 2, maxMiDelay: 2 },
+  vm: { ...DEFAULT_VM, nrLr: 2, maxMiDelay: 2 },
   irqs: [
     { intid: 32, priority: 0x10, enabled: true, vcpu: 0 },
     { intid: 33, priority: 0x20, enabled: true, vcpu: 0 },

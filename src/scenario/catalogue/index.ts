@@ -14,7 +14,7 @@ export function catalogue(): ScenarioSpec[] {
   const conf: ScenarioSpec[] = [];
   for (const trigger of ['edge', 'level'] as const) {
     for (const eoimode of [0, 1] as const) {
-      const c = { trigger, eoimode, nLr: 4 };
+      const c = { trigger, eoimode, nrLr: 4 };
       const m = trigger === 'edge' ? 'EDGE_IRQ_LINE' : 'SET_IRQ_LINE_HIGH';
       conf.push(
         inj('INJ-SPI-1', [32], m, c),
@@ -24,7 +24,7 @@ export function catalogue(): ScenarioSpec[] {
       );
     }
   }
-  conf.push(inj('INJ-SGI-ALL', [...Array(16).keys()], 'ISPENDR', { trigger: 'edge', eoimode: 0, nLr: 4 }));
+  conf.push(inj('INJ-SGI-ALL', [...Array(16).keys()], 'ISPENDR', { trigger: 'edge', eoimode: 0, nrLr: 4 }));
   conf.push(kutIpi('self', 4, 4), kutIpi('target-list', 4, 4), kutIpi('broadcast', 4, 4));
   return [
     seedRace,

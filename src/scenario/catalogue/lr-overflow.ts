@@ -13,7 +13,7 @@ export function lrOverflow(eoimode: 0 | 1): ScenarioSpec {
   return {
     name: `lr-overflow-eoimode${eoimode}`,
     description: `three active interrupts, two LRs, EOImode ${eoimode}`,
-    vm: { ...DEFAULT_VM, nLr: 2, maxMiDelay: 2 },
+    vm: { ...DEFAULT_VM, nrLr: 2, maxMiDelay: 2 },
     irqs: ids.map((intid, k) => ({ intid, priority: prio(k), enabled: true, vcpu: 0 })),
     lpis: [],
     lpisEnabledOn: [],

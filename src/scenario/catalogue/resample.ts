@@ -10,7 +10,7 @@ import { DEFAULT_VM, GUEST_SETUP } from './common.ts';
 export const levelResample: ScenarioSpec = {
   name: 'level-spi-irqfd-resample',
   description: 'a level SPI with a resampling irqfd is acknowledged and EOId; the resampler runs at fold',
-  vm: { ...DEFAULT_VM, nrVcpus: 2 },
+  vm: { ...DEFAULT_VM, vcpus: 2 },
   irqs: [{ intid: 40, trigger: 'level', priority: 0x40, enabled: true, vcpu: 0 }],
   lpis: [],
   lpisEnabledOn: [],

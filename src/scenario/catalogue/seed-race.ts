@@ -10,7 +10,7 @@ export const seedRace: ScenarioSpec = {
   name: 'lpi-disable-vs-eoicount-replay',
   description:
     'EOIcount replay after last_lr_irq races vgic_flush_pending_lpis from another vCPU (the June 2026 race)',
-  vm: { ...DEFAULT_VM, nrVcpus: 2, nLr: 4, its: true },
+  vm: { ...DEFAULT_VM, vcpus: 2, nrLr: 4, its: true },
   irqs: [
     { intid: 32, priority: 0x10, enabled: true, vcpu: 0 },
     { intid: 33, priority: 0x20, enabled: true, vcpu: 0 },

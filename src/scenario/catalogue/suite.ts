@@ -20,10 +20,10 @@ export function conformanceSuite(
   sizes: readonly ('full' | 'legacy-4')[] = ['full'],
 ): ScenarioSpec[] {
   const out: ScenarioSpec[] = [];
-  for (const nLr of nLrs) {
+  for (const nrLr of nLrs) {
     for (const trigger of ['edge', 'level'] as const) {
       for (const eoimode of [0, 1] as const) {
-        const c: Config = { trigger, eoimode, nLr };
+        const c: Config = { trigger, eoimode, nrLr };
         const methods = METHODS[trigger].map((m) => m.method);
         const injSets: [string, number[]][] =
           trigger === 'edge'
@@ -71,7 +71,7 @@ export function conformanceSuite(
         for (const m of methods) out.push(fail(m, c));
       }
     }
-    for (const kind of ['self', 'target-list', 'broadcast'] as const) out.push(kutIpi(kind, 4, nLr));
+    for (const kind of ['self', 'target-list', 'broadcast'] as const) out.push(kutIpi(kind, 4, nrLr));
   }
   return out;
 }

@@ -1,9 +1,9 @@
-import type { Execution, Program } from '../../explore/execution.ts';
-import { SimpleViolation } from '../../explore/violation.ts';
-import { Kernel, type KernelConfig } from '../kernel.ts';
+import type { Execution, ExecutionObserver, Program } from '../../src/explore/execution.ts';
+import { SimpleViolation } from '../../src/explore/violation.ts';
+import { Kernel, type KernelConfig } from '../../src/kernel/kernel.ts';
 
 /** A small concurrent program over the kernel runtime, with the answer the explorer must give. */
-export interface CorpusProgram extends Program {
+export interface CorpusProgram extends Program<Kernel> {
   readonly description: string;
   /** Titles (prefixes) of the findings exhaustive exploration must produce; empty means clean. */
   readonly expect: readonly string[];
@@ -13,14 +13,16 @@ export function kernelProgram(
   name: string,
   description: string,
   expect: readonly string[],
-  setup: (k: Kernel, exec: Execution) => void,
+  /** Builds the program's world; returns its end checks and final-state summary, if it has any. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most setups check nothing at the end and return nothing.
+  setup: (k: Kernel, exec: Execution) => Pick<ExecutionObserver, 'atEnd' | 'finalState'> | void,
   config: Partial<KernelConfig> = {},
 ): CorpusProgram {
   return {
     name,
     description,
     expect,
-    build(exec: Execution): void {
+    build(exec: Execution) {
       const k = new Kernel(exec, {
         version: '6.19.0',
         design: 'corpus',
@@ -28,7 +30,7 @@ export function kernelProgram(
         hardware: 'vgic-lab model (corpus, no GIC)',
         ...config,
       });
-      setup(k, exec);
+      return { world: k, observer: k.observer(setup(k, exec) ?? {}) };
     },
   };
 }

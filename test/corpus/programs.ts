@@ -1,6 +1,18 @@
-import { POINT, point } from '../../explore/ops.ts';
-import { cmpxchg, loadAcquire, peek, rd, readOnce, storeRelease, wr, writeOnce } from '../access.ts';
-import type { TaskSpec } from '../kernel.ts';
+import type { ThreadBody } from '../../src/explore/ops.ts';
+import { POINT, point } from '../../src/explore/ops.ts';
+import {
+  cmpxchg,
+  loadAcquire,
+  type Ptr,
+  peek,
+  rd,
+  readOnce,
+  storeRelease,
+  wr,
+  writeOnce,
+} from '../../src/kernel/access.ts';
+import { type KTask, kernelFn } from '../../src/kernel/function.ts';
+import type { TaskSpec } from '../../src/kernel/kernel.ts';
 import {
   head,
   initListHead,
@@ -11,7 +23,7 @@ import {
   list_next_once,
   listEntry,
   listFields,
-} from '../list.ts';
+} from '../../src/kernel/list.ts';
 import {
   initLock,
   local_irq_restore,
@@ -24,12 +36,12 @@ import {
   raw_spin_unlock_irqrestore,
   spin_lock,
   spin_unlock,
-} from '../locks.ts';
-import { type KObj, StructType } from '../mem.ts';
-import { kfree_rcu, rcu_read_lock, rcu_read_unlock, synchronize_rcu } from '../rcu.ts';
-import { refcount_dec_and_test, refcount_inc } from '../refcount.ts';
-import { kfree } from '../slab.ts';
-import { Fn } from '../stack.ts';
+} from '../../src/kernel/locks.ts';
+import { type KObj, StructType } from '../../src/kernel/mem.ts';
+import { kfree_rcu, rcu_read_lock, rcu_read_unlock, synchronize_rcu } from '../../src/kernel/rcu.ts';
+import { refcount_dec_and_test, refcount_inc } from '../../src/kernel/refcount.ts';
+import { kfree } from '../../src/kernel/slab.ts';
+import { defineFn } from '../../src/kernel/stack.ts';
 import { type CorpusProgram, kernelProgram, oracle } from './program.ts';
 
 const G = new StructType('globals', 128, [
@@ -42,24 +54,28 @@ const G = new StructType('globals', 128, [
   { name: 'lockC', size: 4 },
   ...listFields('list'),
 ]);
-const X = G.field('x');
-const Y = G.field('y');
-const P = G.field('p');
-const FLAG = G.field('flag');
+const X = G.field<number>('x');
+const Y = G.field<number>('y');
+const P = G.field<Ptr>('p');
+const FLAG = G.field<number>('flag');
 
 const ITEM = new StructType('item', 96, [
   { name: 'val' },
   { name: 'refcount', size: 4 },
   ...listFields('node', 72),
 ]);
-const VAL = ITEM.field('val');
-const REF = ITEM.field('refcount');
+const VAL = ITEM.field<number>('val');
+const REF = ITEM.field<number>('refcount');
 
 const FILE = 'samples/vgic-lab/corpus.c';
-const worker = new Fn('corpus_worker', 8, FILE);
-const reader = new Fn('corpus_reader', 8, FILE);
-const updater = new Fn('corpus_updater', 8, FILE);
-const THREAD_FN = new Fn('kthread', 1, 'kernel/kthread.c');
+const STEPS = ['s1', 's2', 's3'] as const;
+type Body = (t: KTask<(typeof STEPS)[number]>) => ThreadBody;
+
+/** The thread functions of the corpus: reports name them, and `t.at('s2')` moves within them. */
+const worker = (body: Body) => kernelFn({ name: 'corpus_worker', file: FILE, steps: STEPS }, body);
+const reader = (body: Body) => kernelFn({ name: 'corpus_reader', file: FILE, steps: STEPS }, body);
+const updater = (body: Body) => kernelFn({ name: 'corpus_updater', file: FILE, steps: STEPS }, body);
+const THREAD_FN = defineFn({ name: 'kthread', file: 'kernel/kthread.c', steps: [] });
 
 function task(i: number, comm = `worker/${i}`): TaskSpec {
   return { comm, pid: 1000 + i, cpu: i, tail: [THREAD_FN] };
@@ -79,18 +95,21 @@ const lostUpdate = kernelProgram(
   (k, exec) => {
     const g = globals(k);
     for (let i = 0; i < 2; i++) {
-      k.spawn(task(i), function* (t) {
-        t.enter(worker);
-        yield POINT;
-        const v = rd<number>(t, g, X);
-        t.at(1);
-        yield POINT;
-        wr(t, g, X, v + 1);
-        t.leave();
-      });
+      k.spawn(
+        task(i),
+        worker(function* (t) {
+          yield POINT;
+          const v = rd(t, g, X);
+          t.at('s1');
+          yield POINT;
+          wr(t, g, X, v + 1);
+        }),
+      );
     }
-    exec.atEnd(() => oracle(exec, 'lost update', peek(g, X) === 2));
-    exec.setFinalState(() => `x=${peek(g, X)}`);
+    return {
+      atEnd: () => oracle(exec, 'lost update', peek(g, X) === 2),
+      finalState: () => `x=${peek(g, X)}`,
+    };
   },
 );
 
@@ -102,19 +121,22 @@ const lockedCounter = kernelProgram(
     const g = globals(k);
     const l = initLock(k, 'raw', g, G.field('lockA'), 'counter_lock', '&counter_lock');
     for (let i = 0; i < 2; i++) {
-      k.spawn(task(i), function* (t) {
-        t.enter(worker);
-        const flags = yield raw_spin_lock_irqsave(t, l);
-        t.at(1);
-        const v = rd<number>(t, g, X);
-        yield POINT;
-        wr(t, g, X, v + 1);
-        raw_spin_unlock_irqrestore(t, l, flags);
-        t.leave();
-      });
+      k.spawn(
+        task(i),
+        worker(function* (t) {
+          const flags = yield raw_spin_lock_irqsave(t, l);
+          t.at('s1');
+          const v = rd(t, g, X);
+          yield POINT;
+          wr(t, g, X, v + 1);
+          raw_spin_unlock_irqrestore(t, l, flags);
+        }),
+      );
     }
-    exec.atEnd(() => oracle(exec, 'lost update', peek(g, X) === 2));
-    exec.setFinalState(() => `x=${peek(g, X)}`);
+    return {
+      atEnd: () => oracle(exec, 'lost update', peek(g, X) === 2),
+      finalState: () => `x=${peek(g, X)}`,
+    };
   },
 );
 
@@ -122,60 +144,63 @@ const abba = kernelProgram(
   'abba',
   'thread 0 takes A then B, thread 1 takes B then A',
   ['WARNING: possible circular locking dependency detected', 'watchdog: BUG: soft lockup'],
-  (k, exec) => {
+  (k, _exec) => {
     const g = globals(k);
     const a = initLock(k, 'raw', g, G.field('lockA'), 'lock_a', '&lock_a');
     const b = initLock(k, 'raw', g, G.field('lockB'), 'lock_b', '&lock_b');
     for (let i = 0; i < 2; i++) {
       const [first, second] = i === 0 ? [a, b] : [b, a];
-      k.spawn(task(i), function* (t) {
-        t.enter(worker);
-        t.at(1);
-        yield raw_spin_lock(t, first);
-        t.at(2);
-        yield raw_spin_lock(t, second);
-        wr(t, g, X, i);
-        raw_spin_unlock(t, second);
-        raw_spin_unlock(t, first);
-        t.leave();
-      });
+      k.spawn(
+        task(i),
+        worker(function* (t) {
+          t.at('s1');
+          yield raw_spin_lock(t, first);
+          t.at('s2');
+          yield raw_spin_lock(t, second);
+          wr(t, g, X, i);
+          raw_spin_unlock(t, second);
+          raw_spin_unlock(t, first);
+        }),
+      );
     }
-    exec.setFinalState(() => `x=${peek(g, X)}`);
+    return { finalState: () => `x=${peek(g, X)}` };
   },
 );
 
 /** Publishes one `item` in g.p; thread 0 is a vCPU-like reader, thread 1 unpublishes and frees it. */
 function rcuPair(name: string, description: string, expect: string[], guestWindow: boolean): CorpusProgram {
-  return kernelProgram(name, description, expect, (k, exec) => {
+  return kernelProgram(name, description, expect, (k, _exec) => {
     const obj = k.alloc(ITEM, 'item', { val: 7, refcount: 1 });
     const g = globals(k, { p: obj });
     let seen = -1;
-    k.spawn(task(0, 'CPU 0/KVM'), function* (t) {
-      t.enter(reader);
-      yield POINT;
-      // Guest window: IRQs off is a reader, but guest mode is an extended quiescent state.
-      const flags = guestWindow ? local_irq_save(t) : 0;
-      if (!guestWindow) rcu_read_lock(t);
-      t.at(1);
-      const p = readOnce<KObj | null>(t, g, P);
-      if (guestWindow) t.setGuest(true);
-      yield point('guest runs');
-      if (guestWindow) t.setGuest(false);
-      t.at(3);
-      if (p) seen = rd<number>(t, p, VAL);
-      if (guestWindow) local_irq_restore(t, flags);
-      else rcu_read_unlock(t);
-      t.leave();
-    });
-    k.spawn(task(1), function* (t) {
-      t.enter(updater);
-      yield POINT;
-      writeOnce(t, g, P, null);
-      t.at(1);
-      kfree_rcu(t, obj);
-      t.leave();
-    });
-    exec.setFinalState(() => `seen=${seen}`);
+    k.spawn(
+      task(0, 'CPU 0/KVM'),
+      reader(function* (t) {
+        yield POINT;
+        // Guest window: IRQs off is a reader, but guest mode is an extended quiescent state.
+        const flags = guestWindow ? local_irq_save(t) : 0;
+        if (!guestWindow) rcu_read_lock(t);
+        t.at('s1');
+        const p = readOnce(t, g, P);
+        if (guestWindow) t.setGuest(true);
+        yield point('guest runs');
+        if (guestWindow) t.setGuest(false);
+        t.at('s3');
+        if (p) seen = rd(t, p, VAL);
+        if (guestWindow) local_irq_restore(t, flags);
+        else rcu_read_unlock(t);
+      }),
+    );
+    k.spawn(
+      task(1),
+      updater(function* (t) {
+        yield POINT;
+        writeOnce(t, g, P, null);
+        t.at('s1');
+        kfree_rcu(t, obj);
+      }),
+    );
+    return { finalState: () => `seen=${seen}` };
   });
 }
 
@@ -195,7 +220,7 @@ const rcuReaderOk = rcuPair(
 
 /** A list of three items under a raw lock; thread 1 deletes the middle one. */
 function listProgram(name: string, description: string, expect: string[], rcu: boolean): CorpusProgram {
-  return kernelProgram(name, description, expect, (k, exec) => {
+  return kernelProgram(name, description, expect, (k, _exec) => {
     const g = globals(k);
     const lock = initLock(k, 'raw', g, G.field('lockA'), 'list_lock', '&list_lock');
     const h = head(g, 'list');
@@ -220,33 +245,35 @@ function listProgram(name: string, description: string, expect: string[], rcu: b
     );
     k.prologueDone();
     let sum = 0;
-    k.start(walker, function* (t) {
-      t.enter(reader);
-      if (rcu) rcu_read_lock(t);
-      let pos = rcu ? list_next_once(t, h) : list_next(t, h);
-      while (pos !== h) {
-        t.at(2);
-        const e = listEntry(pos, ITEM, 'node');
-        sum += rd<number>(t, e, VAL);
-        yield point('walk');
-        t.at(3);
-        pos = rcu ? list_next_once(t, pos) : list_next(t, pos);
-      }
-      if (rcu) rcu_read_unlock(t);
-      t.leave();
-    });
-    k.start(remover, function* (t) {
-      t.enter(updater);
-      const flags = yield raw_spin_lock_irqsave(t, lock);
-      t.at(1);
-      if (rcu) list_del_rcu(t, head(items[1], 'node'));
-      else list_del(t, head(items[1], 'node'));
-      raw_spin_unlock_irqrestore(t, lock, flags);
-      t.at(2);
-      if (rcu) kfree_rcu(t, items[1]);
-      t.leave();
-    });
-    exec.setFinalState(() => `sum=${sum}`);
+    k.start(
+      walker,
+      reader(function* (t) {
+        if (rcu) rcu_read_lock(t);
+        let pos = rcu ? list_next_once(t, h) : list_next(t, h);
+        while (pos !== h) {
+          t.at('s2');
+          const e = listEntry(pos, ITEM, 'node');
+          sum += rd(t, e, VAL);
+          yield point('walk');
+          t.at('s3');
+          pos = rcu ? list_next_once(t, pos) : list_next(t, pos);
+        }
+        if (rcu) rcu_read_unlock(t);
+      }),
+    );
+    k.start(
+      remover,
+      updater(function* (t) {
+        const flags = yield raw_spin_lock_irqsave(t, lock);
+        t.at('s1');
+        if (rcu) list_del_rcu(t, head(items[1], 'node'));
+        else list_del(t, head(items[1], 'node'));
+        raw_spin_unlock_irqrestore(t, lock, flags);
+        t.at('s2');
+        if (rcu) kfree_rcu(t, items[1]);
+      }),
+    );
+    return { finalState: () => `sum=${sum}` };
   });
 }
 
@@ -272,15 +299,16 @@ const spinUnderRaw = kernelProgram(
     const g = globals(k);
     const raw = initLock(k, 'raw', g, G.field('lockA'), 'raw_lock', '&raw_lock');
     const spin = initLock(k, 'spin', g, G.field('lockB'), 'spin_lock', '&spin_lock');
-    k.spawn(task(0), function* (t) {
-      t.enter(worker);
-      const flags = yield raw_spin_lock_irqsave(t, raw);
-      t.at(1);
-      yield spin_lock(t, spin);
-      spin_unlock(t, spin);
-      raw_spin_unlock_irqrestore(t, raw, flags);
-      t.leave();
-    });
+    k.spawn(
+      task(0),
+      worker(function* (t) {
+        const flags = yield raw_spin_lock_irqsave(t, raw);
+        t.at('s1');
+        yield spin_lock(t, spin);
+        spin_unlock(t, spin);
+        raw_spin_unlock_irqrestore(t, raw, flags);
+      }),
+    );
   },
 );
 
@@ -292,15 +320,16 @@ const mutexUnderSpin = kernelProgram(
     const g = globals(k);
     const spin = initLock(k, 'spin', g, G.field('lockA'), 'spin_lock', '&spin_lock');
     const m = initLock(k, 'mutex', g, G.field('lockB'), 'the_mutex', '&the_mutex');
-    k.spawn(task(0), function* (t) {
-      t.enter(worker);
-      yield spin_lock(t, spin);
-      t.at(1);
-      yield mutex_lock(t, m);
-      mutex_unlock(t, m);
-      spin_unlock(t, spin);
-      t.leave();
-    });
+    k.spawn(
+      task(0),
+      worker(function* (t) {
+        yield spin_lock(t, spin);
+        t.at('s1');
+        yield mutex_lock(t, m);
+        mutex_unlock(t, m);
+        spin_unlock(t, spin);
+      }),
+    );
   },
 );
 
@@ -311,13 +340,14 @@ const refcountUnderflow = kernelProgram(
   (k) => {
     const obj = k.alloc(ITEM, 'item', { refcount: 1 });
     for (let i = 0; i < 2; i++) {
-      k.spawn(task(i), function* (t) {
-        t.enter(worker);
-        yield POINT;
-        t.at(1);
-        if (refcount_dec_and_test(t, obj, REF)) kfree_rcu(t, obj);
-        t.leave();
-      });
+      k.spawn(
+        task(i),
+        worker(function* (t) {
+          yield POINT;
+          t.at('s1');
+          if (refcount_dec_and_test(t, obj, REF)) kfree_rcu(t, obj);
+        }),
+      );
     }
   },
 );
@@ -329,25 +359,27 @@ const refcountAddOnZero = kernelProgram(
   (k) => {
     const obj = k.alloc(ITEM, 'item', { refcount: 1 });
     const g = globals(k, { p: obj });
-    k.spawn(task(0), function* (t) {
-      t.enter(reader);
-      yield POINT;
-      rcu_read_lock(t);
-      const p = readOnce<KObj | null>(t, g, P);
-      yield POINT;
-      t.at(2);
-      if (p) refcount_inc(t, p, REF);
-      rcu_read_unlock(t);
-      t.leave();
-    });
-    k.spawn(task(1), function* (t) {
-      t.enter(updater);
-      yield POINT;
-      writeOnce(t, g, P, null);
-      t.at(1);
-      if (refcount_dec_and_test(t, obj, REF)) kfree_rcu(t, obj);
-      t.leave();
-    });
+    k.spawn(
+      task(0),
+      reader(function* (t) {
+        yield POINT;
+        rcu_read_lock(t);
+        const p = readOnce(t, g, P);
+        yield POINT;
+        t.at('s2');
+        if (p) refcount_inc(t, p, REF);
+        rcu_read_unlock(t);
+      }),
+    );
+    k.spawn(
+      task(1),
+      updater(function* (t) {
+        yield POINT;
+        writeOnce(t, g, P, null);
+        t.at('s1');
+        if (refcount_dec_and_test(t, obj, REF)) kfree_rcu(t, obj);
+      }),
+    );
   },
 );
 
@@ -357,18 +389,20 @@ const kcsanFlag = kernelProgram(
   ['BUG: KCSAN: data-race in corpus_reader / corpus_updater'],
   (k) => {
     const g = globals(k);
-    k.spawn(task(0), function* (t) {
-      t.enter(updater);
-      yield POINT;
-      wr(t, g, FLAG, 1);
-      t.leave();
-    });
-    k.spawn(task(1), function* (t) {
-      t.enter(reader);
-      yield POINT;
-      rd(t, g, FLAG);
-      t.leave();
-    });
+    k.spawn(
+      task(0),
+      updater(function* (t) {
+        yield POINT;
+        wr(t, g, FLAG, 1);
+      }),
+    );
+    k.spawn(
+      task(1),
+      reader(function* (t) {
+        yield POINT;
+        rd(t, g, FLAG);
+      }),
+    );
   },
 );
 
@@ -380,17 +414,18 @@ const doubleFree = kernelProgram(
     const obj = k.alloc(ITEM, 'item');
     const g = globals(k);
     for (let i = 0; i < 2; i++) {
-      k.spawn(task(i), function* (t) {
-        t.enter(worker);
-        yield POINT;
-        if (readOnce(t, g, FLAG) === 0) {
+      k.spawn(
+        task(i),
+        worker(function* (t) {
           yield POINT;
-          t.at(2);
-          writeOnce(t, g, FLAG, 1);
-          kfree(t, obj);
-        }
-        t.leave();
-      });
+          if (readOnce(t, g, FLAG) === 0) {
+            yield POINT;
+            t.at('s2');
+            writeOnce(t, g, FLAG, 1);
+            kfree(t, obj);
+          }
+        }),
+      );
     }
   },
 );
@@ -402,22 +437,26 @@ const messagePassing = kernelProgram(
   (k, exec) => {
     const g = globals(k);
     let got = -1;
-    k.spawn(task(0), function* (t) {
-      t.enter(updater);
-      yield POINT;
-      wr(t, g, X, 42);
-      yield POINT;
-      storeRelease(t, g, FLAG, 1);
-      t.leave();
-    });
-    k.spawn(task(1), function* (t) {
-      t.enter(reader);
-      yield POINT;
-      if (loadAcquire(t, g, FLAG) === 1) got = rd<number>(t, g, X);
-      t.leave();
-    });
-    exec.atEnd(() => oracle(exec, 'stale message', got === -1 || got === 42));
-    exec.setFinalState(() => `got=${got}`);
+    k.spawn(
+      task(0),
+      updater(function* (t) {
+        yield POINT;
+        wr(t, g, X, 42);
+        yield POINT;
+        storeRelease(t, g, FLAG, 1);
+      }),
+    );
+    k.spawn(
+      task(1),
+      reader(function* (t) {
+        yield POINT;
+        if (loadAcquire(t, g, FLAG) === 1) got = rd(t, g, X);
+      }),
+    );
+    return {
+      atEnd: () => oracle(exec, 'stale message', got === -1 || got === 42),
+      finalState: () => `got=${got}`,
+    };
   },
 );
 
@@ -428,24 +467,26 @@ const irqInconsistent = kernelProgram(
   (k) => {
     const g = globals(k);
     const l = initLock(k, 'raw', g, G.field('lockA'), 'irq_lock', '&irq_lock');
-    k.spawn(task(0), function* (t) {
-      t.enter(worker);
-      yield POINT;
-      t.irqEnter();
-      yield raw_spin_lock(t, l);
-      wr(t, g, X, 1);
-      raw_spin_unlock(t, l);
-      t.irqExit();
-      t.leave();
-    });
-    k.spawn(task(1), function* (t) {
-      t.enter(updater);
-      yield POINT;
-      yield raw_spin_lock(t, l);
-      wr(t, g, X, 2);
-      raw_spin_unlock(t, l);
-      t.leave();
-    });
+    k.spawn(
+      task(0),
+      worker(function* (t) {
+        yield POINT;
+        t.irqEnter();
+        yield raw_spin_lock(t, l);
+        wr(t, g, X, 1);
+        raw_spin_unlock(t, l);
+        t.irqExit();
+      }),
+    );
+    k.spawn(
+      task(1),
+      updater(function* (t) {
+        yield POINT;
+        yield raw_spin_lock(t, l);
+        wr(t, g, X, 2);
+        raw_spin_unlock(t, l);
+      }),
+    );
   },
 );
 
@@ -456,15 +497,16 @@ const recursive = kernelProgram(
   (k) => {
     const g = globals(k);
     const l = initLock(k, 'raw', g, G.field('lockA'), 'self_lock', '&self_lock');
-    k.spawn(task(0), function* (t) {
-      t.enter(worker);
-      yield raw_spin_lock(t, l);
-      t.at(1);
-      yield raw_spin_lock(t, l);
-      raw_spin_unlock(t, l);
-      raw_spin_unlock(t, l);
-      t.leave();
-    });
+    k.spawn(
+      task(0),
+      worker(function* (t) {
+        yield raw_spin_lock(t, l);
+        t.at('s1');
+        yield raw_spin_lock(t, l);
+        raw_spin_unlock(t, l);
+        raw_spin_unlock(t, l);
+      }),
+    );
   },
 );
 
@@ -472,32 +514,34 @@ const synchronizeOk = kernelProgram(
   'synchronize-rcu-ok',
   'unpublish, synchronize_rcu, kfree against an RCU reader (correct)',
   [],
-  (k, exec) => {
+  (k, _exec) => {
     const obj = k.alloc(ITEM, 'item', { val: 5 });
     const g = globals(k, { p: obj });
     let seen = -1;
-    k.spawn(task(0), function* (t) {
-      t.enter(reader);
-      yield POINT;
-      rcu_read_lock(t);
-      const p = readOnce<KObj | null>(t, g, P);
-      yield POINT;
-      t.at(2);
-      if (p) seen = rd<number>(t, p, VAL);
-      rcu_read_unlock(t);
-      t.leave();
-    });
-    k.spawn(task(1), function* (t) {
-      t.enter(updater);
-      yield POINT;
-      writeOnce(t, g, P, null);
-      t.at(1);
-      yield synchronize_rcu(t);
-      t.at(2);
-      kfree(t, obj);
-      t.leave();
-    });
-    exec.setFinalState(() => `seen=${seen}`);
+    k.spawn(
+      task(0),
+      reader(function* (t) {
+        yield POINT;
+        rcu_read_lock(t);
+        const p = readOnce(t, g, P);
+        yield POINT;
+        t.at('s2');
+        if (p) seen = rd(t, p, VAL);
+        rcu_read_unlock(t);
+      }),
+    );
+    k.spawn(
+      task(1),
+      updater(function* (t) {
+        yield POINT;
+        writeOnce(t, g, P, null);
+        t.at('s1');
+        yield synchronize_rcu(t);
+        t.at('s2');
+        kfree(t, obj);
+      }),
+    );
+    return { finalState: () => `seen=${seen}` };
   },
 );
 
@@ -512,19 +556,20 @@ export function independentWriters(n: number): CorpusProgram {
     `independent-writers-${n}`,
     `${n} threads each write their own location`,
     [],
-    (k, exec) => {
+    (k, _exec) => {
       const cells = k.alloc(T, 'cells', {}, null, false);
       for (let i = 0; i < n; i++) {
-        k.spawn(task(i), function* (t) {
-          t.enter(worker);
-          yield POINT;
-          wr(t, cells, T.fields[i], 1);
-          yield POINT;
-          wr(t, cells, T.fields[i], 2);
-          t.leave();
-        });
+        k.spawn(
+          task(i),
+          worker(function* (t) {
+            yield POINT;
+            wr(t, cells, T.fields[i], 1);
+            yield POINT;
+            wr(t, cells, T.fields[i], 2);
+          }),
+        );
       }
-      exec.setFinalState(() => T.fields.map((f) => peek(cells, f)).join(','));
+      return { finalState: () => T.fields.map((f) => peek(cells, f)).join(',') };
     },
   );
 }
@@ -540,31 +585,34 @@ export function lastzero(n: number): CorpusProgram {
     8 * (n + 1),
     Array.from({ length: n + 1 }, (_, i) => ({ name: `a${i}` })),
   );
-  return kernelProgram(`lastzero-${n}`, `lastzero with ${n} writer threads`, [], (k, exec) => {
+  const A = T.fields.map((f) => T.field<number>(f.name));
+  return kernelProgram(`lastzero-${n}`, `lastzero with ${n} writer threads`, [], (k, _exec) => {
     const arr = k.alloc(T, 'array', {}, null, false);
     let found = -1;
-    k.spawn(task(0), function* (t) {
-      t.enter(reader);
-      for (let i = n; i >= 0; i--) {
-        yield POINT;
-        if (readOnce(t, arr, T.fields[i]) === 0) {
-          found = i;
-          break;
+    k.spawn(
+      task(0),
+      reader(function* (t) {
+        for (let i = n; i >= 0; i--) {
+          yield POINT;
+          if (readOnce(t, arr, A[i]) === 0) {
+            found = i;
+            break;
+          }
         }
-      }
-      t.leave();
-    });
+      }),
+    );
     for (let j = 1; j <= n; j++) {
-      k.spawn(task(j), function* (t) {
-        t.enter(worker);
-        yield POINT;
-        const v = readOnce<number>(t, arr, T.fields[j - 1]);
-        yield POINT;
-        writeOnce(t, arr, T.fields[j], v + 1);
-        t.leave();
-      });
+      k.spawn(
+        task(j),
+        worker(function* (t) {
+          yield POINT;
+          const v = readOnce(t, arr, A[j - 1]);
+          yield POINT;
+          writeOnce(t, arr, A[j], v + 1);
+        }),
+      );
     }
-    exec.setFinalState(() => `found=${found} ${T.fields.map((f) => peek(arr, f)).join(',')}`);
+    return { finalState: () => `found=${found} ${T.fields.map((f) => peek(arr, f)).join(',')}` };
   });
 }
 
@@ -579,29 +627,31 @@ export function indexer(n: number): CorpusProgram {
     8 * SIZE,
     Array.from({ length: SIZE }, (_, i) => ({ name: `s${i}` })),
   );
-  return kernelProgram(`indexer-${n}`, `indexer with ${n} threads`, [], (k, exec) => {
+  return kernelProgram(`indexer-${n}`, `indexer with ${n} threads`, [], (k, _exec) => {
     const table = k.alloc(T, 'table', {}, null, false);
     for (let tid = 0; tid < n; tid++) {
-      k.spawn(task(tid), function* (t) {
-        t.enter(worker);
-        for (let m = 1; m <= 4; m++) {
-          const w = m * 11 + tid;
-          let h = (w * 7) % SIZE;
-          for (;;) {
-            yield POINT;
-            if (cmpxchg(t, table, T.fields[h], 0, w) === 0) break;
-            h = (h + 1) % SIZE;
+      k.spawn(
+        task(tid),
+        worker(function* (t) {
+          for (let m = 1; m <= 4; m++) {
+            const w = m * 11 + tid;
+            let h = (w * 7) % SIZE;
+            for (;;) {
+              yield POINT;
+              if (cmpxchg(t, table, T.fields[h], 0, w) === 0) break;
+              h = (h + 1) % SIZE;
+            }
           }
-        }
-        t.leave();
-      });
+        }),
+      );
     }
-    exec.setFinalState(() =>
-      T.fields
-        .map((f) => peek<number>(table, f))
-        .filter((v) => v !== 0)
-        .join(','),
-    );
+    return {
+      finalState: () =>
+        T.fields
+          .map((f) => peek(table, f))
+          .filter((v) => v !== 0)
+          .join(','),
+    };
   });
 }
 
@@ -618,16 +668,17 @@ const ring = kernelProgram(
       initLock(k, 'raw', g, G.field('lockC'), 'lock_c', '&lock_c'),
     ];
     for (let i = 0; i < 3; i++) {
-      k.spawn(task(i), function* (t) {
-        t.enter(worker);
-        yield raw_spin_lock(t, locks[i]);
-        t.at(1);
-        yield raw_spin_lock(t, locks[(i + 1) % 3]);
-        wr(t, g, Y, i);
-        raw_spin_unlock(t, locks[(i + 1) % 3]);
-        raw_spin_unlock(t, locks[i]);
-        t.leave();
-      });
+      k.spawn(
+        task(i),
+        worker(function* (t) {
+          yield raw_spin_lock(t, locks[i]);
+          t.at('s1');
+          yield raw_spin_lock(t, locks[(i + 1) % 3]);
+          wr(t, g, Y, i);
+          raw_spin_unlock(t, locks[(i + 1) % 3]);
+          raw_spin_unlock(t, locks[i]);
+        }),
+      );
     }
   },
 );
