@@ -13,6 +13,9 @@ export interface KTask<S extends string> extends Task {
 export type KernelFn<A extends unknown[], R> = ((t: Task, ...args: A) => R) & { readonly fn: Fn };
 
 const GENERATOR_PROTO = Object.getPrototypeOf(function* () {});
+/** The most arguments a kernel function takes after its task. */
+const MAX_ARGS = 6;
+type Body = (t: Task, ...args: unknown[]) => unknown;
 // %GeneratorPrototype%: the prototype of every generator function's own prototype.
 const GENERATOR_OBJECT_PROTO = GENERATOR_PROTO.prototype;
 
@@ -33,21 +36,24 @@ export function kernelFn<const S extends string, A extends unknown[], R>(
   body: (t: KTask<S>, ...args: A) => R,
 ): KernelFn<A, R> {
   const fn = defineFn(def);
-  const run = body as (t: Task, ...args: A) => R;
+  if (body.length > MAX_ARGS + 1) throw new Error(`${def.name}: more than ${MAX_ARGS} arguments after the task`);
+  // Fixed parameters rather than a rest array: no allocation per call on the explorer's hot path.
+  // Arguments the caller leaves out arrive as undefined, so the body's defaults still apply.
+  const run = body as unknown as Body;
   const wrapped =
     Object.getPrototypeOf(body) === GENERATOR_PROTO
-      ? function* (t: Task, ...args: A) {
+      ? function* (t: Task, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown) {
           t.enter(fn);
           try {
-            return yield* run(t, ...args) as Generator<unknown, unknown, unknown>;
+            return yield* run(t, a, b, c, d, e, f) as Generator<unknown, unknown, unknown>;
           } finally {
             t.leave();
           }
         }
-      : (t: Task, ...args: A) => {
+      : (t: Task, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown) => {
           t.enter(fn);
           try {
-            const r = run(t, ...args);
+            const r = run(t, a, b, c, d, e, f);
             // A generator made here would run after the frame is gone: the body must be a function*.
             if (isGenerator(r)) throw new Error(`${def.name}: write a body that yields as function*`);
             return r;
