@@ -81,7 +81,7 @@ export function writePerfetto(file: string, groups: readonly TraceGroup[], title
 
 /** The program of a scenario on a design; each execution builds its own world. */
 export function programOf(s: LoadedScenario, d: Design): Program<World> {
-  return buildProgram(s.spec, d);
+  return buildProgram(s.spec, d, s.source);
 }
 
 export function parseIntOption(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -36,7 +36,8 @@ export function kernelFn<const S extends string, A extends unknown[], R>(
   body: (t: KTask<S>, ...args: A) => R,
 ): KernelFn<A, R> {
   const fn = defineFn(def);
-  if (body.length > MAX_ARGS + 1) throw new Error(`${def.name}: more than ${MAX_ARGS} arguments after the task`);
+  if (body.length > MAX_ARGS + 1)
+    throw new Error(`${def.name}: more than ${MAX_ARGS} arguments after the task`);
   // Fixed parameters rather than a rest array: no allocation per call on the explorer's hot path.
   // Arguments the caller leaves out arrive as undefined, so the body's defaults still apply.
   const run = body as unknown as Body;

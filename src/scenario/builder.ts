@@ -2,7 +2,7 @@ import { type Execution, type Program, PrologueError, type Scheduler } from '../
 import { runExecution } from '../explore/record.ts';
 import { SimpleViolation } from '../explore/violation.ts';
 import { DEFAULT_CPUIF_SWITCHES, MIN_LPI } from '../gic/cpuif.ts';
-import { GuestCpu, type GuestStep, type Handler } from '../gic/guest.ts';
+import { GuestCpu, type Handler } from '../gic/guest.ts';
 import { peek, poke } from '../kernel/access.ts';
 import type { KObj } from '../kernel/mem.ts';
 import type { Task } from '../kernel/task.ts';
@@ -13,71 +13,36 @@ import type { Gen } from '../vgic/irq.ts';
 import { F, GICR_CTLR, IRQ, VCPU } from '../vgic/layout.ts';
 import { newEventfd } from '../vgic/notify.ts';
 import { vcpuRun } from '../vgic/runloop.ts';
-import type { Vcpu, Vm, VmConfig } from '../vgic/vm.ts';
+import type { Vcpu, Vm } from '../vgic/vm.ts';
 import { createWorld, deviceTask, type VgicWorld } from '../vgic/world.ts';
 import { ScenarioError } from './error.ts';
+import type { HandlerName, ScenarioSpec } from './schema.ts';
 
-/** Configuration of one interrupt at VM creation (what the distributor/redistributor registers hold). */
-export interface IrqSpec {
-  intid: number;
-  trigger?: 'edge' | 'level';
-  priority?: number;
-  group?: 0 | 1;
-  enabled?: boolean;
-  /** Routing target (SPIs) or owner (private IRQs of this vCPU). */
-  vcpu?: number;
-}
-
-/** An LPI mapped through the ITS in the prologue (MAPD/MAPC/MAPTI by vCPU 0's guest). */
-interface LpiSpec {
-  intid: number;
-  device: number;
-  event: number;
-  collection: number;
-  priority?: number;
-}
-
-/** One step of the deterministic prologue: a vCPU runs a guest program, or the VMM does something. */
-export type PrologueStep = { vcpu: number; guest: GuestStep[]; handler?: Handler } | { host: HostCall };
-
-export interface ActorSpec {
-  kind: 'vcpu' | 'host';
-  vcpu?: number;
-  name?: string;
-  guest?: GuestStep[];
-  handler?: Handler;
-  host?: HostCall[];
-}
-
-interface Expectations {
-  /** Acknowledged INTIDs per vCPU, in order (`ordered`) or as a multiset. */
-  acks?: Record<number, { intids: number[]; ordered?: boolean }>;
-  /** O2: on these vCPUs, acknowledges come in non-decreasing priority value (ties in any order). */
-  ackPriorityOrder?: number[];
-  /** Final state of interrupts: private ones are those of `vcpu` (default 0). */
-  finalState?: { intid: number; vcpu?: number; active?: boolean; pending?: boolean }[];
-}
-
-export interface ScenarioSpec {
-  name: string;
-  description: string;
-  vm: Omit<VmConfig, 'cpuif' | 'design'>;
-  irqs: IrqSpec[];
-  lpis: LpiSpec[];
-  /** LPIs enabled on these redistributors (GICR_CTLR.EnableLPIs) before the prologue. */
-  lpisEnabledOn: number[];
-  /** SPIs with a resampling irqfd (KVM_IRQFD with a resamplefd, as VFIO registers for level IRQs). */
-  resamplers?: number[];
-  prologue: PrologueStep[];
-  actors: ActorSpec[];
-  expect: Expectations;
-  /** The file a loaded spec came from and where each prologue step is in it, for problems found at run time. */
-  source?: { file: string; prologue: { line: number; col: number }[] };
+/** Where a loaded scenario's prologue steps are in its file, for problems found when they run. */
+export interface SourceMap {
+  file: string;
+  prologue: { line: number; col: number }[];
 }
 
 /** The host call the H-VGIC handler makes to lower a level interrupt's line (KVM_IRQ_LINE 0). */
 export function lowerLine(intid: number): HostCall {
   return { call: 'irq_line', intid, level: false };
+}
+
+/** The guest's IRQ handler a scenario names (docs/scenarios.md, handlers). */
+function handlerOf(name: HandlerName | undefined): Handler | undefined {
+  switch (name) {
+    case 'vgic':
+      return { kind: 'vgic', level: false, lowerLine };
+    case 'vgic-level':
+      return { kind: 'vgic', level: true, lowerLine };
+    case 'kut':
+      return { kind: 'kut' };
+    case 'simple':
+      return { kind: 'simple' };
+    case undefined:
+      return undefined;
+  }
 }
 
 /** What a built execution exposes to tests, reports and oracles: the VM and each vCPU's guest. */
@@ -104,9 +69,13 @@ function ackedPriority(vm: Vm, intid: number, vcpu: number): number {
 
 /** VM creation: the register state of each configured interrupt (no thread runs yet). */
 function configure(vm: Vm, s: ScenarioSpec): void {
-  for (const spec of s.irqs) {
+  for (const spec of s.interrupts) {
+    if (spec.lpi) {
+      vm.lpiProps.set(spec.intid, { priority: spec.priority ?? 0xa0, enabled: true });
+      continue;
+    }
     const owners =
-      spec.intid < 32 ? (spec.vcpu === undefined ? vm.vcpus.map((v) => v.id) : [spec.vcpu]) : [0];
+      spec.intid < 32 ? (spec.target === undefined ? vm.vcpus.map((v) => v.id) : [spec.target]) : [0];
     for (const o of owners) {
       const irq = irqObj(vm, spec.intid, o);
       if (!irq) continue;
@@ -116,12 +85,11 @@ function configure(vm: Vm, s: ScenarioSpec): void {
       poke(irq, IRQ.flags, f);
       if (spec.priority !== undefined) poke(irq, IRQ.priority, spec.priority & 0xf8);
       if (spec.group !== undefined) poke(irq, IRQ.group, spec.group);
-      if (spec.intid >= 32 && spec.vcpu !== undefined) poke(irq, IRQ.target, vm.vcpus[spec.vcpu]);
+      if (spec.intid >= 32 && spec.target !== undefined) poke(irq, IRQ.target, vm.vcpus[spec.target]);
     }
   }
-  for (const l of s.lpis) vm.lpiProps.set(l.intid, { priority: l.priority ?? 0xa0, enabled: true });
-  for (const id of s.lpisEnabledOn) poke(vm.vcpus[id].obj, VCPU.ctlr, GICR_CTLR.ENABLE_LPIS);
-  for (const intid of s.resamplers ?? []) {
+  for (const id of s.lpisEnabled) poke(vm.vcpus[id].obj, VCPU.ctlr, GICR_CTLR.ENABLE_LPIS);
+  for (const intid of s.resamplers) {
     vm.resamplers.push({ pin: intid - 32, resamplefd: newEventfd(vm, `resamplefd ${intid}`) });
   }
 }
@@ -130,8 +98,9 @@ function* hostActor(t: Task, vm: Vm, calls: readonly HostCall[]): Gen {
   for (const c of calls) yield* hostCall(t, vm, c);
 }
 
-function checkExpectations(exec: Execution, w: World, e: Expectations): void {
-  for (const [id, want] of Object.entries(e.acks ?? {})) {
+function checkExpectations(exec: Execution, w: World, e: ScenarioSpec['expect']): void {
+  for (const [id, acks] of Object.entries(e.acks ?? {})) {
+    const want = Array.isArray(acks) ? { intids: acks, ordered: false } : acks;
     const g = w.guests.get(Number(id));
     const got = g ? g.log.acks : [];
     const a = want.ordered ? got.join(',') : [...got].sort((x, y) => x - y).join(',');
@@ -162,7 +131,7 @@ function checkExpectations(exec: Execution, w: World, e: Expectations): void {
       );
     }
   }
-  for (const f of e.finalState ?? []) {
+  for (const f of e.final ?? []) {
     // checkSpec guarantees the object exists: a skipped entry would be a check that cannot fail.
     const irq = irqObj(w.vm, f.intid, f.vcpu ?? 0)!;
     const flags = peek(irq, IRQ.flags);
@@ -195,24 +164,25 @@ function newWorld(exec: Execution, s: ScenarioSpec, design: Design): World {
 }
 
 /** The LPIs' ITS mappings and the scenario's prologue, run to their end outside the scheduler. */
-function runPrologue(w: VgicWorld, s: ScenarioSpec): void {
+function runPrologue(w: VgicWorld, s: ScenarioSpec, source?: SourceMap): void {
   const { k, vm, vmm } = w;
   // The ITS mappings of the LPIs, as vCPU 0's guest would issue them.
-  if (s.lpis.length > 0) {
+  const lpis = s.interrupts.flatMap((i) => (i.lpi ? [{ intid: i.intid, ...i.lpi }] : []));
+  if (lpis.length > 0) {
     const cmds: HostCall = {
       call: 'its',
       cmds: [
-        ...[...new Set(s.lpis.map((l) => l.device))].map((device) => ({
+        ...[...new Set(lpis.map((l) => l.device))].map((device) => ({
           cmd: 'MAPD' as const,
           device,
           valid: true,
         })),
-        ...[...new Set(s.lpis.map((l) => l.collection))].map((collection) => ({
+        ...[...new Set(lpis.map((l) => l.collection))].map((collection) => ({
           cmd: 'MAPC' as const,
           collection,
           vcpu: collection,
         })),
-        ...s.lpis.map((l) => ({
+        ...lpis.map((l) => ({
           cmd: 'MAPTI' as const,
           device: l.device,
           event: l.event,
@@ -228,11 +198,11 @@ function runPrologue(w: VgicWorld, s: ScenarioSpec): void {
       if ('host' in p) k.runPrologue(vmm, hostActor(vmm, vm, [p.host]));
       else {
         const v = vm.vcpuById(p.vcpu);
-        const g = new GuestCpu(v.cpuif, p.guest, p.handler);
+        const g = new GuestCpu(v.cpuif, p.guest, handlerOf(p.handler));
         k.runPrologue(v.task, vcpuRun(v.task, vm, v, g));
       }
     } catch (e) {
-      throw blockedStep(s, i, e);
+      throw blockedStep(s, i, e, source);
     }
   });
   k.prologueDone();
@@ -244,15 +214,15 @@ function startActors(w: World, s: ScenarioSpec): void {
   const { k, vm, vmm } = w;
   let hostN = 0;
   for (const a of s.actors) {
-    if (a.kind === 'vcpu') {
-      const v: Vcpu = vm.vcpuById(a.vcpu ?? 0);
-      const g = new GuestCpu(v.cpuif, a.guest ?? [], a.handler);
+    if ('vcpu' in a) {
+      const v: Vcpu = vm.vcpuById(a.vcpu);
+      const g = new GuestCpu(v.cpuif, a.guest, handlerOf(a.handler));
       w.guests.set(v.id, g);
       k.start(v.task, (t) => vcpuRun(t, vm, v, g));
     } else {
       const n = hostN++;
-      const t = n === 0 ? vmm : deviceTask(w, n, a.name);
-      k.start(t, (tt) => hostActor(tt, vm, a.host ?? []));
+      const t = n === 0 ? vmm : deviceTask(w, n, a.host);
+      k.start(t, (tt) => hostActor(tt, vm, a.actions));
     }
   }
 }
@@ -262,7 +232,7 @@ function startActors(w: World, s: ScenarioSpec): void {
  * do (an interrupt that is not pending, say) can never finish: that is a mistake in the scenario, not
  * in vgic-lab. Other errors pass through unchanged.
  */
-function blockedStep(s: ScenarioSpec, i: number, e: unknown): unknown {
+function blockedStep(s: ScenarioSpec, i: number, e: unknown, source?: SourceMap): unknown {
   if (!(e instanceof PrologueError)) return e;
   const step = s.prologue[i];
   const who = 'host' in step ? 'the VMM' : `vCPU ${step.vcpu}`;
@@ -270,9 +240,9 @@ function blockedStep(s: ScenarioSpec, i: number, e: unknown): unknown {
   const hint =
     'the prologue runs each step to its end before exploring; make what it waits for happen in an earlier ' +
     'step (e.g. a host call that makes the interrupt pending), shorten it, or move the step to actors';
-  const at = s.source?.prologue[i];
-  if (!s.source || !at) return new Error(`scenario ${s.name}: prologue[${i}]: ${problem}`);
-  return new ScenarioError(s.source.file, at.line, at.col, `prologue[${i}]`, problem, hint);
+  const at = source?.prologue[i];
+  if (!source || !at) return new Error(`scenario ${s.name}: prologue[${i}]: ${problem}`);
+  return new ScenarioError(source.file, at.line, at.col, `prologue[${i}]`, problem, hint);
 }
 
 /** Runs nothing after the prologue: a probe execution has no threads to schedule. */
@@ -284,13 +254,13 @@ const NO_STEPS: Scheduler = { pickThread: () => -1, pickValue: () => 0 };
  * first execution. Anything else the probe meets, the exploration meets again and reports with its
  * schedule.
  */
-function probePrologue(s: ScenarioSpec, design: Design): void {
+function probePrologue(s: ScenarioSpec, design: Design, source?: SourceMap): void {
   if (s.prologue.length === 0) return;
   const probe: Program = {
     name: s.name,
     build(exec) {
       const w = newWorld(exec, s, design);
-      return { world: w, observer: w.k.observer(), start: () => runPrologue(w, s) };
+      return { world: w, observer: w.k.observer(), start: () => runPrologue(w, s, source) };
     },
   };
   try {
@@ -300,27 +270,30 @@ function probePrologue(s: ScenarioSpec, design: Design): void {
   }
 }
 
-/** Problems in a builder spec that the loader rejects with a position for files. */
+/** Problems in a scenario written in code that the loader rejects with a position for files. */
 function checkSpec(s: ScenarioSpec): void {
-  for (const f of s.expect.finalState ?? []) {
+  for (const f of s.expect.final ?? []) {
     if (f.intid >= 32 + s.vm.spis || (f.vcpu ?? 0) >= s.vm.vcpus)
       throw new Error(
-        `scenario ${s.name}: expect.finalState names INTID ${f.intid} on vCPU ${f.vcpu ?? 0}, which the VM does not have`,
+        `scenario ${s.name}: expect.final names INTID ${f.intid} on vCPU ${f.vcpu ?? 0}, which the VM does not have`,
       );
   }
 }
 
-/** Builds the explorer program of a scenario: a fresh VM, the prologue, then the actors as threads. */
-export function buildProgram(s: ScenarioSpec, design: Design): Program<World> {
+/**
+ * Builds the explorer program of a scenario: a fresh VM, the prologue, then the actors as threads.
+ * `source` places the prologue's steps in the file a loaded scenario came from.
+ */
+export function buildProgram(s: ScenarioSpec, design: Design, source?: SourceMap): Program<World> {
   checkSpec(s);
-  probePrologue(s, design);
+  probePrologue(s, design, source);
   return {
     name: s.name,
     build(exec: Execution) {
       const world = newWorld(exec, s, design);
       const { k, vm } = world;
       const start = () => {
-        runPrologue(world, s);
+        runPrologue(world, s, source);
         startActors(world, s);
       };
       const atEnd = () => {

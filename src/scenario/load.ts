@@ -3,26 +3,19 @@ import { readFileSync, statSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { MIN_LPI } from '../gic/cpuif.ts';
-import type { GuestStep, Handler } from '../gic/guest.ts';
 import type { HostCall } from '../vgic/host.ts';
-import { type ActorSpec, lowerLine, type PrologueStep, type ScenarioSpec } from './builder.ts';
+import type { SourceMap } from './builder.ts';
 import { ScenarioError } from './error.ts';
-import { type HostCallIn, keysAt, type ScenarioFile, scenarioSchema } from './schema.ts';
+import { keysAt, type ScenarioSpec, scenarioSchema } from './schema.ts';
 
 export { ScenarioError };
 
-/** Default exploration bounds a file may set. */
-interface ExploreDefaults {
-  strategy?: 'dpor' | 'bounded' | 'pct' | 'random';
-  preemptions?: number;
-  maxExecutions?: number;
-  maxSteps: number;
-  seed?: number;
-}
-
 export interface LoadedScenario {
   spec: ScenarioSpec;
-  explore: ExploreDefaults;
+  /** The exploration bounds the file sets (`spec.explore`). */
+  explore: ScenarioSpec['explore'];
+  /** Where the prologue's steps are in the file. */
+  source: SourceMap;
   file: string;
   /** Of the file's text: replay tokens record it (contentHash). */
   hash: string;
@@ -293,15 +286,15 @@ function fromZod(pos: Positions, raw: readonly Issue[], data: unknown): Scenario
 type Path = PropertyKey[];
 
 /** Every host call of the file, wherever it stands (prologue, host actors, a guest's hvc), batches opened. */
-function hostCalls(f: ScenarioFile): { call: HostCallIn; path: Path }[] {
-  const out: { call: HostCallIn; path: Path }[] = [];
-  const add = (call: HostCallIn, path: Path) => {
+function hostCalls(f: ScenarioSpec): { call: HostCall; path: Path }[] {
+  const out: { call: HostCall; path: Path }[] = [];
+  const add = (call: HostCall, path: Path) => {
     out.push({ call, path });
     if (call.call === 'batch') for (const [j, c] of call.calls.entries()) add(c, [...path, 'calls', j]);
   };
   const guest = (steps: readonly Record<string, unknown>[], path: Path) =>
     steps.forEach((s, i) => {
-      if (s.op === 'hvc') add(s.call as HostCallIn, [...path, i, 'call']);
+      if (s.op === 'hvc') add(s.call as HostCall, [...path, i, 'call']);
       if (s.op === 'repeat') guest(s.body as Record<string, unknown>[], [...path, i, 'body']);
     });
   f.prologue.forEach((p, i) => {
@@ -318,7 +311,7 @@ function hostCalls(f: ScenarioFile): { call: HostCallIn; path: Path }[] {
 const eventKey = (device: number, event: number) => `${device}/${event}`;
 
 /** Every INTID the file configures or that some action raises, sends or writes. */
-function mentionedIntids(f: ScenarioFile, calls: readonly { call: HostCallIn }[]): Set<number> {
+function mentionedIntids(f: ScenarioSpec, calls: readonly { call: HostCall }[]): Set<number> {
   const out = new Set<number>(f.interrupts.map((i) => i.intid));
   for (const id of f.resamplers) out.add(id);
   for (const { call } of calls) {
@@ -346,7 +339,7 @@ interface ItsMappings {
   collections: Set<number>;
 }
 
-function itsMappings(f: ScenarioFile, calls: readonly { call: HostCallIn }[]): ItsMappings {
+function itsMappings(f: ScenarioSpec, calls: readonly { call: HostCall }[]): ItsMappings {
   const m: ItsMappings = { devices: new Set(), events: new Set(), collections: new Set() };
   for (const irq of f.interrupts) {
     if (!irq.lpi) continue;
@@ -369,7 +362,7 @@ function itsMappings(f: ScenarioFile, calls: readonly { call: HostCallIn }[]): I
  * An ITS command that no mapping of the file can ever make take effect is a mistake in the scenario
  * (KVM would answer it with a command error and do nothing): refuse it rather than explore a no-op.
  */
-type ItsCommandIn = Extract<HostCallIn, { call: 'its' }>['cmds'][number];
+type ItsCommandIn = Extract<HostCall, { call: 'its' }>['cmds'][number];
 
 function checkItsCommand(pos: Positions, m: ItsMappings, c: ItsCommandIn, path: Path): void {
   switch (c.cmd) {
@@ -413,7 +406,7 @@ function checkItsCommand(pos: Positions, m: ItsMappings, c: ItsCommandIn, path: 
 }
 
 /** Checks that need the whole file: INTID kinds and ranges, vCPUs that exist, ITS presence. */
-function semantic(pos: Positions, f: ScenarioFile): void {
+function semantic(pos: Positions, f: ScenarioSpec): void {
   const nSpis = f.vm.spis;
   const lastSpi = 31 + nSpis;
   const seen = new Map<number, number>();
@@ -482,7 +475,7 @@ function semantic(pos: Positions, f: ScenarioFile): void {
   };
   const calls = hostCalls(f);
   const its = itsMappings(f, calls);
-  const checkCall = (c: HostCallIn, path: PropertyKey[]): void => {
+  const checkCall = (c: HostCall, path: PropertyKey[]): void => {
     if ((c.call === 'its' || c.call === 'msi') && !f.vm.its)
       throw pos.error(
         path,
@@ -599,79 +592,6 @@ function semantic(pos: Positions, f: ScenarioFile): void {
   for (const [i, e] of (f.expect.final ?? []).entries()) mentioned(e.intid, ['expect', 'final', i, 'intid']);
 }
 
-function handlerOf(h: string | undefined): Handler | undefined {
-  switch (h) {
-    case 'vgic':
-      return { kind: 'vgic', level: false, lowerLine };
-    case 'vgic-level':
-      return { kind: 'vgic', level: true, lowerLine };
-    case 'kut':
-      return { kind: 'kut' };
-    case 'simple':
-      return { kind: 'simple' };
-    default:
-      return undefined;
-  }
-}
-
-/** Converts a validated file into the builder's ScenarioSpec. */
-function toSpec(f: ScenarioFile): ScenarioSpec {
-  const prologue: PrologueStep[] = f.prologue.map((p) =>
-    'vcpu' in p
-      ? { vcpu: p.vcpu, guest: p.guest as unknown as GuestStep[], handler: handlerOf(p.handler) }
-      : { host: p.host as HostCall },
-  );
-  const actors: ActorSpec[] = f.actors.map((a) =>
-    'vcpu' in a
-      ? {
-          kind: 'vcpu',
-          vcpu: a.vcpu,
-          guest: a.guest as unknown as GuestStep[],
-          handler: handlerOf(a.handler),
-        }
-      : { kind: 'host', name: a.host, host: a.actions as HostCall[] },
-  );
-  const acks: Record<number, { intids: number[]; ordered?: boolean }> = {};
-  for (const [k, v] of Object.entries(f.expect.acks ?? {}))
-    acks[Number(k)] = Array.isArray(v) ? { intids: v } : v;
-  return {
-    name: f.name,
-    description: f.description,
-    vm: {
-      vcpus: f.vm.vcpus,
-      nrLr: f.vm.nrLr,
-      spis: f.vm.spis,
-      its: f.vm.its,
-      hostTdir: f.vm.hostTdir,
-      maxMiDelay: f.vm.maxMiDelay,
-    },
-    irqs: f.interrupts
-      .filter((i) => !i.lpi)
-      .map((i) => ({
-        intid: i.intid,
-        trigger: i.trigger,
-        priority: i.priority,
-        group: i.group,
-        enabled: i.enabled,
-        vcpu: i.target,
-      })),
-    lpis: f.interrupts
-      .filter((i) => i.lpi)
-      .map((i) => ({
-        intid: i.intid,
-        device: i.lpi!.device,
-        event: i.lpi!.event,
-        collection: i.lpi!.collection,
-        priority: i.priority,
-      })),
-    lpisEnabledOn: f.lpisEnabled,
-    resamplers: f.resamplers,
-    prologue,
-    actors,
-    expect: { acks, ackPriorityOrder: f.expect.ackPriorityOrder, finalState: f.expect.final },
-  };
-}
-
 /**
  * Aliases are refused before the document becomes plain data: an undefined one throws there, and a
  * few nested ones expand into an enormous value. The format does not need them.
@@ -753,9 +673,8 @@ export function parseScenario(text: string, file: string): LoadedScenario {
   const r = scenarioSchema.safeParse(data);
   if (!r.success) throw fromZod(pos, r.error.issues, data);
   semantic(pos, r.data);
-  const spec = toSpec(r.data);
-  spec.source = { file, prologue: r.data.prologue.map((_, i) => pos.at(['prologue', i])) };
-  return { spec, explore: r.data.explore, file, hash: contentHash(text) };
+  const source = { file, prologue: r.data.prologue.map((_, i) => pos.at(['prologue', i])) };
+  return { spec: r.data, explore: r.data.explore, source, file, hash: contentHash(text) };
 }
 
 /** Reads and parses a scenario file. */

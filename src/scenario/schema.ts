@@ -1,9 +1,15 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_STEPS, MAX_STEPS } from '../explore/execution.ts';
+import type { GuestStep } from '../gic/guest.ts';
+import type { GicRegWrite } from '../gic/regs.ts';
+import type { HostCall } from '../vgic/host.ts';
+import type { ItsCommand } from '../vgic/its.ts';
 
 /**
- * The scenario file format (docs/scenarios.md): YAML mirroring the programmatic builder. Objects are
- * strict, so an unknown key is an error (the loader suggests the closest valid one).
+ * The scenario format (docs/scenarios.md), one shape for files and for the catalogue written in
+ * TypeScript. Objects are strict, so an unknown key is an error (the loader suggests the closest valid
+ * one). Guest actions, host calls, register writes and ITS commands parse to the model's own types
+ * (the annotations below make the compiler check that they agree).
  */
 const int = (min: number, max: number, what: string) =>
   z
@@ -17,7 +23,7 @@ const vcpuId = int(0, 63, 'a vCPU number');
 const priority = int(0, 255, 'a priority');
 const group = z.union([z.literal(0), z.literal(1)], { error: 'a group is 0 or 1' });
 
-const regWrite = z.discriminatedUnion(
+const regWrite: z.ZodType<GicRegWrite, GicRegWrite> = z.discriminatedUnion(
   'reg',
   [
     z.strictObject({
@@ -37,7 +43,7 @@ const regWrite = z.discriminatedUnion(
   },
 );
 
-const itsCommand = z.discriminatedUnion(
+const itsCommand: z.ZodType<ItsCommand, ItsCommand> = z.discriminatedUnion(
   'cmd',
   [
     z.strictObject({ cmd: z.literal('MAPD'), device: int(0, 65535, 'a device id'), valid: z.boolean() }),
@@ -69,16 +75,7 @@ const itsCommand = z.discriminatedUnion(
   { error: 'unknown ITS command (MAPD, MAPC, MAPTI, INT, DISCARD, CLEAR, INV, MOVI, MOVALL)' },
 );
 
-export type HostCallIn =
-  | { call: 'irq_line'; intid: number; level: boolean }
-  | { call: 'edge' | 'irqfd'; intid: number }
-  | { call: 'level_info'; intid: number; level: boolean }
-  | { call: 'uaccess'; write: z.infer<typeof regWrite>; vcpu?: number }
-  | { call: 'its'; cmds: z.infer<typeof itsCommand>[] }
-  | { call: 'msi'; device: number; event: number }
-  | { call: 'batch'; calls: HostCallIn[] };
-
-const hostCall: z.ZodType<HostCallIn> = z.lazy(() =>
+const hostCall: z.ZodType<HostCall, HostCall> = z.lazy(() =>
   z.discriminatedUnion(
     'call',
     [
@@ -104,9 +101,7 @@ const hostCall: z.ZodType<HostCallIn> = z.lazy(() =>
  */
 const MAX_COUNT = 10_000;
 
-type GuestStepIn = Record<string, unknown> & { op: string };
-
-const guestStep: z.ZodType<GuestStepIn> = z.lazy(() =>
+const guestStep: z.ZodType<GuestStep, GuestStep> = z.lazy(() =>
   z.discriminatedUnion(
     'op',
     [
@@ -145,9 +140,9 @@ const guestStep: z.ZodType<GuestStepIn> = z.lazy(() =>
       z.strictObject({
         op: z.literal('expect'),
         apr: int(0, 0xffffffff, 'an APR value').optional(),
-        iarEmpty: z.boolean().optional(),
         handled: int(0, MAX_COUNT, 'a count').optional(),
         received: z.record(z.string(), int(0, MAX_COUNT, 'a count')).optional(),
+        iarEmpty: z.boolean().optional(),
       }),
       z.strictObject({
         op: z.literal('repeat'),
@@ -165,6 +160,7 @@ const guestStep: z.ZodType<GuestStepIn> = z.lazy(() =>
 const handler = z.enum(['vgic', 'vgic-level', 'kut', 'simple'], {
   error: 'a handler is vgic, vgic-level, kut or simple',
 });
+export type HandlerName = z.infer<typeof handler>;
 
 const vcpuActor = z.strictObject({ vcpu: vcpuId, handler: handler.optional(), guest: z.array(guestStep) });
 const hostActor = z.strictObject({ host: z.string().min(1).max(15), actions: z.array(hostCall) });
@@ -249,7 +245,23 @@ export const scenarioSchema = z.strictObject({
     .default({ maxSteps: DEFAULT_MAX_STEPS }),
 });
 
-export type ScenarioFile = z.infer<typeof scenarioSchema>;
+/** A scenario as the model takes it: every default filled in. */
+export type ScenarioSpec = z.output<typeof scenarioSchema>;
+/** A scenario as written, in a file or in the catalogue: defaults may be left out. */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+
+/**
+ * A scenario written in TypeScript (the catalogue, tests), checked against the format as a file is. A
+ * mistake is a bug of the code that wrote it, so it throws.
+ */
+export function scenario(input: ScenarioInput): ScenarioSpec {
+  const r = scenarioSchema.safeParse(input);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new Error(`scenario ${input.name}: ${i.path.join('.')}: ${i.message}`);
+  }
+  return r.data;
+}
 
 /**
  * Keys valid in the mapping at `path` (derived from the schema), for "did you mean" hints. `data` is the

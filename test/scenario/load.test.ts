@@ -43,7 +43,7 @@ describe('scenario files', () => {
   it('a valid file loads into the builder spec and runs', () => {
     const s = parseScenario(GOOD, 'tiny.yaml');
     assert.equal(s.spec.vm.nrLr, 4);
-    assert.deepEqual(s.spec.expect.acks, { 0: { intids: [40] } });
+    assert.deepEqual(s.spec.expect.acks, { 0: [40] });
     const r = explore(buildProgram(s.spec, designById('V3')!), new ReplayStrategy({ decisions: [] }), {
       allViolations: true,
     });
@@ -193,7 +193,7 @@ describe('scenario files', () => {
       'scenarios/x.yaml',
     );
     assert.throws(
-      () => buildProgram(stuck.spec, designById('V3')!),
+      () => buildProgram(stuck.spec, designById('V3')!, stuck.source),
       (e: unknown) =>
         e instanceof ScenarioError &&
         /^scenarios\/x\.yaml:8:5: prologue\[1\]: this prologue step never finishes: vCPU 0: it waits/.test(

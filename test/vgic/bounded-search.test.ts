@@ -3,8 +3,9 @@ import { describe, it } from 'node:test';
 import { explore } from '../../src/explore/explorer.ts';
 import { BoundedStrategy } from '../../src/explore/strategies/bounded.ts';
 import { DporStrategy } from '../../src/explore/strategies/dpor.ts';
-import { buildProgram, type ScenarioSpec } from '../../src/scenario/builder.ts';
+import { buildProgram } from '../../src/scenario/builder.ts';
 import { catalogue } from '../../src/scenario/catalogue/index.ts';
+import type { ScenarioSpec } from '../../src/scenario/schema.ts';
 import { DESIGNS } from '../../src/vgic/designs.ts';
 import { design, runDefault } from './util.ts';
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DporStrategy } from '../../src/explore/strategies/dpor.ts';
 import { ReplayStrategy } from '../../src/explore/strategies/replay.ts';
-import type { ScenarioSpec } from '../../src/scenario/builder.ts';
 import { fail, inj, kutIpi, pre, rst } from '../../src/scenario/catalogue/conformance.ts';
 import { conformanceSuite } from '../../src/scenario/catalogue/suite.ts';
+import type { ScenarioSpec } from '../../src/scenario/schema.ts';
 import { check } from './util.ts';
 
 /**

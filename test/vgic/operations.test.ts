@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HCR } from '../../src/gic/cpuif.ts';
+import type { GuestStep } from '../../src/gic/guest.ts';
 import { LR_ACTIVE, LR_INVALID, LR_PENDING, LR_PENDING_ACTIVE } from '../../src/gic/lr.ts';
 import { peek } from '../../src/kernel/access.ts';
 import { head, ListHead } from '../../src/kernel/list.ts';
 import { type KObj, LIST_POISON1, LIST_POISON2 } from '../../src/kernel/mem.ts';
-import type { ScenarioSpec } from '../../src/scenario/builder.ts';
-import { DEFAULT_VM, GUEST_SETUP } from '../../src/scenario/catalogue/common.ts';
+import { GUEST_SETUP } from '../../src/scenario/catalogue/common.ts';
+import { type ScenarioSpec, scenario } from '../../src/scenario/schema.ts';
 import { vgic_v3_deactivate } from '../../src/vgic/deactivate.ts';
 import { dumpState } from '../../src/vgic/dump.ts';
 import { kvm_vgic_flush_hwstate, vgic_v3_compute_lr } from '../../src/vgic/flush.ts';
@@ -1599,21 +1600,19 @@ describe('kvm_vgic_vcpu_pending_irq (§3.18, WFI)', () => {
 // -------------------------------------------------------------------------------------------------
 
 describe('vCPU run loop (§3.18), whole scenarios', () => {
-  function wfiScenario(send: ScenarioSpec['actors'][number]['guest'], intid: number): ScenarioSpec {
-    return {
+  function wfiScenario(send: GuestStep[], intid: number): ScenarioSpec {
+    return scenario({
       name: `wfi-wakeup-${intid}`,
       description: `vCPU 1 sends INTID ${intid} to vCPU 0, which waits in WFI`,
-      vm: { ...DEFAULT_VM, vcpus: 2 },
-      irqs: [{ intid: 32, priority: 0x20, enabled: true, vcpu: 0 }],
-      lpis: [],
-      lpisEnabledOn: [],
+      vm: { vcpus: 2, nrLr: 4 },
+      interrupts: [{ intid: 32, priority: 0x20, enabled: true, target: 0 }],
       prologue: [{ vcpu: 0, guest: GUEST_SETUP }],
       actors: [
-        { kind: 'vcpu', vcpu: 0, guest: [{ op: 'poll', expect: intid }, { op: 'eoi' }] },
-        { kind: 'vcpu', vcpu: 1, guest: send },
+        { vcpu: 0, guest: [{ op: 'poll', expect: intid }, { op: 'eoi' }] },
+        { vcpu: 1, guest: send },
       ],
-      expect: { acks: { 0: { intids: [intid] } }, finalState: [{ intid, active: false, pending: false }] },
-    };
+      expect: { acks: { 0: [intid] }, final: [{ intid, active: false, pending: false }] },
+    });
   }
 
   const sgi = wfiScenario([{ op: 'sgi', intid: 1, targets: [0] }], 1);
@@ -1652,20 +1651,18 @@ describe('vCPU run loop (§3.18), whole scenarios', () => {
   });
 
   it('an injection while vCPU 0 is in guest mode kicks it out (exit: IRQ) and it acknowledges after re-entry', () => {
-    const spec: ScenarioSpec = {
+    const spec = scenario({
       name: 'kick-in-guest',
       description: 'a PPI raised by the VMM while vCPU 0 runs its guest',
-      vm: { ...DEFAULT_VM, vcpus: 1 },
-      irqs: [{ intid: 20, priority: 0x20, enabled: true, vcpu: 0 }],
-      lpis: [],
-      lpisEnabledOn: [],
+      vm: { vcpus: 1, nrLr: 4 },
+      interrupts: [{ intid: 20, priority: 0x20, enabled: true, target: 0 }],
       prologue: [{ vcpu: 0, guest: GUEST_SETUP }],
       actors: [
-        { kind: 'vcpu', vcpu: 0, guest: [{ op: 'poll', expect: 20 }, { op: 'eoi' }] },
-        { kind: 'host', host: [{ call: 'irq_line', intid: 20, level: true }] },
+        { vcpu: 0, guest: [{ op: 'poll', expect: 20 }, { op: 'eoi' }] },
+        { host: 'qemu-system-aar', actions: [{ call: 'irq_line', intid: 20, level: true }] },
       ],
-      expect: { acks: { 0: { intids: [20] } } },
-    };
+      expect: { acks: { 0: [20] } },
+    });
     const r = check(spec, 'V3');
     ok(r.result.stats.exhaustive);
     assert.deepEqual(r.titles, []);

@@ -1,33 +1,32 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { ScenarioSpec } from '../../src/scenario/builder.ts';
-import { DEFAULT_VM, GUEST_SETUP } from '../../src/scenario/catalogue/common.ts';
+import { GUEST_SETUP } from '../../src/scenario/catalogue/common.ts';
+import { type ScenarioInput, type ScenarioSpec, scenario } from '../../src/scenario/schema.ts';
 import { checkLpiAck, ORACLES } from '../../src/vgic/oracles.ts';
 import { withVm } from './ops-util.ts';
 import { check, design } from './util.ts';
 
 /** Two vCPUs with GUEST_SETUP done, SPI 32 routed to vCPU 0. */
+const SPI_32 = { intid: 32, priority: 0x20, enabled: true, target: 0 };
+
 function twoVcpus(
   name: string,
-  actors: ScenarioSpec['actors'],
-  extra: Partial<ScenarioSpec> = {},
+  actors: ScenarioInput['actors'],
+  extra: Partial<ScenarioInput> = {},
 ): ScenarioSpec {
-  return {
+  return scenario({
     name,
     description: name,
-    vm: { ...DEFAULT_VM, vcpus: 2 },
-    irqs: [{ intid: 32, priority: 0x20, enabled: true, vcpu: 0 }],
-    lpis: [],
-    lpisEnabledOn: [],
+    vm: { vcpus: 2, nrLr: 4 },
+    interrupts: [SPI_32],
     prologue: [
       { vcpu: 0, guest: GUEST_SETUP },
       { vcpu: 1, guest: GUEST_SETUP },
     ],
     actors,
-    expect: {},
     ...extra,
-  };
+  });
 }
 
 describe('functional oracles', () => {
@@ -37,8 +36,8 @@ describe('functional oracles', () => {
     const s = twoVcpus(
       'cpending-vs-fold',
       [
-        { kind: 'vcpu', vcpu: 0, guest: [{ op: 'pmr', value: 0xf8 }] },
-        { kind: 'vcpu', vcpu: 1, guest: [{ op: 'mmio', write: { reg: 'ICPENDR', intid: 32 } }] },
+        { vcpu: 0, guest: [{ op: 'pmr', value: 0xf8 }] },
+        { vcpu: 1, guest: [{ op: 'mmio', write: { reg: 'ICPENDR', intid: 32 } }] },
       ],
       {
         prologue: [
@@ -70,14 +69,13 @@ describe('functional oracles', () => {
       'cactive-vs-fold',
       [
         {
-          kind: 'vcpu',
           vcpu: 0,
           guest: [
             { op: 'ack', expect: 32 },
             { op: 'pmr', value: 0xf8 },
           ],
         },
-        { kind: 'vcpu', vcpu: 1, guest: [{ op: 'mmio', write: { reg: 'ICACTIVER', intid: 32 } }] },
+        { vcpu: 1, guest: [{ op: 'mmio', write: { reg: 'ICACTIVER', intid: 32 } }] },
       ],
       {
         prologue: [
@@ -109,7 +107,6 @@ describe('functional oracles', () => {
       'two-halters',
       [
         {
-          kind: 'vcpu',
           vcpu: 0,
           guest: [
             { op: 'mmio', write: { reg: 'ICACTIVER', intid: 32 } },
@@ -117,7 +114,6 @@ describe('functional oracles', () => {
           ],
         },
         {
-          kind: 'vcpu',
           vcpu: 1,
           guest: [
             { op: 'mmio', write: { reg: 'GICR_CTLR', vcpu: 0, enableLpis: false } },
@@ -125,7 +121,7 @@ describe('functional oracles', () => {
           ],
         },
       ],
-      { vm: { ...DEFAULT_VM, vcpus: 2, its: true }, lpisEnabledOn: [0] },
+      { vm: { vcpus: 2, nrLr: 4, its: true }, lpisEnabled: [0] },
     );
     const r = check(s, halting);
     assert.ok(r.result.stats.exhaustive);
@@ -138,21 +134,27 @@ describe('functional oracles', () => {
   });
 
   it('P-LPI-QUEUED: a cached MSI racing the EnableLPIs clear queues the LPI again', () => {
-    const s: ScenarioSpec = {
-      ...twoVcpus('msi-vs-lpi-disable', [
+    const s = twoVcpus(
+      'msi-vs-lpi-disable',
+      [
         {
-          kind: 'vcpu',
           vcpu: 1,
           guest: [{ op: 'mmio', write: { reg: 'GICR_CTLR', vcpu: 0, enableLpis: false } }],
         },
-        { kind: 'host', name: 'device', host: [{ call: 'msi', device: 0, event: 0 }] },
-      ]),
-      vm: { ...DEFAULT_VM, vcpus: 2, its: true },
-      lpis: [{ intid: 8192, device: 0, event: 0, collection: 0, priority: 0xa0 }],
-      lpisEnabledOn: [0],
-    };
-    // The prologue's INT would fill the translation cache; here an MSI before the actors does.
-    s.prologue = [...s.prologue, { host: { call: 'msi', device: 0, event: 0 } }];
+        { host: 'device', actions: [{ call: 'msi', device: 0, event: 0 }] },
+      ],
+      {
+        vm: { vcpus: 2, nrLr: 4, its: true },
+        interrupts: [SPI_32, { intid: 8192, priority: 0xa0, lpi: { device: 0, event: 0, collection: 0 } }],
+        lpisEnabled: [0],
+        // The prologue's INT would fill the translation cache; here an MSI before the actors does.
+        prologue: [
+          { vcpu: 0, guest: GUEST_SETUP },
+          { vcpu: 1, guest: GUEST_SETUP },
+          { host: { call: 'msi', device: 0, event: 0 } },
+        ],
+      },
+    );
     const r = check(s, 'V3');
     assert.ok(r.result.stats.exhaustive);
     assert.ok(

@@ -3,7 +3,8 @@ import { DporStrategy } from '../../src/explore/strategies/dpor.ts';
 import { ReplayStrategy } from '../../src/explore/strategies/replay.ts';
 import type { Strategy } from '../../src/explore/strategy.ts';
 import { type FindingClass, findingClass } from '../../src/report/classes.ts';
-import { buildProgram, type ScenarioSpec, type World } from '../../src/scenario/builder.ts';
+import { buildProgram, type World } from '../../src/scenario/builder.ts';
+import type { ScenarioSpec } from '../../src/scenario/schema.ts';
 import { type Design, designById } from '../../src/vgic/designs.ts';
 
 /**

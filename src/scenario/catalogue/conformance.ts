@@ -1,7 +1,7 @@
-import type { GuestStep, Handler } from '../../gic/guest.ts';
+import type { GuestStep } from '../../gic/guest.ts';
 import type { HostCall } from '../../vgic/host.ts';
-import { type IrqSpec, lowerLine, type ScenarioSpec } from '../builder.ts';
-import { DEFAULT_VM } from './common.ts';
+import { lowerLine } from '../builder.ts';
+import { type HandlerName, type ScenarioInput, type ScenarioSpec, scenario } from '../schema.ts';
 
 /**
  * The conformance suite (conformance.md): the kernel's vgic_irq selftest cases INJ, PRE, FAIL, RST and
@@ -55,8 +55,8 @@ export interface Config {
   n?: number;
 }
 
-function handler(c: Config): Handler {
-  return { kind: 'vgic', level: c.trigger === 'level', lowerLine };
+function handler(c: Config): HandlerName {
+  return c.trigger === 'level' ? 'vgic-level' : 'vgic';
 }
 
 /** conformance.md §3.4: group 1 on, PMR 0xF8, EOImode, IRQs masked. */
@@ -69,26 +69,19 @@ function init(c: Config): GuestStep[] {
   ];
 }
 
-function vm(c: Config, vcpus = 1): ScenarioSpec['vm'] {
-  return { ...DEFAULT_VM, vcpus, nrLr: c.nrLr, spis: (c.n ?? 64) - 32 };
-}
-
-function irqs(c: Config, prio: Map<number, number>): IrqSpec[] {
-  const out: IrqSpec[] = [];
-  for (let i = 0; i < (c.n ?? 64); i++) {
-    out.push({
-      intid: i,
-      trigger: i < 16 ? 'edge' : i < 32 ? 'level' : c.trigger,
-      enabled: true,
-      priority: prio.get(i) ?? 0xf0,
-      vcpu: 0,
-    });
-  }
-  return out;
+function interrupts(c: Config, prio: Map<number, number>): ScenarioInput['interrupts'] {
+  return Array.from({ length: c.n ?? 64 }, (_, i) => ({
+    intid: i,
+    trigger: i < 16 ? 'edge' : i < 32 ? 'level' : c.trigger,
+    enabled: true,
+    priority: prio.get(i) ?? 0xf0,
+    target: 0,
+  }));
 }
 
 function name(id: string, c: Config, method?: string): string {
-  return `${id}-${c.trigger}-eoimode${c.eoimode}${method ? `-${method.toLowerCase().replace(/_/g, '-')}` : ''}-nlr${c.nrLr}`;
+  const how = method ? `-${method.replace(/_/g, '-')}` : '';
+  return `${id}-${c.trigger}-eoimode${c.eoimode}${how}-nlr${c.nrLr}`.toLowerCase();
 }
 
 /** The shape every selftest case shares: one vCPU with the H-VGIC handler, no LPIs, no prologue. */
@@ -98,19 +91,16 @@ function oneVcpu(
   c: Config,
   prio: Map<number, number>,
   guest: GuestStep[],
-  expect: ScenarioSpec['expect'],
+  expect: ScenarioInput['expect'],
 ): ScenarioSpec {
-  return {
+  return scenario({
     name,
     description,
-    vm: vm(c),
-    irqs: irqs(c, prio),
-    lpis: [],
-    lpisEnabledOn: [],
-    prologue: [],
-    actors: [{ kind: 'vcpu', vcpu: 0, handler: handler(c), guest }],
+    vm: { vcpus: 1, nrLr: c.nrLr, spis: (c.n ?? 64) - 32 },
+    interrupts: interrupts(c, prio),
+    actors: [{ vcpu: 0, handler: handler(c), guest }],
     expect,
-  };
+  });
 }
 
 /** The closing assertions of PRE and RST: none still active, AP1R0 == 0, IAR empty. */
@@ -144,9 +134,9 @@ export function inj(id: string, set: number[], method: Method, c: Config): Scena
     prio,
     guest,
     {
-      acks: { 0: { intids: set } },
+      acks: { 0: set },
       ackPriorityOrder: [0],
-      finalState: set.map((intid) => ({ intid, active: false, pending: false })),
+      final: set.map((intid) => ({ intid, active: false, pending: false })),
     },
   );
 }
@@ -181,7 +171,7 @@ export function pre(
     guest,
     {
       acks: { 0: { intids: ks.map((k) => first + k), ordered: true } },
-      finalState: ks.map((k) => ({ intid: first + k, active: false, pending: false })),
+      final: ks.map((k) => ({ intid: first + k, active: false, pending: false })),
     },
   );
 }
@@ -212,7 +202,7 @@ export function fail(method: Method, c: Config): ScenarioSpec {
     guest.push({ op: 'expect', handled: 0, iarEmpty: true });
   }
   return oneVcpu(name('FAIL', c, method), `FAIL: bad INTIDs with ${method}`, c, new Map(), guest, {
-    acks: { 0: { intids: [] } },
+    acks: { 0: [] },
   });
 }
 
@@ -237,8 +227,8 @@ export function rst(id: string, first: number, num: number, c: Config): Scenario
     prio,
     guest,
     {
-      acks: { 0: { intids: [] } },
-      finalState: ks.map((k) => ({ intid: first + k, active: false })),
+      acks: { 0: [] },
+      final: ks.map((k) => ({ intid: first + k, active: false })),
     },
   );
 }
@@ -259,28 +249,23 @@ export function kutIpi(kind: IpiKind, vcpus: number, nrLr: number): ScenarioSpec
     { op: 'igrpen', group: 1, enable: true },
     { op: 'pmr', value: 0xf0 },
   ];
-  return {
-    name: `KUT-IPI-${kind.toUpperCase()}-${vcpus}cpus-nlr${nrLr}`,
+  const idle: GuestStep = { op: 'idle' };
+  return scenario({
+    name: `kut-ipi-${kind}-${vcpus}cpus-nlr${nrLr}`,
     description: `kvm-unit-tests ipi ${kind}: CPU 1 sends SGI 1 to ${targets.join(',')}`,
-    vm: { ...DEFAULT_VM, vcpus, nrLr, spis: 32 },
-    irqs: [{ intid: 1, priority: 0xa0, enabled: true }],
-    lpis: [],
-    lpisEnabledOn: [],
+    vm: { vcpus, nrLr, spis: 32 },
+    interrupts: [{ intid: 1, priority: 0xa0, enabled: true }],
     prologue: all.map((v) => ({ vcpu: v, guest: setup })),
     actors: all.map((v) => ({
-      kind: 'vcpu' as const,
       vcpu: v,
-      handler: { kind: 'kut' as const },
+      handler: 'kut' as const,
       guest:
         v === sender
-          ? [
-              { op: 'sgi' as const, intid: 1, targets: kind === 'broadcast' ? ('others' as const) : targets },
-              { op: 'idle' as const },
-            ]
-          : [{ op: 'idle' as const }],
+          ? [{ op: 'sgi', intid: 1, targets: kind === 'broadcast' ? 'others' : targets }, idle]
+          : [idle],
     })),
-    expect: { acks: Object.fromEntries(all.map((v) => [v, { intids: targets.includes(v) ? [1] : [] }])) },
-  };
+    expect: { acks: Object.fromEntries(all.map((v) => [v, targets.includes(v) ? [1] : []])) },
+  });
 }
 
 /** PPIs the selftest cannot inject from userspace (timers). */

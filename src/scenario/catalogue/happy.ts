@@ -1,49 +1,35 @@
-import { lowerLine, type ScenarioSpec } from '../builder.ts';
-import { DEFAULT_VM, GUEST_SETUP } from './common.ts';
-
-const base = { lpis: [], lpisEnabledOn: [], prologue: [] as ScenarioSpec['prologue'] };
+import { scenario } from '../schema.ts';
+import { GUEST_SETUP } from './common.ts';
 
 /** One interrupt of each kind delivered end to end: the simplest scenarios to start from. */
-export const happySgi: ScenarioSpec = {
-  ...base,
+export const happySgi = scenario({
   name: 'happy-sgi',
   description: 'vCPU 1 sends SGI 3 to vCPU 0, which takes it in its handler',
-  vm: { ...DEFAULT_VM, vcpus: 2 },
-  irqs: [{ intid: 3, priority: 0x80, enabled: true }],
+  vm: { vcpus: 2, nrLr: 4 },
+  interrupts: [{ intid: 3, priority: 0x80, enabled: true }],
   actors: [
-    {
-      kind: 'vcpu',
-      vcpu: 0,
-      handler: { kind: 'simple' },
-      guest: [...GUEST_SETUP, { op: 'handle', count: 1 }],
-    },
-    { kind: 'vcpu', vcpu: 1, guest: [{ op: 'sgi', intid: 3, targets: [0] }] },
+    { vcpu: 0, handler: 'simple', guest: [...GUEST_SETUP, { op: 'handle', count: 1 }] },
+    { vcpu: 1, guest: [{ op: 'sgi', intid: 3, targets: [0] }] },
   ],
   expect: {
-    acks: { 0: { intids: [3] } },
-    finalState: [{ intid: 3, vcpu: 0, active: false, pending: false }],
+    acks: { 0: [3] },
+    final: [{ intid: 3, vcpu: 0, active: false, pending: false }],
   },
-};
+});
 
 /** A level interrupt raised by the VMM; the H-VGIC handler lowers the line and EOIs it. */
-function happyLevel(name: string, description: string, intid: number, target?: number): ScenarioSpec {
-  return {
-    ...base,
+function happyLevel(name: string, description: string, intid: number, target?: number) {
+  return scenario({
     name,
     description,
-    vm: { ...DEFAULT_VM },
-    irqs: [{ intid, trigger: 'level', priority: 0x80, enabled: true, vcpu: target }],
+    vm: { vcpus: 1, nrLr: 4 },
+    interrupts: [{ intid, trigger: 'level', priority: 0x80, enabled: true, target }],
     actors: [
-      {
-        kind: 'vcpu',
-        vcpu: 0,
-        handler: { kind: 'vgic', level: true, lowerLine },
-        guest: [...GUEST_SETUP, { op: 'handle', count: 1 }],
-      },
-      { kind: 'host', name: 'qemu-system-aar', host: [{ call: 'irq_line', intid, level: true }] },
+      { vcpu: 0, handler: 'vgic-level', guest: [...GUEST_SETUP, { op: 'handle', count: 1 }] },
+      { host: 'qemu-system-aar', actions: [{ call: 'irq_line', intid, level: true }] },
     ],
-    expect: { acks: { 0: { intids: [intid] } }, finalState: [{ intid, active: false, pending: false }] },
-  };
+    expect: { acks: { 0: [intid] }, final: [{ intid, active: false, pending: false }] },
+  });
 }
 
 export const happyPpi = happyLevel(
@@ -52,23 +38,17 @@ export const happyPpi = happyLevel(
   23,
 );
 
-export const happySpiEdge: ScenarioSpec = {
-  ...base,
+export const happySpiEdge = scenario({
   name: 'happy-spi-edge',
   description: 'a device thread pulses edge SPI 40 routed to vCPU 0',
-  vm: { ...DEFAULT_VM },
-  irqs: [{ intid: 40, priority: 0x80, enabled: true, vcpu: 0 }],
+  vm: { vcpus: 1, nrLr: 4 },
+  interrupts: [{ intid: 40, priority: 0x80, enabled: true, target: 0 }],
   actors: [
-    {
-      kind: 'vcpu',
-      vcpu: 0,
-      handler: { kind: 'simple' },
-      guest: [...GUEST_SETUP, { op: 'handle', count: 1 }],
-    },
-    { kind: 'host', name: 'device', host: [{ call: 'edge', intid: 40 }] },
+    { vcpu: 0, handler: 'simple', guest: [...GUEST_SETUP, { op: 'handle', count: 1 }] },
+    { host: 'device', actions: [{ call: 'edge', intid: 40 }] },
   ],
-  expect: { acks: { 0: { intids: [40] } }, finalState: [{ intid: 40, active: false, pending: false }] },
-};
+  expect: { acks: { 0: [40] }, final: [{ intid: 40, active: false, pending: false }] },
+});
 
 export const happySpiLevel = happyLevel(
   'happy-spi-level',
@@ -77,26 +57,15 @@ export const happySpiLevel = happyLevel(
   0,
 );
 
-export const happyLpi: ScenarioSpec = {
-  ...base,
+export const happyLpi = scenario({
   name: 'happy-lpi',
   description: 'the VMM issues an ITS INT for LPI 8200 mapped to vCPU 0; the guest EOIs it (no DIR needed)',
-  vm: { ...DEFAULT_VM, its: true },
-  irqs: [],
-  lpis: [{ intid: 8200, device: 1, event: 0, collection: 0, priority: 0x80 }],
-  lpisEnabledOn: [0],
+  vm: { vcpus: 1, nrLr: 4, its: true },
+  interrupts: [{ intid: 8200, priority: 0x80, lpi: { device: 1, event: 0, collection: 0 } }],
+  lpisEnabled: [0],
   actors: [
-    {
-      kind: 'vcpu',
-      vcpu: 0,
-      handler: { kind: 'simple' },
-      guest: [...GUEST_SETUP, { op: 'handle', count: 1 }],
-    },
-    {
-      kind: 'host',
-      name: 'qemu-system-aar',
-      host: [{ call: 'its', cmds: [{ cmd: 'INT', device: 1, event: 0 }] }],
-    },
+    { vcpu: 0, handler: 'simple', guest: [...GUEST_SETUP, { op: 'handle', count: 1 }] },
+    { host: 'qemu-system-aar', actions: [{ call: 'its', cmds: [{ cmd: 'INT', device: 1, event: 0 }] }] },
   ],
-  expect: { acks: { 0: { intids: [8200] } } },
-};
+  expect: { acks: { 0: [8200] } },
+});

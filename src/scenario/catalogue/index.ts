@@ -1,4 +1,4 @@
-import type { ScenarioSpec } from '../builder.ts';
+import type { ScenarioSpec } from '../schema.ts';
 import { fail, inj, kutIpi, pre, rst } from './conformance.ts';
 import { happyLpi, happyPpi, happySgi, happySpiEdge, happySpiLevel } from './happy.ts';
 import { headWalk } from './head-walk.ts';
@@ -39,6 +39,6 @@ export function catalogue(): ScenarioSpec[] {
     happySpiEdge,
     happySpiLevel,
     happyLpi,
-    ...conf.map((s) => ({ ...s, name: s.name.toLowerCase() })),
+    ...conf,
   ];
 }

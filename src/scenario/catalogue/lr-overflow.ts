@@ -1,5 +1,6 @@
-import type { ScenarioSpec } from '../builder.ts';
-import { DEFAULT_VM, GUEST_SETUP } from './common.ts';
+import type { GuestStep } from '../../gic/guest.ts';
+import { type ScenarioSpec, scenario } from '../schema.ts';
+import { GUEST_SETUP } from './common.ts';
 
 /**
  * More active interrupts than LRs under EOImode `eoimode`: three SPIs made active by userspace
@@ -10,41 +11,38 @@ import { DEFAULT_VM, GUEST_SETUP } from './common.ts';
 export function lrOverflow(eoimode: 0 | 1): ScenarioSpec {
   const ids = [32, 33, 34];
   const prio = (k: number) => (ids.length - 1 - k) * 8;
-  return {
+  return scenario({
     name: `lr-overflow-eoimode${eoimode}`,
     description: `three active interrupts, two LRs, EOImode ${eoimode}`,
-    vm: { ...DEFAULT_VM, nrLr: 2, maxMiDelay: 2 },
-    irqs: ids.map((intid, k) => ({ intid, priority: prio(k), enabled: true, vcpu: 0 })),
-    lpis: [],
-    lpisEnabledOn: [],
+    vm: { vcpus: 1, nrLr: 2, maxMiDelay: 2 },
+    interrupts: ids.map((intid, k) => ({ intid, priority: prio(k), enabled: true, target: 0 })),
     prologue: [
       {
         vcpu: 0,
         guest: [
           ...GUEST_SETUP,
           { op: 'eoimode', value: eoimode },
-          ...ids.flatMap((intid, k) => [
-            { op: 'hvc' as const, call: { call: 'uaccess', write: { reg: 'ISACTIVER', intid } } },
-            { op: 'apr' as const, value: 1 << k, or: true },
+          ...ids.flatMap((intid, k): GuestStep[] => [
+            { op: 'hvc', call: { call: 'uaccess', write: { reg: 'ISACTIVER', intid } } },
+            { op: 'apr', value: 1 << k, or: true },
           ]),
         ],
       },
     ],
     actors: [
       {
-        kind: 'vcpu',
         vcpu: 0,
         guest: [
           ...[...ids]
             .reverse()
-            .flatMap((intid) => [
-              { op: 'eoi' as const, intid },
+            .flatMap((intid): GuestStep[] => [
+              { op: 'eoi', intid },
               ...(eoimode ? [{ op: 'dir' as const, intid }] : []),
             ]),
           { op: 'expect', apr: 0 },
         ],
       },
     ],
-    expect: { finalState: ids.map((intid) => ({ intid, active: false })) },
-  };
+    expect: { final: ids.map((intid) => ({ intid, active: false })) },
+  });
 }

@@ -1,5 +1,5 @@
-import type { ScenarioSpec } from '../builder.ts';
-import { DEFAULT_VM, GUEST_SETUP } from './common.ts';
+import { scenario } from '../schema.ts';
+import { GUEST_SETUP } from './common.ts';
 
 /**
  * A level SPI behind a resampling irqfd (vgic-host.md §3.17): the guest acknowledges and EOIs it; the
@@ -7,24 +7,15 @@ import { DEFAULT_VM, GUEST_SETUP } from './common.ts';
  * injection path) and signals the resample eventfd (a spinlock_t). That must never happen under
  * ap_list_lock or irq_lock: V1–V3 call it with only IRQs off, V4b defers it past the unlock.
  */
-export const levelResample: ScenarioSpec = {
+export const levelResample = scenario({
   name: 'level-spi-irqfd-resample',
   description: 'a level SPI with a resampling irqfd is acknowledged and EOId; the resampler runs at fold',
-  vm: { ...DEFAULT_VM, vcpus: 2 },
-  irqs: [{ intid: 40, trigger: 'level', priority: 0x40, enabled: true, vcpu: 0 }],
-  lpis: [],
-  lpisEnabledOn: [],
+  vm: { vcpus: 2, nrLr: 4 },
+  interrupts: [{ intid: 40, trigger: 'level', priority: 0x40, enabled: true, target: 0 }],
   resamplers: [40],
-  prologue: [
-    {
-      vcpu: 0,
-      guest: [...GUEST_SETUP],
-    },
-    { host: { call: 'irqfd', intid: 40 } },
-  ],
+  prologue: [{ vcpu: 0, guest: [...GUEST_SETUP] }, { host: { call: 'irqfd', intid: 40 } }],
   actors: [
     {
-      kind: 'vcpu',
       vcpu: 0,
       // The trapped read makes the fold record SPI 40 active, so the later fold sees it deactivated.
       guest: [
@@ -33,7 +24,7 @@ export const levelResample: ScenarioSpec = {
         { op: 'eoi' },
       ],
     },
-    { kind: 'host', name: 'vfio-device', host: [{ call: 'irq_line', intid: 40, level: true }] },
+    { host: 'vfio-device', actions: [{ call: 'irq_line', intid: 40, level: true }] },
   ],
-  expect: { acks: { 0: { intids: [40] } } },
-};
+  expect: { acks: { 0: [40] } },
+});

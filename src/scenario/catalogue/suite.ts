@@ -1,4 +1,4 @@
-import type { ScenarioSpec } from '../builder.ts';
+import type { ScenarioSpec } from '../schema.ts';
 import {
   type Config,
   fail,
