@@ -1,6 +1,6 @@
 import { emptyLr, LR_ACTIVE, LR_INVALID, LR_PENDING, type Lr, lrActive, lrPending } from './lr.ts';
 
-/** ICH_HCR_EL2 bits (cpu-interface.md A3). */
+/** ICH_HCR_EL2 bits, as the GICv3 architecture specification (Arm IHI 0069) numbers them. */
 export const HCR = {
   En: 1 << 0,
   UIE: 1 << 1,
@@ -19,7 +19,7 @@ export const HCR = {
   DVIM: 1 << 15,
 } as const;
 
-/** ICH_MISR_EL2 bits (M3). */
+/** ICH_MISR_EL2 bits (Arm IHI 0069). */
 export const MISR = {
   EOI: 1,
   U: 2,
@@ -32,23 +32,27 @@ export const MISR = {
 } as const;
 
 export const SPURIOUS = 1023;
-/** First LPI INTID: EOIs at or above it deactivate whatever EOImode and never count (R24, R25a). */
+/** First LPI INTID: EOIs at or above it deactivate whatever EOImode and never count in EOIcount. */
 export const MIN_LPI = 8192;
 /** KVM exposes 5 priority bits and 5 preemption bits: one 32-bit APR per group. */
 const PRI_MASK = 0xf8;
 /** 8 - PREbits: the shift between an APR bit index and its group priority. */
 const PRE_SHIFT = 3;
-/** R2: BPR0min = 7 - PREbits, BPR1min = BPR0min + 1. */
+/** The smallest binary points (ICV_BPR0_EL1, ICV_BPR1_EL1): BPR0min = 7 - PREbits, BPR1min = BPR0min + 1. */
 const BPR0_MIN = PRE_SHIFT - 1;
 const BPR1_MIN = BPR0_MIN + 1;
 const BPR_MAX = 7;
 
-/** INTIDs 1020–1023 (A6). */
+/** The special INTIDs 1020–1023: a valid LR holding one is UNPREDICTABLE. */
 function isSpecial(intid: number): boolean {
   return intid >= 1020 && intid <= 1023;
 }
 
-/** CPU-interface switches of cpu-interface.md §7 that change guest-visible behaviour. */
+/**
+ * CPU-interface switches: where the Arm text leaves a choice, or QEMU and KVM's emulation differ from it,
+ * the default follows the architecture (or QEMU) and a switch selects the alternative (docs/model.md,
+ * Glossary).
+ */
 export interface CpuifSwitches {
   CPUIF_EOIR_COUNTS_IN_EOIMODE1: boolean;
   CPUIF_EOIR_WITHOUT_ACTIVE_PRIORITY: 'ignore' | 'count';
@@ -71,10 +75,10 @@ export const DEFAULT_CPUIF_SWITCHES: Readonly<CpuifSwitches> = {
   CPUIF_EOICOUNT_SATURATES: false,
 };
 
-/** Findings F1–F8 (cpu-interface.md §8): architecture findings, not kernel reports. */
+/** CPU-interface findings F1–F8 (docs/model.md, Glossary): architecture findings, not kernel reports. */
 export type FindingId = 'F1' | 'F2' | 'F3' | 'F4' | 'F5' | 'F6' | 'F7' | 'F8';
 
-/** ICH_VMCR_EL2: the guest's control state. Reset is all zero (§3). */
+/** ICH_VMCR_EL2: the guest's control state. Reset is all zero: KVM's vCPU reset clears it. */
 export interface Vmcr {
   eng0: boolean;
   eng1: boolean;
@@ -100,7 +104,7 @@ interface DeactivationResult {
 }
 
 /**
- * The GICv3 virtual CPU interface of one vCPU (cpu-interface.md R1–R36, M1–M5): the hardware LRs,
+ * The GICv3 virtual CPU interface of one vCPU (the ICV_* and ICH_* registers of Arm IHI 0069): the LRs,
  * APRs, VMCR and HCR as the guest sees them while it runs. Only the vCPU's own thread touches it, so
  * it is plain state.
  */
@@ -117,7 +121,7 @@ export class VCpuInterface {
     readonly switches: CpuifSwitches = DEFAULT_CPUIF_SWITCHES,
     /** Called for findings F1–F8. */
     private readonly finding: (id: FindingId, text: string) => void = () => {},
-    /** H1: a HW LR was deactivated; the physical interrupt must be deactivated too. */
+    /** A HW LR was deactivated: the physical interrupt must be deactivated too. */
     private readonly physDeactivate: (pintid: number) => void = () => {},
   ) {
     if (!Number.isInteger(nrLr) || nrLr < 1 || nrLr > 16) throw new Error(`nLR must be 1..16, got ${nrLr}`);
@@ -145,7 +149,7 @@ export class VCpuInterface {
   }
 
   /**
-   * R2: the binary points in effect. The VMCR may hold a value below the minimum (the reset value 0, or
+   * The binary points in effect. The VMCR may hold a value below the minimum (the reset value 0, or
    * whatever the host restores), and such a value behaves as the minimum.
    */
   private bpr0(): number {
@@ -156,13 +160,13 @@ export class VCpuInterface {
     return Math.max(this.vmcr.bpr1, BPR1_MIN);
   }
 
-  /** R2: mask of the group-priority bits for a group. */
+  /** Mask of the group-priority bits for a group. */
   groupMask(group: 0 | 1): number {
     if (group === 0 || this.vmcr.cbpr) return (0xff << (this.bpr0() + 1)) & 0xff;
     return (0xff << this.bpr1()) & 0xff;
   }
 
-  /** R2/R36: read of ICV_BPR0_EL1 / ICV_BPR1_EL1. */
+  /** Read of ICV_BPR0_EL1 / ICV_BPR1_EL1. */
   readBpr(group: 0 | 1): number {
     if (group === 0) return this.bpr0();
     // Under CBPR Group 1 uses BPR0's mask, and BPR1 numbers the same mask one higher than BPR0 does.
@@ -170,7 +174,7 @@ export class VCpuInterface {
     return this.bpr1();
   }
 
-  /** R2/R36: write of ICV_BPR0_EL1 / ICV_BPR1_EL1 (BinaryPoint[2:0]; the other bits are RES0). */
+  /** Write of ICV_BPR0_EL1 / ICV_BPR1_EL1 (BinaryPoint[2:0]; the other bits are RES0). */
   writeBpr(group: 0 | 1, v: number): void {
     const bp = v & BPR_MAX;
     if (group === 0) this.vmcr.bpr0 = Math.max(bp, BPR0_MIN);
@@ -178,7 +182,7 @@ export class VCpuInterface {
     else if (!this.vmcr.cbpr) this.vmcr.bpr1 = Math.max(bp, BPR1_MIN);
   }
 
-  /** R3: the running priority (0xff when idle). */
+  /** The running priority, ICV_RPR_EL1 (0xff when idle). */
   runningPriority(): number {
     const bits = this.apr0 | this.apr1;
     if (bits === 0) return 0xff;
@@ -191,9 +195,9 @@ export class VCpuInterface {
   }
 
   /**
-   * R4–R7: index of the highest-priority pending LR (lowest index on ties), or -1. R15: an LR with a
-   * special vINTID is never a candidate; F3 for it is raised once, by validateLrs at entry, because only
-   * the host can program one and this runs at every instruction boundary.
+   * The highest-priority pending virtual interrupt: its LR's index (lowest index on ties), or -1. An
+   * LR with a special vINTID is never a candidate; F3 for it is raised once, by validateLrs at entry,
+   * because only the host can program one and this runs at every instruction boundary.
    */
   hppvi(): number {
     if (!this.vmcr.eng0 && !this.vmcr.eng1) return -1;
@@ -207,7 +211,7 @@ export class VCpuInterface {
     return best;
   }
 
-  /** R9–R11: whether the pending LR `i` can be signalled (En, PMR, preemption). */
+  /** Whether the pending LR `i` can be signalled (ICH_HCR_EL2.En, the priority mask, preemption). */
   private signallable(i: number): boolean {
     if ((this.hcr & HCR.En) === 0) return false;
     const lr = this.lrs[i];
@@ -219,13 +223,13 @@ export class VCpuInterface {
     return (prio & m) < (rp & m);
   }
 
-  /** R12: the vIRQ (group 1) or vFIQ (group 0) line. */
+  /** The vIRQ (group 1) or vFIQ (group 0) line. */
   line(group: 0 | 1): boolean {
     const i = this.hppvi();
     return i >= 0 && this.lrs[i].group === group && this.signallable(i);
   }
 
-  /** R13–R14: read of ICV_IAR0/1_EL1. Returns the acknowledged vINTID or 1023. */
+  /** Read of ICV_IAR0/1_EL1. Returns the acknowledged vINTID or 1023. */
   iar(group: 0 | 1): number {
     const i = this.hppvi();
     if (i < 0 || this.lrs[i].group !== group || !this.signallable(i)) return SPURIOUS;
@@ -237,7 +241,7 @@ export class VCpuInterface {
     return lr.vintid;
   }
 
-  /** R19: ICV_HPPIR0/1_EL1. */
+  /** ICV_HPPIR0/1_EL1: the highest-priority pending vINTID, without the mask and preemption checks. */
   hppir(group: 0 | 1): number {
     const i = this.hppvi();
     return i >= 0 && this.lrs[i].group === group ? this.lrs[i].vintid : SPURIOUS;
@@ -251,7 +255,7 @@ export class VCpuInterface {
     this.eoicount = (this.eoicount + 1) & 31;
   }
 
-  /** R30: clear the active bit of LR `i` (HW: deactivate the physical interrupt too). */
+  /** Clears the active bit of LR `i` (HW: deactivate the physical interrupt too). */
   private deactivateLr(i: number): void {
     const lr = this.lrs[i];
     lr.state &= ~LR_ACTIVE;
@@ -263,18 +267,18 @@ export class VCpuInterface {
 
   /**
    * Index of the LR holding `intid` with the Active bit set (Active or Pending and Active), or -1: the LR
-   * an EOIR (R23) or DIR (R29) would deactivate.
+   * an EOIR or a DIR would deactivate.
    */
   findActive(intid: number): number {
     for (let i = 0; i < this.nrLr; i++) if (this.lrs[i].vintid === intid && lrActive(this.lrs[i])) return i;
     return -1;
   }
 
-  /** R20–R27: write of ICV_EOIR0/1_EL1. */
+  /** Write of ICV_EOIR0/1_EL1. */
   eoir(group: 0 | 1, intid: number): DeactivationResult {
     const none: DeactivationResult = { lr: -1, counted: false, trapped: false };
     if (isSpecial(intid)) return none;
-    // R21: priority drop of the highest active priority.
+    // The priority drop clears the highest active priority, whether or not an LR matches.
     const low = (x: number) => (x === 0 ? 32 : 31 - Math.clz32(x & -x));
     const b0 = low(this.apr0);
     const b1 = low(this.apr1);
@@ -314,13 +318,13 @@ export class VCpuInterface {
     return { lr: i, counted: false, trapped: false };
   }
 
-  /** R28–R31: write of ICV_DIR_EL1. A trapped DIR is reported for the host to emulate. */
+  /** Write of ICV_DIR_EL1. A trapped DIR is reported for the host to emulate. */
   dir(intid: number): DeactivationResult {
     if ((this.hcr & (HCR.TDIR | HCR.TC)) !== 0) return { lr: -1, counted: false, trapped: true };
     return this.dirUntrapped(intid);
   }
 
-  /** R29–R30 without the trap (also what KVM's hyp fast path does for in-LR deactivations). */
+  /** ICV_DIR_EL1 without the trap (also what KVM's hyp fast path does for in-LR deactivations). */
   dirUntrapped(intid: number): DeactivationResult {
     const none: DeactivationResult = { lr: -1, counted: false, trapped: false };
     if (intid >= 1020) return none;
@@ -337,24 +341,24 @@ export class VCpuInterface {
     return { lr: i, counted: false, trapped: false };
   }
 
-  /** R32: ICV_PMR_EL1. */
+  /** ICV_PMR_EL1. */
   setPmr(v: number): void {
     this.vmcr.pmr = v & PRI_MASK;
   }
 
-  /** R33: ICV_CTLR_EL1 (CBPR and EOImode). */
+  /** ICV_CTLR_EL1 (CBPR and EOImode). */
   setCtlr(eoimode: 0 | 1, cbpr = this.vmcr.cbpr): void {
     this.vmcr.eoimode = eoimode;
     this.vmcr.cbpr = cbpr;
   }
 
-  /** R34: ICV_IGRPEN0/1_EL1. */
+  /** ICV_IGRPEN0/1_EL1. */
   setGroupEnable(group: 0 | 1, on: boolean): void {
     if (group === 0) this.vmcr.eng0 = on;
     else this.vmcr.eng1 = on;
   }
 
-  /** R35: ICV_AP0R0/AP1R0 (one register per group with 5 preemption bits). */
+  /** ICV_AP0R0_EL1 / ICV_AP1R0_EL1 (one register per group with 5 preemption bits). */
   readApr(group: 0 | 1): number {
     return (group === 0 ? this.apr0 : this.apr1) >>> 0;
   }
@@ -364,7 +368,7 @@ export class VCpuInterface {
     else this.apr1 = v >>> 0;
   }
 
-  /** M1: ICH_EISR_EL2. */
+  /** ICH_EISR_EL2: the LRs that went invalid with an EOI maintenance request. */
   eisr(): number {
     let m = 0;
     for (let i = 0; i < this.nrLr; i++) {
@@ -374,7 +378,7 @@ export class VCpuInterface {
     return m;
   }
 
-  /** M2: ICH_ELRSR_EL2. */
+  /** ICH_ELRSR_EL2: the LRs that can be reused without losing an EOI maintenance event. */
   elrsr(): number {
     let m = 0;
     for (let i = 0; i < this.nrLr; i++) {
@@ -384,7 +388,7 @@ export class VCpuInterface {
     return m;
   }
 
-  /** M3: ICH_MISR_EL2. */
+  /** ICH_MISR_EL2. */
   misr(): number {
     let m = 0;
     const h = this.hcr;
@@ -416,7 +420,7 @@ export class VCpuInterface {
     return m;
   }
 
-  /** M4: the maintenance interrupt line. */
+  /** The maintenance interrupt: a level, asserted while ICH_HCR_EL2.En is set and ICH_MISR_EL2 is not 0. */
   maintenance(): boolean {
     return (this.hcr & HCR.En) !== 0 && this.misr() !== 0;
   }

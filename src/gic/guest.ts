@@ -30,7 +30,10 @@ export type GuestStep =
   /** WFI forever (an idle CPU that only runs its handler). */
   | { op: 'idle' };
 
-/** The IRQ handler a guest installs (conformance.md §3.5 H-VGIC, §6.5 H-KUT). */
+/**
+ * The IRQ handler a guest installs: `vgic` is the kernel's vgic_irq selftest's (H-VGIC in assertion
+ * texts), `kut` kvm-unit-tests' (docs/model.md, Glossary).
+ */
 export type Handler =
   /** ack; check active and not pending (edge) or lower the line (level); EOI; APR == 0; DIR (EOImode 1); check idle. */
   | { kind: 'vgic'; level: boolean; lowerLine: (intid: number) => unknown }

@@ -1,5 +1,5 @@
 /**
- * ICH_LR<n>_EL2 (cpu-interface.md A1) as a value: the host builds LR images, the CPU interface changes
+ * ICH_LR<n>_EL2 (Arm IHI 0069) as a value: the host builds LR images, the CPU interface changes
  * their state. Kept as a small record rather than a 64-bit integer so the hot paths stay cheap.
  */
 export const LR_INVALID = 0;

@@ -23,7 +23,7 @@ export interface WarnSite {
   extra?: string[];
 }
 
-/** WARN_ON / WARN / WARN_ONCE splat (kernel-sanitizers.md §8.1). Non-fatal; sets taint W. */
+/** WARN_ON / WARN / WARN_ONCE splat, as __warn() in kernel/panic.c prints it. Non-fatal; sets taint W. */
 export function warn(t: Task, site: WarnSite = {}): void {
   const k = t.k;
   if (site.once && !k.firstTime(site.once)) return;
@@ -45,7 +45,7 @@ export function warn(t: Task, site: WarnSite = {}): void {
   emit(k, new KReport(site.checker ?? 'warn', title, false, lines, [threadInfo(t)], fn, site.extra ?? []));
 }
 
-/** BUG_ON / BUG (§8.2): fatal. */
+/** BUG_ON / BUG: the arm64 "Oops - BUG" of a BRK instruction; fatal. */
 export function bug(t: Task, at: Frame | null = t.stack): never {
   const k = t.k;
   const lines = [
@@ -64,7 +64,10 @@ export function bug(t: Task, at: Frame | null = t.stack): never {
   throw new Error('unreachable: fatal report returned');
 }
 
-/** A load or store through NULL, a poison value or another unmapped pointer (§3.6): fatal oops. */
+/**
+ * A load or store through NULL, a poison value or another unmapped pointer: a fatal oops, worded as
+ * arm64's die_kernel_fault() (arch/arm64/mm/fault.c) words it.
+ */
 export function fault(t: Task, p: BadPtr, fieldOff: number, write: boolean): never {
   const k = t.k;
   const addr = p.addr + BigInt(fieldOff);

@@ -12,8 +12,8 @@ function waitOf(th: ExThread): unknown {
 }
 
 /**
- * Every live thread is blocked (kernel-sanitizers.md §7): the header is the watchdog that would fire for
- * the first thread of the wait-for cycle, then every held lock in the system and the cycle itself.
+ * Every live thread is blocked: the header is the watchdog that would fire for the first thread of the
+ * wait-for cycle, then every held lock in the system and the cycle itself.
  */
 export function deadlockReport(k: Kernel, blocked: ExThread[]): Violation {
   const taskOf = (th: ExThread) => th.data as Task;

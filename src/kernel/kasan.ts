@@ -4,7 +4,7 @@ import { cpuBlock, emit, KASAN_RULE, KReport, threadInfo } from './splat.ts';
 import { type Frame, traceLines } from './stack.ts';
 import type { Task } from './task.ts';
 
-/** Shadow byte of the granule at `addr` (kernel-sanitizers.md §2.1 rule 5). */
+/** Shadow byte of the granule at `addr`, in generic KASAN's encoding (fa/fb freed object, fc redzone). */
 function shadowByte(k: Kernel, addr: bigint): string {
   for (const o of k.objects) {
     if (!o.slab || addr < o.addr || addr >= o.end) continue;

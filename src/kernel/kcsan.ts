@@ -58,9 +58,9 @@ function race(t: Task, loc: Loc, a: AccessRecord, bWrite: boolean, bMarked: bool
 }
 
 /**
- * Happens-before race detection (kernel-sanitizers.md §6): report when this access and an earlier one
- * by another task touch the same location, one writes, one is plain, and neither is ordered before the
- * other. `newValue` is the value a write stores (for a later "value changed" line).
+ * Happens-before race detection in place of KCSAN's watchpoints: report when this access and an
+ * earlier one by another task touch the same location, one writes, one is plain, and neither is
+ * ordered before the other. `newValue` is the value a write stores (for a later "value changed" line).
  */
 export function kcsanAccess(t: Task, loc: Loc, write: boolean, marked: boolean, newValue?: unknown): void {
   if (loc.field.racy && !t.k.switches.KCSAN_STRICT) return;

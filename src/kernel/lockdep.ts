@@ -5,7 +5,7 @@ import { cpuBlock, emit, identity, KReport, threadInfo } from './splat.ts';
 import { type Frame, traceLines } from './stack.ts';
 import type { Task } from './task.ts';
 
-/** Lock kinds with their lockdep wait types (kernel-sanitizers.md §1.6). */
+/** Lock kinds; each has lockdep's wait types (enum lockdep_wait_type in include/linux/lockdep_types.h). */
 export type LockKind = 'raw' | 'spin' | 'mutex' | 'rcu' | 'srcu';
 
 export const USED_IN_HARDIRQ = 0;
@@ -59,7 +59,7 @@ interface Edge {
   execution: number;
 }
 
-/** Lockdep state that lives for a whole exploration (§1.4 rule 5). */
+/** Lockdep state that lives for a whole exploration, as the kernel's lives for its whole uptime. */
 export class LockdepState {
   readonly classes = new Map<string, LockClass>();
   private readonly nameCount = new Map<string, number>();
@@ -93,7 +93,10 @@ function nodeKey(c: LockClass, sub: number): string {
   return `${c.id}/${sub}`;
 }
 
-/** The lockdep validator (§1.2–§1.8) of one execution, over the exploration's accumulated state. */
+/**
+ * The lockdep validator (kernel/locking/lockdep.c) of one execution, over the exploration's accumulated
+ * state.
+ */
 export class Lockdep {
   constructor(
     readonly k: Kernel,
@@ -362,7 +365,7 @@ export class Lockdep {
     this.report(t, `${title} in ${t.stack ? t.stack.fn.name : '??'}`, lines);
   }
 
-  /** IRQ usage of this acquisition (§1.5); a newly set bit runs the IRQ-safety checks. */
+  /** IRQ usage of this acquisition (lockdep's mark_usage); a newly set bit runs the IRQ-safety checks. */
   private markUsage(t: Task, l: LockInstance, sub: number, read: 0 | 2, trylock: boolean): void {
     const c = l.cls;
     const r = read ? 1 : 0;
@@ -569,7 +572,7 @@ export class Lockdep {
     t.held.push({ lock: l, sub, at, read, trylock, irqLevel: t.hardirq });
   }
 
-  /** Pops a released lock; a lock that is not held is "bad unlock balance" (§1.8.6). Returns whether held. */
+  /** Pops a released lock; a lock that is not held is "bad unlock balance". Returns whether held. */
   release(t: Task, l: LockInstance): boolean {
     for (let i = t.held.length - 1; i >= 0; i--) {
       if (t.held[i].lock === l) {
@@ -594,7 +597,7 @@ export class Lockdep {
     return false;
   }
 
-  /** Freeing memory that holds a lock this task holds (§1.8.7). */
+  /** Freeing memory that holds a lock this task holds (lockdep's debug_check_no_locks_freed). */
   checkFreed(t: Task, start: bigint, end: bigint): void {
     if (!this.on) return;
     for (const h of t.held) {

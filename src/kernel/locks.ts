@@ -219,7 +219,7 @@ export function lockdep_assert_held(t: Task, l: Lock): void {
   t.k.lockdep.assertHeld(t, l);
 }
 
-/** might_lock: the full acquisition checks without blocking (§1.7 rule 2). */
+/** might_lock: lockdep's checks of an acquisition, without taking the lock. */
 export function might_lock(t: Task, l: Lock): void {
   t.k.lockdep.acquire(t, l, 0);
   t.k.lockdep.push(t, l, 0, t.stack, 0, false);

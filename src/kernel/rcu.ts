@@ -37,8 +37,8 @@ interface Callback {
 const RCU_LOCK_ADDR = 0xffff80008287a2c0n;
 
 /**
- * RCU (kernel-sanitizers.md §5): read-side sections, kfree_rcu with grace periods, and one ksoftirqd
- * thread per CPU that runs the callbacks of that CPU in order once their grace period has ended.
+ * RCU: read-side sections, kfree_rcu with grace periods, and one ksoftirqd thread per CPU that runs the
+ * callbacks of that CPU in order once their grace period has ended.
  */
 export class Rcu {
   private readonly queues = new Map<number, { cbs: Callback[]; obj: KObj }>();

@@ -26,7 +26,7 @@ const TEXT: Record<Site, string> = {
   dec_leak: 'decrement hit 0; leaking memory',
 };
 
-/** refcount_warn_saturate: saturate every time, warn once per call site per execution (§4). */
+/** refcount_warn_saturate (lib/refcount.c): saturate every time, warn once per call site per execution. */
 function saturate(t: Task, p: Ptr, f: Field<number>, site: Site): void {
   atomicRmw(t, p, f, () => REFCOUNT_SATURATED);
   if (!t.k.switches.REFCOUNT_CHECKS) return;

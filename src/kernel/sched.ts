@@ -3,7 +3,7 @@ import { cpuBlock, emit, KReport, threadInfo } from './splat.ts';
 import { traceLines } from './stack.ts';
 import type { Task } from './task.ts';
 
-/** might_sleep (kernel-sanitizers.md §8.4): sleeping while atomic is a non-fatal BUG report. */
+/** might_sleep (__might_resched in kernel/sched/core.c): sleeping while atomic is a non-fatal BUG report. */
 export function mightSleep(t: Task): void {
   const preemptCount = t.preempt + (t.hardirq > 0 ? 0x10000 : 0);
   if (preemptCount === 0 && !t.irqsOff && t.rcuDepth === 0) return;

@@ -2,7 +2,7 @@ import type { Violation } from '../explore/violation.ts';
 import type { Kernel } from './kernel.ts';
 import type { Task } from './task.ts';
 
-/** A structured kernel report (kernel-sanitizers.md §0.8): the explorer sees a Violation. */
+/** A kernel report with its checker, title and lines: the explorer sees a Violation. */
 export class KReport implements Violation {
   step = -1;
   constructor(
@@ -44,7 +44,7 @@ export function identity(k: Kernel): string {
   return `${k.release} #${k.executionNo} ${k.tainted ? 'Tainted: G        W' : 'Not tainted'}`;
 }
 
-/** The `CPU:` line, the optional `Tainted:` line and `Hardware name:` (§0.6). */
+/** The `CPU:` line, the optional `Tainted:` line and `Hardware name:` (as dump_stack_print_info()). */
 export function cpuBlock(k: Kernel, t: Task): string[] {
   const out = [
     `CPU: ${t.cpu} UID: 0 PID: ${t.pid} Comm: ${t.comm} ${taint(k)} ${k.release} #${k.executionNo} PREEMPT`,
@@ -65,7 +65,7 @@ export function emit(k: Kernel, r: KReport): void {
   k.exec.report(r);
 }
 
-/** The model trailer that every report ends with (§0.7). */
+/** The model trailer that every report ends with (docs/findings.md). */
 export function trailer(
   design: string,
   scenario: string,

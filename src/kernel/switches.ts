@@ -1,4 +1,4 @@
-/** Sanitizer switches (kernel-sanitizers.md §9). Defaults are those of a debug kernel. */
+/** Sanitizer switches (docs/model.md, Glossary). Defaults are those of a debug kernel. */
 export interface Switches {
   LOCKDEP: boolean;
   LOCKDEP_RAW_LOCK_NESTING: boolean;

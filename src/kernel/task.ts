@@ -51,7 +51,10 @@ export class Task {
     this.vc[this.index] = 1;
   }
 
-  /** In an RCU read-side critical section for grace-period purposes (kernel-sanitizers.md §5.2). */
+  /**
+   * Whether a grace period must wait for this task: inside rcu_read_lock, or with IRQs, preemption or
+   * softirqs off — but never in guest mode, which is an extended quiescent state.
+   */
   get rcuReader(): boolean {
     return !this.inGuest && (this.rcuDepth > 0 || this.irqsOff || this.preempt > 0 || this.bhOff > 0);
   }

@@ -11,9 +11,9 @@ import { vgic_get_irq, vgic_put_irq } from './refs.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 /**
- * vgic_v3_deactivate (vgic-host.md §3.10): the host side of a trapped ICV_DIR_EL1 write that matched
- * no LR of the trapping vCPU. Emulates the deactivation with a pseudo-LR, or — when the IRQ sits in some
- * vCPU's LR — falls back to the ICACTIVER path, which halts the guest.
+ * vgic_v3_deactivate: the host side of a trapped ICV_DIR_EL1 write that matched no LR of the trapping
+ * vCPU. Emulates the deactivation with a pseudo-LR, or — when the IRQ sits in some vCPU's LR — falls
+ * back to the ICACTIVER path, which halts the guest.
  */
 const v3_deactivate = kernelFn(
   {

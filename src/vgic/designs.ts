@@ -1,14 +1,17 @@
 /**
- * Designs (vgic-host.md §0.2): where and how the EOIcount replay walks, and what protects it. A design
- * is data; the vGIC code branches on these fields at the few places where designs differ.
+ * Designs (docs/model.md, Designs): where and how the EOIcount replay walks, and what protects it. A
+ * design is data; the vGIC code branches on these fields at the few places where designs differ.
  */
-/** Published fixes that a design preset turns on or off (vgic-host.md §0.2, fix switches). */
+/** Published fixes that a design preset turns on or off (docs/model.md, Glossary: fix switches). */
 export interface FixSwitches {
   PRUNE_REF_ACROSS_MIGRATION: boolean;
   PRUNE_CHECK_STILL_OURS: boolean;
   FLUSH_LPIS_CLEARS_PENDING: boolean;
   CACHE_INVALIDATE_PUTS_ERASED_ONLY: boolean;
-  /** Seams for later issues; the model keeps them off. */
+  /**
+   * Off in every design. The model honours MOVALL_FILTER_SOURCE, HALT_ON_LPI_DISABLE and
+   * OUTSIDE_GUEST_MODE_AFTER_SYNC; LPI_RELEASE_UNDER_XA_LOCK and PAUSE_IS_COUNTER are not read yet.
+   */
   LPI_RELEASE_UNDER_XA_LOCK: boolean;
   MOVALL_FILTER_SOURCE: boolean;
   HALT_ON_LPI_DISABLE: boolean;

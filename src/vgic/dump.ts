@@ -6,7 +6,7 @@ import type { KObj } from '../kernel/mem.ts';
 import { F, IRQ, MODE_NAMES, VCPU, VGIC_IRQ } from './layout.ts';
 import type { Vm } from './vm.ts';
 
-/** The state that matters at a failing step (issue 4 §3): AP lists, LRs, EOIcount, refcounts. */
+/** The state that matters at a failing step: AP lists, LRs, EOIcount, refcounts. */
 export interface StateDump {
   vcpus: {
     id: number;

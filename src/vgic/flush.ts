@@ -30,7 +30,7 @@ import type { Vcpu, Vm } from './vm.ts';
 const FILE = 'arch/arm64/kvm/vgic/vgic.c';
 const V3FILE = 'arch/arm64/kvm/vgic/vgic-v3.c';
 
-/** vgic_v3_compute_lr (vgic-host.md §3.6.1), irq_lock held. */
+/** vgic_v3_compute_lr: the LR image of an IRQ; irq_lock held. */
 export const vgic_v3_compute_lr = kernelFn(
   {
     name: 'vgic_v3_compute_lr',
@@ -67,7 +67,7 @@ export const vgic_v3_compute_lr = kernelFn(
   },
 );
 
-/** vgic_v3_populate_lr (§3.6.2): the pending state moves into the LR. */
+/** vgic_v3_populate_lr: the pending state moves into the LR. */
 const vgic_v3_populate_lr = kernelFn(
   { name: 'vgic_v3_populate_lr', file: V3FILE, steps: ['pending', 'set_flags'] },
   (t, vm: Vm, v: Vcpu, irq: KObj, n: number): void => {
@@ -85,7 +85,7 @@ const vgic_v3_populate_lr = kernelFn(
   },
 );
 
-/** vgic_v3_configure_hcr (§3.7): rebuilt from scratch, which also zeroes the saved EOIcount. */
+/** vgic_v3_configure_hcr: rebuilt from scratch, which also zeroes the saved EOIcount. */
 const vgic_v3_configure_hcr = kernelFn(
   { name: 'vgic_v3_configure_hcr', file: V3FILE, steps: ['tdir'] },
   (t, vm: Vm, v: Vcpu, als: ApListSummary): void => {
@@ -113,7 +113,7 @@ const vgic_v3_configure_hcr = kernelFn(
   },
 );
 
-/** vgic_flush_lr_state (§3.6): T(v), IRQs off, holding v's ap_list_lock. */
+/** vgic_flush_lr_state: on v's own thread, IRQs off, holding v's ap_list_lock. */
 export const vgic_flush_lr_state = kernelFn(
   {
     name: 'vgic_flush_lr_state',
@@ -176,7 +176,7 @@ export const vgic_flush_lr_state = kernelFn(
   },
 );
 
-/** V1 (§3.6 step 8): cut the entries after `last` off into the overflow list. */
+/** V1: cut the entries after `last` off into the overflow list, which only v's thread walks. */
 function splitOverflow(t: Task, v: Vcpu, overflow: ListHead, last: KObj | null): void {
   const ap = v.apHead;
   const tail = rd(t, ap.obj, ap.prev);
@@ -191,7 +191,7 @@ function splitOverflow(t: Task, v: Vcpu, overflow: ListHead, last: KObj | null):
   list_cut_position(t, ap, overflow, head(last, 'ap_list'));
 }
 
-/** kvm_vgic_flush_hwstate (§3.18 step 3): LOCK(ap_list_lock); flush_lr_state; UNLOCK. */
+/** kvm_vgic_flush_hwstate: vgic_flush_lr_state under v's ap_list_lock, before the guest entry. */
 export const kvm_vgic_flush_hwstate = kernelFn(
   { name: 'kvm_vgic_flush_hwstate', file: FILE, steps: ['lock', 'flush_lr_state'] },
   function* (t, vm: Vm, v: Vcpu): Gen {

@@ -32,7 +32,7 @@ function lrSignalsEoiMi(lr: Lr): boolean {
 }
 
 /**
- * vgic_v3_fold_lr (vgic-host.md §3.9.1): apply one LR image to its vgic_irq, looked up by INTID.
+ * vgic_v3_fold_lr: apply one LR image to its vgic_irq, looked up by INTID.
  * Returns whether a PUT_NR dropped the last reference (V4b).
  */
 export const vgic_v3_fold_lr = kernelFn(
@@ -83,7 +83,7 @@ export const vgic_v3_fold_lr = kernelFn(
 );
 
 /**
- * The F-EOI loop body (§3.9.3) for one candidate reached by the walk. Returns true when it consumed one
+ * The EOIcount replay loop's body for one candidate reached by the walk. Returns true when it consumed one
  * EOIcount. A candidate that is a bad pointer (poison) faults here, when its irq_lock is taken.
  */
 function* replayOne(
@@ -134,7 +134,7 @@ function* nextOf(
 }
 
 /**
- * The design's EOIcount replay walk (§3.9.4), in the kernel's loop order: the loop header loads the
+ * The design's EOIcount replay walk, in the kernel's loop order: the loop header loads the
  * next candidate and compares it with the list head before the body tests EOIcount. So a fold with
  * nothing to replay still loads the first link (for the tail walk, `last_lr_irq->ap_list.next`), and
  * the last replay is followed by one more load. With EOIcount at 0 both outcomes of the comparison
@@ -176,7 +176,7 @@ function* replay(
 const FOLD_LR_STATE_STEPS = ['fold_lr', 'walk_next', 'replay_lock', 'replay_fold', 'put_last'] as const;
 type FoldLrStateStep = (typeof FOLD_LR_STATE_STEPS)[number];
 
-/** vgic_v3_fold_lr_state (§3.9.2): fold every used LR, then the EOIcount replay. */
+/** vgic_v3_fold_lr_state: fold every used LR, then the EOIcount replay. */
 export const vgic_v3_fold_lr_state = kernelFn(
   { name: 'vgic_v3_fold_lr_state', file: FILE, steps: FOLD_LR_STATE_STEPS },
   function* (t, vm: Vm, v: Vcpu, opts: FoldOpts = DIRECT): Gen<boolean> {
@@ -204,7 +204,7 @@ export const vgic_v3_fold_lr_state = kernelFn(
   },
 );
 
-/** vgic_fold_state (§3.9.2, §3.9.4): the design decides the locking around fold_lr_state. */
+/** vgic_fold_state: the design decides the locking around fold_lr_state. */
 export const vgic_fold_state = kernelFn(
   {
     name: 'vgic_fold_state',
@@ -226,7 +226,8 @@ export const vgic_fold_state = kernelFn(
     t.at('lock');
     yield raw_spin_lock(t, v.apLock);
     t.at('fold_lr_state');
-    // Without the deferral the notification would run here, under ap_list_lock (Example L1/X1).
+    // Without the deferral the notification would run here, under ap_list_lock: an Invalid wait
+    // context (the eventfd's spinlock_t), or a self-deadlock when the resampler re-queues to this vCPU.
     const deleted = yield* vgic_v3_fold_lr_state(t, vm, v, {
       eoiSpis: vm.design.deferNotify ? eoiSpis : null,
       norelease: true,

@@ -10,7 +10,7 @@ import { kvm_vgic_inject_irq, vgic_queue_irq_unlock } from './queue.ts';
 import { vgic_get_irq, vgic_put_irq } from './refs.ts';
 import type { Vm } from './vm.ts';
 
-/** Host-side actions: the VMM's ioctls and device signals (conformance.md §3.3, vgic-host.md §3.15). */
+/** Host-side actions: the VMM's ioctls and device signals (docs/scenarios.md, Host calls). */
 export type HostCall =
   /** KVM_IRQ_LINE with a level (SPI, or a PPI of vCPU 0). */
   | { call: 'irq_line'; intid: number; level: boolean }
@@ -77,7 +77,10 @@ const irqfd_wakeup = kernelFn(
   },
 );
 
-/** Runs one host action on task `t`; returns 0 or a negative errno (conformance.md §6.3 rules). */
+/**
+ * Runs one host action on task `t`; returns 0 or the negative errno the ioctl returns, which the
+ * selftest's injection-failure cases (FAIL) check.
+ */
 export function* hostCall(t: Task, vm: Vm, c: HostCall): Gen<number> {
   switch (c.call) {
     case 'irq_line':

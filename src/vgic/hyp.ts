@@ -5,11 +5,11 @@ import { F, IRQ } from './layout.ts';
 import type { Vcpu } from './vm.ts';
 
 /**
- * World switch (vgic-host.md §3.8). Restore at entry: ICH_HCR_EL2 (its EOIcount field is the shadow's,
- * zeroed by configure_hcr) — always since the LR-overflow rework, before it (V0) only with LRs to load,
- * so that it keeps the 0 of the last save — then the used LRs. Save at exit: read back the used LRs (an empty
- * one per ELRSR keeps its shadow with the state cleared), capture EOIcount only under LRENPIE, zero the
- * hardware.
+ * World switch, as __vgic_v3_restore_state / __vgic_v3_save_state (arch/arm64/kvm/hyp/vgic-v3-sr.c).
+ * Restore at entry: ICH_HCR_EL2 (its EOIcount field is the shadow's, zeroed by configure_hcr) — always
+ * since the LR-overflow rework, before it (V0) only with LRs to load, so that it keeps the 0 of the last
+ * save — then the used LRs. Save at exit: read back the used LRs (an empty one per ELRSR keeps its shadow
+ * with the state cleared), capture EOIcount only under LRENPIE, zero the hardware.
  */
 export function vgicRestoreState(v: Vcpu): void {
   const hw = v.cpuif;

@@ -52,7 +52,7 @@ export function vcpuOf(t: Task, irq: Ptr): Vcpu | null {
   return rd(t, irq, IRQ.vcpu);
 }
 
-/** vgic_target_oracle (vgic-host.md §3.1); requires irq_lock. */
+/** vgic_target_oracle: where the IRQ should be queued, or null; requires irq_lock. */
 export function vgic_target_oracle(t: Task, vm: Vm, irq: KObj): Vcpu | null {
   lockdep_assert_held(t, irqLock(t, irq));
   const f = flagsOf(t, irq);

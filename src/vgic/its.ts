@@ -32,7 +32,7 @@ const FILE = 'arch/arm64/kvm/vgic/vgic-its.c';
 /** The property byte of an LPI the scenario gives none for. */
 const DEFAULT_LPI_PROPS = { priority: 0xa0, enabled: true };
 
-/** ITS commands of vgic-host.md §3.15 that change AP lists or references. */
+/** The ITS commands the model has: those that change AP lists or LPI references. */
 export type ItsCommand =
   | { cmd: 'MAPD'; device: number; valid: boolean }
   | { cmd: 'MAPC'; collection: number; vcpu: number | null }
@@ -99,7 +99,7 @@ const update_affinity = kernelFn(
 );
 
 /**
- * vgic_add_lpi (§3.15 MAPTI): reuse a live object for the INTID (the lookup reference becomes the ITE's
+ * vgic_add_lpi (for MAPTI): reuse a live object for the INTID (the lookup reference becomes the ITE's
  * reference) or allocate one with refcount 1 and store it under xa_lock, re-checking for a concurrent
  * add. Then apply the property byte and the pending bit, queueing if pending.
  */

@@ -33,8 +33,8 @@ function kvm_vcpu_wake_up(t: Task, v: Vcpu): boolean {
 }
 
 /**
- * kvm_vcpu_kick (vgic-host.md §2.7): wake the vCPU if it is blocked; otherwise, if it is in guest mode,
- * flip its mode to EXITING and send the reschedule IPI that forces the exit. The kicker does not wait.
+ * kvm_vcpu_kick: wake the vCPU if it is blocked; otherwise, if it is in guest mode, flip its mode to
+ * EXITING and send the reschedule IPI that forces the exit. The kicker does not wait.
  */
 export const kvm_vcpu_kick = kernelFn(
   { name: 'kvm_vcpu_kick', file: FILE, steps: ['should_kick', 'send_reschedule'] },
@@ -53,7 +53,7 @@ export const kvm_vcpu_kick = kernelFn(
  * kvm_make_all_cpus_request: set `req` everywhere, wake the blocked vCPUs, IPI the ones in guest mode.
  * KVM_REQ_SLEEP is KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP: blocked vCPUs are not woken, and every vCPU
  * whose mode was not OUTSIDE is IPI'd and waited for: it acknowledges the IPI when it re-enables IRQs
- * after sync (run loop step 9).
+ * after kvm_vgic_sync_hwstate (vcpuRun in runloop.ts).
  */
 export const kvm_make_all_cpus_request = kernelFn(
   { name: 'kvm_make_all_cpus_request', file: FILE, steps: ['kick', 'wait'] },

@@ -4,8 +4,9 @@ import { type KObj, StructType } from '../kernel/mem.ts';
 import type { Vcpu } from './vm.ts';
 
 /**
- * The model's byte layouts of the kernel structures (kernel-sanitizers.md §0.4: `irq_lock` at offset 0,
- * `ap_list` at 72 = 0x48, in kmalloc-256). Every field another thread can see is a field here.
+ * The model's byte layouts of the kernel structures, which reports print as offsets (`irq_lock` at 0,
+ * `ap_list` at 72 = 0x48; a vgic_irq comes from kmalloc-256). Every field another thread can see is a
+ * field here.
  */
 export const VGIC_IRQ = new StructType('vgic_irq', 160, [
   { name: 'irq_lock', off: 0, size: 4 },

@@ -16,9 +16,9 @@ import { vgic_put_irq_norelease, vgic_release_deleted_lpis } from './refs.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 /**
- * vgic_flush_pending_lpis (vgic-host.md §3.13): callable from any thread against any vCPU. Unlinks
- * every LPI from v's AP list with list_del (V4a: list_del_rcu) and drops the AP list's reference. It
- * does not look at the LRs: an LPI in v's LRs while v runs is unlinked all the same.
+ * vgic_flush_pending_lpis: callable from any thread against any vCPU. Unlinks every LPI from v's AP
+ * list with list_del (V4a: list_del_rcu) and drops the AP list's reference. It does not look at the
+ * LRs: an LPI in v's LRs while v runs is unlinked all the same.
  */
 export const vgic_flush_pending_lpis = kernelFn(
   {
@@ -53,7 +53,7 @@ export const vgic_flush_pending_lpis = kernelFn(
   },
 );
 
-/** vgic_mmio_write_v3r_ctlr (§3.13): EnableLPIs 1 -> 0 flushes the redistributor's pending LPIs. */
+/** vgic_mmio_write_v3r_ctlr: EnableLPIs 1 -> 0 flushes the redistributor's pending LPIs. */
 export const vgic_mmio_write_v3r_ctlr = kernelFn(
   {
     name: 'vgic_mmio_write_v3r_ctlr',

@@ -21,7 +21,7 @@ import type { Vcpu, Vm } from './vm.ts';
 const FILE = 'arch/arm64/kvm/vgic/vgic-mmio.c';
 const FILE_V3 = 'arch/arm64/kvm/vgic/vgic-mmio-v3.c';
 
-/** Distributor and redistributor registers that change interrupt state (vgic-host.md §3.16). */
+/** Distributor and redistributor registers that change interrupt state (vgic-mmio.c, vgic-mmio-v3.c). */
 export type MmioWrite = GicRegWrite;
 
 const WITH_IRQ_STEPS = ['lock', 'update', 'put_irq'] as const;

@@ -102,9 +102,9 @@ const kvm_notify_acked_gsi = kernelFn(
 );
 
 /**
- * kvm_notify_acked_irq (vgic-host.md §3.17): for a level SPI the guest deactivated, each resampler
- * lowers the line (which may queue through the target's ap_list_lock) and signals its eventfd (a
- * non-raw spinlock_t). Must never run under ap_list_lock or irq_lock.
+ * kvm_notify_acked_irq: for a level SPI the guest deactivated, each resampler lowers the line (which
+ * may queue through the target's ap_list_lock) and signals its eventfd (a non-raw spinlock_t). Must
+ * never run under ap_list_lock or irq_lock.
  */
 export const kvm_notify_acked_irq = kernelFn(
   { name: 'kvm_notify_acked_irq', file: KVM_EVENTFD_FILE, steps: ['notify_gsi'] },

@@ -13,8 +13,8 @@ import { DIST, F, IRQ, VCPU, VGIC_IRQ } from './layout.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 /**
- * kvm_vgic_vcpu_pending_irq (vgic-host.md §3.18): under v's ap_list_lock, is some entry pending,
- * enabled, not active and above the vCPU's priority mask? Decides whether WFI blocks.
+ * kvm_vgic_vcpu_pending_irq: under v's ap_list_lock, is some entry pending, enabled, not active and
+ * above the vCPU's priority mask? Decides whether WFI blocks.
  */
 export const kvm_vgic_vcpu_pending_irq = kernelFn(
   {

@@ -28,9 +28,9 @@ import type { Vcpu, Vm } from './vm.ts';
 const FILE = 'arch/arm64/kvm/vgic/vgic.c';
 
 /**
- * vgic_prune_ap_list (vgic-host.md §3.11): T(v), IRQs off. Drops idle entries, migrates re-routed
- * pending ones to their new target (both ap_list_locks, lower vcpu_id first) and restarts after every
- * migration, since the list may have changed arbitrarily in window WM.
+ * vgic_prune_ap_list: on v's own thread, IRQs off. Drops idle entries, migrates re-routed pending ones
+ * to their new target (both ap_list_locks, lower vcpu_id first) and restarts after every migration,
+ * since the list may have changed arbitrarily in window WM (docs/model.md, Glossary).
  */
 export const vgic_prune_ap_list = kernelFn(
   {

@@ -18,9 +18,9 @@ import type { Vcpu, Vm } from './vm.ts';
 const FILE = 'arch/arm64/kvm/vgic/vgic.c';
 
 /**
- * vgic_queue_irq_unlock (vgic-host.md §3.3): entered holding irq_lock (taken with irqsave, `flags`);
- * returns with it dropped. Links the IRQ at the tail of its target's AP list, taking the AP list's
- * reference, and kicks the target. Retries without bound when the IRQ changed in window W3.
+ * vgic_queue_irq_unlock: entered holding irq_lock (taken with irqsave, `flags`); returns with it
+ * dropped. Links the IRQ at the tail of its target's AP list, taking the AP list's reference, and kicks
+ * the target. Retries without bound when the IRQ changed in window W3 (docs/model.md, Glossary).
  */
 export const vgic_queue_irq_unlock = kernelFn(
   {
@@ -74,7 +74,8 @@ export const vgic_queue_irq_unlock = kernelFn(
       list_add_tail(t, head(irq, 'ap_list'), target.apHead);
       wr(t, irq, IRQ.vcpu, target);
       t.at('active_spis');
-      // Only the first SPI in flight makes every vCPU re-flush and set TDIR (vgic-host.md §3.3 step 7).
+      // Only the first SPI in flight makes every vCPU re-flush and set TDIR: a DIR for an SPI
+      // acknowledged on another vCPU must trap.
       const bcast =
         vm.design.lrOverflow &&
         vm.config.hostTdir &&
@@ -95,8 +96,7 @@ export const vgic_queue_irq_unlock = kernelFn(
 );
 
 /**
- * kvm_vgic_inject_irq (vgic-host.md §3.2): raise or lower a line (level) or pulse an edge. Returns 0
- * or -EINVAL (-22).
+ * kvm_vgic_inject_irq: raise or lower a line (level) or pulse an edge. Returns 0 or -EINVAL (-22).
  */
 export const kvm_vgic_inject_irq = kernelFn(
   {

@@ -73,7 +73,7 @@ const vgic_put_lpi = kernelFn(
   },
 );
 
-/** PUT (vgic-host.md §3.14): the final put erases the LPI under xa_lock and frees it after a grace period. */
+/** PUT (vgic_put_irq): the final put erases the LPI under xa_lock and frees it after a grace period. */
 export function* vgic_put_irq(t: Task, vm: Vm, irq: KObj): Gen {
   if (!isLpi(intidOf(t, irq))) return;
   yield* vgic_put_lpi(t, vm, irq);
@@ -98,7 +98,7 @@ const vgic_put_lpi_norelease = kernelFn(
 /**
  * PUT_NR ("put without release"): callable under raw locks. When the count reaches 0 the LPI is marked
  * pending_release: a read-modify-write of the flag word without irq_lock (intentionally racy), so the
- * load and the store are separate steps (vgic-host.md §1.2, §7.2).
+ * load and the store are separate steps.
  */
 export function* vgic_put_irq_norelease(t: Task, irq: Ptr): Gen<boolean> {
   if (!isLpi(intidOf(t, irq))) return false;

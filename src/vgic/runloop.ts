@@ -29,7 +29,7 @@ type Exit =
   | { why: 'trap'; insn: GuestInsn }
   | { why: 'done' };
 
-/** kvm_vgic_sync_hwstate (vgic-host.md §3.12): fold (design-specific), then prune; IRQs off. */
+/** kvm_vgic_sync_hwstate: fold (design-specific), then prune; IRQs off. */
 export const kvm_vgic_sync_hwstate = kernelFn(
   { name: 'kvm_vgic_sync_hwstate', file: 'arch/arm64/kvm/vgic/vgic.c', steps: ['fold_state', 'prune'] },
   function* (t, vm: Vm, v: Vcpu): Gen {
@@ -47,7 +47,7 @@ const kvm_vcpu_sleep = kernelFn(
   },
 );
 
-/** check_vcpu_requests (§3.18 step 1). */
+/** check_vcpu_requests: the requests a vCPU handles before each entry. */
 const check_vcpu_requests = kernelFn(
   { name: 'check_vcpu_requests', file: ARM, steps: ['sleep', 'process_update'] },
   function* (t, vm: Vm, v: Vcpu): Gen {
@@ -60,7 +60,7 @@ const check_vcpu_requests = kernelFn(
   },
 );
 
-/** Executes guest instructions until an exit (§3.18 step 6). Guest steps touch only v's own CPU interface. */
+/** Executes guest instructions until an exit. Guest steps touch only v's own CPU interface. */
 function* runGuest(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen<Exit> {
   const hw = v.cpuif;
   let delay = 0;
@@ -69,9 +69,10 @@ function* runGuest(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen<Exit> {
     yield point('guest');
     // A reschedule IPI (kick) is a physical interrupt: it forces an exit at the next boundary.
     if (readOnce(t, v.obj, VCPU.ipi)) return { why: 'irq' };
-    // An asserted MI lands after zero or more further guest instructions (cpu-interface.md §5.1). It is
-    // never taken before the first instruction after entry: the guest always makes progress (with one
-    // LR and UIE set, U is asserted from the entry on).
+    // An asserted MI lands after zero or more further guest instructions (KVM cannot count on a prompt
+    // maintenance interrupt; the explorer tries each delay up to maxMiDelay). It is never taken before
+    // the first instruction after entry: the guest always makes progress (with one LR and UIE set, U is
+    // asserted from the entry on).
     if (executed > 0 && hw.maintenance()) {
       const more =
         delay < vm.config.maxMiDelay ? ((yield choose(2, 'guest runs on before the MI exit')) as number) : 0;
@@ -117,8 +118,8 @@ function execLocal(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): bool
     case 'dir': {
       const r = hw.dir(insn.intid);
       if (r.trapped && hw.vmcr.eoimode === 1 && insn.intid < 1020) {
-        // The hyp fast path (vgic-host.md §3.10) deactivates in the trapping vCPU's own LRs; anything
-        // else is a full exit to vgic_v3_deactivate.
+        // The hyp fast path (arch/arm64/kvm/hyp/vgic-v3-sr.c) deactivates in the trapping vCPU's own
+        // LRs; anything else is a full exit to vgic_v3_deactivate.
         if (hw.findActive(insn.intid) < 0) return false;
         hw.dirUntrapped(insn.intid);
       }
@@ -239,7 +240,7 @@ const kvm_arch_vcpu_ioctl_run_userspace = kernelFn(
   },
 );
 
-/** handle_exit for a trapped guest instruction (§3.18 step 9). */
+/** handle_exit for a trapped guest instruction, after IRQs are back on. */
 const handleTrap = kernelFn(
   { name: 'handle_exit', file: 'arch/arm64/kvm/handle_exit.c', steps: ['exit_handler'] },
   function* (t, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): Gen {
@@ -300,8 +301,8 @@ const handleTrap = kernelFn(
 );
 
 /**
- * The vCPU thread T(v): kvm_arch_vcpu_ioctl_run iterations (vgic-host.md §3.18) until the guest program
- * ends. The guest executes inside the thread while it is in guest mode.
+ * The vCPU's thread: kvm_arch_vcpu_ioctl_run iterations until the guest program ends. The guest
+ * executes inside the thread while it is in guest mode.
  */
 export function* vcpuRun(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen {
   while (!g.finished) {
@@ -309,7 +310,7 @@ export function* vcpuRun(t: Task, vm: Vm, v: Vcpu, g: GuestCpu): Gen {
     t.preemptDisable();
     t.setIrqsOff(true);
     yield* kvm_vgic_flush_hwstate(t, vm, v);
-    // Between steps 3 and 4 no lock is held: an injector's request and kick may land here.
+    // Between the flush and IN_GUEST_MODE no lock is held: an injector's request and kick may land here.
     yield point('before IN_GUEST_MODE');
     writeOnce(t, v.obj, VCPU.mode, MODE.IN_GUEST);
     let exit: Exit;

@@ -15,7 +15,7 @@ import type { Vcpu, Vm } from './vm.ts';
 
 const FILE = 'arch/arm64/kvm/vgic/vgic.c';
 
-/** The AP-list summary of one flush (vgic-host.md §1.6). */
+/** The AP-list summary of one flush: what decides the LRs' use and the maintenance interrupts. */
 export interface ApListSummary {
   nrPend: number;
   nrAct: number;
@@ -34,7 +34,7 @@ export function irqsActiveOutsideLrs(s: ApListSummary, nrLr: number): boolean {
   return s.nrAct > 0 && irqsOutsideLrs(s, nrLr);
 }
 
-/** summarize_ap_list (vgic-host.md §3.5), under ap_list_lock: one irq_lock at a time. */
+/** summarize_ap_list, under ap_list_lock: one irq_lock at a time. */
 export const summarize_ap_list = kernelFn(
   { name: 'summarize_ap_list', file: FILE, steps: ['lock', 'count'] },
   function* (t, vm: Vm, v: Vcpu): Gen<ApListSummary> {
@@ -57,8 +57,8 @@ export const summarize_ap_list = kernelFn(
 );
 
 /**
- * The reworked comparator's keys of one IRQ, packed so that one subtraction compares them in order
- * (vgic-host.md §3.4): deliverable, group enabled, pending-only, priority, HW. Read under its irq_lock.
+ * The reworked comparator's keys of one IRQ, packed so that one subtraction compares them in order:
+ * deliverable, group enabled, pending-only, priority, HW. Read under its irq_lock.
  */
 function sortKey(t: Task, vm: Vm, v: Vcpu, irq: KObj, grpEnabled: [boolean, boolean]): number {
   const f = flagsOf(t, irq);
@@ -89,7 +89,7 @@ function cmpBeforeRework(t: Task, a: KObj, b: KObj): number {
   return rd(t, a, IRQ.priority) - rd(t, b, IRQ.priority);
 }
 
-/** vgic_irq_cmp: locks a, then b (nested), and compares them (vgic-host.md §3.4). */
+/** vgic_irq_cmp: locks a, then b (nested), and compares them. */
 const vgic_irq_cmp = kernelFn(
   { name: 'vgic_irq_cmp', file: FILE, steps: ['lock_b', 'compare'] },
   function* (t, vm: Vm, v: Vcpu, a: KObj, b: KObj, grp: [boolean, boolean]): Gen<number> {

@@ -39,7 +39,7 @@ export const DEFAULT_VM_CONFIG: Omit<VmConfig, 'design'> = {
   cpuif: DEFAULT_CPUIF_SWITCHES,
 };
 
-/** Ghost state for the functional oracles (vgic-host.md §7.1). */
+/** Ghost state for the functional oracles (docs/findings.md): bookkeeping KVM itself does not keep. */
 export interface VcpuGhost {
   /** INTIDs the host held active on this vCPU's AP list at the last entry. */
   activeAtEntry: Set<number>;
@@ -78,7 +78,7 @@ export class Vcpu {
   readonly mutex: Lock;
   readonly privateIrqs: KObj[] = [];
   readonly cpuif: VCpuInterface;
-  /** Shadow LRs, used_lrs and ICH_HCR_EL2 (with the saved EOIcount): only T(v) touches them. */
+  /** Shadow LRs, used_lrs and ICH_HCR_EL2 (with the saved EOIcount): only the vCPU's thread touches them. */
   readonly lrShadow: Lr[];
   usedLrs = 0;
   hcrShadow = 0;
@@ -121,7 +121,7 @@ export class Vcpu {
       vm.config.cpuif,
       (fid: FindingId, text: string) => {
         vm.logEvent({ vcpu: id, what: 'finding', text: `${fid}: ${text}` });
-        // cpu-interface.md §8: findings are listed like any other report (category arch).
+        // Listed like any other finding, with the checker `arch` (docs/findings.md).
         const title = `cpu-interface finding ${fid}: ${text.replace(/\d+/g, 'N')}`;
         const lines = [`vgic-lab: cpu-interface finding ${fid} on vCPU ${id}: ${text}`];
         vm.k.exec.report(
@@ -155,7 +155,10 @@ export class Vm {
   readonly lastLrIrq: (KObj | null)[];
   /** V4b: whether lastLrIrq holds a reference. */
   readonly lastLrPinned: boolean[];
-  /** H5: physical interrupts that are active (taken by the host, not yet deactivated). */
+  /**
+   * Physical interrupts that are active (taken by the host, not yet deactivated): a HW-mapped source
+   * cannot fire again until the guest's deactivation reaches it. No scenario maps one yet.
+   */
   readonly physActive = new Set<number>();
   readonly events: GuestEvent[] = [];
   /**
@@ -183,7 +186,7 @@ export class Vm {
   /** LPI configuration and pending tables in guest memory. */
   readonly lpiProps = new Map<number, { priority: number; enabled: boolean }>();
   readonly lpiPendingTable = new Set<number>();
-  /** irqfds with a resample eventfd, by SPI pin (vgic-host.md §3.17). */
+  /** irqfds with a resample eventfd, by SPI pin. */
   readonly resamplers: import('./notify.ts').Resampler[] = [];
   private lpiLockKey = 'vgic_add_lpi';
 

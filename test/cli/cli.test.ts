@@ -17,20 +17,21 @@ import { limitsOf } from '../../src/cli/check.ts';
 import { findingClass } from '../../src/report/classes.ts';
 import { formatToken } from '../../src/report/token.ts';
 import { contentHash, loadScenarioFile } from '../../src/scenario/load.ts';
+import { runCli } from '../fuzz/run.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vgic-lab-cli-'));
 
-/** Runs the real command (from the sources) as a child process. */
+/**
+ * Runs a command line in this process through the worker's entry point (runCli): the parsing, output
+ * and exit code of the real command without a process start per call. The tests that need signals,
+ * file descriptors or the installed entry point spawn the real command below.
+ */
 function vl(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  return runCli(args);
 }
 
-function json(...args: string[]) {
-  const r = vl(...args, '--json');
+async function json(...args: string[]) {
+  const r = await vl(...args, '--json');
   return { code: r.code, doc: JSON.parse(r.out), err: r.err };
 }
 
@@ -41,15 +42,15 @@ function usageError(r: { code: number | null; err: string }, re: RegExp) {
 }
 
 describe('vgic-lab list', () => {
-  it('designs with their aliases; scenarios as JSON', () => {
-    const r = vl('list', 'designs');
+  it('designs with their aliases; scenarios as JSON', async () => {
+    const r = await vl('list', 'designs');
     assert.equal(r.code, 0);
     assert.match(
       r.out,
       /^V3 +\(tail-walk, mainline, mainline-2026\) +EOIcount replay continues after last_lr_irq/m,
     );
     assert.match(r.out, /^V4b +\(locked-fold\)/m);
-    const s = json('list', 'scenarios');
+    const s = await json('list', 'scenarios');
     assert.equal(s.code, 0);
     assert.ok(s.doc.some((e: { name: string }) => e.name === 'lpi-disable-vs-eoicount-replay'));
     assert.ok(s.doc.every((e: { description: string }) => e.description.length > 0));
@@ -57,16 +58,16 @@ describe('vgic-lab list', () => {
 });
 
 describe('vgic-lab run', () => {
-  it('prints the guest-visible log, the final state and the replay command', () => {
-    const r = vl('run', 'happy-spi-edge');
+  it('prints the guest-visible log, the final state and the replay command', async () => {
+    const r = await vl('run', 'happy-spi-edge');
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /vCPU 0:\n(.*\n)* {2}ack 40\n(.*\n)* {2}EOI 40/);
     assert.match(r.out, /exit: /);
     assert.match(r.out, /Replay: vgic-lab replay V3@happy-spi-edge@S1\./);
   });
 
-  it('--json and a violation under the default schedule (exit 1)', () => {
-    const r = json('run', 'lr-overflow-eoimode0', '--design', 'V0');
+  it('--json and a violation under the default schedule (exit 1)', async () => {
+    const r = await json('run', 'lr-overflow-eoimode0', '--design', 'V0');
     assert.equal(r.code, 1, r.err);
     assert.equal(r.doc.command, 'run');
     assert.equal(r.doc.design, 'V0');
@@ -80,12 +81,12 @@ describe('vgic-lab run', () => {
         'functional: expect: final state of INTID 34',
       ],
     );
-    const v = json('run', 'head-walk-wrong-deactivation', '--design', 'V2');
+    const v = await json('run', 'head-walk-wrong-deactivation', '--design', 'V2');
     assert.equal(v.code, 0, 'the default schedule does not hit the head-walk bug (a note alone is exit 0)');
   });
 
-  it('every report has its vgic-lab header (class, assumed config) and ends with its model trailer', () => {
-    const r = vl('run', 'lr-overflow-eoimode0', '--design', 'V0', '--seed', '3');
+  it('every report has its vgic-lab header (class, assumed config) and ends with its model trailer', async () => {
+    const r = await vl('run', 'lr-overflow-eoimode0', '--design', 'V0', '--seed', '3');
     assert.equal(r.code, 1, r.err);
     const schedule = /Replay: vgic-lab replay V0@lr-overflow-eoimode0@(S1\.[\w-]+)/.exec(r.out)?.[1];
     assert.ok(schedule);
@@ -100,8 +101,8 @@ describe('vgic-lab run', () => {
     assert.equal(heads?.length, trailers.length, r.out);
   });
 
-  it('a lock-discipline note speaks as vgic-lab: no WARNING, no cut-here block, no taint, exit 0', () => {
-    const g = json('run', 'lpi-disable-vs-eoicount-replay');
+  it('a lock-discipline note speaks as vgic-lab: no WARNING, no cut-here block, no taint, exit 0', async () => {
+    const g = await json('run', 'lpi-disable-vs-eoicount-replay');
     assert.equal(g.code, 0, 'a note alone does not fail');
     const note = g.doc.reports.find((x: { class: string }) => x.class === 'note');
     assert.ok(note, 'the default schedule reads the AP list unlocked');
@@ -113,15 +114,15 @@ describe('vgic-lab run', () => {
       `vgic-lab: design=V3 scenario=lpi-disable-vs-eoicount-replay execution=1 step=${note.step < 0 ? 'prologue' : note.step} schedule=${g.doc.token.split('@')[2].replace(/\.[0-9a-f]{12}$/, '')}`,
     ]);
     // A kernel report after the note is not tainted by it.
-    const c = json('check', 'lpi-disable-vs-eoicount-replay');
+    const c = await json('check', 'lpi-disable-vs-eoicount-replay');
     const oops = c.doc.findings.find((f: { checker: string }) => f.checker === 'fault');
     assert.match(oops.kernel, / Not tainted /);
   });
 });
 
 describe('vgic-lab check', () => {
-  it('finds the seed race on V3: the oops first, with interleaving, state and replay command', () => {
-    const r = vl('check', 'lpi-disable-vs-eoicount-replay', '--design', 'mainline');
+  it('finds the seed race on V3: the oops first, with interleaving, state and replay command', async () => {
+    const r = await vl('check', 'lpi-disable-vs-eoicount-replay', '--design', 'mainline');
     assert.equal(r.code, 1, r.err);
     assert.match(
       r.out,
@@ -139,8 +140,8 @@ describe('vgic-lab check', () => {
     );
   });
 
-  it('most severe first: kernel reports before functional findings before notes, whatever the order found', () => {
-    const r = json('check', 'lpi-disable-vs-eoicount-replay', '--all-violations');
+  it('most severe first: kernel reports before functional findings before notes, whatever the order found', async () => {
+    const r = await json('check', 'lpi-disable-vs-eoicount-replay', '--all-violations');
     assert.equal(r.code, 1);
     assert.equal(r.doc.exhaustive, true);
     assert.deepEqual(
@@ -153,7 +154,7 @@ describe('vgic-lab check', () => {
     );
   });
 
-  it('one classifier: oracles, invariants, expectations, guest and CPU-interface findings are functional', () => {
+  it('one classifier: oracles, invariants, expectations, guest and CPU-interface findings are functional', async () => {
     for (const c of ['oracle', 'invariant', 'expect', 'guest', 'arch'])
       assert.equal(findingClass(c), 'functional');
     assert.equal(findingClass('note'), 'note');
@@ -161,30 +162,30 @@ describe('vgic-lab check', () => {
       assert.equal(findingClass(c), 'kernel');
   });
 
-  it('lock-discipline notes alone exit 0, with --strict 1; mainline passes the LR-overflow and conformance scenarios', () => {
+  it('lock-discipline notes alone exit 0, with --strict 1; mainline passes the LR-overflow and conformance scenarios', async () => {
     for (const s of [
       'lr-overflow-eoimode0',
       'inj-spi-1-edge-eoimode0-edge-irq-line-nlr4',
       'kut-ipi-self-4cpus-nlr4',
     ]) {
-      const r = vl('check', s, '--design', 'V3');
+      const r = await vl('check', s, '--design', 'V3');
       assert.equal(r.code, 0, `${s}: ${r.out.split('\n').slice(-3).join('\n')}`);
       assert.match(
         r.out,
         /: no violation in \d+ executions? \(1 lock-discipline note: P-LOCK: .*\); exhaustive/,
       );
     }
-    assert.equal(vl('check', 'lr-overflow-eoimode0', '--design', 'V3', '--strict').code, 1);
+    assert.equal((await vl('check', 'lr-overflow-eoimode0', '--design', 'V3', '--strict')).code, 1);
   });
 
-  it("--json reports the bounds that applied: the scenario's and the 10,000 of pct and random", () => {
+  it("--json reports the bounds that applied: the scenario's and the 10,000 of pct and random", async () => {
     const file = join(tmp, 'bounded.yaml');
     writeFileSync(
       file,
       readFileSync('scenarios/happy-lpi.yaml', 'utf8').replace(/^explore:.*(\n {2}.*)*\n?/m, '') +
         '\nexplore:\n  maxExecutions: 3\n',
     );
-    const r = json('check', file);
+    const r = await json('check', file);
     assert.equal(r.code, 0, r.err);
     assert.equal(r.doc.bounds.maxExecutions, 3);
     assert.ok(r.doc.stats.executions <= 3);
@@ -198,22 +199,22 @@ describe('vgic-lab check', () => {
     );
   });
 
-  it('a clean scenario says what was proven (exit 0)', () => {
-    const r = vl('check', 'happy-lpi', '--design', 'V4b');
+  it('a clean scenario says what was proven (exit 0)', async () => {
+    const r = await vl('check', 'happy-lpi', '--design', 'V4b');
     assert.equal(r.code, 0, r.err);
     assert.match(
       r.out,
       /happy-lpi on V4b: no violation in \d+ executions; exhaustive \(every Mazurkiewicz trace\)/,
     );
-    const b = vl('check', 'happy-lpi', '--strategy', 'bounded', '--preemptions', '1');
+    const b = await vl('check', 'happy-lpi', '--strategy', 'bounded', '--preemptions', '1');
     assert.match(
       b.out,
       /no violation in \d+ executions( \(1 lock-discipline note: [^)]*\))?; exhaustive for preemption bound 1/,
     );
   });
 
-  it('--json: the findings with kernel text, interleaving and state; the token replays the same report', () => {
-    const r = json('check', 'lpi-disable-vs-eoicount-replay', '--all-violations');
+  it('--json: the findings with kernel text, interleaving and state; the token replays the same report', async () => {
+    const r = await json('check', 'lpi-disable-vs-eoicount-replay', '--all-violations');
     assert.equal(r.code, 1);
     assert.equal(r.doc.stats.exhaustive, true);
     const fault = r.doc.findings.find((f: { checker: string }) => f.checker === 'fault');
@@ -221,14 +222,14 @@ describe('vgic-lab check', () => {
     assert.match(fault.kernel, /^Unable to handle kernel paging request at virtual address dead0000000000b8/);
     assert.ok(fault.interleaving.rows.length > 0 && fault.interleaving.threads.length === 2);
     assert.ok(fault.state.vcpus[0].lastLrIrq.startsWith('LPI 8195'));
-    const again = json('replay', fault.token);
+    const again = await json('replay', fault.token);
     assert.equal(again.code, 1);
     const same = again.doc.reports.find((x: { title: string }) => x.title === fault.title);
     assert.ok(same, `replaying ${fault.token} reproduces ${fault.title}`);
     assert.equal(same.text.replace(/ #\d+ /g, ' '), fault.kernel.replace(/ #\d+ /g, ' '));
   });
 
-  it('same inputs and seed give the same output, byte for byte', () => {
+  it('same inputs and seed give the same output, byte for byte', async () => {
     const args = [
       'check',
       'head-walk-wrong-deactivation',
@@ -238,19 +239,21 @@ describe('vgic-lab check', () => {
       'random',
       '--seed',
       '4',
+      '--max-executions',
+      '500',
       '--json',
     ];
-    const [a, b] = [vl(...args), vl(...args)];
+    const [a, b] = [await vl(...args), await vl(...args)];
     assert.equal(a.code, 1);
     assert.equal(a.out, b.out);
-    const c = vl('check', 'lpi-disable-vs-eoicount-replay');
-    const d = vl('check', 'lpi-disable-vs-eoicount-replay');
+    const c = await vl('check', 'lpi-disable-vs-eoicount-replay');
+    const d = await vl('check', 'lpi-disable-vs-eoicount-replay');
     assert.equal(c.out, d.out);
   });
 
-  it('--perfetto: one track group per finding reported, each with its own interleaving', () => {
+  it('--perfetto: one track group per finding reported, each with its own interleaving', async () => {
     const file = join(tmp, 'trace.json');
-    const r = json('check', 'lpi-disable-vs-eoicount-replay', '--all-violations', '--perfetto', file);
+    const r = await json('check', 'lpi-disable-vs-eoicount-replay', '--all-violations', '--perfetto', file);
     assert.equal(r.code, 1);
     const t = JSON.parse(readFileSync(file, 'utf8'));
     assert.equal(t.displayTimeUnit, 'ms');
@@ -279,9 +282,9 @@ describe('vgic-lab check', () => {
     });
   });
 
-  it('--perfetto with nothing to trace says so on stderr and writes no file', () => {
+  it('--perfetto with nothing to trace says so on stderr and writes no file', async () => {
     const file = join(tmp, 'none.json');
-    const r = vl('check', 'happy-lpi', '--design', 'V4b', '--perfetto', file);
+    const r = await vl('check', 'happy-lpi', '--design', 'V4b', '--perfetto', file);
     assert.equal(r.code, 0, r.err);
     assert.match(
       r.err,
@@ -290,8 +293,8 @@ describe('vgic-lab check', () => {
     assert.throws(() => readFileSync(file));
   });
 
-  it("each finding's state is taken where it fired, in the printed schedule; V4b's last_lr_irq holds a reference", () => {
-    const r = json('check', 'lpi-disable-vs-eoicount-replay', '--all-violations');
+  it("each finding's state is taken where it fired, in the printed schedule; V4b's last_lr_irq holds a reference", async () => {
+    const r = await json('check', 'lpi-disable-vs-eoicount-replay', '--all-violations');
     const oops = r.doc.findings.find((f: { checker: string }) => f.checker === 'fault');
     const active = r.doc.findings.find((f: { title: string }) => f.title.startsWith('P-ACTIVE'));
     // At the oops, flush_pending_lpis has unlinked the LPI: it is on no AP list.
@@ -304,20 +307,26 @@ describe('vgic-lab check', () => {
       // P-ACTIVE is judged at the end: SPI 35 is still active there.
       assert.ok(active.state.vcpus[0].apList.some((e: string) => /^SPI 35 .*active/.test(e)));
     }
-    const v4b = json('check', 'lpi-disable-vs-eoicount-replay', '--design', 'V4b', '--all-violations');
+    const v4b = await json('check', 'lpi-disable-vs-eoicount-replay', '--design', 'V4b', '--all-violations');
     const peoi = v4b.doc.findings.find((f: { title: string }) => f.title.startsWith('P-EOI'));
     assert.equal(peoi.state.vcpus[0].lastLrIrq, 'LPI 8195 (holds a reference)');
-    const replayed = json('replay', peoi.token);
+    const replayed = await json('replay', peoi.token);
     assert.ok(replayed.doc.reports.some((x: { title: string }) => x.title === peoi.title));
   });
 });
 
 describe('vgic-lab compare', () => {
-  it('the matrix as text and JSON', () => {
-    const r = vl('compare', 'head-walk-wrong-deactivation', 'lr-overflow-eoimode0', '--designs', 'V0,V2,V3');
+  it('the matrix as text and JSON', async () => {
+    const r = await vl(
+      'compare',
+      'head-walk-wrong-deactivation',
+      'lr-overflow-eoimode0',
+      '--designs',
+      'V0,V2,V3',
+    );
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^head-walk-wrong-deactivation +clean \(\d+\) +P-EOI \(\d+\) n +clean \(\d+\) n/m);
-    const j = json('compare', 'lr-overflow-eoimode0', '--designs', 'V0,V4b');
+    const j = await json('compare', 'lr-overflow-eoimode0', '--designs', 'V0,V4b');
     assert.deepEqual(
       j.doc.cells.map((c: { design: string; kind: string }) => `${c.design}:${c.kind}`),
       ['V0:oracle', 'V4b:clean'],
@@ -326,11 +335,11 @@ describe('vgic-lab compare', () => {
     assert.deepEqual(j.doc.budget, { maxExecutions: 300, timeLimitSeconds: null });
   });
 
-  it('a cell cut by the budget never says clean: "+" and "none found", kind none-found in JSON', () => {
-    const r = vl('compare', 'happy-sgi', '--designs', 'V4b', '--max-executions', '2');
+  it('a cell cut by the budget never says clean: "+" and "none found", kind none-found in JSON', async () => {
+    const r = await vl('compare', 'happy-sgi', '--designs', 'V4b', '--max-executions', '2');
     assert.match(r.out, /^happy-sgi +none found \(2\+\)/m);
     assert.doesNotMatch(r.out, /^happy-sgi .*clean/m);
-    const j = json('compare', 'happy-sgi', '--designs', 'V4b', '--max-executions', '2');
+    const j = await json('compare', 'happy-sgi', '--designs', 'V4b', '--max-executions', '2');
     assert.deepEqual(
       j.doc.cells.map((c: { kind: string; verdict: string; exhaustive: boolean }) => [
         c.kind,
@@ -340,42 +349,58 @@ describe('vgic-lab compare', () => {
       [['none-found', 'no violation found, not exhaustive', false]],
     );
     // A long verdict is shortened, never its count.
-    const k = vl('compare', 'lpi-disable-vs-eoicount-replay', '--designs', 'V3', '--max-executions', '3');
+    const k = await vl(
+      'compare',
+      'lpi-disable-vs-eoicount-replay',
+      '--designs',
+      'V3',
+      '--max-executions',
+      '3',
+    );
     assert.match(k.out, /^lpi-disable-vs-eoicount-replay +.*\(3\+\)/m);
   });
 
-  it('a --designs list that names no design is a usage error', () => {
-    usageError(vl('compare', 'happy-lpi', '--designs', ','), /--designs "," names no design/);
+  it('a --designs list that names no design is a usage error', async () => {
+    usageError(await vl('compare', 'happy-lpi', '--designs', ','), /--designs "," names no design/);
   });
 });
 
 describe('bad input: a clear message and exit 2', () => {
-  it('unknown design and scenario name the closest valid one', () => {
-    usageError(vl('check', 'happy-lpi', '--design', 'V3b'), /unknown design "V3b"; did you mean "V3"\?/);
+  it('unknown design and scenario name the closest valid one', async () => {
     usageError(
-      vl('run', 'happy-spi-edg'),
+      await vl('check', 'happy-lpi', '--design', 'V3b'),
+      /unknown design "V3b"; did you mean "V3"\?/,
+    );
+    usageError(
+      await vl('run', 'happy-spi-edg'),
       /unknown scenario "happy-spi-edg"; did you mean "happy-spi-edge"\?/,
     );
   });
 
-  it('unreadable file, invalid YAML and schema errors give file:line:column and a hint', () => {
-    usageError(vl('run', join(tmp, 'missing.yaml')), /missing\.yaml:1:1: no such file\n {2}hint: /);
+  it('unreadable file, invalid YAML and schema errors give file:line:column and a hint', async () => {
+    usageError(await vl('run', join(tmp, 'missing.yaml')), /missing\.yaml:1:1: no such file\n {2}hint: /);
     const bad = join(tmp, 'bad.yaml');
     writeFileSync(bad, 'name: x\ndescription: y\nvm: {vcpus: 1, nrLr: 99}\nactors: [{vcpu: 0, guest: []}]\n');
-    usageError(vl('check', bad), /bad\.yaml:3:\d+: vm\.nrLr: 99 is not a number of list registers \(1–16\)/);
+    usageError(
+      await vl('check', bad),
+      /bad\.yaml:3:\d+: vm\.nrLr: 99 is not a number of list registers \(1–16\)/,
+    );
     writeFileSync(bad, 'name: x\ndescription: [oops\nvm: {}\n');
-    usageError(vl('check', bad), /bad\.yaml:\d+:\d+: invalid YAML/);
+    usageError(await vl('check', bad), /bad\.yaml:\d+:\d+: invalid YAML/);
   });
 
-  it('bad flag values: negative bounds, unknown strategy, malformed tokens', () => {
+  it('bad flag values: negative bounds, unknown strategy, malformed tokens', async () => {
     usageError(
-      vl('check', 'happy-lpi', '--max-executions', '-1'),
+      await vl('check', 'happy-lpi', '--max-executions', '-1'),
       /--max-executions takes a whole number, got "-1"/,
     );
-    usageError(vl('check', 'happy-lpi', '--strategy', 'magic'), /argument 'magic' is invalid/);
-    usageError(vl('replay', token('happy-lpi', 'S9.AAAA')), /schedule token version S9 is not supported/);
-    usageError(vl('replay', 'S1.AA'), /carries only a schedule/);
-    usageError(vl('replay', 'garbage'), /"garbage" is not a schedule token/);
+    usageError(await vl('check', 'happy-lpi', '--strategy', 'magic'), /argument 'magic' is invalid/);
+    usageError(
+      await vl('replay', token('happy-lpi', 'S9.AAAA')),
+      /schedule token version S9 is not supported/,
+    );
+    usageError(await vl('replay', 'S1.AA'), /carries only a schedule/);
+    usageError(await vl('replay', 'garbage'), /"garbage" is not a schedule token/);
   });
 
   /** A well-formed token for a catalogue scenario as it is now and `schedule`. */
@@ -384,51 +409,51 @@ describe('bad input: a clear message and exit 2', () => {
     return formatToken({ design, scenario, hash }, schedule);
   }
 
-  it('a token that does not fit the scenario: exit 2, not a different schedule', () => {
+  it('a token that does not fit the scenario: exit 2, not a different schedule', async () => {
     // S1.AAAA: a length of 0 with a deviation at decision 0; S1.Aw: 3 decisions and no deviation.
-    usageError(vl('replay', token('happy-spi-edge', 'S1.AAAA')), /schedule token is corrupt/);
+    usageError(await vl('replay', token('happy-spi-edge', 'S1.AAAA')), /schedule token is corrupt/);
     usageError(
-      vl('replay', token('happy-spi-edge', 'S1.Aw')),
+      await vl('replay', token('happy-spi-edge', 'S1.Aw')),
       /schedule does not fit: the token records 3 decisions, the run made \d+/,
     );
-    const ok = vl('run', 'happy-spi-edge');
+    const ok = await vl('run', 'happy-spi-edge');
     const printed = /Replay: vgic-lab replay (\S+)/.exec(ok.out)?.[1] ?? '';
-    const again = vl('replay', printed);
+    const again = await vl('replay', printed);
     assert.equal(again.code, 0, again.err);
     assert.match(again.out, new RegExp(`Replay: vgic-lab replay ${printed.replace(/[.]/g, '\\.')}\n`));
-    usageError(vl('list', 'things'), /cannot list "things"/);
+    usageError(await vl('list', 'things'), /cannot list "things"/);
   });
 
-  it('a token is bound to its scenario, content included, and to its design; one altered by hand fails', () => {
-    const ok = /Replay: vgic-lab replay (\S+)/.exec(vl('run', 'happy-spi-edge').out)?.[1] ?? '';
+  it('a token is bound to its scenario, content included, and to its design; one altered by hand fails', async () => {
+    const ok = /Replay: vgic-lab replay (\S+)/.exec((await vl('run', 'happy-spi-edge')).out)?.[1] ?? '';
     assert.match(ok, /^V3@happy-spi-edge@S1\.[\w-]*\.[0-9a-f]{12}$/);
     usageError(
-      vl('replay', `${ok.slice(0, -1)}${ok.endsWith('0') ? '1' : '0'}`),
+      await vl('replay', `${ok.slice(0, -1)}${ok.endsWith('0') ? '1' : '0'}`),
       /is damaged: its check digits/,
     );
-    usageError(vl('replay', ok.replace('@happy-spi-edge@', '@happy-sgi@')), /is damaged/);
-    usageError(vl('replay', ok, '--design', 'V4b'), /the token replays design V3, not V4b/);
+    usageError(await vl('replay', ok.replace('@happy-spi-edge@', '@happy-sgi@')), /is damaged/);
+    usageError(await vl('replay', ok, '--design', 'V4b'), /the token replays design V3, not V4b/);
     usageError(
-      vl('replay', ok, '--scenario', 'happy-sgi'),
+      await vl('replay', ok, '--scenario', 'happy-sgi'),
       /the token replays scenario happy-spi-edge, not happy-sgi/,
     );
     // The same schedule, well-formed, for a file whose content changed since.
     const file = join(tmp, 'edge copy.yaml');
     writeFileSync(file, readFileSync('scenarios/happy-spi-edge.yaml', 'utf8'));
-    const made = vl('run', file);
+    const made = await vl('run', file);
     const quoted = /Replay: vgic-lab replay '(.+)'$/m.exec(made.out)?.[1] ?? '';
     assert.ok(quoted.startsWith(`V3@${file}@`), 'an absolute path, quoted for the shell');
-    assert.equal(vl('replay', quoted).code, 0);
+    assert.equal((await vl('replay', quoted)).code, 0);
     writeFileSync(file, `${readFileSync(file, 'utf8')}# a comment\n`);
     usageError(
-      vl('replay', quoted),
+      await vl('replay', quoted),
       /the token was made for another content of .*edge copy\.yaml \(hash [0-9a-f]{8}, now [0-9a-f]{8}\): the scenario changed since/,
     );
   });
 
-  it('--help of every command shows examples', () => {
+  it('--help of every command shows examples', async () => {
     for (const c of ['list', 'run', 'check', 'replay', 'compare']) {
-      const r = vl(c, '--help');
+      const r = await vl(c, '--help');
       assert.equal(r.code, 0);
       assert.match(r.out, /Examples:\n {2}\$ vgic-lab /);
     }
@@ -496,7 +521,7 @@ describe('a reader that goes away (| head)', () => {
   }
 
   it('replay: quiet, exit 0', async () => {
-    const token = /Replay: vgic-lab replay (\S+)/.exec(vl('run', 'happy-spi-edge').out)?.[1] ?? '';
+    const token = /Replay: vgic-lab replay (\S+)/.exec((await vl('run', 'happy-spi-edge')).out)?.[1] ?? '';
     const r = await closedEarly(['replay', token]);
     assert.doesNotMatch(r.err, /EPIPE|\n\s+at /, r.err);
     assert.equal(r.code, 0, r.err);
@@ -504,13 +529,13 @@ describe('a reader that goes away (| head)', () => {
 });
 
 describe('the installed entry point', () => {
-  it('bin/vgic-lab.mjs runs (the bundle when built, else the sources)', () => {
+  it('bin/vgic-lab.mjs runs (the bundle when built, else the sources)', async () => {
     const r = spawnSync(process.execPath, ['bin/vgic-lab.mjs', 'list', 'designs'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^V0 /);
   });
 
-  it('a bundle older than src/ is not run: the sources are, with a notice', () => {
+  it('a bundle older than src/ is not run: the sources are, with a notice', async () => {
     // A copy of bin/ next to the real src/ and node_modules/, and a stand-in bundle whose output
     // shows whether it ran.
     const root = join(tmp, 'clone');

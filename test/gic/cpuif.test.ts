@@ -1,7 +1,6 @@
 /**
  * Unit tests for the GICv3 virtual CPU interface model (src/gic/cpuif.ts) and the LR helpers
- * (src/gic/lr.ts), written against /work/shared/spec/cpu-interface.md §§2–5, 7, 8.
- * Test names carry the rule ids they check.
+ * (src/gic/lr.ts), rule by rule against the GICv3 architecture's virtual CPU interface (Arm IHI 0069).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -74,8 +73,8 @@ function snapshot(c: VCpuInterface) {
 }
 
 // ---------------------------------------------------------------------------------------------
-describe('lr.ts helpers (A1)', () => {
-  it('A1: lrPending / lrActive read the state bits; emptyLr is Invalid; copyLr is a copy', () => {
+describe('lr.ts helpers', () => {
+  it('lrPending / lrActive read the state bits; emptyLr is Invalid; copyLr is a copy', () => {
     const states = [LR_INVALID, LR_PENDING, LR_ACTIVE, LR_PENDING_ACTIVE];
     assert.deepEqual(
       states.map((state) => lrPending({ ...emptyLr(), state })),
@@ -114,8 +113,8 @@ describe('lr.ts helpers (A1)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('§3 interface state and reset', () => {
-  it('§3: reset state is all LRs Invalid, APRs 0, EOIcount 0, VMCR 0 (VENG0 = 0)', () => {
+describe('interface state and reset', () => {
+  it('reset state is all LRs Invalid, APRs 0, EOIcount 0, VMCR 0 (VENG0 = 0)', () => {
     const c = new VCpuInterface(4);
     assert.equal(c.lrs.length, 4);
     for (const lr of c.lrs) assert.deepEqual(lr, emptyLr());
@@ -129,12 +128,12 @@ describe('§3 interface state and reset', () => {
     assert.equal(c.lrs[1].state, LR_INVALID);
   });
 
-  it('§1 nLR: every value in 1..16 is accepted, others rejected', () => {
+  it('nLR: every value in 1..16 is accepted, others rejected', () => {
     for (let n = 1; n <= 16; n++) assert.equal(new VCpuInterface(n).lrs.length, n);
     for (const bad of [0, 17, -1, 1.5, Number.NaN]) assert.throws(() => new VCpuInterface(bad), /nLR/);
   });
 
-  it('§1 nLR: the 16th LR takes part in selection and in the status registers', () => {
+  it('nLR: the 16th LR takes part in selection and in the status registers', () => {
     const { c } = rig(16);
     setLr(c, 15, { vintid: 99, state: LR_PENDING, priority: 0x10 });
     assert.equal(c.hppvi(), 15);
@@ -147,8 +146,8 @@ describe('§3 interface state and reset', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('§4.1 derived quantities (R1–R3)', () => {
-  it('R2: with the reset (below-minimum) BPRs both group masks are 0xF8', () => {
+describe('derived quantities', () => {
+  it('with the reset (below-minimum) BPRs both group masks are 0xF8', () => {
     const { c } = rig();
     c.vmcr.bpr0 = 0;
     c.vmcr.bpr1 = 0;
@@ -156,16 +155,16 @@ describe('§4.1 derived quantities (R1–R3)', () => {
     assert.equal(c.groupMask(1), 0xf8);
   });
 
-  it('R2: BPR0 below the minimum (7 - PREbits = 2) behaves as the minimum', () => {
+  it('BPR0 below the minimum (7 - PREbits = 2) behaves as the minimum', () => {
     const { c } = rig();
-    // Set in the VMCR as reset or a host restore leaves it: a guest write cannot store these (R36).
+    // Set in the VMCR as reset or a host restore leaves it: a guest write cannot store these.
     for (const b of [0, 1, 2]) {
       c.vmcr.bpr0 = b;
       assert.equal(c.groupMask(0), 0xf8, `bpr0=${b}`);
     }
   });
 
-  it('R2: BPR1 below the minimum (BPR0min + 1 = 3) behaves as the minimum', () => {
+  it('BPR1 below the minimum (BPR0min + 1 = 3) behaves as the minimum', () => {
     const { c } = rig();
     for (const b of [0, 1, 2, 3]) {
       c.vmcr.bpr1 = b;
@@ -173,7 +172,7 @@ describe('§4.1 derived quantities (R1–R3)', () => {
     }
   });
 
-  it('R2: Group 0 clears bits [BPR0:0]', () => {
+  it('Group 0 clears bits [BPR0:0]', () => {
     const { c } = rig();
     const want: Record<number, number> = { 3: 0xf0, 4: 0xe0, 5: 0xc0, 6: 0x80, 7: 0x00 };
     for (const [b, m] of Object.entries(want)) {
@@ -182,7 +181,7 @@ describe('§4.1 derived quantities (R1–R3)', () => {
     }
   });
 
-  it('R2: Group 1 clears bits [BPR1-1:0] and ignores BPR0', () => {
+  it('Group 1 clears bits [BPR1-1:0] and ignores BPR0', () => {
     const { c } = rig();
     c.writeBpr(0, 7);
     const want: Record<number, number> = { 4: 0xf0, 5: 0xe0, 6: 0xc0, 7: 0x80 };
@@ -192,7 +191,7 @@ describe('§4.1 derived quantities (R1–R3)', () => {
     }
   });
 
-  it('R2: with VCBPR = 1 Group 1 uses the Group-0 calculation with VBPR0', () => {
+  it('with VCBPR = 1 Group 1 uses the Group-0 calculation with VBPR0', () => {
     const { c } = rig();
     c.writeBpr(0, 4);
     c.writeBpr(1, 3);
@@ -205,13 +204,13 @@ describe('§4.1 derived quantities (R1–R3)', () => {
     assert.equal(c.groupMask(1), 0xf8);
   });
 
-  it('R36/R2: ICV_BPR0/1_EL1 read the reset (below-minimum) VMCR as the minimums 2 and 3', () => {
+  it('ICV_BPR0/1_EL1 read the reset (below-minimum) VMCR as the minimums 2 and 3', () => {
     const c = new VCpuInterface(4);
     assert.equal(c.readBpr(0), 2);
     assert.equal(c.readBpr(1), 3);
   });
 
-  it('R36/R2: BPR writes below the minimum are clamped; BPR0 min 2, BPR1 min 3; only bits 2:0 count', () => {
+  it('BPR writes below the minimum are clamped; BPR0 min 2, BPR1 min 3; only bits 2:0 count', () => {
     const { c } = rig();
     const want0 = [2, 2, 2, 3, 4, 5, 6, 7];
     const want1 = [3, 3, 3, 3, 4, 5, 6, 7];
@@ -229,7 +228,7 @@ describe('§4.1 derived quantities (R1–R3)', () => {
     assert.equal(c.readBpr(1), 3);
   });
 
-  it('R36/R2: the two BPRs are independent while VCBPR = 0', () => {
+  it('the two BPRs are independent while VCBPR = 0', () => {
     const { c } = rig();
     c.writeBpr(0, 6);
     c.writeBpr(1, 4);
@@ -239,7 +238,7 @@ describe('§4.1 derived quantities (R1–R3)', () => {
     assert.equal(c.groupMask(1), 0xf0);
   });
 
-  it('R36/R2: with VCBPR = 1 BPR1 reads as BPR0 + 1 saturating at 7, and writes to it are ignored', () => {
+  it('with VCBPR = 1 BPR1 reads as BPR0 + 1 saturating at 7, and writes to it are ignored', () => {
     const { c } = rig();
     c.writeBpr(1, 6);
     c.setCtlr(0, true);
@@ -266,12 +265,12 @@ describe('§4.1 derived quantities (R1–R3)', () => {
     assert.equal(c.readBpr(1), 6, 'VBPR1 is back once CBPR is cleared');
   });
 
-  it('R3: running priority is 0xFF when no APR bit is set', () => {
+  it('running priority is 0xFF when no APR bit is set', () => {
     const { c } = rig();
     assert.equal(c.runningPriority(), 0xff);
   });
 
-  it('R3: running priority is the lowest set bit over APR0 | APR1, shifted by 8 - PREbits', () => {
+  it('running priority is the lowest set bit over APR0 | APR1, shifted by 8 - PREbits', () => {
     const { c } = rig();
     c.apr1 = aprBit(0x10);
     assert.equal(c.runningPriority(), 0x10);
@@ -287,7 +286,7 @@ describe('§4.1 derived quantities (R1–R3)', () => {
     assert.equal(c.runningPriority(), 20 << 3);
   });
 
-  it('R3/R35: APR bit 31 gives running priority 0xF8; readApr/writeApr round-trip unsigned', () => {
+  it('APR bit 31 gives running priority 0xF8; readApr/writeApr round-trip unsigned', () => {
     const { c } = rig();
     c.writeApr(1, 0x80000000);
     assert.equal(c.readApr(1), 0x80000000);
@@ -299,7 +298,7 @@ describe('§4.1 derived quantities (R1–R3)', () => {
     assert.equal(c.runningPriority(), 0x08);
   });
 
-  it('R1: low priority bits are ignored when comparing LR priorities', () => {
+  it('low priority bits are ignored when comparing LR priorities', () => {
     const { c } = rig();
     // 0x17 and 0x10 both implement as 0x10: a tie, so the lower index wins.
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x17 });
@@ -307,7 +306,7 @@ describe('§4.1 derived quantities (R1–R3)', () => {
     assert.equal(c.hppvi(), 0);
   });
 
-  it('R1: low PMR bits are ignored when masking', () => {
+  it('low PMR bits are ignored when masking', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x10 });
     c.vmcr.pmr = 0x17; // implements as 0x10: 0x10 is not < 0x10
@@ -317,7 +316,7 @@ describe('§4.1 derived quantities (R1–R3)', () => {
     assert.equal(c.line(1), true);
   });
 
-  it('R32: setPmr stores the value with the unimplemented bits cleared', () => {
+  it('setPmr stores the value with the unimplemented bits cleared', () => {
     const { c } = rig();
     c.setPmr(0xff);
     assert.equal(c.vmcr.pmr, 0xf8);
@@ -325,7 +324,7 @@ describe('§4.1 derived quantities (R1–R3)', () => {
     assert.equal(c.vmcr.pmr, 0x80);
   });
 
-  it('R33/R34: setCtlr changes EOImode and CBPR only; setGroupEnable sets VENG0/VENG1', () => {
+  it('setCtlr changes EOImode and CBPR only; setGroupEnable sets VENG0/VENG1', () => {
     const { c } = rig();
     c.vmcr.pmr = 0x80;
     c.setCtlr(1, true);
@@ -344,8 +343,8 @@ describe('§4.1 derived quantities (R1–R3)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('§4.2 HPPVI selection (R4–R7)', () => {
-  it('R4: with VENG0 = VENG1 = 0 there is no HPPVI', () => {
+describe('HPPVI selection', () => {
+  it('with VENG0 = VENG1 = 0 there is no HPPVI', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x10, group: 1 });
     setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x10, group: 0 });
@@ -361,7 +360,7 @@ describe('§4.2 HPPVI selection (R4–R7)', () => {
     assert.equal(c.lrs[0].state, LR_PENDING);
   });
 
-  it('R5: only State = Pending (01) LRs are candidates; Pending-and-Active (11) is not', () => {
+  it('only State = Pending (01) LRs are candidates; Pending-and-Active (11) is not', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING_ACTIVE, priority: 0x00 });
     setLr(c, 1, { vintid: 41, state: LR_ACTIVE, priority: 0x00 });
@@ -372,7 +371,7 @@ describe('§4.2 HPPVI selection (R4–R7)', () => {
     assert.equal(c.hppvi(), -1, 'a lone Pending-and-Active LR is no HPPVI');
   });
 
-  it('R6: a candidate of a disabled group is dropped and does not hide an enabled one', () => {
+  it('a candidate of a disabled group is dropped and does not hide an enabled one', () => {
     const { c } = rig();
     c.vmcr.eng0 = false;
     c.vmcr.eng1 = true;
@@ -383,7 +382,7 @@ describe('§4.2 HPPVI selection (R4–R7)', () => {
     assert.equal(c.iar(1), 41);
   });
 
-  it('R6: Group 1 disabled, Group 0 enabled picks the Group-0 candidate', () => {
+  it('Group 1 disabled, Group 0 enabled picks the Group-0 candidate', () => {
     const { c } = rig();
     c.vmcr.eng0 = true;
     c.vmcr.eng1 = false;
@@ -394,7 +393,7 @@ describe('§4.2 HPPVI selection (R4–R7)', () => {
     assert.equal(c.hppvi(), 0);
   });
 
-  it('R7: the numerically lowest priority wins, across groups', () => {
+  it('the numerically lowest priority wins, across groups', () => {
     const { c } = rig();
     c.vmcr.eng0 = true;
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x80 });
@@ -406,7 +405,7 @@ describe('§4.2 HPPVI selection (R4–R7)', () => {
     assert.equal(c.hppvi(), 2);
   });
 
-  it('R7: ties keep the lowest LR index', () => {
+  it('ties keep the lowest LR index', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x80 });
     setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x40 });
@@ -417,7 +416,7 @@ describe('§4.2 HPPVI selection (R4–R7)', () => {
     assert.equal(c.hppvi(), 3);
   });
 
-  it('R7: an LR with priority 0xFF is never chosen', () => {
+  it('an LR with priority 0xFF is never chosen', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0xff });
     assert.equal(c.hppvi(), -1);
@@ -425,7 +424,7 @@ describe('§4.2 HPPVI selection (R4–R7)', () => {
     assert.equal(c.hppvi(), 1);
   });
 
-  it('R15/D12: a Pending LR with vINTID 1020–1023 is not a candidate; F3 comes from validateLrs once', () => {
+  it('a Pending LR with vINTID 1020–1023 is not a candidate; F3 comes from validateLrs once', () => {
     for (const special of [1020, 1021, 1022, 1023]) {
       const { c, findings } = rig();
       setLr(c, 0, { vintid: special, state: LR_PENDING, priority: 0x00 });
@@ -445,7 +444,7 @@ describe('§4.2 HPPVI selection (R4–R7)', () => {
     }
   });
 
-  it('R19: HPPIR returns the HPPVI of its group without PMR/preemption checks and changes nothing', () => {
+  it('HPPIR returns the HPPVI of its group without PMR/preemption checks and changes nothing', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x80 });
     c.vmcr.pmr = 0x00;
@@ -458,8 +457,8 @@ describe('§4.2 HPPVI selection (R4–R7)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('§4.3 signalling (R9–R12)', () => {
-  it('R9: En = 0 means nothing is signalled or acknowledged', () => {
+describe('signalling', () => {
+  it('En = 0 means nothing is signalled or acknowledged', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
     c.hcr = 0;
@@ -472,7 +471,7 @@ describe('§4.3 signalling (R9–R12)', () => {
     assert.equal(c.line(1), true);
   });
 
-  it('R9: other HCR bits without En do not enable signalling', () => {
+  it('other HCR bits without En do not enable signalling', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
     c.hcr = 0xffff & ~HCR.En;
@@ -481,7 +480,7 @@ describe('§4.3 signalling (R9–R12)', () => {
     assert.equal(c.line(1), true);
   });
 
-  it('R10: PMR masking is strict (priority must be < PMR)', () => {
+  it('PMR masking is strict (priority must be < PMR)', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x80 });
     c.vmcr.pmr = 0x80;
@@ -494,7 +493,7 @@ describe('§4.3 signalling (R9–R12)', () => {
     assert.equal(c.line(1), false);
   });
 
-  it('R10: priority 0xF8 can never pass even PMR = 0xFF', () => {
+  it('priority 0xF8 can never pass even PMR = 0xFF', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0xf8 });
     c.vmcr.pmr = 0xff;
@@ -503,14 +502,14 @@ describe('§4.3 signalling (R9–R12)', () => {
     assert.equal(c.line(1), true);
   });
 
-  it('R11: with an idle running priority the HPPVI is signalled', () => {
+  it('with an idle running priority the HPPVI is signalled', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0xf0 });
     assert.equal(c.runningPriority(), 0xff);
     assert.equal(c.line(1), true);
   });
 
-  it('R11: preemption needs a strictly smaller group priority than the running priority', () => {
+  it('preemption needs a strictly smaller group priority than the running priority', () => {
     const { c } = rig();
     c.apr1 = aprBit(0x40);
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
@@ -526,7 +525,7 @@ describe('§4.3 signalling (R9–R12)', () => {
     assert.equal(c.line(1), false);
   });
 
-  it('R11: subpriority never preempts (comparison on the group-priority mask)', () => {
+  it('subpriority never preempts (comparison on the group-priority mask)', () => {
     const { c } = rig();
     c.apr1 = aprBit(0x48);
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
@@ -538,7 +537,7 @@ describe('§4.3 signalling (R9–R12)', () => {
     assert.equal(c.line(1), true);
   });
 
-  it('R11/R2: with VCBPR = 1 Group-1 preemption uses the Group-0 binary point', () => {
+  it('with VCBPR = 1 Group-1 preemption uses the Group-0 binary point', () => {
     const { c } = rig();
     c.apr1 = aprBit(0x48);
     c.writeBpr(0, 4); // Group-0 mask 0xE0
@@ -549,7 +548,7 @@ describe('§4.3 signalling (R9–R12)', () => {
     assert.equal(c.line(1), false);
   });
 
-  it('R11: a Group-0 HPPVI is compared with its own (Group-0) mask', () => {
+  it('a Group-0 HPPVI is compared with its own (Group-0) mask', () => {
     const { c } = rig();
     c.vmcr.eng0 = true;
     c.apr0 = aprBit(0x48);
@@ -561,7 +560,7 @@ describe('§4.3 signalling (R9–R12)', () => {
     assert.equal(c.line(0), true);
   });
 
-  it('R12: line(group) follows the group of the HPPVI (vFIQ for Group 0, vIRQ for Group 1)', () => {
+  it('line(group) follows the group of the HPPVI (vFIQ for Group 0, vIRQ for Group 1)', () => {
     const { c } = rig();
     c.vmcr.eng0 = true;
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40, group: 1 });
@@ -572,7 +571,7 @@ describe('§4.3 signalling (R9–R12)', () => {
     assert.equal(c.line(1), false);
   });
 
-  it('R12: the line is re-evaluated from live state (deasserts after the acknowledge)', () => {
+  it('the line is re-evaluated from live state (deasserts after the acknowledge)', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
     setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x80 });
@@ -586,8 +585,8 @@ describe('§4.3 signalling (R9–R12)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('§4.4 acknowledge (R13–R19)', () => {
-  it('R13/R14: IAR1 moves Pending -> Active, sets the APR1 bit and returns the vINTID', () => {
+describe('acknowledge', () => {
+  it('IAR1 moves Pending -> Active, sets the APR1 bit and returns the vINTID', () => {
     const { c } = rig();
     setLr(c, 2, { vintid: 40, state: LR_PENDING, priority: 0x40 });
     assert.equal(c.iar(1), 40);
@@ -597,7 +596,7 @@ describe('§4.4 acknowledge (R13–R19)', () => {
     assert.equal(c.runningPriority(), 0x40);
   });
 
-  it('R13/R14: IAR0 sets the bit in APR0, not APR1', () => {
+  it('IAR0 sets the bit in APR0, not APR1', () => {
     const { c } = rig();
     c.vmcr.eng0 = true;
     setLr(c, 0, { vintid: 33, state: LR_PENDING, priority: 0x18, group: 0 });
@@ -607,7 +606,7 @@ describe('§4.4 acknowledge (R13–R19)', () => {
     assert.equal(c.apr1, 0);
   });
 
-  it('R14/R2: the APR bit is the group priority (subpriority bits cleared)', () => {
+  it('the APR bit is the group priority (subpriority bits cleared)', () => {
     const { c } = rig();
     c.writeBpr(1, 5); // mask 0xE0
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x58 });
@@ -615,7 +614,7 @@ describe('§4.4 acknowledge (R13–R19)', () => {
     assert.equal(c.apr1, aprBit(0x40));
   });
 
-  it('R13: IAR returns 1023 and changes nothing when no LR is pending', () => {
+  it('IAR returns 1023 and changes nothing when no LR is pending', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_ACTIVE, priority: 0x40 });
     const before = snapshot(c);
@@ -624,7 +623,7 @@ describe('§4.4 acknowledge (R13–R19)', () => {
     assert.equal(snapshot(c), before);
   });
 
-  it('R13: IAR of a Group-0 HPPVI through IAR1 returns 1023 and changes nothing', () => {
+  it('IAR of a Group-0 HPPVI through IAR1 returns 1023 and changes nothing', () => {
     const { c } = rig();
     c.vmcr.eng0 = true;
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40, group: 0 });
@@ -634,7 +633,7 @@ describe('§4.4 acknowledge (R13–R19)', () => {
     assert.equal(c.iar(0), 40);
   });
 
-  it('R13: IAR0 does not acknowledge a Group-1 HPPVI', () => {
+  it('IAR0 does not acknowledge a Group-1 HPPVI', () => {
     const { c } = rig();
     c.vmcr.eng0 = true;
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40, group: 1 });
@@ -643,7 +642,7 @@ describe('§4.4 acknowledge (R13–R19)', () => {
     assert.equal(snapshot(c), before);
   });
 
-  it('R13: IAR returns 1023 when the HPPVI is masked by PMR or cannot preempt', () => {
+  it('IAR returns 1023 when the HPPVI is masked by PMR or cannot preempt', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
     c.vmcr.pmr = 0x40;
@@ -657,7 +656,7 @@ describe('§4.4 acknowledge (R13–R19)', () => {
     assert.equal(snapshot(c), before);
   });
 
-  it('R13: IAR1 returns 1023 when a Group-0 HPPVI hides a lower-priority Group-1 LR', () => {
+  it('IAR1 returns 1023 when a Group-0 HPPVI hides a lower-priority Group-1 LR', () => {
     const { c } = rig();
     c.vmcr.eng0 = true;
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40, group: 0 });
@@ -666,7 +665,7 @@ describe('§4.4 acknowledge (R13–R19)', () => {
     assert.equal(c.lrs[1].state, LR_PENDING);
   });
 
-  it('R14: nested acknowledges set one APR bit each (higher priority preempts)', () => {
+  it('nested acknowledges set one APR bit each (higher priority preempts)', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x80 });
     assert.equal(c.iar(1), 40);
@@ -676,7 +675,7 @@ describe('§4.4 acknowledge (R13–R19)', () => {
     assert.equal(c.runningPriority(), 0x20);
   });
 
-  it('R16: an acknowledged interrupt cannot be acknowledged again; 11 becomes eligible only after deactivation', () => {
+  it('an acknowledged interrupt cannot be acknowledged again; 11 becomes eligible only after deactivation', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
     assert.equal(c.iar(1), 40);
@@ -690,7 +689,7 @@ describe('§4.4 acknowledge (R13–R19)', () => {
     assert.equal(c.iar(1), 40);
   });
 
-  it('R17/L1: an LPI in an LR is acknowledged like any other interrupt', () => {
+  it('an LPI in an LR is acknowledged like any other interrupt', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: MIN_LPI + 7, state: LR_PENDING, priority: 0xa0 });
     assert.equal(c.iar(1), MIN_LPI + 7);
@@ -700,7 +699,7 @@ describe('§4.4 acknowledge (R13–R19)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('§4.5 EOIR (R20–R27)', () => {
+describe('EOIR', () => {
   /** One acknowledged Group-1 interrupt 40 at priority 0x40 in LR 0. */
   function acked(switches: Partial<CpuifSwitches> = {}, eoimode: 0 | 1 = 0) {
     const r = rig(4, switches);
@@ -710,7 +709,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     return r;
   }
 
-  it('R20: INTIDs 1020–1023 are ignored entirely (no priority drop)', () => {
+  it('INTIDs 1020–1023 are ignored entirely (no priority drop)', () => {
     const { c } = acked();
     const before = snapshot(c);
     for (const id of [1020, 1021, 1022, 1023]) {
@@ -720,7 +719,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.equal(snapshot(c), before);
   });
 
-  it('R21: the priority drop clears only the lowest set APR bit', () => {
+  it('the priority drop clears only the lowest set APR bit', () => {
     const { c } = rig();
     c.apr1 = aprBit(0x40) | aprBit(0x60);
     c.apr0 = aprBit(0x80);
@@ -732,7 +731,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.equal(c.apr0, aprBit(0x80));
   });
 
-  it('R21: the drop is across APR0 and APR1, whatever the EOIR register group', () => {
+  it('the drop is across APR0 and APR1, whatever the EOIR register group', () => {
     const { c } = rig();
     c.apr0 = aprBit(0x50);
     c.apr1 = aprBit(0x40);
@@ -745,7 +744,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.equal(c.apr1, aprBit(0x60));
   });
 
-  it('R21/D11: the same lowest bit in APR0 and APR1 clears the Group-0 bit and raises F2', () => {
+  it('the same lowest bit in APR0 and APR1 clears the Group-0 bit and raises F2', () => {
     const { c, findings } = rig();
     c.apr0 = aprBit(0x40);
     c.apr1 = aprBit(0x40) | aprBit(0x80);
@@ -755,7 +754,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.ok(findings.includes('F2'));
   });
 
-  it('R21/D11: switch CPUIF_EOI_DROP_PREFERS_G1 clears the Group-1 bit instead', () => {
+  it('switch CPUIF_EOI_DROP_PREFERS_G1 clears the Group-1 bit instead', () => {
     const { c, findings } = rig(4, { CPUIF_EOI_DROP_PREFERS_G1: true });
     c.apr0 = aprBit(0x40);
     c.apr1 = aprBit(0x40);
@@ -765,7 +764,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.ok(findings.includes('F2'));
   });
 
-  it('R22: an EOIR with no active priority does nothing (no LR search, no EOIcount)', () => {
+  it('an EOIR with no active priority does nothing (no LR search, no EOIcount)', () => {
     const { c, findings } = rig();
     setLr(c, 0, { vintid: 40, state: LR_ACTIVE, priority: 0x40 });
     const before = snapshot(c);
@@ -777,7 +776,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.deepEqual(findings, []);
   });
 
-  it('R22/D2: CPUIF_EOIR_WITHOUT_ACTIVE_PRIORITY=count increments EOIcount but never deactivates', () => {
+  it('CPUIF_EOIR_WITHOUT_ACTIVE_PRIORITY=count increments EOIcount but never deactivates', () => {
     const { c } = rig(4, { CPUIF_EOIR_WITHOUT_ACTIVE_PRIORITY: 'count' });
     setLr(c, 0, { vintid: 40, state: LR_ACTIVE, priority: 0x40 });
     assert.deepEqual(c.eoir(1, 41), { lr: -1, counted: true, trapped: false });
@@ -786,13 +785,13 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.equal(r.lr, -1);
     assert.equal(c.lrs[0].state, LR_ACTIVE);
     assert.equal(c.eoicount, 1);
-    // Subject to D1: EOImode 1 does not count.
+    // EOImode 1 does not count.
     c.vmcr.eoimode = 1;
     assert.equal(c.eoir(1, 42).counted, false);
     assert.equal(c.eoicount, 1);
   });
 
-  it('R23/R25: EOImode 0 deactivates a matching Active LR (Active -> Invalid) after the drop', () => {
+  it('EOImode 0 deactivates a matching Active LR (Active -> Invalid) after the drop', () => {
     const { c, findings } = acked();
     assert.deepEqual(c.eoir(1, 40), { lr: 0, counted: false, trapped: false });
     assert.equal(c.lrs[0].state, LR_INVALID);
@@ -802,7 +801,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.deepEqual(findings, []);
   });
 
-  it('R25/R30: EOImode 0 turns a matching Pending-and-Active LR into Pending', () => {
+  it('EOImode 0 turns a matching Pending-and-Active LR into Pending', () => {
     const { c } = rig();
     setLr(c, 1, { vintid: 40, state: LR_PENDING_ACTIVE, priority: 0x40 });
     c.apr1 = aprBit(0x40);
@@ -811,7 +810,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.equal(c.apr1, 0);
   });
 
-  it('R23: an LR with the INTID but without the Active bit is not a match', () => {
+  it('an LR with the INTID but without the Active bit is not a match', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
     c.apr1 = aprBit(0x40);
@@ -820,7 +819,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.equal(c.eoicount, 1);
   });
 
-  it('R23/R29: findActive takes the LR whose Active bit is set (Active or Pending and Active)', () => {
+  it('findActive takes the LR whose Active bit is set (Active or Pending and Active)', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING });
     setLr(c, 1, { vintid: 41, state: LR_INVALID, eoi: true });
@@ -832,7 +831,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     );
   });
 
-  it('R23: the LR is found by vINTID among several active LRs', () => {
+  it('the LR is found by vINTID among several active LRs', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 41, state: LR_ACTIVE, priority: 0x40 });
     setLr(c, 2, { vintid: 40, state: LR_ACTIVE, priority: 0x40 });
@@ -842,7 +841,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.equal(c.lrs[2].state, LR_INVALID);
   });
 
-  it('R24/R26: no LR, EOImode 0, non-LPI: EOIcount += 1 and the priority is still dropped', () => {
+  it('no LR, EOImode 0, non-LPI: EOIcount += 1 and the priority is still dropped', () => {
     const { c } = rig();
     c.apr1 = aprBit(0x40);
     for (const id of [0, 15, 27, 40, 1019, 1024, 8191]) {
@@ -855,7 +854,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.equal(c.eoicount, 7);
   });
 
-  it('R24/R26: no LR with EOImode 1 drops the priority but does not count (D1 default)', () => {
+  it('no LR with EOImode 1 drops the priority but does not count', () => {
     const { c } = rig();
     c.vmcr.eoimode = 1;
     c.apr1 = aprBit(0x40);
@@ -864,7 +863,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.equal(c.eoicount, 0);
   });
 
-  it('R24/L4: an EOIR of an LPI outside the LRs only drops priority, whatever EOImode', () => {
+  it('an EOIR of an LPI outside the LRs only drops priority, whatever EOImode', () => {
     for (const eoimode of [0, 1] as const) {
       const { c } = rig();
       c.vmcr.eoimode = eoimode;
@@ -875,7 +874,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     }
   });
 
-  it('R25: EOImode 1 leaves a matching non-LPI LR Active (awaiting DIR) and does not count', () => {
+  it('EOImode 1 leaves a matching non-LPI LR Active (awaiting DIR) and does not count', () => {
     const { c, findings } = acked({}, 1);
     assert.deepEqual(c.eoir(1, 40), { lr: -1, counted: false, trapped: false });
     assert.equal(c.lrs[0].state, LR_ACTIVE);
@@ -887,7 +886,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.equal(c.lrs[0].state, LR_INVALID);
   });
 
-  it('R25(a)/L2: an in-LR LPI is deactivated by EOIR whatever EOImode, and never counted', () => {
+  it('an in-LR LPI is deactivated by EOIR whatever EOImode, and never counted', () => {
     for (const eoimode of [0, 1] as const) {
       const { c } = rig();
       c.vmcr.eoimode = eoimode;
@@ -900,7 +899,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     }
   });
 
-  it('R25(b)/F1: a group mismatch raises F1, drops priority and does not deactivate', () => {
+  it('F1: a group mismatch raises F1, drops priority and does not deactivate', () => {
     const { c, findings } = acked();
     assert.deepEqual(c.eoir(0, 40), { lr: -1, counted: false, trapped: false });
     assert.equal(c.lrs[0].state, LR_ACTIVE);
@@ -909,7 +908,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.deepEqual(findings, ['F1']);
   });
 
-  it('R25(c)/F1: a group-priority mismatch raises F1 and does not deactivate', () => {
+  it('F1: a group-priority mismatch raises F1 and does not deactivate', () => {
     const { c, findings } = rig();
     setLr(c, 0, { vintid: 40, state: LR_ACTIVE, priority: 0x40 });
     c.apr1 = aprBit(0x30) | aprBit(0x40); // the drop clears 0x30, not the LR's 0x40
@@ -920,7 +919,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.deepEqual(findings, ['F1']);
   });
 
-  it('R25(c): the LR priority is compared as a group priority (subpriority ignored)', () => {
+  it('the LR priority is compared as a group priority (subpriority ignored)', () => {
     const { c, findings } = rig();
     c.writeBpr(1, 5); // mask 0xE0
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x58 });
@@ -930,14 +929,14 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.deepEqual(findings, []);
   });
 
-  it('R25/D3: switch CPUIF_EOIR_MATCH_INTID_ONLY deactivates on the INTID alone (F1 still raised)', () => {
+  it('switch CPUIF_EOIR_MATCH_INTID_ONLY deactivates on the INTID alone (F1 still raised)', () => {
     const { c, findings } = acked({ CPUIF_EOIR_MATCH_INTID_ONLY: true });
     assert.equal(c.eoir(0, 40).lr, 0);
     assert.equal(c.lrs[0].state, LR_INVALID);
     assert.deepEqual(findings, ['F1']);
   });
 
-  it('R25/F1: a group mismatch with EOImode 1 also raises F1 (the LR stays Active)', () => {
+  it('F1: a group mismatch with EOImode 1 also raises F1 (the LR stays Active)', () => {
     const { c, findings } = acked({}, 1);
     c.eoir(0, 40);
     assert.equal(c.lrs[0].state, LR_ACTIVE);
@@ -945,7 +944,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.deepEqual(findings, ['F1']);
   });
 
-  it('R26/R27: nested acknowledges EOI in reverse order back to idle', () => {
+  it('nested acknowledges EOI in reverse order back to idle', () => {
     const { c, findings } = rig();
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x80 });
     assert.equal(c.iar(1), 40);
@@ -963,7 +962,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.deepEqual(findings, []);
   });
 
-  it('R31: an EOI-pending LR (HW 0, EOI 1) becomes visible in EISR after the EOIR deactivates it', () => {
+  it('an EOI-pending LR (HW 0, EOI 1) becomes visible in EISR after the EOIR deactivates it', () => {
     const { c } = rig();
     setLr(c, 1, { vintid: 40, state: LR_PENDING, priority: 0x40, eoi: true });
     assert.equal(c.eisr(), 0);
@@ -975,7 +974,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
     assert.ok(c.misr() & MISR.EOI);
   });
 
-  it('D1: switch CPUIF_EOIR_COUNTS_IN_EOIMODE1 counts unmatched non-LPI EOIRs in EOImode 1 (not LPIs)', () => {
+  it('switch CPUIF_EOIR_COUNTS_IN_EOIMODE1 counts unmatched non-LPI EOIRs in EOImode 1 (not LPIs)', () => {
     const { c } = rig(4, { CPUIF_EOIR_COUNTS_IN_EOIMODE1: true });
     c.vmcr.eoimode = 1;
     c.apr1 = aprBit(0x40);
@@ -994,7 +993,7 @@ describe('§4.5 EOIR (R20–R27)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('§4.6 DIR (R28–R31)', () => {
+describe('DIR', () => {
   function activeEoimode1() {
     const r = rig();
     r.c.vmcr.eoimode = 1;
@@ -1002,7 +1001,7 @@ describe('§4.6 DIR (R28–R31)', () => {
     return r;
   }
 
-  it('R28: DIR traps when HCR.TDIR is set and changes nothing', () => {
+  it('DIR traps when HCR.TDIR is set and changes nothing', () => {
     const { c, findings } = activeEoimode1();
     c.hcr |= HCR.TDIR;
     const before = snapshot(c);
@@ -1012,7 +1011,7 @@ describe('§4.6 DIR (R28–R31)', () => {
     assert.deepEqual(findings, []);
   });
 
-  it('R28: DIR traps when HCR.TC is set and changes nothing', () => {
+  it('DIR traps when HCR.TC is set and changes nothing', () => {
     const { c } = activeEoimode1();
     c.hcr |= HCR.TC;
     const before = snapshot(c);
@@ -1020,21 +1019,21 @@ describe('§4.6 DIR (R28–R31)', () => {
     assert.equal(snapshot(c), before);
   });
 
-  it('R28: TALL0/TALL1 do not trap DIR', () => {
+  it('TALL0/TALL1 do not trap DIR', () => {
     const { c } = activeEoimode1();
     c.hcr |= HCR.TALL0 | HCR.TALL1;
     assert.deepEqual(c.dir(40), { lr: 0, counted: false, trapped: false });
     assert.equal(c.lrs[0].state, LR_INVALID);
   });
 
-  it('R28: dirUntrapped is the untrapped behaviour even with TDIR set', () => {
+  it('dirUntrapped is the untrapped behaviour even with TDIR set', () => {
     const { c } = activeEoimode1();
     c.hcr |= HCR.TDIR;
     assert.deepEqual(c.dirUntrapped(40), { lr: 0, counted: false, trapped: false });
     assert.equal(c.lrs[0].state, LR_INVALID);
   });
 
-  it('R29/F7: DIR with EOImode 0 is ignored and raises F7', () => {
+  it('F7: DIR with EOImode 0 is ignored and raises F7', () => {
     const { c, findings } = activeEoimode1();
     c.vmcr.eoimode = 0;
     const before = snapshot(c);
@@ -1044,7 +1043,7 @@ describe('§4.6 DIR (R28–R31)', () => {
     assert.deepEqual(findings, ['F7', 'F7']);
   });
 
-  it('R29/L3: DIR with INTID >= 1020 (special or LPI) is ignored and never counted', () => {
+  it('DIR with INTID >= 1020 (special or LPI) is ignored and never counted', () => {
     const { c } = activeEoimode1();
     setLr(c, 1, { vintid: MIN_LPI, state: LR_ACTIVE, priority: 0x40 });
     const before = snapshot(c);
@@ -1055,7 +1054,7 @@ describe('§4.6 DIR (R28–R31)', () => {
     assert.equal(c.lrs[1].state, LR_ACTIVE);
   });
 
-  it('R29/R30: DIR deactivates a matching Active LR without touching the APRs or checking group/priority', () => {
+  it('DIR deactivates a matching Active LR without touching the APRs or checking group/priority', () => {
     const { c, findings } = rig();
     c.vmcr.eoimode = 1;
     c.vmcr.eng0 = true;
@@ -1069,14 +1068,14 @@ describe('§4.6 DIR (R28–R31)', () => {
     assert.deepEqual(findings, []);
   });
 
-  it('R30: DIR turns Pending-and-Active into Pending', () => {
+  it('DIR turns Pending-and-Active into Pending', () => {
     const { c } = activeEoimode1();
     c.lrs[0].state = LR_PENDING_ACTIVE;
     assert.equal(c.dir(40).lr, 0);
     assert.equal(c.lrs[0].state, LR_PENDING);
   });
 
-  it('R29: DIR with no matching Active LR increments EOIcount', () => {
+  it('DIR with no matching Active LR increments EOIcount', () => {
     const { c } = activeEoimode1();
     setLr(c, 1, { vintid: 41, state: LR_PENDING, priority: 0x40 });
     assert.deepEqual(c.dir(41), { lr: -1, counted: true, trapped: false }, 'a Pending LR is no match');
@@ -1086,7 +1085,7 @@ describe('§4.6 DIR (R28–R31)', () => {
     assert.equal(c.lrs[0].state, LR_ACTIVE);
   });
 
-  it('R31: DIR of an EOI-requesting LR makes it EOI-pending (EISR set, ELRSR clear)', () => {
+  it('DIR of an EOI-requesting LR makes it EOI-pending (EISR set, ELRSR clear)', () => {
     const { c } = activeEoimode1();
     c.lrs[0].eoi = true;
     c.dir(40);
@@ -1096,8 +1095,8 @@ describe('§4.6 DIR (R28–R31)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('A4/D14 EOIcount', () => {
-  it('A4/D14: EOIcount wraps modulo 32 on an EOIR, raising F6 on the wrap', () => {
+describe('EOIcount', () => {
+  it('EOIcount wraps modulo 32 on an EOIR, raising F6 on the wrap', () => {
     const { c, findings } = rig();
     c.eoicount = 30;
     c.apr1 = aprBit(0x40);
@@ -1114,7 +1113,7 @@ describe('A4/D14 EOIcount', () => {
     assert.deepEqual(findings, ['F6']);
   });
 
-  it('A4/D14: EOIcount wraps modulo 32 on a DIR, raising F6', () => {
+  it('EOIcount wraps modulo 32 on a DIR, raising F6', () => {
     const { c, findings } = rig();
     c.vmcr.eoimode = 1;
     c.eoicount = 31;
@@ -1123,7 +1122,7 @@ describe('A4/D14 EOIcount', () => {
     assert.deepEqual(findings, ['F6']);
   });
 
-  it('A4: 32 unmatched EOIRs from 0 come back to 0', () => {
+  it('32 unmatched EOIRs from 0 come back to 0', () => {
     const { c } = rig();
     for (let n = 0; n < 32; n++) {
       c.apr1 = aprBit(0x40);
@@ -1132,7 +1131,7 @@ describe('A4/D14 EOIcount', () => {
     assert.equal(c.eoicount, 0);
   });
 
-  it('D14: switch CPUIF_EOICOUNT_SATURATES saturates at 31', () => {
+  it('switch CPUIF_EOICOUNT_SATURATES saturates at 31', () => {
     const { c } = rig(4, { CPUIF_EOICOUNT_SATURATES: true });
     c.eoicount = 30;
     c.apr1 = aprBit(0x40);
@@ -1148,7 +1147,7 @@ describe('A4/D14 EOIcount', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('§4.9 HW = 1 (H1, H2)', () => {
+describe('HW = 1', () => {
   function hwActive(pintid: number, eoimode: 0 | 1) {
     const r = rig();
     r.c.vmcr.eoimode = eoimode;
@@ -1157,7 +1156,7 @@ describe('§4.9 HW = 1 (H1, H2)', () => {
     return r;
   }
 
-  it('H1: EOIR (EOImode 0) of a HW LR deactivates pINTID through the callback', () => {
+  it('EOIR (EOImode 0) of a HW LR deactivates pINTID through the callback', () => {
     const { c, phys, findings } = hwActive(30, 0);
     assert.deepEqual(phys, []);
     assert.equal(c.eoir(1, 27).lr, 0);
@@ -1166,7 +1165,7 @@ describe('§4.9 HW = 1 (H1, H2)', () => {
     assert.deepEqual(findings, []);
   });
 
-  it('H1: DIR (EOImode 1) of a HW LR deactivates pINTID; the EOIR before it does not', () => {
+  it('DIR (EOImode 1) of a HW LR deactivates pINTID; the EOIR before it does not', () => {
     const { c, phys } = hwActive(27, 1);
     c.eoir(1, 27);
     assert.deepEqual(phys, [], 'priority drop only');
@@ -1174,7 +1173,7 @@ describe('§4.9 HW = 1 (H1, H2)', () => {
     assert.deepEqual(phys, [27]);
   });
 
-  it('H1: a trapped DIR does not deactivate the physical interrupt', () => {
+  it('a trapped DIR does not deactivate the physical interrupt', () => {
     const { c, phys } = hwActive(27, 1);
     c.eoir(1, 27);
     c.hcr |= HCR.TDIR;
@@ -1183,7 +1182,7 @@ describe('§4.9 HW = 1 (H1, H2)', () => {
     assert.equal(c.lrs[0].state, LR_ACTIVE);
   });
 
-  it('H1/F4: pINTID < 16 raises F4 and skips the physical deactivation', () => {
+  it('F4: pINTID < 16 raises F4 and skips the physical deactivation', () => {
     const { c, phys, findings } = hwActive(5, 0);
     assert.equal(c.eoir(1, 27).lr, 0);
     assert.equal(c.lrs[0].state, LR_INVALID);
@@ -1191,7 +1190,7 @@ describe('§4.9 HW = 1 (H1, H2)', () => {
     assert.deepEqual(findings, ['F4']);
   });
 
-  it('H1/F4: pINTID >= 1020 raises F4 and skips the physical deactivation', () => {
+  it('F4: pINTID >= 1020 raises F4 and skips the physical deactivation', () => {
     const { c, phys, findings } = hwActive(1020, 1);
     c.eoir(1, 27);
     c.dir(27);
@@ -1199,7 +1198,7 @@ describe('§4.9 HW = 1 (H1, H2)', () => {
     assert.deepEqual(findings, ['F4']);
   });
 
-  it('H1: a HW = 0 LR never calls the physical-deactivate callback', () => {
+  it('a HW = 0 LR never calls the physical-deactivate callback', () => {
     const { c, phys } = rig();
     setLr(c, 0, { vintid: 27, state: LR_PENDING, priority: 0x40, hw: false, pintid: 27 });
     c.iar(1);
@@ -1208,7 +1207,7 @@ describe('§4.9 HW = 1 (H1, H2)', () => {
     assert.deepEqual(phys, []);
   });
 
-  it('H2: a HW LR never sets EISR and sets ELRSR as soon as it is Invalid', () => {
+  it('a HW LR never sets EISR and sets ELRSR as soon as it is Invalid', () => {
     const { c } = hwActive(30, 0);
     c.lrs[0].eoi = true; // meaningless with HW = 1
     assert.equal(c.elrsr() & 1, 0);
@@ -1219,8 +1218,8 @@ describe('§4.9 HW = 1 (H1, H2)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('§5.1 maintenance status (M1–M4)', () => {
-  it('M1: EISR bit n iff LR n is Invalid, HW = 0 and EOI = 1', () => {
+describe('maintenance status', () => {
+  it('EISR bit n iff LR n is Invalid, HW = 0 and EOI = 1', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_INVALID, eoi: true });
     setLr(c, 1, { vintid: 41, state: LR_INVALID, eoi: false });
@@ -1233,7 +1232,7 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     }
   });
 
-  it('M2: ELRSR bit n iff LR n is Invalid AND (HW = 1 OR EOI = 0); an EOI-pending LR is not empty', () => {
+  it('ELRSR bit n iff LR n is Invalid AND (HW = 1 OR EOI = 0); an EOI-pending LR is not empty', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_INVALID, eoi: true });
     setLr(c, 1, { vintid: 41, state: LR_INVALID, eoi: false });
@@ -1246,13 +1245,13 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     }
   });
 
-  it('M2: every LR of a reset interface is empty', () => {
+  it('every LR of a reset interface is empty', () => {
     const { c } = rig(7);
     assert.equal(c.elrsr(), 0x7f);
     assert.equal(c.eisr(), 0);
   });
 
-  it('M2/D10: switch CPUIF_ELRSR_IGNORES_EOI counts an EOI-pending LR as empty', () => {
+  it('switch CPUIF_ELRSR_IGNORES_EOI counts an EOI-pending LR as empty', () => {
     const { c } = rig(4, { CPUIF_ELRSR_IGNORES_EOI: true });
     setLr(c, 0, { vintid: 40, state: LR_INVALID, eoi: true });
     setLr(c, 1, { vintid: 41, state: LR_ACTIVE });
@@ -1261,7 +1260,7 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     assert.equal(c.eisr(), 0b0001, 'EISR is unaffected');
   });
 
-  it('M3: MISR is 0 with all enables off and no EOI-pending LR', () => {
+  it('MISR is 0 with all enables off and no EOI-pending LR', () => {
     const { c } = rig();
     c.hcr = HCR.En;
     c.eoicount = 5;
@@ -1269,7 +1268,7 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     assert.equal(c.misr(), 0);
   });
 
-  it('M3 EOI: set iff EISR != 0 (no enable bit needed), cleared when the host rewrites the LR', () => {
+  it('EOI: set iff EISR != 0 (no enable bit needed), cleared when the host rewrites the LR', () => {
     const { c } = rig();
     c.hcr = 0;
     assert.equal(c.misr() & MISR.EOI, 0);
@@ -1279,7 +1278,7 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     assert.equal(c.misr() & MISR.EOI, 0);
   });
 
-  it('M3 U: set iff UIE and at most one LR has State != 00', () => {
+  it('U: set iff UIE and at most one LR has State != 00', () => {
     const { c } = rig();
     c.hcr = HCR.En | HCR.UIE;
     assert.equal(c.misr() & MISR.U, MISR.U, 'no valid LR');
@@ -1288,13 +1287,13 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     setLr(c, 1, { vintid: 41, state: LR_PENDING_ACTIVE });
     assert.equal(c.misr() & MISR.U, 0, 'two valid LRs');
     c.lrs[1].state = LR_INVALID;
-    c.lrs[1].eoi = true; // EOI-pending LRs have State 00: not valid (D9 Arm reading)
+    c.lrs[1].eoi = true; // EOI-pending LRs have State 00: not valid (the Arm reading)
     assert.equal(c.misr() & MISR.U, MISR.U);
     c.hcr = HCR.En;
     assert.equal(c.misr() & MISR.U, 0, 'UIE = 0');
   });
 
-  it('M3 U/D9: switch CPUIF_U_FROM_ELRSR counts EOI-pending LRs as used', () => {
+  it('switch CPUIF_U_FROM_ELRSR counts EOI-pending LRs as used', () => {
     const { c } = rig(4, { CPUIF_U_FROM_ELRSR: true });
     c.hcr = HCR.En | HCR.UIE;
     assert.equal(c.misr() & MISR.U, MISR.U);
@@ -1305,7 +1304,7 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     assert.equal(c.misr() & MISR.U, MISR.U);
   });
 
-  it('M3 LRENP: set iff LRENPIE and EOIcount != 0', () => {
+  it('LRENP: set iff LRENPIE and EOIcount != 0', () => {
     const { c } = rig();
     c.hcr = HCR.En | HCR.LRENPIE;
     assert.equal(c.misr() & MISR.LRENP, 0);
@@ -1318,7 +1317,7 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     assert.equal(c.misr() & MISR.LRENP, 0);
   });
 
-  it('M3 LRENP: an unmatched EOIR raises it', () => {
+  it('LRENP: an unmatched EOIR raises it', () => {
     const { c } = rig();
     c.hcr = HCR.En | HCR.LRENPIE;
     c.apr1 = aprBit(0x40);
@@ -1327,7 +1326,7 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     assert.equal(c.maintenance(), true);
   });
 
-  it('M3 NP: set iff NPIE and no LR is in State 01 (11 does not count as pending)', () => {
+  it('NP: set iff NPIE and no LR is in State 01 (11 does not count as pending)', () => {
     const { c } = rig();
     c.hcr = HCR.En | HCR.NPIE;
     assert.equal(c.misr() & MISR.NP, MISR.NP);
@@ -1341,7 +1340,7 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     assert.equal(c.misr() & MISR.NP, 0, 'NPIE = 0');
   });
 
-  it('M3 NP: acknowledging the last pending LR raises it', () => {
+  it('NP: acknowledging the last pending LR raises it', () => {
     const { c } = rig();
     c.hcr = HCR.En | HCR.NPIE;
     setLr(c, 0, { vintid: 40, state: LR_PENDING, priority: 0x40 });
@@ -1351,7 +1350,7 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     assert.equal(c.maintenance(), true);
   });
 
-  it('M3 NP/D8: switch CPUIF_NP_COUNTS_PENDING_ACTIVE treats State 11 as pending', () => {
+  it('switch CPUIF_NP_COUNTS_PENDING_ACTIVE treats State 11 as pending', () => {
     const { c } = rig(4, { CPUIF_NP_COUNTS_PENDING_ACTIVE: true });
     c.hcr = HCR.En | HCR.NPIE;
     assert.equal(c.misr() & MISR.NP, MISR.NP);
@@ -1363,7 +1362,7 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     assert.equal(c.misr() & MISR.NP, 0);
   });
 
-  it('M3 VGrp*: each bit needs its enable bit and its own group enable, and ignores the other (D6)', () => {
+  it('VGrp*: each bit needs its enable bit and its own group enable, and ignores the other', () => {
     const rows: { bit: number; enable: number; group: 0 | 1; when: boolean }[] = [
       { bit: MISR.VGrp0E, enable: HCR.VGrp0EIE, group: 0, when: true },
       { bit: MISR.VGrp0D, enable: HCR.VGrp0DIE, group: 0, when: false },
@@ -1387,7 +1386,7 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     }
   });
 
-  it('M3/R34/M5: the VGrp conditions follow IGRPEN writes as levels', () => {
+  it('the VGrp conditions follow IGRPEN writes as levels', () => {
     const { c } = rig();
     c.hcr = HCR.En | HCR.VGrp1EIE | HCR.VGrp1DIE;
     c.setGroupEnable(1, true);
@@ -1396,7 +1395,7 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     assert.equal(c.misr(), MISR.VGrp1D);
   });
 
-  it('M3: all bits at once, and misrNames lists them in bit order', () => {
+  it('all bits at once, and misrNames lists them in bit order', () => {
     const { c } = rig();
     c.hcr = 0xff;
     c.vmcr.eng0 = false;
@@ -1408,7 +1407,7 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     assert.deepEqual(misrNames(0), []);
   });
 
-  it('M4: the MI line needs En = 1 and MISR != 0', () => {
+  it('the MI line needs En = 1 and MISR != 0', () => {
     const { c } = rig();
     c.hcr = HCR.LRENPIE;
     c.eoicount = 1;
@@ -1421,7 +1420,7 @@ describe('§5.1 maintenance status (M1–M4)', () => {
     assert.equal(c.maintenance(), false);
   });
 
-  it('M4: an EOI-pending LR asserts the MI only while En = 1', () => {
+  it('an EOI-pending LR asserts the MI only while En = 1', () => {
     const { c } = rig();
     setLr(c, 0, { vintid: 40, state: LR_INVALID, eoi: true });
     c.hcr = 0;

@@ -109,7 +109,7 @@ const EDGE_PENDING = F.ENABLED | F.PENDING_LATCH;
 
 // -------------------------------------------------------------------------------------------------
 
-describe('vgic_target_oracle (§3.1)', () => {
+describe('vgic_target_oracle', () => {
   it('active and queued: irq.vcpu, even when routed elsewhere and with the distributor disabled', () => {
     clean({}, (env) => {
       const irq = spi(env.vm, 32);
@@ -180,7 +180,7 @@ describe('vgic_target_oracle (§3.1)', () => {
 
 // -------------------------------------------------------------------------------------------------
 
-describe('kvm_vgic_inject_irq (§3.2)', () => {
+describe('kvm_vgic_inject_irq', () => {
   it('level: valid only on a change of the line; raising queues, repeating is ignored, lowering dequeues nothing', () => {
     clean({}, (env) => {
       const irq = spi(env.vm, 32);
@@ -279,7 +279,7 @@ describe('kvm_vgic_inject_irq (§3.2)', () => {
 
 // -------------------------------------------------------------------------------------------------
 
-describe('vgic_queue_irq_unlock (§3.3)', () => {
+describe('vgic_queue_irq_unlock', () => {
   it('already on an AP list: only REQ(IRQ_PENDING) and KICK, no second link', () => {
     clean({}, (env) => {
       const v0 = env.vcpu(0);
@@ -398,7 +398,7 @@ describe('vgic_queue_irq_unlock (§3.3)', () => {
 
 // -------------------------------------------------------------------------------------------------
 
-describe('summarize_ap_list (§3.5)', () => {
+describe('summarize_ap_list', () => {
   it('counts only deliverable entries: pending-only, active (incl. active+pending), SGIs', () => {
     clean({}, (env) => {
       const [v0, v1] = [env.vcpu(0), env.vcpu(1)];
@@ -421,7 +421,7 @@ describe('summarize_ap_list (§3.5)', () => {
 
 // -------------------------------------------------------------------------------------------------
 
-describe('vgic_sort_ap_list / vgic_irq_cmp (§3.4)', () => {
+describe('vgic_sort_ap_list / vgic_irq_cmp', () => {
   function sorted(env: Env, i: number): number[] {
     const t = env.task(i);
     const v = env.vcpu(i);
@@ -478,7 +478,7 @@ describe('vgic_sort_ap_list / vgic_irq_cmp (§3.4)', () => {
 
 // -------------------------------------------------------------------------------------------------
 
-describe('vgic_v3_compute_lr (§3.6.1)', () => {
+describe('vgic_v3_compute_lr', () => {
   function compute(env: Env, irq: ReturnType<typeof spi>) {
     return env.call(
       env.host,
@@ -550,7 +550,7 @@ describe('vgic_v3_compute_lr (§3.6.1)', () => {
 
 // -------------------------------------------------------------------------------------------------
 
-describe('vgic_flush_lr_state / vgic_v3_populate_lr (§3.6, §3.6.2)', () => {
+describe('vgic_flush_lr_state / vgic_v3_populate_lr', () => {
   it('populate: edge pending moves into the LR (pending_latch cleared), level keeps its state, HW level drops line_level; on_lr set', () => {
     clean({}, (env) => {
       const v0 = env.vcpu(0);
@@ -668,7 +668,7 @@ describe('vgic_flush_lr_state / vgic_v3_populate_lr (§3.6, §3.6.2)', () => {
 
 // -------------------------------------------------------------------------------------------------
 
-describe('vgic_v3_configure_hcr (§3.7), observed in vgic_hcr after a flush', () => {
+describe('vgic_v3_configure_hcr, observed in vgic_hcr after a flush', () => {
   const GRP = HCR.VGrp0EIE | HCR.VGrp1DIE; // group 0 disabled, group 1 enabled in the VMCR
 
   function hcrAfter(opts: EnvOptions, fill: (env: Env, v0: Vcpu) => void, spis = 0): number {
@@ -766,7 +766,7 @@ describe('vgic_v3_configure_hcr (§3.7), observed in vgic_hcr after a flush', ()
 
 // -------------------------------------------------------------------------------------------------
 
-describe('vgic_v3_fold_lr (§3.9.1)', () => {
+describe('vgic_v3_fold_lr', () => {
   function fold(env: Env, i: number, val: ReturnType<typeof lr>): void {
     const t = env.task(i);
     env.call(
@@ -909,7 +909,7 @@ describe('vgic_v3_fold_lr (§3.9.1)', () => {
 
 // -------------------------------------------------------------------------------------------------
 
-describe('vgic_prune_ap_list (§3.11)', () => {
+describe('vgic_prune_ap_list', () => {
   it('idle entries are deleted (vcpu NULL); re-routed pending IRQs migrate with a request; deliverable and active ones stay', () => {
     clean({}, (env) => {
       const [v0, v1] = [env.vcpu(0), env.vcpu(1)];
@@ -965,7 +965,7 @@ describe('vgic_prune_ap_list (§3.11)', () => {
 
 // -------------------------------------------------------------------------------------------------
 
-describe('vgic_flush_pending_lpis (§3.13)', () => {
+describe('vgic_flush_pending_lpis', () => {
   function setup(env: Env): void {
     setupIts(env);
     const v0 = env.vcpu(0);
@@ -1046,7 +1046,7 @@ describe('vgic_flush_pending_lpis (§3.13)', () => {
 
 // -------------------------------------------------------------------------------------------------
 
-describe('LPI references and release (§3.14)', () => {
+describe('LPI references and release', () => {
   function mapped(env: Env, intids: number[]): void {
     setupIts(env);
     its(
@@ -1148,7 +1148,7 @@ describe('LPI references and release (§3.14)', () => {
 
 // -------------------------------------------------------------------------------------------------
 
-describe('ITS commands (§3.15)', () => {
+describe('ITS commands', () => {
   it('MAPTI allocates (refcount 1, edge, group 1, target = collection vCPU, property byte) or reuses the live LPI', () => {
     clean({ vm: { its: true } }, (env) => {
       setupIts(env);
@@ -1299,7 +1299,7 @@ describe('ITS commands (§3.15)', () => {
 
 // -------------------------------------------------------------------------------------------------
 
-describe('distributor/redistributor MMIO (§3.16)', () => {
+describe('distributor/redistributor MMIO', () => {
   it('ISENABLER enables and queues a pending IRQ', () => {
     clean({}, (env) => {
       const irq = spi(env.vm, 32);
@@ -1405,7 +1405,7 @@ describe('distributor/redistributor MMIO (§3.16)', () => {
 
 // -------------------------------------------------------------------------------------------------
 
-describe('vgic_v3_deactivate: the DIR trap (§3.10)', () => {
+describe('vgic_v3_deactivate: the DIR trap', () => {
   function dir(env: Env, i: number, intid: number): void {
     const t = env.task(i);
     env.call(t, vgic_v3_deactivate(t, env.vm, env.vcpu(i), intid));
@@ -1507,7 +1507,7 @@ describe('vgic_v3_deactivate: the DIR trap (§3.10)', () => {
 
 // -------------------------------------------------------------------------------------------------
 
-describe('kvm_vcpu_kick / kvm_make_all_cpus_request (§2.7)', () => {
+describe('kvm_vcpu_kick / kvm_make_all_cpus_request', () => {
   function kick(env: Env, v: Vcpu, from = env.host): void {
     kvm_vcpu_kick(from, v);
   }
@@ -1564,7 +1564,7 @@ describe('kvm_vcpu_kick / kvm_make_all_cpus_request (§2.7)', () => {
     });
   });
 
-  it('the first SPI in flight (broadcast path) still wakes its target blocked in WFI (§3.18 (c): an injector always wakes a blocked target)', () => {
+  it('the first SPI in flight (broadcast path) still wakes its target blocked in WFI (an injector always wakes a blocked target)', () => {
     clean({}, (env) => {
       const v0 = env.vcpu(0);
       poke(v0.obj, VCPU.blocked, 1);
@@ -1599,7 +1599,7 @@ describe('kvm_vgic_vcpu_pending_irq (§3.18, WFI)', () => {
 
 // -------------------------------------------------------------------------------------------------
 
-describe('vCPU run loop (§3.18), whole scenarios', () => {
+describe('vCPU run loop, whole scenarios', () => {
   function wfiScenario(send: GuestStep[], intid: number): ScenarioSpec {
     return scenario({
       name: `wfi-wakeup-${intid}`,

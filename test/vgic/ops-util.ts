@@ -191,7 +191,7 @@ export function* oracleLocked(t: Task, vm: Vm, irq: KObj): Gen<Vcpu | null> {
   return v;
 }
 
-/** LOCK_IRQSAVE(irq_lock) then vgic_queue_irq_unlock, as every caller of §3.3 does. */
+/** LOCK_IRQSAVE(irq_lock) then vgic_queue_irq_unlock, as every caller of vgic_queue_irq_unlock does. */
 export function* queueIrq(t: Task, vm: Vm, irq: KObj): Gen<boolean> {
   const f = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
   return yield* vgic_queue_irq_unlock(t, vm, irq, f);

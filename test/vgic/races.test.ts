@@ -14,7 +14,7 @@ import { check, runDefault } from './util.ts';
 // Bounds of every exploration here: exhaustive DPOR, no preemption bound, 10,000 steps per execution,
 // at most one (seed race) or two (head walk, LR overflow) guest instructions after an MI asserts.
 
-describe('the seed race (vgic-host.md §6.1)', () => {
+describe('the seed race', () => {
   it('V3: DPOR finds the poisoned-pointer fault in the lockless tail walk, and the racing list_del', () => {
     const r = check(seedRace, 'V3');
     assert.ok(r.result.stats.exhaustive);
@@ -122,7 +122,7 @@ describe('the tail walk loads last_lr_irq->ap_list.next before it tests EOIcount
   });
 });
 
-describe('head-walk wrong deactivation (vgic-host.md §6.2)', () => {
+describe('head-walk wrong deactivation', () => {
   it('V2 fails P-EOI: the replay from the head deactivates P1, A2 stays active', () => {
     const r = check(headWalk, 'V2');
     assert.ok(r.oracle.includes('P-EOI: the EOIcount replay deactivated an IRQ the guest did not'));

@@ -5,7 +5,7 @@ import { eventfd_signal } from '../../src/vgic/notify.ts';
 import { atRe } from '../helpers.ts';
 import { check, design, knownRaces } from './util.ts';
 
-describe('kvm_notify_acked_irq and irqfd resampling (vgic-host.md §3.17)', () => {
+describe('kvm_notify_acked_irq and irqfd resampling', () => {
   for (const d of ['V2', 'V3', 'V4b']) {
     it(`${d}: the resampler lowers the line and signals its eventfd outside every raw lock`, () => {
       const r = check(levelResample, d);
@@ -18,7 +18,7 @@ describe('kvm_notify_acked_irq and irqfd resampling (vgic-host.md §3.17)', () =
     });
   }
 
-  it('V4b without its deferral: eventfd_signal takes a spinlock_t under the raw ap_list_lock (Example L1)', () => {
+  it('V4b without its deferral: eventfd_signal takes a spinlock_t under the raw ap_list_lock', () => {
     const r = check(levelResample, { ...design('V4b'), deferNotify: false });
     assert.ok(r.sanitizer.includes('[ BUG: Invalid wait context ]'), r.titles.join(' | '));
     const text = r.result.findings

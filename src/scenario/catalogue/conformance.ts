@@ -4,14 +4,15 @@ import { lowerLine } from '../builder.ts';
 import { type HandlerName, type ScenarioInput, type ScenarioSpec, scenario } from '../schema.ts';
 
 /**
- * The conformance suite (conformance.md): the kernel's vgic_irq selftest cases INJ, PRE, FAIL, RST and
- * the kvm-unit-tests IPI tests, ported as behaviour over the scenario builder. Priorities, triggers and
+ * The conformance suite: the cases INJ, PRE, FAIL and RST of the kernel's vgic_irq selftest
+ * (tools/testing/selftests/kvm/arm64/vgic_irq.c) and the IPI tests of kvm-unit-tests (arm/gic.c),
+ * ported as behaviour over the scenario builder (docs/model.md, Glossary). Priorities, triggers and
  * enables are the distributor state at VM creation (what the selftest's init writes).
  */
 type Trigger = 'edge' | 'level';
 export type Method = 'EDGE_IRQ_LINE' | 'IRQFD' | 'ISPENDR' | 'SET_IRQ_LINE_HIGH' | 'SET_LEVEL_INFO_HIGH';
 
-/** The injection table (conformance.md §4.2): methods per trigger and which INTID kinds they can inject. */
+/** The selftest's injection methods per trigger, and which INTID kinds each can inject. */
 export const METHODS: Record<Trigger, { method: Method; sgi: boolean; ppi: boolean; spi: boolean }[]> = {
   edge: [
     { method: 'EDGE_IRQ_LINE', sgi: false, ppi: false, spi: true },
@@ -59,7 +60,7 @@ function handler(c: Config): HandlerName {
   return c.trigger === 'level' ? 'vgic-level' : 'vgic';
 }
 
-/** conformance.md §3.4: group 1 on, PMR 0xF8, EOImode, IRQs masked. */
+/** The selftest's guest setup: group 1 on, PMR 0xF8, EOImode, IRQs masked. */
 function init(c: Config): GuestStep[] {
   return [
     { op: 'igrpen', group: 1, enable: true },
@@ -111,7 +112,7 @@ function allDeactivated(intids: number[]): GuestStep[] {
   ];
 }
 
-/** INJ-* (conformance.md §6.1): inject a set in one exit, handle them all, each exactly once. */
+/** INJ-* (the selftest's guest_inject): inject a set in one exit, handle them all, each exactly once. */
 export function inj(id: string, set: number[], method: Method, c: Config): ScenarioSpec {
   const prio = new Map(set.map((i) => [i, (i % 31) * 8]));
   const guest: GuestStep[] = [
@@ -141,7 +142,10 @@ export function inj(id: string, set: number[], method: Method, c: Config): Scena
   );
 }
 
-/** PRE-* (§6.2): each newly injected, more urgent interrupt is acknowledged over the active ones. */
+/**
+ * PRE-* (the selftest's test_inject_preemption): each newly injected, more urgent interrupt is
+ * acknowledged over the active ones.
+ */
 export function pre(
   id: string,
   first: number,
@@ -178,7 +182,11 @@ export function pre(
 
 const BAD_INTIDS = (n: number) => [n, 1020, 1024, 1120, 5120, 0xffffffff];
 
-/** The errno rules of conformance.md §6.3: whether the request must fail. */
+/**
+ * Whether the request must fail, as KVM answers it: KVM_IRQ_LINE fails for every bad INTID it can
+ * encode (16 bits), LEVEL_INFO above 1023, the irqfd routing for pins from KVM_IRQCHIP_NUM_PINS (988)
+ * on; an ISPENDR write never fails.
+ */
 function mustFail(method: Method, intid: number): boolean {
   switch (method) {
     case 'EDGE_IRQ_LINE':
@@ -193,7 +201,10 @@ function mustFail(method: Method, intid: number): boolean {
   }
 }
 
-/** FAIL (§6.3): bad INTIDs fail (or are ignored) exactly as the errno table says; nothing is delivered. */
+/**
+ * FAIL (the selftest's test_inject_fail): bad INTIDs fail (or are ignored) exactly as mustFail says;
+ * nothing is delivered.
+ */
 export function fail(method: Method, c: Config): ScenarioSpec {
   const n = c.n ?? 64;
   const guest: GuestStep[] = [...init(c)];
@@ -206,7 +217,10 @@ export function fail(method: Method, c: Config): ScenarioSpec {
   });
 }
 
-/** RST-* (§6.4): interrupts restored active by userspace, their priorities OR'd into AP1R0, then EOId. */
+/**
+ * RST-* (the selftest's guest_restore_active): interrupts restored active by userspace, their
+ * priorities OR'd into AP1R0, then EOId.
+ */
 export function rst(id: string, first: number, num: number, c: Config): ScenarioSpec {
   const ks = [...Array(num).keys()];
   const prio = new Map(ks.map((k) => [first + k, (num - 1 - k) * 8]));
@@ -235,7 +249,7 @@ export function rst(id: string, first: number, num: number, c: Config): Scenario
 
 type IpiKind = 'self' | 'target-list' | 'broadcast';
 
-/** kvm-unit-tests `ipi` (conformance.md §6.5): CPU 1 sends SGI 1; exactly the targets take it once. */
+/** kvm-unit-tests `ipi` (arm/gic.c): CPU 1 sends SGI 1; exactly the targets take it once. */
 export function kutIpi(kind: IpiKind, vcpus: number, nrLr: number): ScenarioSpec {
   const sender = 1;
   const all = [...Array(vcpus).keys()];

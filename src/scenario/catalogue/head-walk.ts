@@ -2,9 +2,10 @@ import { scenario } from '../schema.ts';
 import { GUEST_SETUP } from './common.ts';
 
 /**
- * vgic-host.md §6.2: LRs hold {P1, A3}, A2 is active beyond them. The guest EOIs A3 (in an LR) and A2
- * (counted by EOIcount), then acknowledges P1 before the LRENP exit lands. A replay from the list head
- * (V2) deactivates P1 instead of A2.
+ * The head walk's wrong deactivation: the LRs hold SPI 32 (pending) and SPI 33 (active), SPI 34 is
+ * active beyond them. The guest EOIs 33 (in an LR) and 34 (counted by EOIcount), then acknowledges 32
+ * before the LRENP exit lands. A replay from the list head (V2) deactivates 32 instead of 34; the
+ * tail walk (V3) starts after 33 and gets it right.
  */
 export const headWalk = scenario({
   name: 'head-walk-wrong-deactivation',

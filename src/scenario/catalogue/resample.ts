@@ -2,10 +2,10 @@ import { scenario } from '../schema.ts';
 import { GUEST_SETUP } from './common.ts';
 
 /**
- * A level SPI behind a resampling irqfd (vgic-host.md §3.17): the guest acknowledges and EOIs it; the
- * fold of its EOI-maintenance LR notifies the resampler, which lowers the line (re-entering the
- * injection path) and signals the resample eventfd (a spinlock_t). That must never happen under
- * ap_list_lock or irq_lock: V1–V3 call it with only IRQs off, V4b defers it past the unlock.
+ * A level SPI behind a resampling irqfd: the guest acknowledges and EOIs it; the fold of its
+ * EOI-maintenance LR notifies the resampler, which lowers the line (re-entering the injection path)
+ * and signals the resample eventfd (a spinlock_t). That must never happen under ap_list_lock or
+ * irq_lock: V1–V3 call it with only IRQs off, V4b defers it past the unlock.
  */
 export const levelResample = scenario({
   name: 'level-spi-irqfd-resample',

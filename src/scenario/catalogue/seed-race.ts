@@ -2,9 +2,9 @@ import { scenario } from '../schema.ts';
 import { GUEST_SETUP } from './common.ts';
 
 /**
- * vgic-host.md §6.1: vCPU 0 has more interrupts than LRs, LPI 8195 in its last LR and an active SPI
- * beyond the LRs; its guest EOIs that SPI (EOImode 0, so EOIcount counts it) while vCPU 1's guest
- * clears vCPU 0's GICR_CTLR.EnableLPIs.
+ * The race reported in June 2026 against the tail walk (V3): vCPU 0 has more interrupts than LRs, LPI
+ * 8195 in its last LR and an active SPI beyond the LRs; its guest EOIs that SPI (EOImode 0, so
+ * EOIcount counts it) while vCPU 1's guest clears vCPU 0's GICR_CTLR.EnableLPIs.
  */
 export const seedRace = scenario({
   name: 'lpi-disable-vs-eoicount-replay',
@@ -41,7 +41,7 @@ export const seedRace = scenario({
 });
 
 /**
- * Example K1's variant of the seed race: the LPI's ITE was discarded before, so the AP list holds its
+ * The seed race after a DISCARD: the LPI's ITE was discarded before, so the AP list holds its
  * last reference and vgic_flush_pending_lpis frees it (kfree_rcu) while vCPU 0 is in guest mode.
  */
 export const seedRaceDiscarded = scenario({

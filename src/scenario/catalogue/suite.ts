@@ -14,7 +14,10 @@ import {
 
 const range = (a: number, b: number) => [...Array(b - a + 1).keys()].map((i) => a + i);
 
-/** Every conformance case of conformance.md §4.3 for the given nLR values (N = 64, both size variants). */
+/**
+ * Every conformance case for the given nLR values (N = 64). PRE and RST come in the selftest's sizes
+ * (`full`) and/or with 4 interrupts (`legacy-4`, names ending in -4).
+ */
 export function conformanceSuite(
   nLrs: readonly number[],
   sizes: readonly ('full' | 'legacy-4')[] = ['full'],
