@@ -4,7 +4,7 @@ import type { Stop } from '../explore/stop.ts';
 import { ScenarioError } from '../scenario/load.ts';
 import { DESIGNS } from '../vgic/designs.ts';
 import { check, STOP_ON, STRATEGIES, type StopOn } from './check.ts';
-import { compare } from './compare.ts';
+import { ablation, compare } from './compare.ts';
 import { type CommonOptions, checkWritable, parseIntOption } from './context.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { list } from './list.ts';
@@ -193,6 +193,10 @@ function program(ctx: Context): Command {
           '--designs <list>',
           `comma-separated designs (default: ${DESIGNS.map((d) => d.id).join(',')})`,
         )
+        .option(
+          '--ablate <design>',
+          'the design, then the design with each of its fields and fix switches flipped, one row each',
+        )
         .option('--max-executions <n>', 'execution budget per cell', '300')
         .option(
           '--time-limit <seconds>',
@@ -203,9 +207,19 @@ function program(ctx: Context): Command {
       'vgic-lab compare',
       'vgic-lab compare lpi-disable-vs-eoicount-replay head-walk-wrong-deactivation --designs V2,V3,V4b',
       'vgic-lab compare --max-executions 50 --json',
+      'vgic-lab compare lpi-disable-vs-eoicount-replay --designs V3,V3+HALT_ON_LPI_DISABLE,V5',
+      'vgic-lab compare lpi-disable-vs-eoicount-replay --ablate V4b',
     ],
   ).action(
-    (refs: string[], o: CommonOptions & { designs?: string; maxExecutions: string; timeLimit?: string }) => {
+    (
+      refs: string[],
+      o: CommonOptions & { designs?: string; ablate?: string; maxExecutions: string; timeLimit?: string },
+    ) => {
+      if (o.ablate !== undefined && o.designs !== undefined)
+        throw new UsageError(
+          '--ablate and --designs contradict each other',
+          '--ablate DESIGN compares the design with its own variants; --designs names the columns',
+        );
       const designs = (o.designs ?? DESIGNS.map((d) => d.id).join(','))
         .split(',')
         .map((x) => x.trim())
@@ -219,15 +233,20 @@ function program(ctx: Context): Command {
       const scenarios = (refs.length > 0 ? refs : catalogueEntries().map((e) => e.name)).map(resolveScenario);
       if (scenarios.length === 0)
         throw new UsageError('no scenario to compare', 'name scenarios, or run from a clone with scenarios/');
+      const columns =
+        o.ablate !== undefined
+          ? ablation(resolveDesign(o.ablate))
+          : designs.map((d) => ({ id: d.id, design: d, problem: null }));
       ctx.exit = compare(
         scenarios,
-        designs,
+        columns,
         {
           ...o,
           maxExecutions: parseIntOption('max-executions', o.maxExecutions, 1),
           timeLimit: o.timeLimit === undefined ? undefined : parseIntOption('time-limit', o.timeLimit, 1),
         },
         ctx.stop,
+        o.ablate !== undefined,
       );
     },
   );

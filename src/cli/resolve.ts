@@ -3,7 +3,8 @@ import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TokenTarget } from '../report/token.ts';
 import { closest, type LoadedScenario, loadScenarioFile } from '../scenario/load.ts';
-import { DESIGNS, type Design, designById } from '../vgic/designs.ts';
+import { DesignExpressionError, parseDesignExpression } from '../vgic/design-expr.ts';
+import { DESIGNS, type Design } from '../vgic/designs.ts';
 import { UsageError } from './errors.ts';
 
 /** The package root (where scenarios/ lives), found from this module whether bundled or not. */
@@ -46,16 +47,23 @@ export function catalogueEntries(): CatalogueEntry[] {
     });
 }
 
-/** A design by id or alias; an unknown one lists the valid ids and the closest match. */
+/**
+ * A design by id, alias or design expression (`V3-PRUNE_CHECK_STILL_OURS`); an unknown one names the
+ * closest valid design and lists the valid names.
+ */
 export function resolveDesign(name: string): Design {
-  const d = designById(name);
-  if (d) return d;
-  const all = DESIGNS.flatMap((x) => [x.id, ...x.aliases]);
-  const near = closest(name, all);
-  throw new UsageError(
-    `unknown design "${name}"${near ? `; did you mean "${near}"?` : ''}`,
-    `designs: ${DESIGNS.map((x) => `${x.id} (${x.aliases.join(', ')})`).join('; ')}`,
-  );
+  try {
+    return parseDesignExpression(name);
+  } catch (e) {
+    if (!(e instanceof DesignExpressionError)) throw e;
+    if (!/^unknown design/.test(e.message)) throw new UsageError(e.message, e.hint);
+    const all = DESIGNS.flatMap((x) => [x.id, ...x.aliases]);
+    const near = closest(name, all);
+    throw new UsageError(
+      `unknown design "${name}"${near ? `; did you mean "${near}"?` : ''}`,
+      `designs: ${DESIGNS.map((x) => `${x.id} (${x.aliases.join(', ')})`).join('; ')}; add +NAME or -NAME to turn a field or fix switch on or off (vgic-lab list designs)`,
+    );
+  }
 }
 
 /**

@@ -8,10 +8,7 @@ export interface FixSwitches {
   PRUNE_CHECK_STILL_OURS: boolean;
   FLUSH_LPIS_CLEARS_PENDING: boolean;
   CACHE_INVALIDATE_PUTS_ERASED_ONLY: boolean;
-  /**
-   * Off in every design. The model honours MOVALL_FILTER_SOURCE, HALT_ON_LPI_DISABLE and
-   * OUTSIDE_GUEST_MODE_AFTER_SYNC; LPI_RELEASE_UNDER_XA_LOCK and PAUSE_IS_COUNTER are not read yet.
-   */
+  /** On in V5 only; a design expression can turn any of them on or off. */
   LPI_RELEASE_UNDER_XA_LOCK: boolean;
   MOVALL_FILTER_SOURCE: boolean;
   HALT_ON_LPI_DISABLE: boolean;
@@ -19,8 +16,8 @@ export interface FixSwitches {
   PAUSE_IS_COUNTER: boolean;
 }
 
-/** A design as the table below writes it; `Design` narrows its id to the ids the table has. */
-interface DesignFields {
+/** A design as the table below writes it. */
+export interface DesignFields {
   readonly id: string;
   readonly name: string;
   readonly aliases: readonly string[];
@@ -39,6 +36,11 @@ interface DesignFields {
   readonly lrOverflow: boolean;
   /** Per-pCPU last_lr_irq is kept (V3 and later). */
   readonly lastLrIrq: boolean;
+  /**
+   * last_lr_irq is set only when entries are left outside the LRs, and the LR fold runs whether it is
+   * set or not (V5).
+   */
+  readonly lastLrOnOverflowOnly: boolean;
   /** Fold holds ap_list_lock for the LR fold and the walk (V4b). */
   readonly foldLocked: boolean;
   /** last_lr_irq holds a reference from flush to fold (V4b). */
@@ -50,8 +52,19 @@ interface DesignFields {
   readonly fixes: Readonly<FixSwitches>;
 }
 
+/** A field or fix switch a design expression or design file set (src/vgic/design-expr.ts). */
+export interface DesignChange {
+  readonly name: string;
+  readonly on: boolean;
+}
+
+/**
+ * A design the model runs: one of the table, or one derived from it (a design expression, a design
+ * file). `id` is what reports, tokens and JSON print; `base` the table design it starts from.
+ */
 export interface Design extends DesignFields {
-  readonly id: DesignId;
+  readonly base: DesignId;
+  readonly changes: readonly DesignChange[];
 }
 
 const NO_FIXES: FixSwitches = {
@@ -78,6 +91,7 @@ const MAINLINE_2026_FIXES: FixSwitches = {
 const base = {
   lrOverflow: true,
   lastLrIrq: true,
+  lastLrOnOverflowOnly: false,
   foldLocked: false,
   pinLastLr: false,
   flushLpisDelRcu: false,
@@ -159,6 +173,28 @@ const TABLE = [
     deferNotify: true,
     fixes: MAINLINE_2026_FIXES,
   },
+  {
+    ...base,
+    id: 'V5',
+    name: 'robust LPI disabling',
+    aliases: ['robust-lpi-disable'],
+    description:
+      'tail walk without the lock, last_lr_irq pinned and NULL unless the LRs overflow; VM halted while LPIs are disabled',
+    reference:
+      '"KVM: arm64: Make LPI disabling robust (and more)" v2, Marc Zyngier, 29 Sep 2026; in part kvmarm-fixes-7.3-2 (e079ef0b, 19bc5d79, 751f4641)',
+    version: '7.3.0',
+    walk: 'tail',
+    lastLrOnOverflowOnly: true,
+    pinLastLr: true,
+    fixes: {
+      ...MAINLINE_2026_FIXES,
+      LPI_RELEASE_UNDER_XA_LOCK: true,
+      MOVALL_FILTER_SOURCE: true,
+      HALT_ON_LPI_DISABLE: true,
+      OUTSIDE_GUEST_MODE_AFTER_SYNC: true,
+      PAUSE_IS_COUNTER: true,
+    },
+  },
 ] as const satisfies readonly DesignFields[];
 
 /** The designs' ids, as the table above defines them. */
@@ -179,7 +215,8 @@ export function designProblems(d: DesignFields): string[] {
   if (d.walk === 'tail' && !d.lastLrIrq) out.push('a walk from the tail needs last_lr_irq');
   if (d.lastLrIrq && d.walk !== 'tail')
     out.push(`last_lr_irq is kept only for a walk from the tail (walk: ${d.walk})`);
-  if (d.pinLastLr && !d.foldLocked) out.push('pinning last_lr_irq needs the fold that holds ap_list_lock');
+  if (d.pinLastLr && !d.lastLrIrq) out.push('pinning last_lr_irq needs last_lr_irq');
+  if (d.lastLrOnOverflowOnly && !d.lastLrIrq) out.push('lastLrOnOverflowOnly needs last_lr_irq');
   if (d.deferNotify && !d.foldLocked)
     out.push('deferring the irqfd notification needs the fold that holds ap_list_lock');
   if (d.foldLocked && !d.lastLrIrq)
@@ -190,7 +227,7 @@ export function designProblems(d: DesignFields): string[] {
 export const DESIGNS: readonly Design[] = TABLE.map((d) => {
   const problems = designProblems(d);
   if (problems.length > 0) throw new Error(`design ${d.id} is inconsistent: ${problems.join('; ')}`);
-  return d;
+  return { ...d, base: d.id, changes: [] };
 });
 
 export function designById(idOrAlias: string): Design | undefined {

@@ -156,11 +156,13 @@ export const vgic_flush_lr_state = kernelFn(
       raw_spin_unlock(t, irqLock(t, irq));
       if (count === nrLr) break;
     }
+    // V5: last_lr_irq stays NULL unless entries are left outside the LRs (nothing to replay then).
+    if (vm.design.lastLrOnOverflowOnly && !irqsOutsideLrs(als, nrLr)) vm.lastLrIrq[t.cpu] = null;
     t.at('pin_last');
     const lastLr = vm.lastLrIrq[t.cpu];
     vm.lastLrPinned[t.cpu] = false;
     if (vm.design.pinLastLr && lastLr) {
-      // V4b: last_lr_irq holds a reference from flush to fold.
+      // V4b and V5: last_lr_irq holds a reference from flush to fold.
       vgic_get_irq_ref(t, lastLr);
       vm.lastLrPinned[t.cpu] = true;
     }

@@ -76,7 +76,7 @@ export const vgic_v3_fold_lr = kernelFn(
       atomicRmw(t, vm.obj, DIST.activeSpis, (n) => (n > 0 ? n - 1 : n));
     }
     t.at('put_irq');
-    if (opts.norelease) return yield* vgic_put_irq_norelease(t, irq);
+    if (opts.norelease) return yield* vgic_put_irq_norelease(t, vm, irq);
     yield* vgic_put_irq(t, vm, irq);
     return false;
   },
@@ -196,7 +196,9 @@ export const vgic_v3_fold_lr_state = kernelFn(
     vm.checks.foldDone(t, vm, v);
     if (vm.design.pinLastLr && last && vm.lastLrPinned[t.cpu]) {
       t.at('put_last');
-      acc.deleted = (yield* vgic_put_irq_norelease(t, last)) || acc.deleted;
+      // Under ap_list_lock (V4b) the pin is dropped without release; unlocked (V5) it is a plain put.
+      if (opts.norelease) acc.deleted = (yield* vgic_put_irq_norelease(t, vm, last)) || acc.deleted;
+      else yield* vgic_put_irq(t, vm, last);
       vm.lastLrPinned[t.cpu] = false;
     }
     v.usedLrs = 0;
@@ -212,7 +214,8 @@ export const vgic_fold_state = kernelFn(
     steps: ['lock', 'fold_lr_state', 'release_deleted', 'notify'],
   },
   function* (t, vm: Vm, v: Vcpu): Gen {
-    if (vm.design.lastLrIrq && !vm.lastLrIrq[t.cpu]) {
+    // Nothing was put in the LRs; with V5's last_lr_irq (NULL unless the LRs overflowed) it does not tell.
+    if (vm.design.lastLrIrq && !vm.design.lastLrOnOverflowOnly && !vm.lastLrIrq[t.cpu]) {
       v.usedLrs = 0;
       vm.checks.foldDone(t, vm, v);
       return;

@@ -12,6 +12,7 @@ import {
   spin_unlock_irqrestore,
 } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
+import { kfree_rcu } from '../kernel/rcu.ts';
 import { kfree } from '../kernel/slab.ts';
 import type { Task } from '../kernel/task.ts';
 import { XArray } from '../kernel/xarray.ts';
@@ -107,7 +108,7 @@ const vgic_add_lpi = kernelFn(
   {
     name: 'vgic_add_lpi',
     file: FILE,
-    steps: ['alloc', 'xa_lock', 'xa_load', 'update_lpi_config', 'sync_pending_status'],
+    steps: ['alloc', 'xa_lock', 'xa_load', 'free_dead', 'update_lpi_config', 'sync_pending_status'],
   },
   function* (t, vm: Vm, intid: number, target: Vcpu | null): Gen<KObj> {
     const existing = vgic_get_lpi(t, vm, intid);
@@ -122,7 +123,15 @@ const vgic_add_lpi = kernelFn(
     if (raced && vgic_try_get_irq_ref(t, raced)) {
       kfree(t, irq);
       irq = raced;
-    } else vm.lpiXa.store(t, intid, irq);
+    } else {
+      vm.lpiXa.store(t, intid, irq);
+      // With LPI_RELEASE_UNDER_XA_LOCK a dead object still in the slot (its last put was a PUT_NR)
+      // is this function's to free; without it, it is left to whoever erases the slot.
+      if (raced && vm.design.fixes.LPI_RELEASE_UNDER_XA_LOCK) {
+        t.at('free_dead');
+        kfree_rcu(t, raced);
+      }
+    }
     spin_unlock_irqrestore(t, vm.lpiXa.lock, flags);
     t.at('update_lpi_config');
     yield* update_lpi_config(t, vm, irq, intid);

@@ -77,24 +77,37 @@ export const kvm_make_all_cpus_request = kernelFn(
   },
 );
 
-/** kvm_arm_halt_guest: pause every vCPU and wait until each running one has taken the SLEEP request. */
+/**
+ * kvm_arm_halt_guest: pause every vCPU and wait until each running one has taken the SLEEP request.
+ * `pause` is a flag (set to 1), or with PAUSE_IS_COUNTER a count of the halters in force.
+ */
 export const kvm_arm_halt_guest = kernelFn(
   { name: 'kvm_arm_halt_guest', file: 'arch/arm64/kvm/arm.c', steps: ['make_request'] },
   function* (t, vm: Vm): Gen {
-    for (const v of vm.vcpus) writeOnce(t, v.obj, VCPU.pause, 1);
+    const counter = vm.design.fixes.PAUSE_IS_COUNTER;
+    for (const v of vm.vcpus) {
+      if (counter) atomicRmw(t, v.obj, VCPU.pause, (n) => n + 1);
+      else writeOnce(t, v.obj, VCPU.pause, 1);
+    }
     t.at('make_request');
     yield* kvm_make_all_cpus_request(t, vm, REQ.SLEEP);
     vm.haltsInForce++;
   },
 );
 
-/** kvm_arm_resume_guest: clear pause and wake every vCPU (no IPI: a paused vCPU is not in the guest). */
+/**
+ * kvm_arm_resume_guest: clear pause and wake every vCPU (no IPI: a paused vCPU is not in the guest).
+ * With PAUSE_IS_COUNTER: drop one count, and wake a vCPU only when its count reaches 0.
+ */
 export const kvm_arm_resume_guest = kernelFn(
   { name: 'kvm_arm_resume_guest', file: 'arch/arm64/kvm/arm.c', steps: ['wake_up'] },
   (t, vm: Vm): void => {
     if (vm.haltsInForce > 0) vm.haltsInForce--;
+    const counter = vm.design.fixes.PAUSE_IS_COUNTER;
     for (const v of vm.vcpus) {
-      writeOnce(t, v.obj, VCPU.pause, 0);
+      if (counter) {
+        if (atomicRmw(t, v.obj, VCPU.pause, (n) => n - 1) > 1) continue;
+      } else writeOnce(t, v.obj, VCPU.pause, 0);
       t.at('wake_up');
       kvm_vcpu_wake_up(t, v);
     }

@@ -43,7 +43,7 @@ export const vgic_flush_pending_lpis = kernelFn(
       wr(t, irq, IRQ.vcpu, null);
       raw_spin_unlock(t, irqLock(t, irq));
       t.at('put_irq');
-      deleted = (yield* vgic_put_irq_norelease(t, irq)) || deleted;
+      deleted = (yield* vgic_put_irq_norelease(t, vm, irq)) || deleted;
     }
     raw_spin_unlock_irqrestore(t, v.apLock, flags);
     if (deleted) {

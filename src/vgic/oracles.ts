@@ -62,7 +62,7 @@ export const ORACLES = {
   },
   'P-REF': {
     kind: 'KVM invariant',
-    rule: "every live LPI's refcount equals its holders (ITEs, translation-cache entries, the AP list), never saturates, and an LPI with no reference is freed",
+    rule: "every live LPI's refcount equals its holders (ITEs, translation-cache entries, the AP list), never saturates, an LPI with no reference is freed, and lpi_xa holds every LPI that has references",
     checked: 'at the end of the execution',
   },
   'P-LIST': {
@@ -255,6 +255,7 @@ export function endChecks(vm: Vm): void {
     }
     for (const [, o] of vm.its.cache.peekEntries()) iteRefs.set(o, (iteRefs.get(o) ?? 0) + 1);
   }
+  const inXa = new Set(vm.lpiXa.peekEntries().map(([, o]) => o));
   for (const o of vm.k.objects) {
     if (o.type !== VGIC_IRQ || !o.slab || o.freed) continue;
     const count = peek(o, IRQ.refcount);
@@ -269,6 +270,10 @@ export function endChecks(vm: Vm): void {
       ]);
     } else if (count === 0) {
       oracle(vm, null, 'P-REF', 'an LPI with no reference was never freed', [`${label(o)} leaks`]);
+    } else if (!inXa.has(o)) {
+      oracle(vm, null, 'P-REF', 'a live LPI is missing from lpi_xa', [
+        `${label(o)} has ${count} reference${count === 1 ? '' : 's'} but lpi_xa does not hold it: vgic_get_lpi no longer finds its INTID`,
+      ]);
     }
   }
   // Liveness: a vCPU left sleeping in WFI must have nothing deliverable.

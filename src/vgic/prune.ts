@@ -74,7 +74,7 @@ export const vgic_prune_ap_list = kernelFn(
           list_del(t, head(irq, 'ap_list'));
           wr(t, irq, IRQ.vcpu, null);
           raw_spin_unlock(t, irqLock(t, irq));
-          deleted = (yield* vgic_put_irq_norelease(t, irq)) || deleted;
+          deleted = (yield* vgic_put_irq_norelease(t, vm, irq)) || deleted;
           continue;
         }
         if (target === v) {
@@ -111,7 +111,7 @@ export const vgic_prune_ap_list = kernelFn(
         raw_spin_unlock(t, lo.apLock);
         if (vm.design.fixes.PRUNE_REF_ACROSS_MIGRATION) {
           t.at('put_irq');
-          deleted = (yield* vgic_put_irq_norelease(t, irq)) || deleted;
+          deleted = (yield* vgic_put_irq_norelease(t, vm, irq)) || deleted;
         }
         if (kick) {
           kvm_make_request(t, target, REQ.IRQ_PENDING);

@@ -56,11 +56,32 @@ export function vgic_get_irq(t: Task, vm: Vm, v: Vcpu | null, intid: number): KO
   return staticIrq(vm, v, intid);
 }
 
-/** vgic_put_irq's frame: pushed only for an LPI, so the INTID read that tells stays in the caller's. */
+/**
+ * vgic_put_irq's frame: pushed only for an LPI, so the INTID read that tells stays in the caller's.
+ * The final decrement happens before xa_lock is taken; with LPI_RELEASE_UNDER_XA_LOCK it happens under
+ * it, so vgic_add_lpi never finds the object at zero while this put is about to erase it.
+ */
 const vgic_put_lpi = kernelFn(
-  { name: 'vgic_put_irq', file: FILE, steps: ['dec_and_test', 'lock', 'erase', 'kfree_rcu'] },
+  {
+    name: 'vgic_put_irq',
+    file: FILE,
+    steps: ['dec_and_test', 'lock', 'erase', 'kfree_rcu', 'lock_first', 'dec_locked'],
+  },
   function* (t, vm: Vm, irq: KObj): Gen {
     might_lock(t, vm.lpiXa.lock);
+    if (vm.design.fixes.LPI_RELEASE_UNDER_XA_LOCK) {
+      t.at('lock_first');
+      const flags = yield spin_lock_irqsave(t, vm.lpiXa.lock);
+      t.at('dec_locked');
+      if (refcount_dec_and_test(t, irq, IRQ.refcount)) {
+        t.at('erase');
+        vm.lpiXa.erase(t, intidOf(t, irq));
+        t.at('kfree_rcu');
+        kfree_rcu(t, irq);
+      }
+      spin_unlock_irqrestore(t, vm.lpiXa.lock, flags);
+      return;
+    }
     t.at('dec_and_test');
     if (!refcount_dec_and_test(t, irq, IRQ.refcount)) return;
     t.at('lock');
@@ -82,10 +103,10 @@ export function* vgic_put_irq(t: Task, vm: Vm, irq: KObj): Gen {
 /** vgic_put_irq_norelease's frame: likewise pushed only for an LPI. */
 const vgic_put_lpi_norelease = kernelFn(
   { name: 'vgic_put_irq_norelease', file: FILE, steps: ['dec_and_test', 'pending_release'] },
-  function* (t, irq: Ptr): Gen<boolean> {
+  function* (t, vm: Vm, irq: Ptr): Gen<boolean> {
     t.at('dec_and_test');
     const zero = refcount_dec_and_test(t, irq, IRQ.refcount);
-    if (zero) {
+    if (zero && !vm.design.fixes.LPI_RELEASE_UNDER_XA_LOCK) {
       t.at('pending_release');
       const f = readOnce(t, irq, IRQ.flags);
       yield POINT;
@@ -98,14 +119,18 @@ const vgic_put_lpi_norelease = kernelFn(
 /**
  * PUT_NR ("put without release"): callable under raw locks. When the count reaches 0 the LPI is marked
  * pending_release: a read-modify-write of the flag word without irq_lock (intentionally racy), so the
- * load and the store are separate steps.
+ * load and the store are separate steps. LPI_RELEASE_UNDER_XA_LOCK removes the flag: a zero count is
+ * the mark.
  */
-export function* vgic_put_irq_norelease(t: Task, irq: Ptr): Gen<boolean> {
+export function* vgic_put_irq_norelease(t: Task, vm: Vm, irq: Ptr): Gen<boolean> {
   if (!isLpi(intidOf(t, irq))) return false;
-  return yield* vgic_put_lpi_norelease(t, irq);
+  return yield* vgic_put_lpi_norelease(t, vm, irq);
 }
 
-/** Erases and frees, under xa_lock, every LPI whose last reference went through PUT_NR. */
+/**
+ * Erases and frees, under xa_lock, every LPI whose last reference went through PUT_NR: those marked
+ * pending_release, or with LPI_RELEASE_UNDER_XA_LOCK those whose refcount reads 0.
+ */
 export const vgic_release_deleted_lpis = kernelFn(
   { name: 'vgic_release_deleted_lpis', file: FILE, steps: ['xa_for_each', 'erase', 'kfree_rcu'] },
   function* (t, vm: Vm): Gen {
@@ -113,7 +138,10 @@ export const vgic_release_deleted_lpis = kernelFn(
     t.at('xa_for_each');
     for (const [intid, irq] of vm.lpiXa.entries(t)) {
       t.at('erase');
-      if ((readOnce(t, irq, IRQ.flags) & F.PENDING_RELEASE) === 0) continue;
+      const dead = vm.design.fixes.LPI_RELEASE_UNDER_XA_LOCK
+        ? readOnce(t, irq, IRQ.refcount) === 0
+        : (readOnce(t, irq, IRQ.flags) & F.PENDING_RELEASE) !== 0;
+      if (!dead) continue;
       vm.lpiXa.erase(t, intid);
       t.at('kfree_rcu');
       kfree_rcu(t, irq);

@@ -315,6 +315,48 @@ describe('vgic-lab check', () => {
   });
 });
 
+describe('design expressions', () => {
+  it('a design with a fix switch turned off is named by its expression in the report, JSON and token', async () => {
+    const r = await json('check', 'lpi-disable-vs-fold-without-eoi-discarded', '--design', 'V4b-pinlastlr');
+    assert.equal(r.code, 1, r.err);
+    assert.equal(r.doc.design, 'V4b-pinLastLr');
+    const kasan = r.doc.findings.find((x: { title: string }) => x.title.startsWith('BUG: KASAN'));
+    assert.ok(kasan, r.doc.findings.map((x: { title: string }) => x.title).join(' | '));
+    assert.match(kasan.token, /^V4b-pinLastLr@lpi-disable-vs-fold-without-eoi-discarded@/);
+    assert.match(kasan.kernel, / 6\.19\.0-vgiclab-v4b-pinlastlr #/);
+    const again = await json('replay', kasan.token);
+    assert.equal(again.code, 1, again.err);
+    assert.ok(again.doc.reports.some((x: { title: string }) => x.title === kasan.title));
+  });
+
+  it('unknown names and changes that change nothing are usage errors that list what is valid', async () => {
+    const r = await vl('check', 'happy-sgi', '--design', 'V3-PRUNE_CHECK_STILL_OUR');
+    usageError(r, /"PRUNE_CHECK_STILL_OUR" in the design "V3-PRUNE_CHECK_STILL_OUR" is neither/);
+    assert.match(r.err, /switches: PRUNE_REF_ACROSS_MIGRATION, .*PAUSE_IS_COUNTER/);
+    usageError(await vl('run', 'happy-sgi', '--design', 'V3+PRUNE_CHECK_STILL_OURS'), /V3 already has/);
+    usageError(await vl('compare', 'happy-sgi', '--designs', 'V3,V9'), /unknown design "V9"/);
+  });
+
+  it('compare --ablate shows which parts of the locked fold the DISCARD race needs', async () => {
+    const r = await json('compare', 'lpi-disable-vs-fold-without-eoi-discarded', '--ablate', 'V4b');
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.doc.ablation, { base: 'V4b' });
+    const kind = Object.fromEntries(
+      r.doc.cells.map((c: { design: string; kind: string }) => [c.design, c.kind]),
+    );
+    assert.equal(kind.V4b, 'clean');
+    assert.equal(kind['V4b-pinLastLr'], 'kasan', 'without the pin: use-after-free');
+    assert.equal(kind['V4b-foldLocked-deferNotify'], 'kcsan', 'without the lock: the unlocked walk races');
+    assert.equal(kind['V4b-lrOverflow'], 'not-a-design');
+    assert.equal(kind['V4b+HALT_ON_LPI_DISABLE'], 'clean');
+    assert.equal(r.doc.cells.length, 17);
+    usageError(
+      await vl('compare', '--ablate', 'V4b', '--designs', 'V3'),
+      /--ablate and --designs contradict/,
+    );
+  });
+});
+
 describe('vgic-lab compare', () => {
   it('the matrix as text and JSON', async () => {
     const r = await vl(

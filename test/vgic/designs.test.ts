@@ -27,10 +27,13 @@ describe('designs are consistent', () => {
       'last_lr_irq is kept only for a walk from the tail (walk: head)',
     ]);
     assert.deepEqual(changed('V4b', { foldLocked: false }), [
-      'pinning last_lr_irq needs the fold that holds ap_list_lock',
       'deferring the irqfd notification needs the fold that holds ap_list_lock',
     ]);
-    assert.deepEqual(changed('V4b', { walk: 'head', lastLrIrq: false }), [
+    assert.deepEqual(changed('V5', { walk: 'head', lastLrIrq: false }), [
+      'pinning last_lr_irq needs last_lr_irq',
+      'lastLrOnOverflowOnly needs last_lr_irq',
+    ]);
+    assert.deepEqual(changed('V4b', { walk: 'head', lastLrIrq: false, pinLastLr: false }), [
       'the locked fold re-validates last_lr_irq, which the design does not keep',
     ]);
     assert.deepEqual(changed('V0', { walk: 'head' }), [

@@ -1088,7 +1088,7 @@ describe('LPI references and release', () => {
     const r = withVm({ vm: { its: true } }, (env) => {
       mapped(env, [8192, 8193]);
       const [a, b] = [lpi(env.vm, 8192)!, lpi(env.vm, 8193)!];
-      assert.equal(env.call(env.host, vgic_put_irq_norelease(env.host, a)), true);
+      assert.equal(env.call(env.host, vgic_put_irq_norelease(env.host, env.vm, a)), true);
       ok(has(a, F.PENDING_RELEASE));
       assert.equal(lpi(env.vm, 8192), a, 'PUT_NR does not erase');
       assert.equal(a.freed, false);
@@ -1107,7 +1107,7 @@ describe('LPI references and release', () => {
     clean({ vm: { its: true } }, (env) => {
       mapped(env, [8192, 8192]);
       const l = lpi(env.vm, 8192)!;
-      assert.equal(env.call(env.host, vgic_put_irq_norelease(env.host, l)), false);
+      assert.equal(env.call(env.host, vgic_put_irq_norelease(env.host, env.vm, l)), false);
       assert.equal(refcount(l), 1);
       ok(!has(l, F.PENDING_RELEASE));
     });
@@ -1122,8 +1122,8 @@ describe('LPI references and release', () => {
         l,
       );
       assert.equal(refcount(l), 2);
-      env.call(env.host, vgic_put_irq_norelease(env.host, l));
-      env.call(env.host, vgic_put_irq_norelease(env.host, l));
+      env.call(env.host, vgic_put_irq_norelease(env.host, env.vm, l));
+      env.call(env.host, vgic_put_irq_norelease(env.host, env.vm, l));
       assert.equal(refcount(l), 0);
       assert.equal(
         env.run(env.host, () => vgic_get_lpi(env.host, env.vm, 8192)),
@@ -1137,7 +1137,7 @@ describe('LPI references and release', () => {
     const r = withVm({}, (env) => {
       const s = spi(env.vm, 32);
       env.call(env.host, vgic_put_irq(env.host, env.vm, s));
-      assert.equal(env.call(env.host, vgic_put_irq_norelease(env.host, s)), false);
+      assert.equal(env.call(env.host, vgic_put_irq_norelease(env.host, env.vm, s)), false);
       assert.equal(refcount(s), 0);
       return s;
     });
