@@ -4,11 +4,12 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { parseDesignFile } from '../src/scenario/design-file.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 
 /**
  * Every scenario the documentation shows is a real one: each ```yaml block of README.md and docs/
- * loads, and each `$ vgic-lab …` line of the ```console blocks that follow it, up to the next yaml
+ * loads (a design file as a design file), and each `$ vgic-lab …` line of the ```console blocks that follow it, up to the next yaml
  * block, prints the summary line written below it ("…" stands for any text). The file name on the
  * command line is where the page says the scenario is saved.
  */
@@ -49,6 +50,13 @@ describe('the scenarios shown in the documentation', () => {
     list.forEach((b, i) => {
       if (b.lang !== 'yaml') return;
       const name = /^name: ([\w-]+)/m.exec(b.body)?.[1] ?? `block ${i}`;
+      // A design file (docs/designs.md) has a base design and no VM.
+      if (/^base: /m.test(b.body) && !/^vm:/m.test(b.body)) {
+        it(`${page}: design file ${name} loads`, () => {
+          parseDesignFile(b.body, `${page} (yaml block ${i})`);
+        });
+        return;
+      }
       it(`${page}: ${name} loads and gives the verdicts the page claims`, () => {
         scenarios++;
         parseScenario(b.body, `${page} (yaml block ${i})`);

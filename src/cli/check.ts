@@ -9,6 +9,7 @@ import { bySeverity, fails, isKernelReport } from '../report/classes.ts';
 import { buildFindingReport, type FindingReport, renderFindingReport } from '../report/finding.ts';
 import { verdict } from '../report/text.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
+import { kernelConfigOf } from '../scenario/schema.ts';
 import type { Design } from '../vgic/designs.ts';
 import {
   type CommonOptions,
@@ -167,6 +168,7 @@ export function check(
     progress.say(`minimising finding ${i + 1} of ${result.findings.length}: ${f.violation.title}`);
     return buildFindingReport(program, f, {
       design: d,
+      kernel: kernelConfigOf(s.spec),
       target: tokenTarget(scenario, d),
       scenario: ref,
       maxSteps: limits.maxSteps,

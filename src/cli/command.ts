@@ -11,8 +11,11 @@ import { list } from './list.ts';
 import { OutputError, stderr, stdout } from './output.ts';
 import { Progress } from './progress.ts';
 import { replay } from './replay.ts';
-import { catalogueEntries, packageVersion, resolveDesign, resolveScenario } from './resolve.ts';
+import { catalogueEntries, packageVersion, resolveDesign, resolveScenario, withConfig } from './resolve.ts';
 import { printRun, runOnce } from './run.ts';
+
+const CONFIG_HELP =
+  "the kernel configuration: debug or production, options turned on (+) or off (-), e.g. production+KASAN (default: the scenario's kernel: section, else debug)";
 
 const PROGRESS_HELP = 'progress lines on stderr even when it is not a terminal, the first as the work starts';
 
@@ -73,16 +76,17 @@ function program(ctx: Context): Command {
         .description(
           'run one execution (the default schedule, or a seeded random one) and show what the guest saw',
         )
-        .option('-d, --design <design>', 'design id or alias', 'V3')
+        .option('-d, --design <design>', 'design id, alias or expression', 'V3')
+        .option('--config <config>', CONFIG_HELP)
         .option('--seed <n>', 'run one random schedule with this seed instead of the default schedule'),
     ),
     [
       'vgic-lab run happy-spi-edge',
       'vgic-lab run scenarios/head-walk-wrong-deactivation.yaml --design V2 --seed 7',
     ],
-  ).action((ref: string, o: CommonOptions & { design: string; seed?: string }) => {
+  ).action((ref: string, o: CommonOptions & { design: string; config?: string; seed?: string }) => {
     const d = resolveDesign(o.design);
-    const s = resolveScenario(ref);
+    const s = withConfig(resolveScenario(ref), o.config);
     const seed = o.seed === undefined ? undefined : parseIntOption('seed', o.seed, 0, 0xffffffff);
     if (o.perfetto) checkWritable(o.perfetto);
     new Progress(o.progress ? 'lines' : 'off', () => 0).begin(`${s.loaded.spec.name} on ${d.id}`, 'running');
@@ -105,7 +109,8 @@ function program(ctx: Context): Command {
         .description(
           'explore the scenario; print the minimised counterexample of each violation, or what was proven',
         )
-        .option('-d, --design <design>', 'design id or alias', 'V3')
+        .option('-d, --design <design>', 'design id, alias or expression', 'V3')
+        .option('--config <config>', CONFIG_HELP)
         .addOption(
           new Option('--strategy <strategy>', "search strategy (default: the scenario's, else dpor)").choices(
             STRATEGIES,
@@ -134,7 +139,7 @@ function program(ctx: Context): Command {
     ],
   ).action((ref: string, o: Record<string, string | boolean | undefined>) => {
     const d = resolveDesign(String(o.design));
-    const s = resolveScenario(ref);
+    const s = withConfig(resolveScenario(ref), o.config === undefined ? undefined : String(o.config));
     ctx.exit = check(
       s,
       d,
@@ -173,13 +178,14 @@ function program(ctx: Context): Command {
         )
         .description('re-run exactly one recorded schedule')
         .option('-s, --scenario <scenario>', 'the scenario, when the token carries only a schedule')
-        .option('-d, --design <design>', 'the design, when the token carries only a schedule'),
+        .option('-d, --design <design>', 'the design, when the token carries only a schedule')
+        .option('--config <config>', 'the kernel configuration, when the token carries only a schedule'),
     ),
     [
       'vgic-lab replay V3@lpi-disable-vs-eoicount-replay@S1.MScB',
       'vgic-lab replay S1.MScB --scenario my.yaml --design V3',
     ],
-  ).action((token: string, o: CommonOptions & { scenario?: string; design?: string }) => {
+  ).action((token: string, o: CommonOptions & { scenario?: string; design?: string; config?: string }) => {
     ctx.exit = replay(token, o, ctx.stop);
   });
 
@@ -197,6 +203,7 @@ function program(ctx: Context): Command {
           '--ablate <design>',
           'the design, then the design with each of its fields and fix switches flipped, one row each',
         )
+        .option('--config <config>', CONFIG_HELP)
         .option('--max-executions <n>', 'execution budget per cell', '300')
         .option(
           '--time-limit <seconds>',
@@ -213,7 +220,13 @@ function program(ctx: Context): Command {
   ).action(
     (
       refs: string[],
-      o: CommonOptions & { designs?: string; ablate?: string; maxExecutions: string; timeLimit?: string },
+      o: CommonOptions & {
+        designs?: string;
+        ablate?: string;
+        config?: string;
+        maxExecutions: string;
+        timeLimit?: string;
+      },
     ) => {
       if (o.ablate !== undefined && o.designs !== undefined)
         throw new UsageError(
@@ -230,7 +243,9 @@ function program(ctx: Context): Command {
           `--designs "${o.designs}" names no design`,
           `for example --designs ${DESIGNS.map((d) => d.id).join(',')}`,
         );
-      const scenarios = (refs.length > 0 ? refs : catalogueEntries().map((e) => e.name)).map(resolveScenario);
+      const scenarios = (refs.length > 0 ? refs : catalogueEntries().map((e) => e.name)).map((r) =>
+        withConfig(resolveScenario(r), o.config),
+      );
       if (scenarios.length === 0)
         throw new UsageError('no scenario to compare', 'name scenarios, or run from a clone with scenarios/');
       const columns =

@@ -5,12 +5,13 @@ import { parseToken, TokenFormatError } from '../report/token.ts';
 import { type CommonOptions, checkWritable } from './context.ts';
 import { UsageError } from './errors.ts';
 import { Progress } from './progress.ts';
-import { type ResolvedScenario, resolveDesign, resolveScenario } from './resolve.ts';
+import { type ResolvedScenario, resolveDesign, resolveScenario, withConfig } from './resolve.ts';
 import { printRun, type RunResult, runWith } from './run.ts';
 
 export interface ReplayOptions extends CommonOptions {
   scenario?: string;
   design?: string;
+  config?: string;
 }
 
 const HINT = 'copy the whole token printed by vgic-lab check or run';
@@ -30,7 +31,7 @@ function target(token: string, o: ReplayOptions): { s: ResolvedScenario; design:
         `the token "${t}" carries only a schedule`,
         'give --scenario and --design, or a full token as printed by vgic-lab check or run',
       );
-    return { s: resolveScenario(o.scenario), design: o.design, schedule: t };
+    return { s: withConfig(resolveScenario(o.scenario), o.config), design: o.design, schedule: t };
   }
   let p: ReturnType<typeof parseToken>;
   try {
@@ -39,12 +40,18 @@ function target(token: string, o: ReplayOptions): { s: ResolvedScenario; design:
     if (e instanceof TokenFormatError) throw new UsageError(e.message, HINT);
     throw e;
   }
-  if (o.design !== undefined && resolveDesign(o.design).id !== resolveDesign(p.design).id)
+  const [design, config] = p.design.split(':');
+  if (o.config !== undefined && o.config !== config)
     throw new UsageError(
-      `the token replays design ${p.design}, not ${o.design}`,
+      `the token replays ${config ? `kernel configuration ${config}` : "the scenario's kernel configuration"}, not ${o.config}`,
+      'drop --config: a full token carries its configuration',
+    );
+  if (o.design !== undefined && resolveDesign(o.design).id !== resolveDesign(design).id)
+    throw new UsageError(
+      `the token replays design ${design}, not ${o.design}`,
       'drop --design, or check the token',
     );
-  const s = resolveScenario(p.scenario);
+  const s = withConfig(resolveScenario(p.scenario), config);
   if (o.scenario !== undefined && resolveScenario(o.scenario).tokenRef !== s.tokenRef)
     throw new UsageError(
       `the token replays scenario ${p.scenario}, not ${o.scenario}`,
@@ -55,7 +62,7 @@ function target(token: string, o: ReplayOptions): { s: ResolvedScenario; design:
       `the token was made for another content of ${p.scenario} (hash ${p.hash}, now ${s.loaded.hash}): the scenario changed since`,
       'run check again on the scenario as it is now',
     );
-  return { s, design: p.design, schedule: p.schedule };
+  return { s, design, schedule: p.schedule };
 }
 
 /**

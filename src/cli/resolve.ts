@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KconfigError, type KernelConfig, kernelSection, parseKernelConfig } from '../kernel/kconfig.ts';
 import type { TokenTarget } from '../report/token.ts';
+import { loadDesignFile } from '../scenario/design-file.ts';
 import { closest, type LoadedScenario, loadScenarioFile } from '../scenario/load.ts';
 import { DesignExpressionError, parseDesignExpression } from '../vgic/design-expr.ts';
 import { DESIGNS, type Design } from '../vgic/designs.ts';
@@ -47,11 +49,33 @@ export function catalogueEntries(): CatalogueEntry[] {
     });
 }
 
+function looksLikeDesignFile(name: string): boolean {
+  return name.includes('/') || /\.ya?ml(#[0-9a-f]+)?$/.test(name);
+}
+
+/**
+ * A design file (docs/designs.md). As a token names it, `PATH#HASH`: the file must still have the
+ * content the token was made with.
+ */
+function designFile(ref: string): Design {
+  const [path, hash] = ref.split('#');
+  const abs = resolvePath(path);
+  const rel = relative(process.cwd(), abs) || path;
+  const d = loadDesignFile(rel.startsWith('..') ? abs : rel);
+  if (hash !== undefined && d.file?.hash !== hash)
+    throw new UsageError(
+      `the token was made for another content of the design file ${path} (hash ${hash}, now ${d.file?.hash})`,
+      'run check again with the design file as it is now',
+    );
+  return { ...d, file: d.file && { path: abs, hash: d.file.hash } };
+}
+
 /**
  * A design by id, alias or design expression (`V3-PRUNE_CHECK_STILL_OURS`); an unknown one names the
  * closest valid design and lists the valid names.
  */
 export function resolveDesign(name: string): Design {
+  if (looksLikeDesignFile(name)) return designFile(name);
   try {
     return parseDesignExpression(name);
   } catch (e) {
@@ -75,6 +99,25 @@ export interface ResolvedScenario {
   loaded: LoadedScenario;
   ref: string;
   tokenRef: string;
+  /** A kernel configuration given on the command line (--config), in place of the scenario's. */
+  config?: KernelConfig;
+}
+
+/**
+ * The scenario with the kernel configuration `text` (--config) in place of its own `kernel:`
+ * section; without `text`, as it is.
+ */
+export function withConfig(r: ResolvedScenario, text: string | undefined): ResolvedScenario {
+  if (text === undefined) return r;
+  let config: KernelConfig;
+  try {
+    config = parseKernelConfig(text);
+  } catch (e) {
+    if (e instanceof KconfigError) throw new UsageError(e.message, e.hint);
+    throw e;
+  }
+  const spec = { ...r.loaded.spec, kernel: kernelSection(config) };
+  return { ...r, loaded: { ...r.loaded, spec }, config };
 }
 
 /** A scenario by catalogue name or by path. */
@@ -98,7 +141,12 @@ export function resolveScenario(ref: string): ResolvedScenario {
   return { loaded: loadScenarioFile(shown), ref: shown, tokenRef: abs };
 }
 
-/** Where a replay token of this scenario and design points. */
+/**
+ * Where a replay token of this scenario and design points. A configuration given on the command line
+ * travels with the design (`V3:production`): the scenario's own is in its content, which the hash pins.
+ */
 export function tokenTarget(s: ResolvedScenario, d: Design): TokenTarget {
-  return { design: d.id, scenario: s.tokenRef, hash: s.loaded.hash };
+  const named = d.file ? `${d.file.path}#${d.file.hash}` : d.id;
+  const design = s.config ? `${named}:${s.config.name}` : named;
+  return { design, scenario: s.tokenRef, hash: s.loaded.hash };
 }

@@ -10,6 +10,7 @@ import { interleavingOf, renderInterleaving } from '../report/interleaving.ts';
 import { formatToken, shellQuote } from '../report/token.ts';
 import type { World } from '../scenario/builder.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
+import { kernelConfigOf } from '../scenario/schema.ts';
 import type { Design } from '../vgic/designs.ts';
 import { interruptsNotIdle } from '../vgic/dump.ts';
 import { type CommonOptions, colors, printJson, programOf, say, writePerfetto } from './context.ts';
@@ -64,7 +65,7 @@ export function printRun(
     v,
     trailer: reportTrailer(v, d.id, scenarioRef, exec.index, schedule),
   }));
-  const config = configOf(d);
+  const config = configOf(d, kernelConfigOf(s.spec));
   const name = `${s.spec.name} on ${d.id}`;
   if (opts.perfetto) writePerfetto(opts.perfetto, [{ name: `${command}: ${title}`, il }], name);
   if (opts.json) {

@@ -8,13 +8,15 @@ import type { Switches } from './switches.ts';
  * guest merely notes a quiescent state, flush → guest → fold runs with IRQs off, and no grace period
  * ends while a vCPU is in the guest. docs/findings.md explains each item.
  */
-export function kernelConfigLine(release: string, s: Readonly<Switches>): string {
+export function kernelConfigLine(release: string, s: Readonly<Switches>, preset = 'debug'): string {
   const on = (name: string, yes: boolean) => (yes ? [`CONFIG_${name}=y`] : []);
   const items = [
     'arm64',
     'CONFIG_PREEMPT=y',
     ...on('PREEMPT_RT', s.PREEMPT_RT),
-    'CONFIG_NO_HZ_FULL=y with the vCPU CPUs nohz_full (guest mode is an RCU extended quiescent state)',
+    s.NO_HZ_FULL
+      ? 'CONFIG_NO_HZ_FULL=y with the vCPU CPUs nohz_full (guest mode is an RCU extended quiescent state)'
+      : 'no nohz_full CPU (a grace period waits for a vCPU in the guest)',
     ...on('PROVE_LOCKING', s.LOCKDEP),
     ...on('PROVE_RAW_LOCK_NESTING', s.LOCKDEP && s.LOCKDEP_RAW_LOCK_NESTING),
     ...on('PROVE_RCU', s.PROVE_RCU),
@@ -25,5 +27,6 @@ export function kernelConfigLine(release: string, s: Readonly<Switches>): string
     ...on('KCSAN', s.KCSAN),
     ...(s.PANIC_ON_WARN ? ['panic_on_warn=1'] : []),
   ];
-  return `kernel ${release}, assumed config: ${items.join(', ')}`;
+  const assumed = preset === 'debug' ? 'assumed config' : `config ${preset}`;
+  return `kernel ${release}, ${assumed}: ${items.join(', ')}`;
 }

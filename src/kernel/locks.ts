@@ -6,6 +6,7 @@ import type { Kernel } from './kernel.ts';
 import type { LockClass, LockInstance, LockKind } from './lockdep.ts';
 import { BadPtr, type Field, type KObj, type Loc } from './mem.ts';
 import { mightSleep } from './sched.ts';
+import { defineFn, withFrame } from './stack.ts';
 import type { Task } from './task.ts';
 
 /**
@@ -99,7 +100,7 @@ class TryLockOp implements Op {
     t.k.exec.fp.write(this.l.loc.id);
     t.k.exec.fp.read(this.l.releaseId);
     if (this.l.owner !== null) {
-      if (this.l.kind !== 'mutex') t.preemptEnable();
+      if (this.l.kind !== 'mutex' && !sleeps(t, this.l)) t.preemptEnable();
       return false;
     }
     t.k.lockdep.acquire(t, this.l, 0, { trylock: true });
@@ -122,11 +123,30 @@ function take(t: Task, l: Lock, sub: number, trylock: boolean): void {
   t.k.lockdep.push(t, l, sub, t.stack, 0, trylock);
 }
 
+/** PREEMPT_RT's spinlock_t: an rtmutex that may sleep; irqsave leaves IRQs on, preemption stays on. */
+function sleeps(t: Task, l: Lock): boolean {
+  return l.kind === 'spin' && t.k.switches.PREEMPT_RT;
+}
+
+const RT_SPIN_LOCK = defineFn({
+  name: 'rt_spin_lock',
+  file: 'kernel/locking/spinlock_rt.c',
+  steps: ['might_resched'],
+  lines: { might_resched: 57 },
+});
+
 function announce(t: Task, l: Lock, sub: number, irqsave: boolean): Op {
   const flags = t.irqsOff ? IRQS_OFF : IRQS_ON;
-  if (irqsave) t.setIrqsOff(true);
-  if (l.kind === 'mutex') mightSleep(t);
-  else t.preemptDisable();
+  if (sleeps(t, l)) {
+    const caller = t.stack;
+    t.stack = withFrame(caller, RT_SPIN_LOCK, 'might_resched');
+    mightSleep(t);
+    t.stack = caller;
+  } else {
+    if (irqsave) t.setIrqsOff(true);
+    if (l.kind === 'mutex') mightSleep(t);
+    else t.preemptDisable();
+  }
   t.k.lockdep.acquire(t, l, sub);
   return new LockOp(t, l, sub, flags);
 }
@@ -138,7 +158,7 @@ function unlock(t: Task, l: Lock): void {
   l.owner = null;
   t.k.exec.fp.write(l.releaseId);
   l.vc = t.release();
-  if (l.kind !== 'mutex') t.preemptEnable();
+  if (l.kind !== 'mutex' && !sleeps(t, l)) t.preemptEnable();
 }
 
 /** `yield raw_spin_lock(t, l)`: announces the acquisition; the lock is held when the yield returns. */
@@ -160,7 +180,7 @@ export function raw_spin_lock_irq(t: Task, l: Lock): Op {
 }
 
 export function raw_spin_trylock(t: Task, l: Lock): Op {
-  t.preemptDisable();
+  if (!sleeps(t, l)) t.preemptDisable();
   return new TryLockOp(t, l);
 }
 
@@ -174,11 +194,13 @@ export function raw_spin_unlock_irqrestore(t: Task, l: Lock, flags: unknown): vo
 }
 
 export function raw_spin_unlock_irq(t: Task, l: Lock): void {
+  const rt = sleeps(t, l);
   unlock(t, l);
-  t.setIrqsOff(false);
+  if (!rt) t.setIrqsOff(false);
 }
 
-// spinlock_t has the same operations; only its class's wait type differs.
+// spinlock_t has the same operations: its class's wait type differs, and under PREEMPT_RT it sleeps
+// (the checks above ask the lock's kind).
 export const spin_lock = raw_spin_lock;
 export const spin_lock_nested = raw_spin_lock_nested;
 export const spin_lock_irqsave = raw_spin_lock_irqsave;

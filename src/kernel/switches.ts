@@ -15,6 +15,8 @@ export interface Switches {
   /** vgic-lab's lock-discipline notes (P-LOCK); not a kernel option. */
   LOCK_DISCIPLINE_NOTES: boolean;
   PREEMPT_RT: boolean;
+  /** The vCPU CPUs are nohz_full: guest mode is an RCU extended quiescent state. */
+  NO_HZ_FULL: boolean;
   WARN_FORMAT: 'classic' | 'comm';
   PANIC_ON_WARN: boolean;
 }
@@ -34,6 +36,7 @@ export const DEFAULT_SWITCHES: Readonly<Switches> = {
   KCSAN_STRICT: false,
   LOCK_DISCIPLINE_NOTES: true,
   PREEMPT_RT: false,
+  NO_HZ_FULL: true,
   WARN_FORMAT: 'classic',
   PANIC_ON_WARN: false,
 };

@@ -53,10 +53,14 @@ export class Task {
 
   /**
    * Whether a grace period must wait for this task: inside rcu_read_lock, or with IRQs, preemption or
-   * softirqs off — but never in guest mode, which is an extended quiescent state.
+   * softirqs off — but never in guest mode on a nohz_full CPU, an extended quiescent state. Without
+   * NO_HZ_FULL the vCPU keeps IRQs off from entry to sync, so no grace period ends meanwhile.
    */
   get rcuReader(): boolean {
-    return !this.inGuest && (this.rcuDepth > 0 || this.irqsOff || this.preempt > 0 || this.bhOff > 0);
+    return (
+      !(this.inGuest && this.k.switches.NO_HZ_FULL) &&
+      (this.rcuDepth > 0 || this.irqsOff || this.preempt > 0 || this.bhOff > 0)
+    );
   }
 
   get atomic(): boolean {
@@ -125,7 +129,8 @@ export class Task {
 
   /** Guest entry and exit: a CPU running guest code is in an RCU extended quiescent state. */
   setGuest(on: boolean): void {
-    if (on && this.k.exec.recording) this.k.exec.note('guest entry (RCU extended quiescent state)');
+    if (on && this.k.exec.recording && this.k.switches.NO_HZ_FULL)
+      this.k.exec.note('guest entry (RCU extended quiescent state)');
     const was = this.rcuReader;
     this.inGuest = on;
     this.k.rcuTransition(this, was);

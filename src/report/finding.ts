@@ -6,6 +6,7 @@ import { ReplayScheduler } from '../explore/schedule.ts';
 import type { Stop } from '../explore/stop.ts';
 import type { Violation } from '../explore/violation.ts';
 import { kernelConfigLine } from '../kernel/config.ts';
+import { type KernelConfig, switchesOf } from '../kernel/kconfig.ts';
 import { releaseOf } from '../kernel/kernel.ts';
 import type { KReport } from '../kernel/splat.ts';
 import { trailer } from '../kernel/splat.ts';
@@ -48,6 +49,7 @@ export interface FindingReport {
 
 export interface ReportContext {
   design: Design;
+  kernel: KernelConfig;
   /** What the finding's replay token points at. */
   target: TokenTarget;
   /** How the scenario is named on the command line (catalogue name or path). */
@@ -134,7 +136,7 @@ function reportOf(f: Finding, v: Violation, ctx: ReportContext, schedule: string
     repeats: f.repeats,
     step: v.step,
     preemptions,
-    config: configOf(ctx.design),
+    config: configOf(ctx.design, ctx.kernel),
     kernel: v.text(),
     trailer: reportTrailer(v, ctx.design.id, ctx.scenario, f.execution, schedule),
     token,
@@ -158,9 +160,9 @@ export function findingHead(
   ];
 }
 
-/** The kernel configuration line of a design's reports. */
-export function configOf(d: Design): string {
-  return kernelConfigLine(releaseOf(d.version, d.id), DEFAULT_SWITCHES);
+/** The kernel configuration line of a design's reports under a configuration. */
+export function configOf(d: Design, k: KernelConfig): string {
+  return kernelConfigLine(releaseOf(d.version, d.id), { ...DEFAULT_SWITCHES, ...switchesOf(k) }, k.name);
 }
 
 const CLASS_HEADS: Record<FindingClass, string> = {

@@ -4,7 +4,10 @@ import { SimpleViolation } from '../explore/violation.ts';
 import { DEFAULT_CPUIF_SWITCHES, MIN_LPI } from '../gic/cpuif.ts';
 import { GuestCpu, type Handler } from '../gic/guest.ts';
 import { peek, poke } from '../kernel/access.ts';
+import type { KernelConfig } from '../kernel/kconfig.ts';
+import { switchesOf } from '../kernel/kconfig.ts';
 import type { KObj } from '../kernel/mem.ts';
+import type { Switches } from '../kernel/switches.ts';
 import type { Task } from '../kernel/task.ts';
 import type { Design } from '../vgic/designs.ts';
 import { dumpState } from '../vgic/dump.ts';
@@ -16,7 +19,7 @@ import { vcpuRun } from '../vgic/runloop.ts';
 import type { Vcpu, Vm } from '../vgic/vm.ts';
 import { createWorld, deviceTask, type VgicWorld } from '../vgic/world.ts';
 import { ScenarioError } from './error.ts';
-import type { HandlerName, ScenarioSpec } from './schema.ts';
+import { type HandlerName, kernelConfigOf, type ScenarioSpec } from './schema.ts';
 
 /** Where a loaded scenario's prologue steps are in its file, for problems found when they run. */
 export interface SourceMap {
@@ -157,8 +160,8 @@ function checkExpectations(exec: Execution, w: World, e: ScenarioSpec['expect'])
 }
 
 /** VM creation: the VM as the scenario configures it, before anything runs. */
-function newWorld(exec: Execution, s: ScenarioSpec, design: Design): World {
-  const w = createWorld(exec, { ...s.vm, design, cpuif: DEFAULT_CPUIF_SWITCHES }, s.name);
+function newWorld(exec: Execution, s: ScenarioSpec, design: Design, kernel: Partial<Switches>): World {
+  const w = createWorld(exec, { ...s.vm, design, cpuif: DEFAULT_CPUIF_SWITCHES, kernel }, s.name);
   configure(w.vm, s);
   return { ...w, guests: new Map() };
 }
@@ -254,12 +257,12 @@ const NO_STEPS: Scheduler = { pickThread: () => -1, pickValue: () => 0 };
  * first execution. Anything else the probe meets, the exploration meets again and reports with its
  * schedule.
  */
-function probePrologue(s: ScenarioSpec, design: Design, source?: SourceMap): void {
+function probePrologue(s: ScenarioSpec, design: Design, kernel: Partial<Switches>, source?: SourceMap): void {
   if (s.prologue.length === 0) return;
   const probe: Program = {
     name: s.name,
     build(exec) {
-      const w = newWorld(exec, s, design);
+      const w = newWorld(exec, s, design, kernel);
       return { world: w, observer: w.k.observer(), start: () => runPrologue(w, s, source) };
     },
   };
@@ -284,13 +287,19 @@ function checkSpec(s: ScenarioSpec): void {
  * Builds the explorer program of a scenario: a fresh VM, the prologue, then the actors as threads.
  * `source` places the prologue's steps in the file a loaded scenario came from.
  */
-export function buildProgram(s: ScenarioSpec, design: Design, source?: SourceMap): Program<World> {
+export function buildProgram(
+  s: ScenarioSpec,
+  design: Design,
+  source?: SourceMap,
+  kernel: KernelConfig = kernelConfigOf(s),
+): Program<World> {
   checkSpec(s);
-  probePrologue(s, design, source);
+  const switches = switchesOf(kernel);
+  probePrologue(s, design, switches, source);
   return {
     name: s.name,
     build(exec: Execution) {
-      const world = newWorld(exec, s, design);
+      const world = newWorld(exec, s, design, switches);
       const { k, vm } = world;
       const start = () => {
         runPrologue(world, s, source);

@@ -57,12 +57,18 @@ export function closest(word: string, options: readonly string[]): string | null
   return best !== null && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
 }
 
-class Positions {
+/**
+ * A YAML file with the positions of its nodes, the schema it is read against and the docs page that
+ * describes its format (scenario files, design files): errors point at the file and at the page.
+ */
+export class Positions {
   private readonly lc = new LineCounter();
   readonly doc;
   constructor(
     readonly file: string,
     readonly text: string,
+    readonly schema: z.ZodType = scenarioSchema,
+    readonly page = 'docs/scenarios.md',
   ) {
     this.doc = parseDocument(text, { lineCounter: this.lc, prettyErrors: false });
   }
@@ -198,12 +204,12 @@ function shown(node: unknown): string | null {
 }
 
 /** A hint for a value of the wrong type, when the likely cause is visible. */
-function typeHint(value: unknown): string {
+function typeHint(value: unknown, page: string): string {
   if (typeof value === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(value))
     return `write ${value} without quotes: quoted, it is text, not a number`;
   if (value === 'true' || value === 'false') return `write ${value} without quotes: quoted, it is text`;
-  if (value === null) return 'the value is empty; write one after the colon (see docs/scenarios.md)';
-  return 'see docs/scenarios.md for the format of this field';
+  if (value === null) return `the value is empty; write one after the colon (see ${page})`;
+  return `see ${page} for the format of this field`;
 }
 
 /** The values a message lists in its closing parentheses ("unknown guest action (ack, eoi, …)"). */
@@ -213,7 +219,7 @@ function listed(message: string): string[] | null {
 }
 
 function unknownKey(pos: Positions, path: PropertyKey[], key: string, data: unknown): ScenarioError {
-  const valid = keysAt(scenarioSchema, path as (string | number)[], data);
+  const valid = keysAt(pos.schema, path as (string | number)[], data);
   const near = closest(
     key,
     valid.filter((k) => !pos.keys(path).includes(k)),
@@ -228,7 +234,8 @@ function unknownKey(pos: Positions, path: PropertyKey[], key: string, data: unkn
   );
 }
 
-function fromZod(pos: Positions, raw: readonly Issue[], data: unknown): ScenarioError {
+/** The first problem zod found, in the words of a YAML file and at its position. */
+export function fromZod(pos: Positions, raw: readonly Issue[], data: unknown): ScenarioError {
   const issues = raw
     .flatMap(explain)
     .map((issue) => {
@@ -251,8 +258,7 @@ function fromZod(pos: Positions, raw: readonly Issue[], data: unknown): Scenario
       .keys(parent)
       .find(
         (k) =>
-          !keysAt(scenarioSchema, parent as (string | number)[], data).includes(k) &&
-          closest(k, [last]) !== null,
+          !keysAt(pos.schema, parent as (string | number)[], data).includes(k) && closest(k, [last]) !== null,
       );
     if (typo) return unknownKey(pos, parent, typo, data);
     const values = listed(issue.message);
@@ -261,7 +267,7 @@ function fromZod(pos: Positions, raw: readonly Issue[], data: unknown): Scenario
       `missing required key "${last}"`,
       values && issue.code === 'invalid_union'
         ? `add "${last}:" here, one of: ${values.join(', ')}`
-        : `add "${last}:" here (see docs/scenarios.md)`,
+        : `add "${last}:" here (see ${pos.page})`,
     );
   }
   const value = pos.scalar(path);
@@ -280,7 +286,7 @@ function fromZod(pos: Positions, raw: readonly Issue[], data: unknown): Scenario
   const message = plain(issue.message);
   // A range message already starts with the value ("300 is not a priority").
   const say = got && !message.startsWith(String(value)) ? `${message}, got ${got}` : message;
-  return pos.error(path, say, typeHint(value));
+  return pos.error(path, say, typeHint(value, pos.page));
 }
 
 type Path = PropertyKey[];
@@ -596,7 +602,7 @@ function semantic(pos: Positions, f: ScenarioSpec): void {
  * Aliases are refused before the document becomes plain data: an undefined one throws there, and a
  * few nested ones expand into an enormous value. The format does not need them.
  */
-function rejectAliases(pos: Positions): void {
+function rejectAliases(pos: Positions, what: string): void {
   let alias: Node | null = null;
   visit(pos.doc, {
     Pair(_, pair) {
@@ -608,7 +614,7 @@ function rejectAliases(pos: Positions): void {
           p.line,
           p.col,
           '',
-          '"__proto__" is not a key of any scenario field',
+          `"__proto__" is not a key of any ${what.replace(/ file$/, '')} field`,
         );
       }
     },
@@ -625,15 +631,18 @@ function rejectAliases(pos: Positions): void {
       p.line,
       p.col,
       '',
-      `YAML aliases (*${found.source}) are not supported in scenario files`,
+      `YAML aliases (*${found.source}) are not supported in ${what}s`,
       'write the value out in full where the alias stands, and drop its anchor (&)',
     );
   }
 }
 
-/** Parses and validates scenario text; throws ScenarioError with file:line:column. */
-export function parseScenario(text: string, file: string): LoadedScenario {
-  const pos = new Positions(file, text);
+/**
+ * The plain data of a YAML file that must be one mapping: syntax errors, aliases and `__proto__` keys
+ * are refused with their position. `what` names the kind of file in messages.
+ */
+export function readYaml(pos: Positions, what: string, firstKeys: string): unknown {
+  const file = pos.file;
   if (pos.doc.errors.length > 0) {
     const e = pos.doc.errors[0];
     const p = pos.offset(e.pos[0]);
@@ -646,7 +655,7 @@ export function parseScenario(text: string, file: string): LoadedScenario {
       'check indentation and quoting at this position',
     );
   }
-  rejectAliases(pos);
+  rejectAliases(pos, what);
   let data: unknown;
   try {
     data = pos.doc.toJS();
@@ -657,19 +666,19 @@ export function parseScenario(text: string, file: string): LoadedScenario {
       1,
       '',
       `cannot read the YAML: ${(e as Error).message}`,
-      'scenario files use plain mappings, lists and scalars (see docs/scenarios.md)',
+      `${what}s use plain mappings, lists and scalars (see ${pos.page})`,
     );
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ScenarioError(
-      file,
-      1,
-      1,
-      '',
-      'a scenario file is a YAML mapping',
-      'start with "name:", "description:", "vm:" and "actors:"',
-    );
+    throw new ScenarioError(file, 1, 1, '', `a ${what} is a YAML mapping`, `start with ${firstKeys}`);
   }
+  return data;
+}
+
+/** Parses and validates scenario text; throws ScenarioError with file:line:column. */
+export function parseScenario(text: string, file: string): LoadedScenario {
+  const pos = new Positions(file, text);
+  const data = readYaml(pos, 'scenario file', '"name:", "description:", "vm:" and "actors:"');
   const r = scenarioSchema.safeParse(data);
   if (!r.success) throw fromZod(pos, r.error.issues, data);
   semantic(pos, r.data);

@@ -106,6 +106,7 @@ export function applyChanges(base: Design, changes: readonly DesignChange[], id?
     aliases: [],
     base: base.base,
     changes: [...base.changes, ...changes],
+    file: undefined,
     description:
       changes.length === 0
         ? base.description
@@ -119,7 +120,7 @@ export function applyChanges(base: Design, changes: readonly DesignChange[], id?
 }
 
 function fixHint(): string {
-  return 'docs/designs.md says which fields need which (a tail walk needs lastLrIrq, pinLastLr needs foldLocked, …)';
+  return 'docs/designs.md says which fields need which (a tail walk needs lastLrIrq, deferNotify needs foldLocked, …)';
 }
 
 function namesHint(): string {

@@ -65,6 +65,8 @@ export interface DesignChange {
 export interface Design extends DesignFields {
   readonly base: DesignId;
   readonly changes: readonly DesignChange[];
+  /** A design read from a design file: its path and content hash (replay tokens name the file). */
+  readonly file?: { readonly path: string; readonly hash: string };
 }
 
 const NO_FIXES: FixSwitches = {

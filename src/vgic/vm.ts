@@ -7,6 +7,7 @@ import { initLock, type Lock } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { KReport, threadInfo } from '../kernel/splat.ts';
 import { defineFn } from '../kernel/stack.ts';
+import type { Switches } from '../kernel/switches.ts';
 import type { Task } from '../kernel/task.ts';
 import { XArray } from '../kernel/xarray.ts';
 import type { Checkpoints } from './checkpoints.ts';
@@ -27,6 +28,8 @@ export interface VmConfig {
   /** Guest instructions that may still run after a maintenance interrupt asserts, before the exit. */
   maxMiDelay: number;
   cpuif: CpuifSwitches;
+  /** The kernel configuration's runtime switches (src/kernel/kconfig.ts); the rest keep their defaults. */
+  kernel?: Partial<Switches>;
 }
 
 export const DEFAULT_VM_CONFIG: Omit<VmConfig, 'design'> = {

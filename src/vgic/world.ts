@@ -31,6 +31,7 @@ export function createWorld(exec: Execution, cfg: VmConfig, scenario: string): V
     design: cfg.design.id,
     scenario,
     hardware: `vgic-lab model (GICv3, ${cfg.vcpus} vCPUs, nLR=${cfg.nrLr})`,
+    switches: cfg.kernel,
   });
   const vm = new Vm(k, cfg, ORACLE_CHECKPOINTS);
   if (cfg.its) vm.its = new Its(vm);

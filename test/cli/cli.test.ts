@@ -357,6 +357,134 @@ describe('design expressions', () => {
   });
 });
 
+describe('design files', () => {
+  it('examples/v4b-no-defer.yaml: V4b without its deferral reports the invalid wait context; its token replays', async () => {
+    const r = await json('check', 'level-spi-irqfd-resample', '--design', 'examples/v4b-no-defer.yaml');
+    assert.equal(r.code, 1, r.err);
+    assert.equal(r.doc.design, 'V4b-no-defer');
+    assert.equal(r.doc.findings[0].title, '[ BUG: Invalid wait context ]');
+    const token = r.doc.findings[0].token;
+    assert.match(token, /^\/.*\/examples\/v4b-no-defer\.yaml#[0-9a-f]{8}@level-spi-irqfd-resample@/);
+    const again = await json('replay', token);
+    assert.equal(again.code, 1, again.err);
+    assert.equal(again.doc.reports[0].title, r.doc.findings[0].title);
+    const m = await json(
+      'compare',
+      'level-spi-irqfd-resample',
+      '--designs',
+      'V4b,./examples/v4b-no-defer.yaml',
+    );
+    assert.deepEqual(
+      m.doc.cells.map((c: { design: string; kind: string }) => `${c.design}:${c.kind}`),
+      ['V4b:clean', 'V4b-no-defer:lockdep'],
+    );
+  });
+
+  it('a design file that changed since the token, or is malformed, is exit 2 with the position', async () => {
+    const file = join(tmp, 'fix.yaml');
+    writeFileSync(file, 'name: fix\ndescription: d\nbase: V3\nswitches: {HALT_ON_LPI_DISABLE: true}\n');
+    const r = await json('run', 'happy-sgi', '--design', file);
+    assert.equal(r.code, 0, r.err);
+    const token = r.doc.token;
+    writeFileSync(file, 'name: fix\ndescription: d2\nbase: V3\nswitches: {HALT_ON_LPI_DISABLE: true}\n');
+    usageError(await vl('replay', token), /the token was made for another content of the design file/);
+    writeFileSync(file, 'name: fix\ndescription: d\nbase: V4b\nfields: {deferNotfy: false}\n');
+    usageError(
+      await vl('run', 'happy-sgi', '--design', file),
+      /fix\.yaml:4:10: fields\.deferNotfy: unknown key "deferNotfy"/,
+    );
+    writeFileSync(file, 'name: fix\ndescription: d\nbase: V4b\nfields: {foldLocked: false}\n');
+    usageError(
+      await vl('run', 'happy-sgi', '--design', file),
+      /fix\.yaml:4:22: fields\.foldLocked: the result is not a consistent design: deferring/,
+    );
+    writeFileSync(file, 'name: fix\ndescription: d\nbase: V9\n');
+    usageError(await vl('run', 'happy-sgi', '--design', file), /fix\.yaml:3:7: base: unknown design "V9"/);
+    usageError(
+      await vl('run', 'happy-sgi', '--design', join(tmp, 'none.yaml')),
+      /none\.yaml:1:1: cannot be read: ENOENT/,
+    );
+  });
+});
+
+describe('kernel configuration', () => {
+  it('production: the seed race is the oops a distribution kernel prints, no sanitizer; the token keeps the config', async () => {
+    const r = await json('check', 'lpi-disable-vs-eoicount-replay', '--config', 'production');
+    assert.equal(r.code, 1, r.err);
+    const titles = r.doc.findings.map((x: { title: string }) => x.title);
+    assert.equal(titles[0], 'Unable to handle kernel paging request in vgic_v3_fold_lr_state');
+    assert.ok(!titles.some((t: string) => /KCSAN|KASAN|lockdep|Invalid wait/.test(t)), titles.join(' | '));
+    assert.match(
+      r.doc.findings[0].config,
+      /^kernel 6\.19\.0-vgiclab-v3, config production: arm64, CONFIG_PREEMPT=y, CONFIG_NO_HZ_FULL=y/,
+    );
+    assert.doesNotMatch(r.doc.findings[0].config, /KASAN|KCSAN|PROVE_LOCKING|DEBUG_LIST/);
+    const token = r.doc.findings[0].token;
+    assert.match(token, /^V3:production@lpi-disable-vs-eoicount-replay@/);
+    const again = await json('replay', token);
+    assert.equal(again.code, 1, again.err);
+    assert.equal(again.doc.reports[0].title, titles[0]);
+    usageError(
+      await vl('replay', token, '--config', 'debug'),
+      /the token replays kernel configuration production, not debug/,
+    );
+  });
+
+  it('PREEMPT_RT: spinlock_t under a raw lock is a sleeping-in-atomic BUG, not only a lockdep warning', async () => {
+    const args = ['check', 'level-spi-irqfd-resample', '--design', 'V4b-deferNotify'];
+    const debug = await json(...args);
+    assert.equal(debug.doc.findings[0].title, '[ BUG: Invalid wait context ]');
+    const prod = await json(...args, '--config', 'production');
+    assert.deepEqual(prod.doc.findings, [], 'a production kernel without PREEMPT_RT does not notice');
+    assert.equal(prod.doc.exhaustive, true);
+    const rt = await json(...args, '--config', 'production+PREEMPT_RT');
+    assert.equal(
+      rt.doc.findings[0].title,
+      'BUG: sleeping function called from invalid context in rt_spin_lock',
+    );
+    assert.match(rt.doc.findings[0].kernel, /at kernel\/locking\/spinlock_rt\.c:\d+\n/);
+    assert.match(rt.doc.findings[0].config, /CONFIG_PREEMPT_RT=y/);
+  });
+
+  it('NO_HZ_FULL decides whether the DISCARD variant is a use-after-free', async () => {
+    const on = await json('check', 'lpi-disable-vs-fold-without-eoi-discarded', '--all-violations');
+    assert.ok(
+      on.doc.findings.some((x: { title: string }) => x.title.startsWith('BUG: KASAN: slab-use-after-free')),
+    );
+    const off = await json(
+      'check',
+      'lpi-disable-vs-fold-without-eoi-discarded',
+      '--all-violations',
+      '--config',
+      'debug-NO_HZ_FULL',
+    );
+    assert.ok(!off.doc.findings.some((x: { title: string }) => x.title.startsWith('BUG: KASAN')));
+    assert.match(off.doc.findings[0].config, /no nohz_full CPU/);
+  });
+
+  it("a scenario's kernel: section is honoured; bad values are exit 2 with the position", async () => {
+    const file = join(tmp, 'kernel.yaml');
+    writeFileSync(
+      file,
+      `${readFileSync('scenarios/lpi-disable-vs-fold-without-eoi-discarded.yaml', 'utf8')}kernel: {config: production, KASAN: true}\n`,
+    );
+    const r = await json('check', file);
+    assert.equal(r.doc.findings[0].title, 'BUG: KASAN: slab-use-after-free in vgic_v3_fold_lr_state');
+    assert.match(r.doc.findings[0].config, /config production\+KASAN: .*CONFIG_KASAN=y/);
+    assert.doesNotMatch(r.doc.findings[0].token, /:production/, 'the file carries its configuration');
+    writeFileSync(file, `${readFileSync('scenarios/happy-sgi.yaml', 'utf8')}kernel: {config: prod}\n`);
+    usageError(
+      await vl('run', file),
+      /kernel\.yaml:\d+:\d+: kernel\.config: a kernel configuration is debug or production/,
+    );
+    usageError(
+      await vl('run', 'happy-sgi', '--config', 'debug+FOO'),
+      /"FOO" in "debug\+FOO" is not a kernel configuration option/,
+    );
+    usageError(await vl('run', 'happy-sgi', '--config', 'debug+KASAN'), /already has KASAN on/);
+  });
+});
+
 describe('vgic-lab compare', () => {
   it('the matrix as text and JSON', async () => {
     const r = await vl(

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { GUEST_SETUP } from '../../src/scenario/catalogue/common.ts';
+import { switchPauseIsCounter } from '../../src/scenario/catalogue/switches.ts';
 import { type ScenarioInput, type ScenarioSpec, scenario } from '../../src/scenario/schema.ts';
 import { checkLpiAck, ORACLES } from '../../src/vgic/oracles.ts';
 import { withVm } from './ops-util.ts';
@@ -98,31 +99,13 @@ describe('functional oracles', () => {
   });
 
   it('P-HALT: with two halters at once a vCPU re-enters while one is still in force (pause is a flag)', () => {
-    // vCPU 0's guest deactivates SPI 32 through ICACTIVER (halts under config_lock); vCPU 1's guest
-    // clears vCPU 0's EnableLPIs, which halts too with HALT_ON_LPI_DISABLE. The first resume clears
-    // every pause flag although the other halter still needs the VM stopped.
+    // switch-pause-is-counter: vCPU 0's guest deactivates SPI 32 through ICACTIVER (halts under
+    // config_lock); vCPU 1's guest clears vCPU 0's EnableLPIs, which halts too with
+    // HALT_ON_LPI_DISABLE. The first resume clears every pause flag although the other halter still
+    // needs the VM stopped.
     const v3 = design('V3');
     const halting = { ...v3, fixes: { ...v3.fixes, HALT_ON_LPI_DISABLE: true } };
-    const s = twoVcpus(
-      'two-halters',
-      [
-        {
-          vcpu: 0,
-          guest: [
-            { op: 'mmio', write: { reg: 'ICACTIVER', intid: 32 } },
-            { op: 'pmr', value: 0xf8 },
-          ],
-        },
-        {
-          vcpu: 1,
-          guest: [
-            { op: 'mmio', write: { reg: 'GICR_CTLR', vcpu: 0, enableLpis: false } },
-            { op: 'pmr', value: 0xf8 },
-          ],
-        },
-      ],
-      { vm: { vcpus: 2, nrLr: 4, its: true }, lpisEnabled: [0] },
-    );
+    const s = switchPauseIsCounter;
     const r = check(s, halting);
     assert.ok(r.result.stats.exhaustive);
     assert.ok(

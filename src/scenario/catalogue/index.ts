@@ -5,6 +5,7 @@ import { headWalk } from './head-walk.ts';
 import { lrOverflow } from './lr-overflow.ts';
 import { levelResample } from './resample.ts';
 import { seedRace, seedRaceDiscarded, seedRaceDiscardedNoEoi } from './seed-race.ts';
+import { SWITCH_SCENARIOS } from './switches.ts';
 
 /**
  * The built-in catalogue. `scenarios/*.yaml` are generated from it (npm run catalogue) so that every
@@ -40,5 +41,6 @@ export function catalogue(): ScenarioSpec[] {
     happySpiLevel,
     happyLpi,
     ...conf,
+    ...SWITCH_SCENARIOS,
   ];
 }
