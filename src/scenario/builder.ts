@@ -16,6 +16,7 @@ import type { Gen } from '../vgic/irq.ts';
 import { F, GICR_CTLR, IRQ, VCPU } from '../vgic/layout.ts';
 import { newEventfd } from '../vgic/notify.ts';
 import { vcpuRun } from '../vgic/runloop.ts';
+import { kvm_timer_map } from '../vgic/timer.ts';
 import type { Vcpu, Vm } from '../vgic/vm.ts';
 import { createWorld, deviceTask, type VgicWorld } from '../vgic/world.ts';
 import { ScenarioError } from './error.ts';
@@ -91,6 +92,8 @@ function configure(vm: Vm, s: ScenarioSpec): void {
       if (spec.intid >= 32 && spec.target !== undefined) poke(irq, IRQ.target, vm.vcpus[spec.target]);
     }
   }
+  const timer = s.interrupts.find((i) => i.timer);
+  if (timer) kvm_timer_map(vm, timer.intid);
   for (const id of s.lpisEnabled) poke(vm.vcpus[id].obj, VCPU.ctlr, GICR_CTLR.ENABLE_LPIS);
   for (const intid of s.resamplers) {
     vm.resamplers.push({ pin: intid - 32, resamplefd: newEventfd(vm, `resamplefd ${intid}`) });

@@ -29,6 +29,7 @@ export function dumpScenario(s: ScenarioSpec, header = ''): string {
         group: i.group,
         enabled: i.enabled,
         target: i.target,
+        timer: i.timer,
         lpi: i.lpi,
       }),
     ),
@@ -49,6 +50,7 @@ export function dumpScenario(s: ScenarioSpec, header = ''): string {
       ackPriorityOrder: s.expect.ackPriorityOrder,
       final: s.expect.final,
     }),
+    kernel: s.kernel,
   };
   const d = new Document(clean(doc), { aliasDuplicateObjects: false });
   // Small leaf mappings and lists read best on one line; priorities in hex, as kernel people write them.

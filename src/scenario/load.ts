@@ -463,6 +463,23 @@ function semantic(pos: Positions, f: ScenarioSpec): void {
         'remove trigger or use edge',
       );
     if (irq.target !== undefined) vcpu(irq.target, ['interrupts', i, 'target']);
+    if (irq.timer) {
+      if (id < 16 || id > 31)
+        throw pos.error(
+          ['interrupts', i, 'timer'],
+          `INTID ${id} is not a PPI: the timer is mapped to a PPI`,
+          'the virtual timer is PPI 27',
+        );
+      if (irq.trigger === 'edge')
+        throw pos.error(['interrupts', i, 'trigger'], 'the timer PPI is level-triggered', 'remove trigger');
+      const other = f.interrupts.findIndex((x) => x.timer);
+      if (other !== i)
+        throw pos.error(
+          ['interrupts', i, 'timer'],
+          'a VM maps one PPI to the timer',
+          `interrupts[${other}] already does`,
+        );
+    }
   });
   for (const [i, v] of f.lpisEnabled.entries()) vcpu(v, ['lpisEnabled', i]);
   if (f.lpisEnabled.length > 0 && !f.vm.its)
@@ -488,7 +505,15 @@ function semantic(pos: Positions, f: ScenarioSpec): void {
         `${c.call === 'its' ? 'an ITS command' : 'an MSI'} needs an ITS`,
         'set vm.its: true',
       );
-    if (c.call === 'uaccess') {
+    if (c.call === 'timer') {
+      vcpu(c.vcpu, [...path, 'vcpu']);
+      if (!f.interrupts.some((x) => x.timer))
+        throw pos.error(
+          path,
+          'no PPI is mapped to the timer',
+          'add timer: true to the PPI (27) in interrupts',
+        );
+    } else if (c.call === 'uaccess') {
       vcpu(c.vcpu, [...path, 'vcpu']);
       checkWrite(c.write, [...path, 'write']);
     } else if (c.call === 'its') {

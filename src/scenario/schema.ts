@@ -97,9 +97,10 @@ const hostCall: z.ZodType<HostCall, HostCall> = z.lazy(() =>
         device: int(0, 65535, 'a device id'),
         event: int(0, 65535, 'an event id'),
       }),
+      z.strictObject({ call: z.literal('timer'), vcpu: vcpuId }),
       z.strictObject({ call: z.literal('batch'), calls: z.array(hostCall) }),
     ],
-    { error: 'unknown host call (irq_line, edge, irqfd, level_info, uaccess, its, msi, batch)' },
+    { error: 'unknown host call (irq_line, edge, irqfd, level_info, uaccess, its, msi, timer, batch)' },
   ),
 );
 
@@ -196,6 +197,7 @@ export const scenarioSchema = z.strictObject({
         group: group.optional(),
         enabled: z.boolean().optional(),
         target: vcpuId.optional(),
+        timer: z.boolean().optional(),
         lpi: z
           .strictObject({
             device: int(0, 65535, 'a device id'),

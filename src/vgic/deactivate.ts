@@ -7,6 +7,7 @@ import { flagsOf, type Gen, irqLock, vcpuOf } from './irq.ts';
 import { kvm_make_request } from './kick.ts';
 import { F, REQ } from './layout.ts';
 import { vgic_mmio_change_active } from './mmio.ts';
+import { physDeactivate } from './phys.ts';
 import { vgic_get_irq, vgic_put_irq } from './refs.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
@@ -46,7 +47,7 @@ const v3_deactivate = kernelFn(
     if (lr) {
       // Window WD: no lock held.
       t.at('fold_lr');
-      if (lr.hw) vm.physActive.delete(lr.pintid);
+      if (lr.hw) physDeactivate(t, v, lr.pintid);
       yield* vgic_v3_fold_lr(t, vm, v, lr);
     }
     t.at('put_irq');

@@ -10,6 +10,7 @@ import { vgic_v3_compute_lr } from './flush.ts';
 import { flagsOf, type Gen, irqLock, isLpi, isSpi, setFlags, vcpuOf, vgic_target_oracle } from './irq.ts';
 import { DIST, F, VGIC_IRQ } from './layout.ts';
 import { kvm_notify_acked_irq } from './notify.ts';
+import { physDeactivate, physLineLevel } from './phys.ts';
 import { vgic_get_irq, vgic_put_irq, vgic_put_irq_norelease, vgic_release_deleted_lpis } from './refs.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
@@ -63,6 +64,16 @@ export const vgic_v3_fold_lr = kernelFn(
     const level = (f & F.CONFIG_LEVEL) !== 0;
     if (!level && state & LR_PENDING) set |= F.PENDING_LATCH;
     if (level && state === LR_INVALID) clear |= F.PENDING_LATCH;
+    // A mapped level interrupt the guest has not acknowledged: the LR's pending bit says nothing of
+    // the device now, so the line is sampled (vgic_get_phys_line_level); a line found low also ends
+    // the physical active state, or its next rising edge would never be seen.
+    if (level && f & F.HW && state & LR_PENDING) {
+      if (physLineLevel(t, v, val.pintid)) set |= F.LINE_LEVEL;
+      else {
+        clear |= F.LINE_LEVEL;
+        physDeactivate(t, v, val.pintid);
+      }
+    }
     if (rework) clear |= F.ON_LR;
     t.at('set_state');
     setFlags(t, irq, set, clear);
@@ -107,7 +118,7 @@ function* replayOne(
   // Window WF: no lock held.
   yield point('window WF');
   t.at('replay_fold');
-  if (lr.hw) vm.physActive.delete(lr.pintid);
+  if (lr.hw) physDeactivate(t, v, lr.pintid);
   v.ghost.replayed.push(lr.vintid);
   acc.deleted = (yield* vgic_v3_fold_lr(t, vm, v, lr, opts)) || acc.deleted;
   return true;

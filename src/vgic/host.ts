@@ -8,6 +8,7 @@ import { type MmioWrite, vgic_mmio_write } from './mmio.ts';
 import { vgic_irqfd_set_irq } from './notify.ts';
 import { kvm_vgic_inject_irq, vgic_queue_irq_unlock } from './queue.ts';
 import { vgic_get_irq, vgic_put_irq } from './refs.ts';
+import { kvm_arch_timer_handler } from './timer.ts';
 import type { Vm } from './vm.ts';
 
 /** Host-side actions: the VMM's ioctls and device signals (docs/scenarios.md, Host calls). */
@@ -26,6 +27,8 @@ export type HostCall =
   | { call: 'its'; cmds: ItsCommand[] }
   /** An MSI through the translation cache (irqfd fast path). */
   | { call: 'msi'; device: number; event: number }
+  /** The virtual timer of a vCPU expires (a HW-mapped PPI, docs/scenarios.md). */
+  | { call: 'timer'; vcpu: number }
   /** Several actions in one request (one exit); the first error is returned. */
   | { call: 'batch'; calls: HostCall[] };
 
@@ -113,6 +116,9 @@ export function* hostCall(t: Task, vm: Vm, c: HostCall): Gen<number> {
       return 0;
     case 'msi':
       return (yield* vgic_its_inject_msi(t, vm, c.device, c.event)) ? 0 : EINVAL;
+    case 'timer':
+      yield* kvm_arch_timer_handler(t, vm, vm.vcpus[c.vcpu]);
+      return 0;
     case 'batch': {
       let err = 0;
       for (const x of c.calls) {

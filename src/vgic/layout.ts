@@ -57,6 +57,13 @@ export const F = {
   ON_LR: 128,
 } as const;
 
+/**
+ * The physical GIC redistributor of a CPU, as far as HW-mapped interrupts need it: the active bits of
+ * its PPIs. Hardware state, accessed like a device register (marked accesses).
+ */
+export const GICR_PHYS = new StructType('gicr_phys', 8, [{ name: 'active', size: 4 }]);
+export const PHYS = { active: GICR_PHYS.field<number>('active') };
+
 /** struct kvm_vcpu with its vgic_cpu: what other threads touch. */
 export const KVM_VCPU = new StructType('kvm_vcpu', 512, [
   { name: 'ap_list_lock', off: 0, size: 4 },

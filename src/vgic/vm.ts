@@ -14,6 +14,7 @@ import type { Checkpoints } from './checkpoints.ts';
 import type { Design } from './designs.ts';
 import { isLpi } from './irq.ts';
 import { DIST, F, IRQ, KVM, KVM_VCPU, VCPU, VGIC_IRQ, VGIC_NR_PRIVATE_IRQS } from './layout.ts';
+import { physDeactivate } from './phys.ts';
 
 export interface VmConfig {
   design: Design;
@@ -98,6 +99,8 @@ export class Vcpu {
   /** V1: the part of the AP list that did not fit in the LRs at the last entry. */
   readonly overflowHead: ListHead | null = null;
   task!: Task;
+  /** The physical redistributor of the vCPU's CPU (GICR_PHYS): made when the VM maps a timer. */
+  phys: KObj | null = null;
 
   /** The IRQs queued on this vCPU (its AP list, then V1's overflow list), read without instrumentation. */
   queuedIrqs(): KObj[] {
@@ -131,7 +134,7 @@ export class Vcpu {
           new KReport('arch', title, false, lines, this.task ? [threadInfo(this.task)] : [], 'cpuif'),
         );
       },
-      (pintid) => vm.physActive.delete(pintid),
+      (pintid) => physDeactivate(this.task, this, pintid),
     );
     this.lrShadow = Array.from({ length: vm.config.nrLr }, emptyLr);
   }
@@ -158,9 +161,11 @@ export class Vm {
   readonly lastLrIrq: (KObj | null)[];
   /** V4b: whether lastLrIrq holds a reference. */
   readonly lastLrPinned: boolean[];
+  /** The PPI mapped to the vCPUs' virtual timer (HW = 1), if the scenario maps one. */
+  timerIntid: number | null = null;
   /**
-   * Physical interrupts that are active (taken by the host, not yet deactivated): a HW-mapped source
-   * cannot fire again until the guest's deactivation reaches it. No scenario maps one yet.
+   * Physical SPIs that are active (taken by the host, not yet deactivated through a HW = 1 LR). A
+   * physical PPI's active bit lives in its CPU's redistributor (Vcpu.phys).
    */
   readonly physActive = new Set<number>();
   readonly events: GuestEvent[] = [];

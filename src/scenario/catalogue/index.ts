@@ -6,6 +6,7 @@ import { lrOverflow } from './lr-overflow.ts';
 import { levelResample } from './resample.ts';
 import { seedRace, seedRaceDiscarded, seedRaceDiscardedNoEoi } from './seed-race.ts';
 import { SWITCH_SCENARIOS } from './switches.ts';
+import { timerHwEoimode1 } from './timer.ts';
 
 /**
  * The built-in catalogue. `scenarios/*.yaml` are generated from it (npm run catalogue) so that every
@@ -35,6 +36,7 @@ export function catalogue(): ScenarioSpec[] {
     lrOverflow(0),
     lrOverflow(1),
     levelResample,
+    timerHwEoimode1,
     happySgi,
     happyPpi,
     happySpiEdge,
