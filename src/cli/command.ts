@@ -6,6 +6,7 @@ import { DESIGNS } from '../vgic/designs.ts';
 import { check, STOP_ON, STRATEGIES, type StopOn } from './check.ts';
 import { ablation, compare } from './compare.ts';
 import { type CommonOptions, checkWritable, parseIntOption } from './context.ts';
+import { preloadDesignModules } from './design-module.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { list } from './list.ts';
 import { OutputError, stderr, stdout } from './output.ts';
@@ -286,6 +287,7 @@ export async function runCommand(argv: string[], stop: Stop): Promise<number> {
       p.outputHelp({ error: true });
       return EXIT.USAGE;
     }
+    await preloadDesignModules(argv);
     await p.parseAsync(argv);
     return ctx.exit;
   } catch (e) {

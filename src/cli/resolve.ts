@@ -1,24 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve as resolvePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, resolve as resolvePath } from 'node:path';
 import { KconfigError, type KernelConfig, kernelSection, parseKernelConfig } from '../kernel/kconfig.ts';
 import type { TokenTarget } from '../report/token.ts';
 import { loadDesignFile } from '../scenario/design-file.ts';
 import { closest, type LoadedScenario, loadScenarioFile } from '../scenario/load.ts';
 import { DesignExpressionError, parseDesignExpression } from '../vgic/design-expr.ts';
 import { DESIGNS, type Design } from '../vgic/designs.ts';
+import { designModule, isDesignModule } from './design-module.ts';
 import { UsageError } from './errors.ts';
-
-/** The package root (where scenarios/ lives), found from this module whether bundled or not. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj) && JSON.parse(readFileSync(pj, 'utf8')).name === 'vgic-lab') return dir;
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
+import { packageRoot } from './root.ts';
 
 /** The version in package.json. */
 export function packageVersion(): string {
@@ -49,6 +39,23 @@ export function catalogueEntries(): CatalogueEntry[] {
     });
 }
 
+/** A design module loaded before the command line was parsed; as a token names it, the hash must match. */
+function moduleDesign(ref: string): Design {
+  const d = designModule(ref);
+  if (!d)
+    throw new UsageError(
+      `the design module ${ref.split('#')[0]} was not loaded`,
+      'name it with --design or --designs',
+    );
+  const hash = ref.split('#')[1];
+  if (hash !== undefined && d.file?.hash !== hash)
+    throw new UsageError(
+      `the token was made for another content of the design module ${ref.split('#')[0]} (hash ${hash}, now ${d.file?.hash})`,
+      'run check again with the module as it is now',
+    );
+  return d;
+}
+
 function looksLikeDesignFile(name: string): boolean {
   return name.includes('/') || /\.ya?ml(#[0-9a-f]+)?$/.test(name);
 }
@@ -75,6 +82,7 @@ function designFile(ref: string): Design {
  * closest valid design and lists the valid names.
  */
 export function resolveDesign(name: string): Design {
+  if (isDesignModule(name)) return moduleDesign(name);
   if (looksLikeDesignFile(name)) return designFile(name);
   try {
     return parseDesignExpression(name);

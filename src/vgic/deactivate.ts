@@ -9,6 +9,7 @@ import { F, REQ } from './layout.ts';
 import { vgic_mmio_change_active } from './mmio.ts';
 import { physDeactivate } from './phys.ts';
 import { vgic_get_irq, vgic_put_irq } from './refs.ts';
+import { replaceable } from './replace.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 /**
@@ -65,9 +66,12 @@ const v3_deactivate = kernelFn(
 );
 
 /** The trapped ICV_DIR_EL1 write, entered through its sys_regs.c handler access_gic_dir. */
-export const vgic_v3_deactivate = kernelFn(
+const vgic_v3_deactivate_builtin = kernelFn(
   { name: 'access_gic_dir', file: 'arch/arm64/kvm/sys_regs.c', steps: [] },
   function* (t, vm: Vm, v: Vcpu, intid: number): Gen {
     yield* v3_deactivate(t, vm, v, intid);
   },
 );
+
+/** vgic_v3_deactivate, or the design module's replacement of it. */
+export const vgic_v3_deactivate = replaceable('vgic_v3_deactivate', vgic_v3_deactivate_builtin);

@@ -65,8 +65,10 @@ export interface DesignChange {
 export interface Design extends DesignFields {
   readonly base: DesignId;
   readonly changes: readonly DesignChange[];
-  /** A design read from a design file: its path and content hash (replay tokens name the file). */
+  /** A design read from a design file or module: its path and content hash (tokens name the file). */
   readonly file?: { readonly path: string; readonly hash: string };
+  /** A design module's replacements of kernel functions, by name (src/vgic/replace.ts). */
+  readonly replace?: Readonly<Record<string, unknown>>;
 }
 
 const NO_FIXES: FixSwitches = {

@@ -17,6 +17,7 @@ import type { Task } from '../kernel/task.ts';
 import { flagsOf, type Gen, intidOf, irqLock, pendingOf, setFlags, vgic_target_oracle } from './irq.ts';
 import { DIST, F, IRQ, VGIC_IRQ } from './layout.ts';
 import { vgic_get_irq_ref } from './refs.ts';
+import { replaceable } from './replace.ts';
 import {
   type ApListSummary,
   irqsActiveOutsideLrs,
@@ -114,7 +115,7 @@ const vgic_v3_configure_hcr = kernelFn(
 );
 
 /** vgic_flush_lr_state: on v's own thread, IRQs off, holding v's ap_list_lock. */
-export const vgic_flush_lr_state = kernelFn(
+const vgic_flush_lr_state_builtin = kernelFn(
   {
     name: 'vgic_flush_lr_state',
     file: FILE,
@@ -177,6 +178,9 @@ export const vgic_flush_lr_state = kernelFn(
     }
   },
 );
+
+/** vgic_flush_lr_state, or the design module's replacement of it. */
+export const vgic_flush_lr_state = replaceable('vgic_flush_lr_state', vgic_flush_lr_state_builtin);
 
 /** V1: cut the entries after `last` off into the overflow list, which only v's thread walks. */
 function splitOverflow(t: Task, v: Vcpu, overflow: ListHead, last: KObj | null): void {

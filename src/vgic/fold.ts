@@ -12,6 +12,7 @@ import { DIST, F, VGIC_IRQ } from './layout.ts';
 import { kvm_notify_acked_irq } from './notify.ts';
 import { physDeactivate, physLineLevel } from './phys.ts';
 import { vgic_get_irq, vgic_put_irq, vgic_put_irq_norelease, vgic_release_deleted_lpis } from './refs.ts';
+import { replaceable } from './replace.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 const FILE = 'arch/arm64/kvm/vgic/vgic-v3.c';
@@ -188,7 +189,7 @@ const FOLD_LR_STATE_STEPS = ['fold_lr', 'walk_next', 'replay_lock', 'replay_fold
 type FoldLrStateStep = (typeof FOLD_LR_STATE_STEPS)[number];
 
 /** vgic_v3_fold_lr_state: fold every used LR, then the EOIcount replay. */
-export const vgic_v3_fold_lr_state = kernelFn(
+const vgic_v3_fold_lr_state_builtin = kernelFn(
   { name: 'vgic_v3_fold_lr_state', file: FILE, steps: FOLD_LR_STATE_STEPS },
   function* (t, vm: Vm, v: Vcpu, opts: FoldOpts = DIRECT): Gen<boolean> {
     const acc = { deleted: false };
@@ -216,6 +217,9 @@ export const vgic_v3_fold_lr_state = kernelFn(
     return acc.deleted;
   },
 );
+
+/** vgic_v3_fold_lr_state, or the design module's replacement of it. */
+export const vgic_v3_fold_lr_state = replaceable('vgic_v3_fold_lr_state', vgic_v3_fold_lr_state_builtin);
 
 /** vgic_fold_state: the design decides the locking around fold_lr_state. */
 export const vgic_fold_state = kernelFn(

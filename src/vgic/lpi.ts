@@ -13,6 +13,7 @@ import { its_invalidate_all_caches } from './its.ts';
 import { kvm_arm_halt_guest, kvm_arm_resume_guest } from './kick.ts';
 import { F, GICR_CTLR, IRQ, VCPU, VGIC_IRQ } from './layout.ts';
 import { vgic_put_irq_norelease, vgic_release_deleted_lpis } from './refs.ts';
+import { replaceable } from './replace.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 /**
@@ -20,7 +21,7 @@ import type { Vcpu, Vm } from './vm.ts';
  * list with list_del (V4a: list_del_rcu) and drops the AP list's reference. It does not look at the
  * LRs: an LPI in v's LRs while v runs is unlinked all the same.
  */
-export const vgic_flush_pending_lpis = kernelFn(
+const vgic_flush_pending_lpis_builtin = kernelFn(
   {
     name: 'vgic_flush_pending_lpis',
     file: 'arch/arm64/kvm/vgic/vgic.c',
@@ -51,6 +52,12 @@ export const vgic_flush_pending_lpis = kernelFn(
       yield* vgic_release_deleted_lpis(t, vm);
     }
   },
+);
+
+/** vgic_flush_pending_lpis, or the design module's replacement of it. */
+export const vgic_flush_pending_lpis = replaceable(
+  'vgic_flush_pending_lpis',
+  vgic_flush_pending_lpis_builtin,
 );
 
 /** vgic_mmio_write_v3r_ctlr: EnableLPIs 1 -> 0 flushes the redistributor's pending LPIs. */

@@ -23,6 +23,7 @@ import { type Gen, irqLock, vcpuOf, vgic_target_oracle } from './irq.ts';
 import { kvm_make_request, kvm_vcpu_kick } from './kick.ts';
 import { IRQ, REQ, VGIC_IRQ } from './layout.ts';
 import { vgic_get_irq_ref, vgic_put_irq_norelease, vgic_release_deleted_lpis } from './refs.ts';
+import { replaceable } from './replace.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 const FILE = 'arch/arm64/kvm/vgic/vgic.c';
@@ -32,7 +33,7 @@ const FILE = 'arch/arm64/kvm/vgic/vgic.c';
  * to their new target (both ap_list_locks, lower vcpu_id first) and restarts after every migration,
  * since the list may have changed arbitrarily in window WM (docs/model.md, Glossary).
  */
-export const vgic_prune_ap_list = kernelFn(
+const vgic_prune_ap_list_builtin = kernelFn(
   {
     name: 'vgic_prune_ap_list',
     file: FILE,
@@ -128,6 +129,9 @@ export const vgic_prune_ap_list = kernelFn(
     }
   },
 );
+
+/** vgic_prune_ap_list, or the design module's replacement of it. */
+export const vgic_prune_ap_list = replaceable('vgic_prune_ap_list', vgic_prune_ap_list_builtin);
 
 /** kvm_vgic_process_async_update: prune after another vCPU's DIR trap deactivated one of ours. */
 export const kvm_vgic_process_async_update = kernelFn(

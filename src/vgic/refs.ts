@@ -10,6 +10,7 @@ import type { Task } from '../kernel/task.ts';
 import type { XArray } from '../kernel/xarray.ts';
 import { type Gen, intidOf, isLpi } from './irq.ts';
 import { F, IRQ } from './layout.ts';
+import { replaceable } from './replace.ts';
 import { staticIrq, type Vcpu, type Vm } from './vm.ts';
 
 const FILE = 'arch/arm64/kvm/vgic/vgic.c';
@@ -95,10 +96,13 @@ const vgic_put_lpi = kernelFn(
 );
 
 /** PUT (vgic_put_irq): the final put erases the LPI under xa_lock and frees it after a grace period. */
-export function* vgic_put_irq(t: Task, vm: Vm, irq: KObj): Gen {
+function* vgic_put_irq_builtin(t: Task, vm: Vm, irq: KObj): Gen {
   if (!isLpi(intidOf(t, irq))) return;
   yield* vgic_put_lpi(t, vm, irq);
 }
+
+/** vgic_put_irq, or the design module's replacement of it. */
+export const vgic_put_irq = replaceable('vgic_put_irq', vgic_put_irq_builtin);
 
 /** vgic_put_irq_norelease's frame: likewise pushed only for an LPI. */
 const vgic_put_lpi_norelease = kernelFn(

@@ -407,6 +407,65 @@ describe('design files', () => {
   });
 });
 
+describe('design modules', () => {
+  it('examples/v4a-module.ts gives the verdicts and execution counts of the built-in V4a; its token replays', async () => {
+    const scenarios = ['lpi-disable-vs-eoicount-replay', 'lpi-disable-vs-fold-without-eoi-discarded'];
+    const r = await json('compare', ...scenarios, '--designs', 'V4a,examples/v4a-module.ts');
+    assert.equal(r.code, 0, r.err);
+    const cells = r.doc.cells as { scenario: string; design: string; verdict: string; executions: number }[];
+    for (const s of scenarios) {
+      const [a, b] = ['V4a', 'V4a-module'].map((d) => cells.find((c) => c.scenario === s && c.design === d));
+      assert.ok(a && b);
+      assert.deepEqual([b.verdict, b.executions], [a.verdict, a.executions], s);
+    }
+    const c = await json('check', scenarios[1], '--design', 'examples/v4a-module.ts');
+    assert.match(c.doc.findings[0].token, /\/examples\/v4a-module\.ts#[0-9a-f]{8}@/);
+    const again = await json('replay', c.doc.findings[0].token);
+    assert.equal(again.code, 1, again.err);
+    assert.equal(again.doc.reports[0].title, c.doc.findings[0].title);
+  });
+
+  it('a .mjs module that delegates to the built-in changes nothing; bad modules are exit 2 with the reason', async () => {
+    const mod = (body: string, ext = 'mjs') => {
+      const f = join(tmp, `m${Math.random().toString(16).slice(2)}.${ext}`);
+      writeFileSync(f, body);
+      return f;
+    };
+    const same = mod(
+      "export default (m) => ({ name: 'same', description: 'd', base: 'V3', replace: { vgic_put_irq: function* (t, vm, irq) { yield* m.builtin.vgic_put_irq(t, vm, irq); } } });\n",
+    );
+    const a = await json('check', 'lpi-disable-vs-fold-without-eoi-discarded', '--design', same);
+    const b = await json('check', 'lpi-disable-vs-fold-without-eoi-discarded', '--design', 'V3');
+    assert.deepEqual(
+      [a.doc.verdict.replace('same', 'V3'), a.doc.stats.executions],
+      [b.doc.verdict, b.doc.stats.executions],
+    );
+    usageError(
+      await vl('run', 'happy-sgi', '--design', mod('export const x = 1;\n')),
+      /does not export a design/,
+    );
+    usageError(
+      await vl(
+        'run',
+        'happy-sgi',
+        '--design',
+        mod(
+          "export default () => ({ name: 'n', description: 'd', base: 'V3', replace: { vgic_queue_irq_unlock() {} } });\n",
+        ),
+      ),
+      /"vgic_queue_irq_unlock" is not a kernel function a design may replace/,
+    );
+    const bad = mod(
+      "import type { ModelApi } from 'vgic-lab/model';\nexport default (m: ModelApi) => m.nothing;\n",
+      'ts',
+    );
+    usageError(
+      await vl('run', 'happy-sgi', '--design', bad),
+      /\.ts:2:35: does not type-check: Property 'nothing' does not exist/,
+    );
+  });
+});
+
 describe('kernel configuration', () => {
   it('production: the seed race is the oops a distribution kernel prints, no sanitizer; the token keeps the config', async () => {
     const r = await json('check', 'lpi-disable-vs-eoicount-replay', '--config', 'production');
