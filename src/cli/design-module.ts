@@ -11,12 +11,11 @@ import { ScenarioError } from '../scenario/error.ts';
 import { contentHash } from '../scenario/load.ts';
 import {
   applyChanges,
+  changesFrom,
   DESIGN_TOGGLES,
-  type DesignChange,
   DesignExpressionError,
   FIX_SWITCHES,
   parseDesignExpression,
-  settingOf,
 } from '../vgic/design-expr.ts';
 import type { Design } from '../vgic/designs.ts';
 import { type DesignModule, MODEL_API } from '../vgic/model-api.ts';
@@ -119,21 +118,15 @@ function designOf(path: string, abs: string, hash: string, spec: DesignModule): 
     if (!(e instanceof DesignExpressionError)) throw e;
     throw problem(path, `base: ${e.message}`, e.hint);
   }
-  const changes: DesignChange[] = [];
-  const settings: [readonly string[], Record<string, boolean | undefined>][] = [
+  for (const [names, written] of [
     [DESIGN_TOGGLES, spec.fields ?? {}],
     [FIX_SWITCHES, spec.switches ?? {}],
-  ];
-  for (const [names, written] of settings) {
+  ] as const) {
     for (const key of Object.keys(written))
-      if (!names.includes(key))
+      if (!(names as readonly string[]).includes(key))
         throw problem(path, `"${key}" is not a design field or fix switch`, names.join(', '));
-    for (const name of names) {
-      const on = written[name];
-      if (on !== undefined && settingOf(base, name as DesignChange['name']) !== on)
-        changes.push({ name: name as DesignChange['name'], on });
-    }
   }
+  const changes = changesFrom(base, spec.fields ?? {}, spec.switches ?? {});
   let design: Design;
   try {
     design = applyChanges(base, changes, spec.name);

@@ -7,12 +7,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import {
   applyChanges,
+  changesFrom,
   DESIGN_TOGGLES,
-  type DesignChange,
   DesignExpressionError,
   FIX_SWITCHES,
   parseDesignExpression,
-  settingOf,
 } from '../vgic/design-expr.ts';
 import type { Design } from '../vgic/designs.ts';
 import { ScenarioError } from './error.ts';
@@ -49,18 +48,7 @@ export function parseDesignFile(text: string, file: string): Design {
     if (!(e instanceof DesignExpressionError)) throw e;
     throw pos.error(['base'], e.message, e.hint);
   }
-  const changes: DesignChange[] = [];
-  for (const [group, names] of [
-    ['fields', DESIGN_TOGGLES],
-    ['switches', FIX_SWITCHES],
-  ] as const) {
-    const written = f[group] as Record<string, boolean | undefined>;
-    for (const name of names) {
-      const on = written[name];
-      // Saying what the base already has documents the design; only real changes are applied.
-      if (on !== undefined && settingOf(base, name) !== on) changes.push({ name, on });
-    }
-  }
+  const changes = changesFrom(base, f.fields, f.switches);
   let design: Design;
   try {
     design = applyChanges(base, changes, f.name);

@@ -158,3 +158,24 @@ export function parseDesignExpression(text: string): Design {
   }
   return applyChanges(base, changes);
 }
+
+/**
+ * The changes a design file or module writes as `fields:` and `switches:` settings, in table order.
+ * A setting equal to the base's documents the design and changes nothing, so it is left out.
+ */
+export function changesFrom(
+  base: DesignFields,
+  fields: Readonly<Record<string, boolean | undefined>>,
+  switches: Readonly<Record<string, boolean | undefined>>,
+): DesignChange[] {
+  const out: DesignChange[] = [];
+  for (const name of DESIGN_TOGGLES) {
+    const on = fields[name];
+    if (on !== undefined && settingOf(base, name) !== on) out.push({ name, on });
+  }
+  for (const name of FIX_SWITCHES) {
+    const on = switches[name];
+    if (on !== undefined && settingOf(base, name) !== on) out.push({ name, on });
+  }
+  return out;
+}
