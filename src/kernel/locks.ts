@@ -132,7 +132,7 @@ const RT_SPIN_LOCK = defineFn({
   name: 'rt_spin_lock',
   file: 'kernel/locking/spinlock_rt.c',
   steps: ['might_resched'],
-  lines: { might_resched: 57 },
+  lines: { might_resched: 48 },
 });
 
 function announce(t: Task, l: Lock, sub: number, irqsave: boolean): Op {
