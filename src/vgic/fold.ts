@@ -27,7 +27,7 @@ export interface FoldOpts {
   norelease: boolean;
 }
 
-const DIRECT: FoldOpts = { eoiSpis: null, norelease: false };
+export const DIRECT: FoldOpts = { eoiSpis: null, norelease: false };
 
 function lrSignalsEoiMi(lr: Lr): boolean {
   return lr.state === LR_INVALID && lr.eoi && !lr.hw;
@@ -151,15 +151,17 @@ function* nextOf(
  * nothing to replay still loads the first link (for the tail walk, `last_lr_irq->ap_list.next`), and
  * the last replay is followed by one more load. With EOIcount at 0 both outcomes of the comparison
  * leave the loop, so a compiler may drop that load; the model keeps it, as the source is written
- * (docs/model.md, "Modelling choices").
+ * (docs/model.md, "Modelling choices"). `locked`: the caller holds ap_list_lock, so the loads are
+ * not steps of their own. The caller's frame moves through walk_next, replay_lock and replay_fold.
  */
-function* replay(
+export function* vgic_eoicount_replay(
   t: KTask<FoldLrStateStep>,
   vm: Vm,
   v: Vcpu,
   eoicount: number,
   opts: FoldOpts,
   acc: { deleted: boolean },
+  locked = vm.design.foldLocked,
 ): Gen {
   if (vm.design.walk === 'none') return;
   let listHead: ListHead = v.apHead;
@@ -174,7 +176,7 @@ function* replay(
   }
   const shared = vm.design.walk !== 'overflow';
   for (;;) {
-    pos = yield* nextOf(t, v, pos as ListHead, vm.design.foldLocked, shared);
+    pos = yield* nextOf(t, v, pos as ListHead, locked, shared);
     if (pos === listHead || eoicount === 0) return;
     if (pos instanceof ListHead && pos.name !== 'ap_list') {
       vm.checks.walkLeftList(t, vm, `${listHead.obj.label}.${listHead.name}`, `${pos.obj.label}.${pos.name}`);
@@ -185,8 +187,14 @@ function* replay(
   }
 }
 
-const FOLD_LR_STATE_STEPS = ['fold_lr', 'walk_next', 'replay_lock', 'replay_fold', 'put_last'] as const;
-type FoldLrStateStep = (typeof FOLD_LR_STATE_STEPS)[number];
+export const FOLD_LR_STATE_STEPS = [
+  'fold_lr',
+  'walk_next',
+  'replay_lock',
+  'replay_fold',
+  'put_last',
+] as const;
+export type FoldLrStateStep = (typeof FOLD_LR_STATE_STEPS)[number];
 
 /** vgic_v3_fold_lr_state: fold every used LR, then the EOIcount replay. */
 const vgic_v3_fold_lr_state_builtin = kernelFn(
@@ -203,7 +211,7 @@ const vgic_v3_fold_lr_state_builtin = kernelFn(
     const last = vm.lastLrIrq[t.cpu];
     // V4b re-validates last_lr_irq under the lock before walking from it.
     const skip = vm.design.foldLocked && (!last || vcpuOf(t, last) !== v);
-    if (!skip) yield* replay(t, vm, v, eoicount, opts, acc);
+    if (!skip) yield* vgic_eoicount_replay(t, vm, v, eoicount, opts, acc);
     // Judged here, while V4b still holds its pin on last_lr_irq, so the state dump shows it.
     vm.checks.foldDone(t, vm, v);
     if (vm.design.pinLastLr && last && vm.lastLrPinned[t.cpu]) {
@@ -222,7 +230,7 @@ const vgic_v3_fold_lr_state_builtin = kernelFn(
 export const vgic_v3_fold_lr_state = replaceable('vgic_v3_fold_lr_state', vgic_v3_fold_lr_state_builtin);
 
 /** vgic_fold_state: the design decides the locking around fold_lr_state. */
-export const vgic_fold_state = kernelFn(
+const vgic_fold_state_builtin = kernelFn(
   {
     name: 'vgic_fold_state',
     file: 'arch/arm64/kvm/vgic/vgic.c',
@@ -261,3 +269,6 @@ export const vgic_fold_state = kernelFn(
     }
   },
 );
+
+/** vgic_fold_state, or the design module's replacement of it. */
+export const vgic_fold_state = replaceable('vgic_fold_state', vgic_fold_state_builtin);

@@ -7,6 +7,7 @@ import type { Task } from '../kernel/task.ts';
 import type { Vm } from './vm.ts';
 
 export const REPLACEABLE = [
+  'vgic_fold_state',
   'vgic_v3_fold_lr_state',
   'vgic_flush_pending_lpis',
   'vgic_prune_ap_list',

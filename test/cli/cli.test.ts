@@ -425,6 +425,19 @@ describe('design modules', () => {
     assert.equal(again.doc.reports[0].title, c.doc.findings[0].title);
   });
 
+  it('examples/v4b-module.ts, the locked fold as code, finds what built-in V4b finds, in as many executions', async () => {
+    for (const s of ['lpi-disable-vs-eoicount-replay', 'lpi-disable-vs-eoicount-replay-discarded']) {
+      const [a, b] = [
+        await json('check', s, '--design', 'V4b', '--all-violations'),
+        await json('check', s, '--design', 'examples/v4b-module.ts', '--all-violations'),
+      ];
+      const titles = (r: typeof a) => r.doc.findings.map((f: { title: string }) => f.title);
+      assert.deepEqual(titles(b), titles(a), s);
+      assert.ok(titles(a).includes('P-EOI: a deactivation outside the LRs was lost'));
+      assert.equal(b.doc.stats.executions, a.doc.stats.executions, s);
+    }
+  });
+
   it('a .mjs module that delegates to the built-in changes nothing; bad modules are exit 2 with the reason', async () => {
     const mod = (body: string, ext = 'mjs') => {
       const f = join(tmp, `m${Math.random().toString(16).slice(2)}.${ext}`);
