@@ -62,7 +62,7 @@ export const ORACLES = {
   },
   'P-REF': {
     kind: 'KVM invariant',
-    rule: "every live LPI's refcount equals its holders (ITEs, translation-cache entries, the AP list), never saturates, an LPI with no reference is freed, and lpi_xa holds every LPI that has references",
+    rule: "every live LPI's refcount equals its holders (ITEs, translation-cache entries, the AP list), never saturates, an LPI with no reference is freed, no holder points to a freed one, and lpi_xa holds every LPI that has references",
     checked: 'at the end of the execution',
   },
   'P-LIST': {
@@ -254,6 +254,12 @@ export function endChecks(vm: Vm): void {
       }
     }
     for (const [, o] of vm.its.cache.peekEntries()) iteRefs.set(o, (iteRefs.get(o) ?? 0) + 1);
+  }
+  // A holder of a freed LPI: its reference was dropped twice (the object itself is no longer checked).
+  for (const o of [...iteRefs.keys()].filter((x) => x.freed)) {
+    oracle(vm, null, 'P-REF', 'an ITE or translation-cache entry points to a freed LPI', [
+      `${label(o)} was freed while ${iteRefs.get(o)} ITE or cache reference${iteRefs.get(o) === 1 ? '' : 's'} to it remained`,
+    ]);
   }
   const inXa = new Set(vm.lpiXa.peekEntries().map(([, o]) => o));
   for (const o of vm.k.objects) {

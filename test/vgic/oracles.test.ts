@@ -31,6 +31,31 @@ function twoVcpus(
 }
 
 describe('functional oracles', () => {
+  it('P-REF: a cache entry left pointing at a freed LPI (two invalidations put the same reference)', () => {
+    // Both vCPUs clear their EnableLPIs; each invalidates the translation cache. Without
+    // CACHE_INVALIDATE_PUTS_ERASED_ONLY both put the cache's reference, and the LPI is freed while its
+    // ITE still maps it: nothing touches it again here, so only the end check can tell.
+    const s = scenario({
+      name: 'two-clears',
+      description: 'two EnableLPIs clears race their translation-cache invalidations',
+      vm: { vcpus: 2, nrLr: 4, its: true },
+      interrupts: [{ intid: 8192, priority: 0xa0, lpi: { device: 0, event: 0, collection: 0 } }],
+      lpisEnabled: [0, 1],
+      prologue: [{ host: { call: 'msi', device: 0, event: 0 } }],
+      actors: [0, 1].map((vcpu) => ({
+        vcpu,
+        guest: [{ op: 'mmio' as const, write: { reg: 'GICR_CTLR' as const, vcpu, enableLpis: false } }],
+      })),
+    });
+    const v3 = design('V3');
+    const r = check(s, { ...v3, fixes: { ...v3.fixes, CACHE_INVALIDATE_PUTS_ERASED_ONLY: false } });
+    assert.ok(
+      r.oracle.includes('P-REF: an ITE or translation-cache entry points to a freed LPI'),
+      r.titles.join(' | '),
+    );
+    assert.deepEqual(check(s, v3).oracle, []);
+  });
+
   it('P-STATE-WRITE: a guest ICPENDR that the fold of an LR filled before it undoes', () => {
     // SPI 32 is pending in vCPU 0's LR while vCPU 1's guest clears its pending state: KVM does not
     // halt for ICPENDR, so the fold of the still-pending LR sets pending_latch again.
