@@ -6,7 +6,7 @@ import { vgic_v3_fold_lr } from './fold.ts';
 import { flagsOf, type Gen, irqLock, vcpuOf } from './irq.ts';
 import { kvm_make_request } from './kick.ts';
 import { F, REQ } from './layout.ts';
-import { vgic_mmio_change_active } from './mmio.ts';
+import { vgic_mmio_write_active } from './mmio.ts';
 import { physDeactivate } from './phys.ts';
 import { vgic_get_irq, vgic_put_irq } from './refs.ts';
 import { replaceable } from './replace.ts';
@@ -56,7 +56,7 @@ const v3_deactivate = kernelFn(
     local_irq_restore(t, flags);
     if (mmio) {
       t.at('change_active');
-      yield* vgic_mmio_change_active(t, vm, v, intid, false, true);
+      yield* vgic_mmio_write_active(t, vm, v, intid, false, true);
     }
     if (tv !== null) {
       t.at('make_request');

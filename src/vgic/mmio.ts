@@ -47,8 +47,8 @@ function* withIrq(
   yield* vgic_put_irq(t, vm, irq);
 }
 
-/** The per-IRQ part of vgic_mmio_change_active: a second frame of the same name. */
-const vgic_mmio_change_active_irq = kernelFn(
+/** vgic_mmio_change_active: one interrupt's active state, under its irq_lock. */
+const vgic_mmio_change_active = kernelFn(
   { name: 'vgic_mmio_change_active', file: FILE, steps: WITH_IRQ_STEPS },
   function* (t, vm: Vm, v: Vcpu, intid: number, active: boolean, guest: boolean): Gen {
     yield* withIrq(t, vm, v, intid, function* (irq, flags) {
@@ -64,23 +64,55 @@ const vgic_mmio_change_active_irq = kernelFn(
 );
 
 /**
- * vgic_mmio_change_active (I[SC]ACTIVER): under config_lock; a guest access to an SPI, or to another
- * vCPU's redistributor, halts the whole guest so that no LR holds a stale copy. Userspace accesses do
- * not halt: the caller stopped the VM.
+ * A write of GICD/GICR_I[SC]ACTIVER: under config_lock; a guest access to an SPI, or to another
+ * vCPU's redistributor, halts the whole guest (vgic_access_active_prepare) so that no LR holds a
+ * stale copy. Userspace accesses do not halt: the caller stopped the VM.
  */
-export const vgic_mmio_change_active = kernelFn(
-  { name: 'vgic_mmio_change_active', file: FILE, steps: ['config_lock'] },
-  function* (t, vm: Vm, v: Vcpu, intid: number, active: boolean, guest: boolean): Gen {
-    t.at('config_lock');
-    yield mutex_lock(t, vm.configLock);
-    const halt = guest && (intid >= 32 || v.task !== t);
-    if (halt) yield* kvm_arm_halt_guest(t, vm);
-    yield* vgic_mmio_change_active_irq(t, vm, v, intid, active, guest);
-    if (active) vm.guestDeactivated.delete(vm.ghostKey(v, intid));
-    if (halt) kvm_arm_resume_guest(t, vm);
-    mutex_unlock(t, vm.configLock);
+function* writeActive(
+  t: KTask<'config_lock'>,
+  vm: Vm,
+  v: Vcpu,
+  intid: number,
+  active: boolean,
+  guest: boolean,
+): Gen {
+  t.at('config_lock');
+  yield mutex_lock(t, vm.configLock);
+  const halt = guest && (intid >= 32 || v.task !== t);
+  if (halt) yield* kvm_arm_halt_guest(t, vm);
+  yield* vgic_mmio_change_active(t, vm, v, intid, active, guest);
+  if (active) vm.guestDeactivated.delete(vm.ghostKey(v, intid));
+  if (halt) kvm_arm_resume_guest(t, vm);
+  mutex_unlock(t, vm.configLock);
+}
+
+const vgic_mmio_write_sactive = kernelFn(
+  { name: 'vgic_mmio_write_sactive', file: FILE, steps: ['config_lock'] },
+  function* (t, vm: Vm, v: Vcpu, intid: number, guest: boolean): Gen {
+    yield* writeActive(t, vm, v, intid, true, guest);
   },
 );
+
+const vgic_mmio_write_cactive = kernelFn(
+  { name: 'vgic_mmio_write_cactive', file: FILE, steps: ['config_lock'] },
+  function* (t, vm: Vm, v: Vcpu, intid: number, guest: boolean): Gen {
+    yield* writeActive(t, vm, v, intid, false, guest);
+  },
+);
+
+/** ISACTIVER (active) or ICACTIVER write of one interrupt's bit. */
+export function vgic_mmio_write_active(
+  t: Task,
+  vm: Vm,
+  v: Vcpu,
+  intid: number,
+  active: boolean,
+  guest: boolean,
+): Gen {
+  return active
+    ? vgic_mmio_write_sactive(t, vm, v, intid, guest)
+    : vgic_mmio_write_cactive(t, vm, v, intid, guest);
+}
 
 /** P-STATE-WRITE bookkeeping: a guest write changed `irq`'s state (under its irq_lock). */
 function noteStateWrite(t: Task, vm: Vm, irq: KObj, reg: 'ISACTIVER' | 'ICACTIVER' | 'ICPENDR'): void {
@@ -210,7 +242,7 @@ export function* vgic_mmio_write(t: Task, vm: Vm, v: Vcpu, w: MmioWrite, guest: 
       return yield* vgic_mmio_write_cpending(t, vm, v, w.intid, guest);
     case 'ISACTIVER':
     case 'ICACTIVER':
-      return yield* vgic_mmio_change_active(t, vm, v, w.intid, w.reg === 'ISACTIVER', guest);
+      return yield* vgic_mmio_write_active(t, vm, v, w.intid, w.reg === 'ISACTIVER', guest);
     case 'IPRIORITYR':
       return yield* vgic_mmio_write_priority(t, vm, v, w.intid, w.value);
     case 'IGROUPR':
