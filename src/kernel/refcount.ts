@@ -70,6 +70,17 @@ export function refcount_dec_and_test(t: Task, p: Ptr, f: Field<number>): boolea
   return refcount_sub_and_test(t, p, f, 1);
 }
 
+/**
+ * Decrements unless the count is 1 (the last reference stays for a caller that must take a lock
+ * before dropping it, as refcount_dec_and_lock does). True when it decremented.
+ */
+export function refcount_dec_not_one(t: Task, p: Ptr, f: Field<number>): boolean {
+  const old = atomicRmw(t, p, f, (v) => (v === 1 ? 1 : v - 1));
+  if (old === 1) return false;
+  if (old <= 0) saturate(t, p, f, 'sub_uaf');
+  return true;
+}
+
 /** A plain decrement must never be the last put. */
 export function refcount_dec(t: Task, p: Ptr, f: Field<number>): void {
   const old = atomicRmw(t, p, f, (v) => v - 1);

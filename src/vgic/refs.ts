@@ -5,7 +5,7 @@ import { type KTask, kernelFn } from '../kernel/function.ts';
 import { might_lock, spin_lock_irqsave, spin_unlock_irqrestore } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { kfree_rcu, rcu_read_lock, rcu_read_unlock } from '../kernel/rcu.ts';
-import { refcount_dec_and_test, refcount_inc_not_zero } from '../kernel/refcount.ts';
+import { refcount_dec_and_test, refcount_dec_not_one, refcount_inc_not_zero } from '../kernel/refcount.ts';
 import type { Task } from '../kernel/task.ts';
 import type { XArray } from '../kernel/xarray.ts';
 import { type Gen, intidOf, isLpi } from './irq.ts';
@@ -60,33 +60,34 @@ export function vgic_get_irq(t: Task, vm: Vm, v: Vcpu | null, intid: number): KO
 /**
  * vgic_put_irq's frame: pushed only for an LPI, so the INTID read that tells stays in the caller's.
  * The final decrement happens before xa_lock is taken; with LPI_RELEASE_UNDER_XA_LOCK it happens under
- * it, so vgic_add_lpi never finds the object at zero while this put is about to erase it.
+ * it (a decrement that is not the last needs no lock), so vgic_add_lpi never finds the object at zero
+ * while this put is about to erase it.
  */
 const vgic_put_lpi = kernelFn(
   {
     name: 'vgic_put_irq',
     file: FILE,
-    steps: ['dec_and_test', 'lock', 'erase', 'kfree_rcu', 'lock_first', 'dec_locked'],
+    steps: ['dec_and_test', 'lock', 'erase', 'kfree_rcu', 'dec_not_one', 'lock_last', 'dec_locked'],
   },
   function* (t, vm: Vm, irq: KObj): Gen {
     might_lock(t, vm.lpiXa.lock);
+    let flags: unknown;
     if (vm.design.fixes.LPI_RELEASE_UNDER_XA_LOCK) {
-      t.at('lock_first');
-      const flags = yield spin_lock_irqsave(t, vm.lpiXa.lock);
+      t.at('dec_not_one');
+      if (refcount_dec_not_one(t, irq, IRQ.refcount)) return;
+      t.at('lock_last');
+      flags = yield spin_lock_irqsave(t, vm.lpiXa.lock);
       t.at('dec_locked');
-      if (refcount_dec_and_test(t, irq, IRQ.refcount)) {
-        t.at('erase');
-        vm.lpiXa.erase(t, intidOf(t, irq));
-        t.at('kfree_rcu');
-        kfree_rcu(t, irq);
+      if (!refcount_dec_and_test(t, irq, IRQ.refcount)) {
+        spin_unlock_irqrestore(t, vm.lpiXa.lock, flags);
+        return;
       }
-      spin_unlock_irqrestore(t, vm.lpiXa.lock, flags);
-      return;
+    } else {
+      t.at('dec_and_test');
+      if (!refcount_dec_and_test(t, irq, IRQ.refcount)) return;
+      t.at('lock');
+      flags = yield spin_lock_irqsave(t, vm.lpiXa.lock);
     }
-    t.at('dec_and_test');
-    if (!refcount_dec_and_test(t, irq, IRQ.refcount)) return;
-    t.at('lock');
-    const flags = yield spin_lock_irqsave(t, vm.lpiXa.lock);
     t.at('erase');
     vm.lpiXa.erase(t, intidOf(t, irq));
     t.at('kfree_rcu');

@@ -6,7 +6,7 @@
  * the physical PPI too. Until then the physical PPI is active and the timer cannot fire again.
  */
 import { Wait } from '../explore/ops.ts';
-import { atomicRmw, poke, readOnce } from '../kernel/access.ts';
+import { atomicRmw, peek, poke, readOnce } from '../kernel/access.ts';
 import { kernelFn } from '../kernel/function.ts';
 import type { Gen } from './irq.ts';
 import { F, GICR_PHYS, IRQ, PHYS } from './layout.ts';
@@ -24,15 +24,11 @@ export function kvm_timer_map(vm: Vm, intid: number): void {
   vm.timerIntid = intid;
   for (const v of vm.vcpus) {
     const irq = v.privateIrqs[intid];
-    poke(irq, IRQ.flags, (readFlags(irq) | F.HW | F.CONFIG_LEVEL) >>> 0);
+    poke(irq, IRQ.flags, (peek(irq, IRQ.flags) | F.HW | F.CONFIG_LEVEL) >>> 0);
     poke(irq, IRQ.hwintid, intid);
     poke(irq, IRQ.owner, TIMER_OWNER);
     v.phys = vm.k.alloc(GICR_PHYS, `physical GICR of CPU ${v.id}`, { active: 0 }, null, false);
   }
-}
-
-function readFlags(irq: Vcpu['privateIrqs'][number]): number {
-  return irq.locs[IRQ.flags.index].value as number;
 }
 
 /**
