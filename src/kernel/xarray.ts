@@ -1,5 +1,6 @@
 import { peek, readOnce, writeOnce } from './access.ts';
 import type { Kernel } from './kernel.ts';
+import type { LockKind } from './lockdep.ts';
 import { initLock, type Lock } from './locks.ts';
 import { type KObj, StructType } from './mem.ts';
 import type { Task } from './task.ts';
@@ -24,9 +25,11 @@ export class XArray {
     private readonly k: Kernel,
     label: string,
     lockKey = 'xa_init_flags',
+    /** The lock's kind and lockdep name, for a structure whose lock is not an xa_lock. */
+    lock: { kind: LockKind; name: string } = { kind: 'spin', name: '&xa->xa_lock' },
   ) {
     this.obj = k.alloc(XA_TYPE, label, {}, null, false);
-    this.lock = initLock(k, 'spin', this.obj, XA_TYPE.field('xa_lock'), lockKey, '&xa->xa_lock');
+    this.lock = initLock(k, lock.kind, this.obj, XA_TYPE.field('xa_lock'), lockKey, lock.name);
   }
 
   private slot(index: number): KObj {

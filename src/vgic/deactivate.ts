@@ -27,7 +27,7 @@ const v3_deactivate = kernelFn(
     if (v.cpuif.vmcr.eoimode !== 1 || intid >= 32 + vm.spis.length) return;
     const flags = local_irq_save(t);
     t.at('get_irq');
-    const irq = vgic_get_irq(t, vm, v, intid);
+    const irq = yield* vgic_get_irq(t, vm, v, intid);
     if (!irq) {
       local_irq_restore(t, flags);
       return;

@@ -21,6 +21,7 @@ export const DESIGN_TOGGLES = [
   'pinLastLr',
   'flushLpisDelRcu',
   'deferNotify',
+  'rcuFreedLpis',
 ] as const;
 export type DesignToggle = (typeof DESIGN_TOGGLES)[number];
 

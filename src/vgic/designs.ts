@@ -49,6 +49,13 @@ export interface DesignFields {
   readonly flushLpisDelRcu: boolean;
   /** kvm_notify_acked_irq deferred past the ap_list_lock unlock through an eoi_spis bitmap (V4b). */
   readonly deferNotify: boolean;
+  /**
+   * The LPI lifetime of v6.9 and later (every design of the table): LPIs live in the `lpi_xa` xarray,
+   * are looked up under RCU and freed with kfree_rcu. Off, the lifetime of v4.8 to v6.8 that the
+   * stable backports of the 2026 fixes run on: lookups and the final put under the raw
+   * `lpi_list_lock`, and kfree at once (docs/designs.md, "LPI lifetime").
+   */
+  readonly rcuFreedLpis: boolean;
   readonly fixes: Readonly<FixSwitches>;
 }
 
@@ -100,6 +107,7 @@ const base = {
   pinLastLr: false,
   flushLpisDelRcu: false,
   deferNotify: false,
+  rcuFreedLpis: true,
   version: '6.19.0',
 };
 

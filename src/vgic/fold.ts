@@ -50,7 +50,7 @@ export const vgic_v3_fold_lr = kernelFn(
     t.at('notify_v0');
     if (!rework && isSpi(vm, intid) && lrSignalsEoiMi(val)) yield* kvm_notify_acked_irq(t, vm, intid - 32);
     t.at('get_irq');
-    const irq = vgic_get_irq(t, vm, v, intid);
+    const irq = yield* vgic_get_irq(t, vm, v, intid);
     if (!irq) return false;
     t.at('lock');
     yield raw_spin_lock(t, irqLock(t, irq));

@@ -51,7 +51,7 @@ const vgic_write_irq_line_level_info = kernelFn(
     steps: ['lock', 'queue'],
   },
   function* (t, vm: Vm, intid: number, level: boolean): Gen {
-    const irq = intid < 1020 ? vgic_get_irq(t, vm, vm.vcpus[0], intid) : null;
+    const irq = intid < 1020 ? yield* vgic_get_irq(t, vm, vm.vcpus[0], intid) : null;
     if (!irq) return;
     t.at('lock');
     const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));

@@ -12,7 +12,6 @@ import {
   spin_unlock_irqrestore,
 } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
-import { kfree_rcu } from '../kernel/rcu.ts';
 import { kfree } from '../kernel/slab.ts';
 import type { Task } from '../kernel/task.ts';
 import { XArray } from '../kernel/xarray.ts';
@@ -20,6 +19,7 @@ import { type Gen, irqLock, setFlag } from './irq.ts';
 import { F, GICR_CTLR, IRQ, ITE, ITS, ITS_ITE, VCPU, VGIC_ITS } from './layout.ts';
 import { vgic_queue_irq_unlock } from './queue.ts';
 import {
+  vgic_free_lpi,
   vgic_get_irq_ref,
   vgic_get_lpi,
   vgic_put_irq,
@@ -111,7 +111,7 @@ const vgic_add_lpi = kernelFn(
     steps: ['alloc', 'xa_lock', 'xa_load', 'free_dead', 'update_lpi_config', 'sync_pending_status'],
   },
   function* (t, vm: Vm, intid: number, target: Vcpu | null): Gen<KObj> {
-    const existing = vgic_get_lpi(t, vm, intid);
+    const existing = yield* vgic_get_lpi(t, vm, intid);
     if (existing) return existing;
     t.at('alloc');
     let irq = vm.newIrq(intid, 'vgic_add_lpi', null, t);
@@ -129,7 +129,7 @@ const vgic_add_lpi = kernelFn(
       // is this function's to free; without it, it is left to whoever erases the slot.
       if (raced && vm.design.fixes.LPI_RELEASE_UNDER_XA_LOCK) {
         t.at('free_dead');
-        kfree_rcu(t, raced);
+        vgic_free_lpi(t, vm, raced);
       }
     }
     spin_unlock_irqrestore(t, vm.lpiXa.lock, flags);
@@ -354,7 +354,7 @@ const vgic_its_cmd_handle_movall = kernelFn(
     if (c.from === c.to) return;
     for (const [intid] of vm.lpiXa.entries(t)) {
       t.at('get_irq');
-      const irq = vgic_get_lpi(t, vm, intid);
+      const irq = yield* vgic_get_lpi(t, vm, intid);
       if (!irq) continue;
       if (!vm.design.fixes.MOVALL_FILTER_SOURCE || rd(t, irq, IRQ.target) === vm.vcpus[c.from]) {
         yield* update_affinity(t, irq, to);
@@ -451,8 +451,9 @@ export const vgic_its_process_commands = kernelFn(
 /** vgic_its_check_cache: the cached translation, with a reference. */
 const vgic_its_check_cache = kernelFn(
   { name: 'vgic_its_check_cache', file: FILE, steps: XA_LOAD_GET_REF_STEPS },
-  (t, its: Its, device: number, event: number): KObj | null =>
-    xa_load_get_ref(t, its.cache, cacheKey(device, event)),
+  function* (t, vm: Vm, its: Its, device: number, event: number): Gen<KObj | null> {
+    return yield* xa_load_get_ref(t, vm, its.cache, cacheKey(device, event));
+  },
 );
 
 /** The MSI fast path (vgic_its_inject_cached_translation): cache lookup, pend, queue, PUT. */
@@ -461,7 +462,7 @@ const vgic_its_inject_cached_translation = kernelFn(
   function* (t, vm: Vm, device: number, event: number): Gen<boolean> {
     const its = vm.its;
     if (!its) return false;
-    const irq = vgic_its_check_cache(t, its, device, event);
+    const irq = yield* vgic_its_check_cache(t, vm, its, device, event);
     if (!irq) return false;
     t.at('lock');
     const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));

@@ -35,7 +35,7 @@ function* withIrq(
   intid: number,
   body: (irq: KObj, flags: unknown) => Gen<boolean> | boolean,
 ): Gen {
-  const irq = vgic_get_irq(t, vm, v, intid);
+  const irq = yield* vgic_get_irq(t, vm, v, intid);
   if (!irq) return;
   t.at('lock');
   const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
@@ -263,7 +263,7 @@ export function* vgic_mmio_write(t: Task, vm: Vm, v: Vcpu, w: MmioWrite, guest: 
 export const vgic_mmio_read_state = kernelFn(
   { name: 'vgic_mmio_read_irq_state', file: FILE, steps: ['lock', 'put_irq'] },
   function* (t, vm: Vm, v: Vcpu, intid: number, what: 'active' | 'pending'): Gen<boolean> {
-    const irq = vgic_get_irq(t, vm, v, intid);
+    const irq = yield* vgic_get_irq(t, vm, v, intid);
     if (!irq) return false;
     t.at('lock');
     const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));

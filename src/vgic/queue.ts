@@ -107,7 +107,7 @@ export const kvm_vgic_inject_irq = kernelFn(
   function* (t, vm: Vm, v: Vcpu | null, intid: number, level: boolean, owner: unknown = null): Gen<number> {
     if (intid < 32 && !v) return -22;
     t.at('get_irq');
-    const irq = vgic_get_irq(t, vm, v, intid);
+    const irq = yield* vgic_get_irq(t, vm, v, intid);
     if (!irq) return -22;
     t.at('lock');
     const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));

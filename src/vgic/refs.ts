@@ -2,10 +2,17 @@ import { POINT } from '../explore/ops.ts';
 import { type Ptr, readOnce, writeOnce } from '../kernel/access.ts';
 import { warn } from '../kernel/bug.ts';
 import { type KTask, kernelFn } from '../kernel/function.ts';
-import { might_lock, spin_lock_irqsave, spin_unlock_irqrestore } from '../kernel/locks.ts';
+import {
+  might_lock,
+  raw_spin_lock_irqsave,
+  raw_spin_unlock_irqrestore,
+  spin_lock_irqsave,
+  spin_unlock_irqrestore,
+} from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
 import { kfree_rcu, rcu_read_lock, rcu_read_unlock } from '../kernel/rcu.ts';
 import { refcount_dec_and_test, refcount_dec_not_one, refcount_inc_not_zero } from '../kernel/refcount.ts';
+import { kfree } from '../kernel/slab.ts';
 import type { Task } from '../kernel/task.ts';
 import type { XArray } from '../kernel/xarray.ts';
 import { type Gen, intidOf, isLpi } from './irq.ts';
@@ -34,27 +41,56 @@ export const vgic_get_irq_ref = kernelFn(
 export const XA_LOAD_GET_REF_STEPS = ['xa_load', 'try_get'] as const;
 export type XaLoadGetRefStep = (typeof XA_LOAD_GET_REF_STEPS)[number];
 
-/** An RCU lookup that keeps what it found: rcu_read_lock, xa_load, TRYGET, rcu_read_unlock. */
-export function xa_load_get_ref(t: KTask<XaLoadGetRefStep>, xa: XArray, index: number): KObj | null {
-  rcu_read_lock(t);
+/**
+ * A lookup that keeps what it found: rcu_read_lock, xa_load, TRYGET, rcu_read_unlock. Where LPIs are
+ * freed at once (`rcuFreedLpis` off) RCU would not keep the object alive between the load and the
+ * TRYGET, so the lookup holds the structure's lock instead, which the final put also takes.
+ */
+export function* xa_load_get_ref(
+  t: KTask<XaLoadGetRefStep>,
+  vm: Vm,
+  xa: XArray,
+  index: number,
+): Gen<KObj | null> {
+  if (vm.design.rcuFreedLpis) {
+    rcu_read_lock(t);
+    t.at('xa_load');
+    let irq = xa.load(t, index);
+    t.at('try_get');
+    if (irq && !vgic_try_get_irq_ref(t, irq)) irq = null;
+    rcu_read_unlock(t);
+    return irq;
+  }
   t.at('xa_load');
+  const flags = yield raw_spin_lock_irqsave(t, xa.lock);
   let irq = xa.load(t, index);
   t.at('try_get');
   if (irq && !vgic_try_get_irq_ref(t, irq)) irq = null;
-  rcu_read_unlock(t);
+  raw_spin_unlock_irqrestore(t, xa.lock, flags);
   return irq;
 }
 
 /** vgic_get_lpi: the LPI of an INTID, with a reference. */
 export const vgic_get_lpi = kernelFn(
   { name: 'vgic_get_lpi', file: FILE, steps: XA_LOAD_GET_REF_STEPS },
-  (t, vm: Vm, intid: number): KObj | null => xa_load_get_ref(t, vm.lpiXa, intid),
+  function* (t, vm: Vm, intid: number): Gen<KObj | null> {
+    return yield* xa_load_get_ref(t, vm, vm.lpiXa, intid);
+  },
 );
 
 /** vgic_get_irq: private IRQs and SPIs are static (references are no-ops); LPIs are looked up. */
-export function vgic_get_irq(t: Task, vm: Vm, v: Vcpu | null, intid: number): KObj | null {
-  if (isLpi(intid)) return vgic_get_lpi(t, vm, intid);
+export function* vgic_get_irq(t: Task, vm: Vm, v: Vcpu | null, intid: number): Gen<KObj | null> {
+  if (isLpi(intid)) return yield* vgic_get_lpi(t, vm, intid);
   return staticIrq(vm, v, intid);
+}
+
+/**
+ * Frees an LPI whose last reference is gone and which is no longer in `lpi_xa`: after a grace period
+ * (kfree_rcu, v6.9 and later) or at once (kfree, before).
+ */
+export function vgic_free_lpi(t: Task, vm: Vm, irq: KObj): void {
+  if (vm.design.rcuFreedLpis) kfree_rcu(t, irq);
+  else kfree(t, irq);
 }
 
 /**
@@ -91,7 +127,7 @@ const vgic_put_lpi = kernelFn(
     t.at('erase');
     vm.lpiXa.erase(t, intidOf(t, irq));
     t.at('kfree_rcu');
-    kfree_rcu(t, irq);
+    vgic_free_lpi(t, vm, irq);
     spin_unlock_irqrestore(t, vm.lpiXa.lock, flags);
   },
 );
@@ -149,7 +185,7 @@ export const vgic_release_deleted_lpis = kernelFn(
       if (!dead) continue;
       vm.lpiXa.erase(t, intid);
       t.at('kfree_rcu');
-      kfree_rcu(t, irq);
+      vgic_free_lpi(t, vm, irq);
     }
     spin_unlock_irqrestore(t, vm.lpiXa.lock, flags);
   },

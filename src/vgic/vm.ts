@@ -216,7 +216,11 @@ export class Vm {
     );
     // Lock classes register in the kernel's order: SPIs (dist init), then private IRQs, then LPIs.
     for (let i = 0; i < config.spis; i++) this.spis.push(this.newIrq(32 + i, 'kvm_vgic_dist_init', null));
-    this.lpiXa = new XArray(k, 'lpi_xa', 'vgic_dist_lpi_xa');
+    // Before v6.9 the LPIs were a list under the raw lpi_list_lock; the model keeps the index and
+    // changes what guards it.
+    this.lpiXa = config.design.rcuFreedLpis
+      ? new XArray(k, 'lpi_xa', 'vgic_dist_lpi_xa')
+      : new XArray(k, 'lpi_list', 'kvm_vgic_early_init', { kind: 'raw', name: '&dist->lpi_list_lock' });
     for (let v = 0; v < config.vcpus; v++) this.vcpus.push(new Vcpu(this, v));
     for (const v of this.vcpus) {
       for (let i = 0; i < VGIC_NR_PRIVATE_IRQS; i++) {

@@ -349,7 +349,8 @@ describe('design expressions', () => {
     assert.equal(kind['V4b-foldLocked-deferNotify'], 'kcsan', 'without the lock: the unlocked walk races');
     assert.equal(kind['V4b-lrOverflow'], 'not-a-design');
     assert.equal(kind['V4b+HALT_ON_LPI_DISABLE'], 'clean');
-    assert.equal(r.doc.cells.length, 17);
+    assert.equal(kind['V4b-rcuFreedLpis'], 'clean', 'the pin keeps last_lr_irq alive without RCU');
+    assert.equal(r.doc.cells.length, 18);
     usageError(
       await vl('compare', '--ablate', 'V4b', '--designs', 'V3'),
       /--ablate and --designs contradict/,

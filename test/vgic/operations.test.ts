@@ -1070,6 +1070,23 @@ describe('LPI references and release', () => {
     assert.equal(r.value.freed, true, 'freed by the RCU callback');
   });
 
+  it('before v6.9 (-rcuFreedLpis): lookups under the raw lpi_list_lock, the last PUT frees at once', () => {
+    const r = withVm({ design: 'V3-rcuFreedLpis', vm: { its: true } }, (env) => {
+      mapped(env, [8192]);
+      const l = lpi(env.vm, 8192)!;
+      assert.equal(env.vm.lpiXa.lock.kind, 'raw');
+      assert.equal(env.vm.lpiXa.lock.cls.name, '&dist->lpi_list_lock');
+      assert.equal(env.call(env.host, vgic_get_lpi(env.host, env.vm, 8192)), l);
+      assert.equal(refcount(l), 2);
+      env.call(env.host, vgic_put_irq(env.host, env.vm, l));
+      env.call(env.host, vgic_put_irq(env.host, env.vm, l));
+      assert.equal(lpi(env.vm, 8192), null);
+      assert.equal(l.freed, true, 'kfree: no grace period');
+      assert.equal(env.call(env.host, vgic_get_lpi(env.host, env.vm, 8192)), null);
+    });
+    assert.deepEqual(r.titles, []);
+  });
+
   it('PUT of a reference that is not the last: refcount - 1, still mapped', () => {
     const r = withVm({ vm: { its: true } }, (env) => {
       mapped(env, [8192, 8192]);
@@ -1117,18 +1134,12 @@ describe('LPI references and release', () => {
     clean({ vm: { its: true } }, (env) => {
       mapped(env, [8192]);
       const l = lpi(env.vm, 8192)!;
-      assert.equal(
-        env.run(env.host, () => vgic_get_lpi(env.host, env.vm, 8192)),
-        l,
-      );
+      assert.equal(env.call(env.host, vgic_get_lpi(env.host, env.vm, 8192)), l);
       assert.equal(refcount(l), 2);
       env.call(env.host, vgic_put_irq_norelease(env.host, env.vm, l));
       env.call(env.host, vgic_put_irq_norelease(env.host, env.vm, l));
       assert.equal(refcount(l), 0);
-      assert.equal(
-        env.run(env.host, () => vgic_get_lpi(env.host, env.vm, 8192)),
-        null,
-      );
+      assert.equal(env.call(env.host, vgic_get_lpi(env.host, env.vm, 8192)), null);
       assert.equal(refcount(l), 0);
     });
   });

@@ -16,7 +16,7 @@ import {
 import type { KObj } from '../../src/kernel/mem.ts';
 import type { Task } from '../../src/kernel/task.ts';
 import { findingClass } from '../../src/report/classes.ts';
-import { designById } from '../../src/vgic/designs.ts';
+import { parseDesignExpression } from '../../src/vgic/design-expr.ts';
 import { type Gen, irqLock, vgic_target_oracle } from '../../src/vgic/irq.ts';
 import { type ItsCommand, vgic_its_process_commands } from '../../src/vgic/its.ts';
 import { DIST, F, GICR_CTLR, IRQ, VCPU, VGIC_IRQ } from '../../src/vgic/layout.ts';
@@ -44,6 +44,7 @@ export interface Env {
 }
 
 export interface EnvOptions {
+  /** A design expression (V3 by default). */
   design?: string;
   vm?: Partial<Omit<VmConfig, 'design'>>;
 }
@@ -63,8 +64,7 @@ export interface EnvResult<R> {
  * are visible once `withVm` returns.
  */
 export function withVm<R>(opts: EnvOptions, body: (env: Env) => R): EnvResult<R> {
-  const design = designById(opts.design ?? 'V3');
-  if (!design) throw new Error(`no design ${opts.design}`);
+  const design = parseDesignExpression(opts.design ?? 'V3');
   let value: R | undefined;
   // Set before `body` runs: a fatal report inside it ends the build, and the test still inspects the VM.
   let env: Env | undefined;

@@ -30,10 +30,10 @@ const MIGRATING = [
 
 /**
  * PRUNE_REF_ACROSS_MIGRATION (CVE-2026-72288): the migration of switchPruneCheckStillOurs after a
- * DISCARD, so that the AP list holds the LPI's last reference and vgic_flush_pending_lpis frees it
- * (kfree_rcu) while prune is in window WM with no reference of its own. The model shows no verdict flip:
- * prune runs with IRQs off (kvm_vgic_sync_hwstate), an RCU read side, so the grace period of that
- * kfree_rcu cannot end before prune is done with the LPI (test/vgic/switches.test.ts).
+ * DISCARD, so that the AP list holds the LPI's last reference and vgic_flush_pending_lpis frees it while
+ * prune is in window WM with no reference of its own. On a kernel that frees LPIs at once (before v6.9,
+ * `-rcuFreedLpis`) prune then locks a freed object; with kfree_rcu prune's IRQs-off stretch is an RCU
+ * read side and the reference is redundant (test/vgic/switches.test.ts).
  */
 export const switchPruneRefAcrossMigration = scenario({
   name: 'switch-prune-ref-across-migration',
