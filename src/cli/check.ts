@@ -1,4 +1,5 @@
-import { Exploration, type ExploreResult } from '../explore/explorer.ts';
+import { Exploration, type ExploreResult, type Finding } from '../explore/explorer.ts';
+import { MINIMISE_BUDGET } from '../explore/minimise.ts';
 import type { Stop } from '../explore/stop.ts';
 import { BoundedStrategy } from '../explore/strategies/bounded.ts';
 import { DporStrategy } from '../explore/strategies/dpor.ts';
@@ -34,6 +35,8 @@ export interface CheckOptions extends CommonOptions {
   stopOn: StopOn;
   /** Lock-discipline notes count as failures (exit status 1). */
   strict?: boolean;
+  /** Which findings get the full minimisation budget (docs/cli.md, "Minimisation"). */
+  minimise?: Minimise;
 }
 
 export const STRATEGIES = ['dpor', 'bounded', 'pct', 'random'];
@@ -45,6 +48,20 @@ export const STRATEGIES = ['dpor', 'bounded', 'pct', 'random'];
  */
 export const STOP_ON = ['fatal', 'kernel', 'never'] as const;
 export type StopOn = (typeof STOP_ON)[number];
+
+/**
+ * `kernel`: kernel reports, what a developer reads first, are minimised in full; functional findings and
+ * lock-discipline notes get a short search; `all`: every finding in full; `none`: the schedules as
+ * found.
+ */
+export const MINIMISE = ['kernel', 'all', 'none'] as const;
+export type Minimise = (typeof MINIMISE)[number];
+
+function minimiseBudget(f: Finding, how: Minimise): number {
+  if (how === 'none') return 0;
+  if (how === 'all' || isKernelReport(f.violation.checker)) return MINIMISE_BUDGET.full;
+  return MINIMISE_BUDGET.brief;
+}
 
 const STOPPED_AT: Record<StopOn, string> = {
   fatal: 'stopped at the first fatal kernel report',
@@ -172,7 +189,7 @@ export function check(
       target: tokenTarget(scenario, d),
       scenario: ref,
       maxSteps: limits.maxSteps,
-      minimise: true,
+      minimiseBudget: minimiseBudget(f, o.minimise ?? 'kernel'),
       stop,
     });
   });

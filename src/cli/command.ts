@@ -3,7 +3,7 @@ import { InternalError } from '../explore/explorer.ts';
 import type { Stop } from '../explore/stop.ts';
 import { ScenarioError } from '../scenario/load.ts';
 import { DESIGNS } from '../vgic/designs.ts';
-import { check, STOP_ON, STRATEGIES, type StopOn } from './check.ts';
+import { check, MINIMISE, type Minimise, STOP_ON, STRATEGIES, type StopOn } from './check.ts';
 import { ablation, compare } from './compare.ts';
 import { type CommonOptions, checkWritable, parseIntOption } from './context.ts';
 import { preloadDesignModules } from './design-module.ts';
@@ -130,7 +130,15 @@ function program(ctx: Context): Command {
             .default('fatal'),
         )
         .option('--all-violations', 'explore everything and report every distinct finding (--stop-on never)')
-        .option('--strict', 'lock-discipline notes count as failures (exit status 1)'),
+        .option('--strict', 'lock-discipline notes count as failures (exit status 1)')
+        .addOption(
+          new Option(
+            '--minimise <which>',
+            'minimise kernel reports in full and other findings briefly, every finding in full, or none',
+          )
+            .choices(MINIMISE)
+            .default('kernel'),
+        ),
     ),
     [
       'vgic-lab check lpi-disable-vs-eoicount-replay --design V3',
@@ -163,6 +171,7 @@ function program(ctx: Context): Command {
             : parseIntOption('seed', String(o.seed), 0, 0xffffffff),
         stopOn: o.allViolations === true ? 'never' : (o.stopOn as StopOn),
         strict: o.strict === true,
+        minimise: o.minimise as Minimise,
       },
       ctx.stop,
       ctx.started,

@@ -13,6 +13,9 @@ export interface Counterexample {
   step: number;
 }
 
+/** Executions one finding's minimisation may spend in full, and briefly. */
+export const MINIMISE_BUDGET = { full: 300, brief: 20 } as const;
+
 export interface MinimiseOptions {
   maxSteps?: number;
   /** Executions the search may spend (default 2000). */

@@ -1,6 +1,6 @@
 import { PROLOGUE_STEP, type Program } from '../explore/execution.ts';
 import { type Finding, tokenOf } from '../explore/explorer.ts';
-import { minimise } from '../explore/minimise.ts';
+import { MINIMISE_BUDGET, minimise } from '../explore/minimise.ts';
 import { recordExecution } from '../explore/record.ts';
 import { ReplayScheduler } from '../explore/schedule.ts';
 import type { Stop } from '../explore/stop.ts';
@@ -45,6 +45,8 @@ export interface FindingReport {
   token: string;
   replay: string;
   minimised: boolean;
+  /** Executions the minimisation could spend (0: not minimised; docs/cli.md, "Minimisation"). */
+  minimiseBudget: number;
 }
 
 export interface ReportContext {
@@ -55,7 +57,8 @@ export interface ReportContext {
   /** How the scenario is named on the command line (catalogue name or path). */
   scenario: string;
   maxSteps: number;
-  minimise: boolean;
+  /** Executions the minimisation may spend; 0 leaves the schedule as found. */
+  minimiseBudget: number;
   /** A signal or time limit: minimisation ends early, and later reports are not recorded. */
   stop?: Stop;
 }
@@ -75,6 +78,12 @@ export function reportTrailer(
   return trailer(design, scenario, execution, v.step, schedule, k.extra ?? []);
 }
 
+function minimisedNote(r: FindingReport): string {
+  if (!r.minimised) return '';
+  if (r.minimiseBudget >= MINIMISE_BUDGET.full) return ' (minimised)';
+  return ` (minimised within ${r.minimiseBudget} executions; --minimise all searches further)`;
+}
+
 /**
  * Minimises a finding's schedule (same title, never more preemptions or steps), replays it with
  * recording on and collects the report, the interleaving up to the failing step and the state there.
@@ -84,10 +93,10 @@ export function buildFindingReport(program: Program, f: Finding, ctx: ReportCont
   if (ctx.stop?.reason()) return unrecorded(f, ctx);
   let decisions = f.decisions;
   let minimised = false;
-  if (ctx.minimise) {
+  if (ctx.minimiseBudget > 0) {
     const m = minimise(program, f.decisions, f.violation.title, {
       maxSteps: ctx.maxSteps,
-      budget: 300,
+      budget: ctx.minimiseBudget,
       stop: ctx.stop,
     });
     if (m) {
@@ -110,6 +119,7 @@ export function buildFindingReport(program: Program, f: Finding, ctx: ReportCont
     state: (exec.snapshots.get(v.title) as StateDump | undefined) ?? null,
     recorded: true,
     minimised,
+    minimiseBudget: minimised ? ctx.minimiseBudget : 0,
   };
 }
 
@@ -121,6 +131,7 @@ function unrecorded(f: Finding, ctx: ReportContext): FindingReport {
     state: null,
     recorded: false,
     minimised: false,
+    minimiseBudget: 0,
   };
 }
 
@@ -189,7 +200,7 @@ export function renderFindingReport(r: FindingReport, index: number, of: number)
     );
   else {
     out.push(
-      `Interleaving${r.minimised ? ' (minimised)' : ''}: ${r.interleaving.rows.length} steps, ${r.preemptions} preemptions, ">>" marks the step that fired`,
+      `Interleaving${minimisedNote(r)}: ${r.interleaving.rows.length} steps, ${r.preemptions} preemptions, ">>" marks the step that fired`,
     );
     out.push(...renderInterleaving(r.interleaving), '');
   }

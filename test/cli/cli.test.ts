@@ -154,6 +154,27 @@ describe('vgic-lab check', () => {
     );
   });
 
+  it('--minimise: kernel reports in full and the rest briefly by default; all; none keeps the schedules found', async () => {
+    type F = { class: string; minimised: boolean; minimiseBudget: number; token: string; steps?: number };
+    const budgets = (doc: { findings: F[] }) => doc.findings.map((f) => `${f.class}:${f.minimiseBudget}`);
+    const dflt = await json('check', 'lpi-disable-vs-eoicount-replay');
+    assert.deepEqual(budgets(dflt.doc), ['kernel:300', 'kernel:300', 'functional:20', 'note:20']);
+    assert.ok(dflt.doc.findings.every((f: F) => f.minimised));
+    const all = await json('check', 'lpi-disable-vs-eoicount-replay', '--minimise', 'all');
+    assert.deepEqual(budgets(all.doc), ['kernel:300', 'kernel:300', 'functional:300', 'note:300']);
+    const none = await json('check', 'lpi-disable-vs-eoicount-replay', '--minimise', 'none');
+    assert.deepEqual(budgets(none.doc), ['kernel:0', 'kernel:0', 'functional:0', 'note:0']);
+    assert.ok(none.doc.findings.every((f: F) => !f.minimised));
+    // The exploration is the same whatever is minimised afterwards.
+    assert.equal(none.doc.stats.executions, dflt.doc.stats.executions);
+    const text = await vl('check', 'lpi-disable-vs-eoicount-replay');
+    assert.match(
+      text.out,
+      /Interleaving \(minimised within 20 executions; --minimise all searches further\)/,
+    );
+    usageError(await vl('check', 'happy-sgi', '--minimise', 'some'), /--minimise/);
+  });
+
   it('one classifier: oracles, invariants, expectations, guest and CPU-interface findings are functional', async () => {
     for (const c of ['oracle', 'invariant', 'expect', 'guest', 'arch'])
       assert.equal(findingClass(c), 'functional');
