@@ -77,7 +77,7 @@ function timeReads(t: Parameters<typeof rd>[0], o: Parameters<typeof rd>[1]): nu
   const t0 = performance.now();
   for (let i = 0; i < N; i++) sum += rd(t, o, f);
   const t1 = performance.now();
-  const loc = (o as KObj).locs[0];
+  const loc = (o as KObj).loc(f);
   for (let i = 0; i < N; i++) sum += loc.value as number;
   const t2 = performance.now();
   if (sum < 0) console.log(sum);

@@ -172,6 +172,13 @@ export class Execution {
     return this.locIds++;
   }
 
+  /** `n` consecutive ids; returns the first. */
+  newLocIds(n: number): number {
+    const first = this.locIds;
+    this.locIds += n;
+    return first;
+  }
+
   get stepCount(): number {
     return this.trace.length;
   }

@@ -21,7 +21,7 @@ function check(t: Task, p: Ptr, f: Field<unknown>, write: boolean, marked: boole
     if (exec.probing) throw new ProbeAbort();
     fault(t, p, f.off, write);
   }
-  const loc = p.locs[f.index];
+  const loc = p.loc(f);
   if (!exec.inStep) return loc;
   if (write) exec.fp.write(loc.id);
   else exec.fp.read(loc.id);
@@ -73,17 +73,17 @@ export function atomicRmw<T>(t: Task, p: Ptr, f: Field<T>, update: (old: T) => T
 
 /** Access to model state without instrumentation (oracles, state dumps, reports). */
 export function peek<T>(p: KObj, f: Field<T>): T {
-  return p.locs[f.index].value as T;
+  return p.loc(f).value as T;
 }
 
 /** Initialises model state without instrumentation, while the object is not yet shared (build time). */
 export function poke<T>(p: KObj, f: Field<T>, v: T): void {
-  p.locs[f.index].value = v;
+  p.loc(f).value = v;
 }
 
 /** cmpxchg: a marked read-modify-write when it succeeds, a marked read when it fails. Returns the old value. */
 export function cmpxchg<T>(t: Task, p: Ptr, f: Field<T>, expected: T, next: T): T {
-  const cur = (p instanceof KObj ? p.locs[f.index].value : undefined) as T;
+  const cur = (p instanceof KObj ? p.loc(f).value : undefined) as T;
   if (cur !== expected) return readOnce<T>(t, p, f);
   return atomicRmw<T>(t, p, f, () => next);
 }

@@ -2,7 +2,7 @@ import type { Execution, ExecutionObserver } from '../explore/execution.ts';
 import type { ThreadBody } from '../explore/ops.ts';
 import { deadlockReport } from './deadlock.ts';
 import { type Lockdep, lockdepFor } from './lockdep.ts';
-import { KObj, Loc, StructType } from './mem.ts';
+import { KObj, type Loc, StructType } from './mem.ts';
 import { Rcu } from './rcu.ts';
 import { defineFn, Frame } from './stack.ts';
 import { DEFAULT_SWITCHES, type Switches } from './switches.ts';
@@ -94,10 +94,8 @@ export class Kernel {
   task(spec: TaskSpec): Task {
     const task = new Task(this, spec.comm, spec.pid, spec.cpu, spec.kind ?? 'thread');
     this.tasks.push(task);
-    const stateObj = new KObj(this.rcuStateType, 0n, false, `rcu ${spec.comm}`);
-    const loc = new Loc(this.exec.newLocId(), stateObj, this.rcuStateType.fields[0], 0);
-    stateObj.locs.push(loc);
-    this.rcuLocs.push(loc);
+    const stateObj = new KObj(this.rcuStateType, 0n, false, `rcu ${spec.comm}`, this.exec.newLocIds(1));
+    this.rcuLocs.push(stateObj.loc(this.rcuStateType.fields[0]));
     for (const fn of spec.tail ?? []) task.enter(fn);
     return task;
   }
@@ -152,11 +150,9 @@ export class Kernel {
     by: Task | null = null,
     slab = true,
   ): KObj {
-    const obj = new KObj(type, this.heapTop, slab, label);
+    const obj = new KObj(type, this.heapTop, slab, label, this.exec.newLocIds(type.fields.length), init);
     const slot = (BigInt(obj.size) + REDZONE - 1n) / REDZONE;
     this.heapTop += slot * REDZONE + REDZONE;
-    for (const f of type.fields)
-      obj.locs.push(new Loc(this.exec.newLocId(), obj, f, f.name in init ? init[f.name] : 0));
     // Objects of the deterministic prologue are allocated by init (PID 1) at boot.
     obj.allocStack = by ? by.stack : BOOT_FRAME;
     obj.allocPid = by ? by.pid : 1;

@@ -100,7 +100,11 @@ export class Loc {
 
 /** An allocated (or, as a tombstone, freed) modelled object. */
 export class KObj {
-  readonly locs: Loc[] = [];
+  /**
+   * One location per field, created at its first use: most fields of most objects (the private IRQs
+   * of every vCPU) are never touched in an execution, and the world is rebuilt for each one.
+   */
+  readonly locs: (Loc | undefined)[] = [];
   freed = false;
   allocStack: Frame | null = null;
   allocPid = 0;
@@ -108,21 +112,32 @@ export class KObj {
   freePid = 0;
   /** kfree_rcu / call_rcu stacks, newest first (KASAN keeps two). */
   aux: Frame[] = [];
-  /** Whether the object is a slab object (KASAN tracks it) rather than static data. */
   constructor(
     readonly type: StructType,
     readonly addr: bigint,
+    /** Whether the object is a slab object (KASAN tracks it) rather than static data. */
     readonly slab: boolean,
     /** A short label for reports and state dumps ("LPI 8195"). */
     public label: string,
+    /** The id of the first field's location; field i has `firstLoc + i`. */
+    readonly firstLoc = 0,
+    /** Initial field values by name (0 when absent). */
+    private readonly init: Readonly<Record<string, unknown>> = {},
   ) {}
 
   loc(f: Field): Loc {
-    return this.locs[f.index];
+    return this.locs[f.index] ?? this.materialise(f.index);
   }
 
   get(name: string): Loc {
-    return this.locs[this.type.field(name).index];
+    return this.loc(this.type.field(name));
+  }
+
+  private materialise(index: number): Loc {
+    const f = this.type.fields[index];
+    const loc = new Loc(this.firstLoc + index, this, f, f.name in this.init ? this.init[f.name] : 0);
+    this.locs[index] = loc;
+    return loc;
   }
 
   /** Bytes the allocation occupies: the slab cache's object size for slab objects. */

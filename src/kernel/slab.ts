@@ -21,5 +21,5 @@ export function kfree(t: Task, obj: KObj): void {
   obj.freeStack = at;
   obj.freePid = t.pid;
   const exec = t.k.exec;
-  if (exec.inStep) for (const loc of obj.locs) exec.fp.write(loc.id);
+  if (exec.inStep) for (let i = 0; i < obj.type.fields.length; i++) exec.fp.write(obj.firstLoc + i);
 }
