@@ -48,6 +48,16 @@ function isSpecial(intid: number): boolean {
   return intid >= 1020 && intid <= 1023;
 }
 
+/** What a CPU interface reports to the hypervisor side. */
+export interface CpuifHost {
+  /** Findings F1–F8. */
+  finding(id: FindingId, text: string): void;
+  /** A HW LR was deactivated: the physical interrupt must be deactivated too. */
+  physDeactivate(pintid: number): void;
+}
+
+const NO_HOST: CpuifHost = { finding: () => {}, physDeactivate: () => {} };
+
 /**
  * CPU-interface switches: where the Arm text leaves a choice, or QEMU and KVM's emulation differ from it,
  * the default follows the architecture (or QEMU) and a switch selects the alternative (docs/model.md,
@@ -119,10 +129,11 @@ export class VCpuInterface {
   constructor(
     readonly nrLr: number,
     readonly switches: CpuifSwitches = DEFAULT_CPUIF_SWITCHES,
-    /** Called for findings F1–F8. */
-    private readonly finding: (id: FindingId, text: string) => void = () => {},
-    /** A HW LR was deactivated: the physical interrupt must be deactivated too. */
-    private readonly physDeactivate: (pintid: number) => void = () => {},
+    /**
+     * What the interface tells its host. An object rather than closures, so that a copied world (a
+     * snapshot) carries a host that belongs to the copy.
+     */
+    private readonly host: CpuifHost = NO_HOST,
   ) {
     if (!Number.isInteger(nrLr) || nrLr < 1 || nrLr > 16) throw new Error(`nLR must be 1..16, got ${nrLr}`);
     this.lrs = Array.from({ length: nrLr }, emptyLr);
@@ -138,13 +149,13 @@ export class VCpuInterface {
       const lr = this.lrs[i];
       if (lr.state === LR_INVALID) continue;
       const other = seen.get(lr.vintid);
-      if (other !== undefined) this.finding('F5', `LR${other} and LR${i} both hold vINTID ${lr.vintid}`);
+      if (other !== undefined) this.host.finding('F5', `LR${other} and LR${i} both hold vINTID ${lr.vintid}`);
       seen.set(lr.vintid, i);
       if (lr.hw && lr.state === (LR_PENDING | LR_ACTIVE))
-        this.finding('F4', `HW LR${i} is pending and active`);
+        this.host.finding('F4', `HW LR${i} is pending and active`);
       if (lr.hw && (lr.pintid < 16 || lr.pintid >= 1020))
-        this.finding('F4', `HW LR${i} with pINTID ${lr.pintid}`);
-      if (isSpecial(lr.vintid)) this.finding('F3', `LR${i} holds special vINTID ${lr.vintid}`);
+        this.host.finding('F4', `HW LR${i} with pINTID ${lr.pintid}`);
+      if (isSpecial(lr.vintid)) this.host.finding('F3', `LR${i} holds special vINTID ${lr.vintid}`);
     }
   }
 
@@ -249,7 +260,7 @@ export class VCpuInterface {
 
   private bumpEoicount(): void {
     if (this.eoicount === 31) {
-      this.finding('F6', 'EOIcount increment past 31');
+      this.host.finding('F6', 'EOIcount increment past 31');
       if (this.switches.CPUIF_EOICOUNT_SATURATES) return;
     }
     this.eoicount = (this.eoicount + 1) & 31;
@@ -260,8 +271,8 @@ export class VCpuInterface {
     const lr = this.lrs[i];
     lr.state &= ~LR_ACTIVE;
     if (lr.hw) {
-      if (lr.pintid < 16 || lr.pintid >= 1020) this.finding('F4', `HW LR${i} with pINTID ${lr.pintid}`);
-      else this.physDeactivate(lr.pintid);
+      if (lr.pintid < 16 || lr.pintid >= 1020) this.host.finding('F4', `HW LR${i} with pINTID ${lr.pintid}`);
+      else this.host.physDeactivate(lr.pintid);
     }
   }
 
@@ -285,7 +296,7 @@ export class VCpuInterface {
     let dropped = -1;
     if (b0 < 32 || b1 < 32) {
       if (b0 === b1) {
-        this.finding('F2', `APR0 and APR1 both have bit ${b0} set`);
+        this.host.finding('F2', `APR0 and APR1 both have bit ${b0} set`);
         if (this.switches.CPUIF_EOI_DROP_PREFERS_G1) this.apr1 &= ~(1 << b1);
         else this.apr0 &= ~(1 << b0);
         dropped = b0 << PRE_SHIFT;
@@ -309,7 +320,7 @@ export class VCpuInterface {
     const lr = this.lrs[i];
     const matches = lr.group === group && (lr.priority & this.groupMask(lr.group)) === dropped;
     if (!matches) {
-      this.finding('F1', `EOI of ${intid} does not match the dropped priority or group`);
+      this.host.finding('F1', `EOI of ${intid} does not match the dropped priority or group`);
       if (!this.switches.CPUIF_EOIR_MATCH_INTID_ONLY) return none;
     }
     // EOImode 1: priority drop only; the deactivation comes through DIR.
@@ -329,7 +340,7 @@ export class VCpuInterface {
     const none: DeactivationResult = { lr: -1, counted: false, trapped: false };
     if (intid >= 1020) return none;
     if (this.vmcr.eoimode === 0) {
-      this.finding('F7', `DIR of ${intid} with EOImode 0`);
+      this.host.finding('F7', `DIR of ${intid} with EOImode 0`);
       return none;
     }
     const i = this.findActive(intid);

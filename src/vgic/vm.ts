@@ -1,4 +1,10 @@
-import { type CpuifSwitches, DEFAULT_CPUIF_SWITCHES, type FindingId, VCpuInterface } from '../gic/cpuif.ts';
+import {
+  type CpuifHost,
+  type CpuifSwitches,
+  DEFAULT_CPUIF_SWITCHES,
+  type FindingId,
+  VCpuInterface,
+} from '../gic/cpuif.ts';
 import { emptyLr, type Lr } from '../gic/lr.ts';
 import { poke } from '../kernel/access.ts';
 import type { Kernel } from '../kernel/kernel.ts';
@@ -75,7 +81,7 @@ export const THREAD_FNS = {
 };
 
 /** One vCPU: `struct kvm_vcpu` with its `vgic_cpu`, the hardware CPU interface and the host's shadows. */
-export class Vcpu {
+export class Vcpu implements CpuifHost {
   readonly obj: KObj;
   readonly apLock: Lock;
   readonly apHead: ListHead;
@@ -122,21 +128,22 @@ export class Vcpu {
       this.overflowHead = head(this.obj, 'overflow_ap_list_head');
       initListHead(this.overflowHead);
     }
-    this.cpuif = new VCpuInterface(
-      vm.config.nrLr,
-      vm.config.cpuif,
-      (fid: FindingId, text: string) => {
-        vm.logEvent({ vcpu: id, what: 'finding', text: `${fid}: ${text}` });
-        // Listed like any other finding, with the checker `arch` (docs/findings.md).
-        const title = `cpu-interface finding ${fid}: ${text.replace(/\d+/g, 'N')}`;
-        const lines = [`vgic-lab: cpu-interface finding ${fid} on vCPU ${id}: ${text}`];
-        vm.k.exec.report(
-          new KReport('arch', title, false, lines, this.task ? [threadInfo(this.task)] : [], 'cpuif'),
-        );
-      },
-      (pintid) => physDeactivate(this.task, this, pintid),
-    );
+    this.cpuif = new VCpuInterface(vm.config.nrLr, vm.config.cpuif, this);
     this.lrShadow = Array.from({ length: vm.config.nrLr }, emptyLr);
+  }
+
+  /** A CPU-interface finding (F1–F8), listed like any other with the checker `arch` (docs/findings.md). */
+  finding(fid: FindingId, text: string): void {
+    this.vm.logEvent({ vcpu: this.id, what: 'finding', text: `${fid}: ${text}` });
+    const title = `cpu-interface finding ${fid}: ${text.replace(/\d+/g, 'N')}`;
+    const lines = [`vgic-lab: cpu-interface finding ${fid} on vCPU ${this.id}: ${text}`];
+    this.vm.k.exec.report(
+      new KReport('arch', title, false, lines, this.task ? [threadInfo(this.task)] : [], 'cpuif'),
+    );
+  }
+
+  physDeactivate(pintid: number): void {
+    physDeactivate(this.task, this, pintid);
   }
 
   /** Pointer value as KCSAN prints it. */

@@ -46,11 +46,13 @@ function rig(nrLr = 4, switches: Partial<CpuifSwitches> = {}): Rig {
   const c = new VCpuInterface(
     nrLr,
     { ...DEFAULT_CPUIF_SWITCHES, ...switches },
-    (id, text) => {
-      findings.push(id);
-      texts.push(text);
+    {
+      finding: (id, text) => {
+        findings.push(id);
+        texts.push(text);
+      },
+      physDeactivate: (p) => phys.push(p),
     },
-    (p) => phys.push(p),
   );
   c.hcr = HCR.En;
   c.vmcr.eng1 = true;
