@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Exploration } from '../src/explore/explorer.ts';
+import { Stop } from '../src/explore/stop.ts';
 import { BoundedStrategy } from '../src/explore/strategies/bounded.ts';
 import { DporStrategy } from '../src/explore/strategies/dpor.ts';
 import { isKernelReport } from '../src/report/classes.ts';
@@ -10,7 +11,7 @@ import { buildProgram } from '../src/scenario/builder.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 import { designById } from '../src/vgic/designs.ts';
 
-const [file, designId, mode, budget] = process.argv.slice(2);
+const [file, designId, mode, budget, seconds] = process.argv.slice(2);
 const s = parseScenario(readFileSync(file, 'utf8'), file);
 const d = designById(designId)!;
 const strategy =
@@ -22,6 +23,8 @@ const strategy =
 const x = new Exploration(buildProgram(s.spec, d), strategy, {
   maxSteps: s.explore.maxSteps ?? 100_000,
   maxExecutions: budget ? Number(budget) : undefined,
+  // A growth point of the bench is cut after this many seconds: it then says how far it got.
+  stop: seconds ? new Stop(null, performance.now() + Number(seconds) * 1000) : undefined,
   allViolations: mode !== 'first',
   // As vgic-lab check: stop at the first kernel report.
   stopOn: (v) => isKernelReport(v.checker),
@@ -60,6 +63,7 @@ process.stdout.write(
     executionsPerSec: Math.round(r.stats.executionsPerSec),
     stepsPerSec: Math.round(r.stats.stepsPerSec),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
     findings: r.findings.map((f) => f.violation.title),
   })}\n`,
 );

@@ -13,6 +13,7 @@ import { rd } from '../src/kernel/access.ts';
 import { type KObj, StructType } from '../src/kernel/mem.ts';
 import { kernelProgram } from '../test/corpus/program.ts';
 import { CORPUS, indexer, lastzero } from '../test/corpus/programs.ts';
+import { growth, targets } from './targets.ts';
 
 interface Row {
   program: string;
@@ -163,8 +164,18 @@ for (const r of reduction)
     `${String(r.scenario).padEnd(42)} dpor ${r.dpor}, bounded0 ${r.bounded0}, bounded1 ${r.bounded1}, bounded2 ${r.bounded2}, naive ${r.naive}`,
   );
 
+console.log('\ntargets (medians of 3 fresh processes):');
+const goals = targets();
+for (const t of goals) console.log(JSON.stringify(t));
+console.log('\ngrowth (V3, exhaustive DPOR cut at 30 s):');
+const curve = growth();
+for (const g of curve)
+  console.log(
+    `${String(g.axis).padEnd(62)} ${String(g.value).padStart(3)}: ${g.executions} executions${g.exhaustive ? '' : ' (cut at 30 s)'}, ${g.wallMs} ms, ${g.sleepBlocked} sleep-set-blocked`,
+  );
+
 writeFileSync(
   'bench/results.json',
-  `${JSON.stringify({ corpus: rows, instrumentedAccessNs: costs, vgic, reduction }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString().slice(0, 10), targets: goals, growth: curve, corpus: rows, instrumentedAccessNs: costs, vgic, reduction }, null, 2)}\n`,
 );
 console.log('written bench/results.json');

@@ -20,6 +20,7 @@ import {
 import type { Design } from '../vgic/designs.ts';
 import { type DesignModule, MODEL_API } from '../vgic/model-api.ts';
 import { REPLACEABLE } from '../vgic/replace.ts';
+import { importModule } from './import.ts';
 import { packageRoot } from './root.ts';
 
 const loaded = new Map<string, Design>();
@@ -74,10 +75,10 @@ async function loadDesignModule(path: string, abs: string): Promise<Design> {
   try {
     if (path.endsWith('.ts')) {
       await typeCheck(path, abs);
-      const { transform } = await import('esbuild');
+      const { transform } = await importModule<typeof import('esbuild')>('esbuild');
       const js = (await transform(text, { loader: 'ts', format: 'esm', sourcefile: abs })).code;
-      mod = await import(`data:text/javascript;base64,${Buffer.from(js).toString('base64')}`);
-    } else mod = await import(`${pathToFileURL(abs).href}?${hash}`);
+      mod = await importModule(`data:text/javascript;base64,${Buffer.from(js).toString('base64')}`);
+    } else mod = await importModule(`${pathToFileURL(abs).href}?${hash}`);
   } catch (e) {
     if (e instanceof ScenarioError) throw e;
     throw problem(path, `cannot be loaded: ${(e as Error).message.split('\n')[0]}`);
@@ -151,7 +152,7 @@ function designOf(path: string, abs: string, hash: string, spec: DesignModule): 
 async function typeCheck(path: string, abs: string): Promise<void> {
   let ts: typeof import('typescript');
   try {
-    ts = (await import('typescript')).default;
+    ts = (await importModule<{ default: typeof import('typescript') }>('typescript')).default;
   } catch {
     throw problem(
       path,

@@ -8,6 +8,9 @@ export interface WorkerData {
   signal: Int32Array;
 }
 
-// The worker thread: it runs the command while the main thread stays free to receive signals.
+// The worker thread: it runs the command while the main thread stays free to receive signals. The
+// bundle's loader waits for `done` (scripts/worker-loader.mjs), so there is no top-level await.
 const data = workerData as WorkerData;
-process.exitCode = await runCommand(data.argv, new Stop(data.signal));
+export const done = runCommand(data.argv, new Stop(data.signal)).then((code) => {
+  process.exitCode = code;
+});

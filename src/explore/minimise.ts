@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_STEPS, type Execution, type Program, type Scheduler } from './execution.ts';
+import { DEFAULT_MAX_STEPS, type Execution, type Program, type Scheduler, Session } from './execution.ts';
 import { runExecution } from './record.ts';
 import { type Deviation, ReplayScheduler } from './schedule.ts';
 import type { Stop } from './stop.ts';
@@ -22,10 +22,18 @@ export interface MinimiseOptions {
   budget?: number;
   /** Ends the search early; the best schedule found so far is returned. */
   stop?: Stop;
+  /** The finding is lockdep's: every candidate runs with a fresh lockdep graph. */
+  lockdep?: boolean;
 }
 
-function run(program: Program, sched: Scheduler, maxSteps: number, stop?: Stop): Execution {
-  return runExecution(program, sched, { maxSteps, stop }).exec;
+function run(
+  program: Program,
+  sched: Scheduler,
+  maxSteps: number,
+  stop?: Stop,
+  session?: Session,
+): Execution {
+  return runExecution(program, sched, { maxSteps, stop }, { session }).exec;
 }
 
 function asCounterexample(exec: Execution, title: string): Counterexample | null {
@@ -61,10 +69,15 @@ export function minimise(
 ) {
   const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
   const stop = opts.stop;
+  // Candidates share one session (lockdep's graph), as an exploration's executions do, unless the finding
+  // is lockdep's own: whether it fires then depends on what earlier candidates taught lockdep, and each
+  // candidate must show it alone.
+  const shared = opts.lockdep ? undefined : new Session();
+  const exec = (sched: Scheduler) => run(program, sched, maxSteps, stop, shared);
   // The budget runs out, in effect, when a stop is requested.
   let budget = opts.budget ?? 2000;
   const left = () => budget > 0 && !stop?.reason();
-  const start = asCounterexample(run(program, new ReplayScheduler(decisions), maxSteps, stop), title);
+  const start = asCounterexample(exec(new ReplayScheduler(decisions)), title);
   if (!start) return null;
   let best = start;
   budget--;
@@ -74,10 +87,10 @@ export function minimise(
   while (left() && best.preemptions > 0) {
     const sched = bounded.next();
     if (!sched) break;
-    const exec = run(program, sched, maxSteps, stop);
-    bounded.done(exec);
+    const e = exec(sched);
+    bounded.done(e);
     budget--;
-    const c = asCounterexample(exec, title);
+    const c = asCounterexample(e, title);
     if (c && better(c, best)) {
       best = c;
       break;
@@ -90,9 +103,9 @@ export function minimise(
     improved = false;
     for (let i = 0; i < best.deviations.length && left(); i++) {
       const devs = best.deviations.filter((_, j) => j !== i);
-      const exec = run(program, new ReplayScheduler(null, devs, true), maxSteps, stop);
+      const e = exec(new ReplayScheduler(null, devs, true));
       budget--;
-      const c = asCounterexample(exec, title);
+      const c = asCounterexample(e, title);
       if (c && better(c, best)) {
         best = c;
         improved = true;

@@ -2,7 +2,7 @@ import type { Execution, ExecutionObserver } from '../explore/execution.ts';
 import type { ThreadBody } from '../explore/ops.ts';
 import { deadlockReport } from './deadlock.ts';
 import { type Lockdep, lockdepFor } from './lockdep.ts';
-import { KObj, type Loc, StructType } from './mem.ts';
+import { KObj, type Loc, StructType, slabClass } from './mem.ts';
 import { Rcu } from './rcu.ts';
 import { defineFn, Frame } from './stack.ts';
 import { DEFAULT_SWITCHES, type Switches } from './switches.ts';
@@ -42,6 +42,12 @@ const REDZONE = 128n;
  * The modelled kernel of one execution: its tasks, heap, RCU state and sanitizers. Lockdep's graph is
  * kept in the exploration's session so that it accumulates across executions.
  */
+/** Where a reserved object goes (`Kernel.reserve`). */
+export interface Placement {
+  readonly addr: bigint;
+  readonly firstLoc: number;
+}
+
 export class Kernel {
   readonly switches: Switches;
   readonly tasks: Task[] = [];
@@ -150,9 +156,31 @@ export class Kernel {
     by: Task | null = null,
     slab = true,
   ): KObj {
-    const obj = new KObj(type, this.heapTop, slab, label, this.exec.newLocIds(type.fields.length), init);
-    const slot = (BigInt(obj.size) + REDZONE - 1n) / REDZONE;
-    this.heapTop += slot * REDZONE + REDZONE;
+    return this.place(this.reserve(type, slab), type, label, init, by, slab);
+  }
+
+  /**
+   * The address and location ids an object allocated now would get, kept for `place`: an object made
+   * later at its first use (a private IRQ) is then where a boot-time allocation would have put it.
+   */
+  reserve(type: StructType, slab: boolean): Placement {
+    const firstLoc = this.exec.newLocIds(type.fields.length);
+    const addr = this.heapTop;
+    const size = BigInt(slab ? slabClass(type.size) : type.size);
+    this.heapTop += ((size + REDZONE - 1n) / REDZONE) * REDZONE + REDZONE;
+    return { addr, firstLoc };
+  }
+
+  /** The object of a reservation. */
+  place(
+    at: Placement,
+    type: StructType,
+    label: string,
+    init: Record<string, unknown> = {},
+    by: Task | null = null,
+    slab = true,
+  ): KObj {
+    const obj = new KObj(type, at.addr, slab, label, at.firstLoc, init);
     // Objects of the deterministic prologue are allocated by init (PID 1) at boot.
     obj.allocStack = by ? by.stack : BOOT_FRAME;
     obj.allocPid = by ? by.pid : 1;

@@ -45,8 +45,10 @@ export function initLock(
   f: Field<Lock>,
   key: string,
   name: string,
+  /** The lock's location id, when it was reserved earlier (an object made at its first use). */
+  id = k.exec.newLocId(),
 ): Lock {
-  const l = new Lock(kind, k.lockdep.classFor(key, name, kind), obj.loc(f), k.exec.newLocId());
+  const l = new Lock(kind, k.lockdep.classFor(key, name, kind), obj.loc(f), id);
   obj.loc(f).value = l;
   return l;
 }

@@ -98,6 +98,7 @@ export function buildFindingReport(program: Program, f: Finding, ctx: ReportCont
       maxSteps: ctx.maxSteps,
       budget: ctx.minimiseBudget,
       stop: ctx.stop,
+      lockdep: f.violation.checker === 'lockdep',
     });
     if (m) {
       decisions = m.decisions;

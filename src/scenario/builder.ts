@@ -55,7 +55,7 @@ export interface World extends VgicWorld {
 }
 
 function irqObj(vm: Vm, intid: number, vcpu: number): KObj | null {
-  if (intid < 32) return vm.vcpus[vcpu]?.privateIrqs[intid] ?? null;
+  if (intid < 32) return vm.vcpus[vcpu]?.privateIrq(intid) ?? null;
   return vm.spis[intid - 32] ?? null;
 }
 
@@ -335,7 +335,7 @@ export function finalState(w: World): string {
     return bits ? `${o.label}:${bits}` : '';
   };
   for (const v of w.vm.vcpus)
-    for (const o of v.privateIrqs) if (describe(o)) parts.push(`v${v.id}.${describe(o)}`);
+    for (const o of v.madePrivateIrqs()) if (describe(o)) parts.push(`v${v.id}.${describe(o)}`);
   for (const o of w.vm.spis) if (describe(o)) parts.push(describe(o));
   return parts.join(' ');
 }

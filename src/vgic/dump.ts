@@ -52,7 +52,7 @@ export function interruptsNotIdle(vm: Vm): string[] {
   const out: string[] = [];
   for (const o of vm.spis) if (peek(o, IRQ.flags) & NOT_IDLE) out.push(describeIrq(o));
   for (const v of vm.vcpus)
-    for (const o of v.privateIrqs)
+    for (const o of v.madePrivateIrqs())
       if (peek(o, IRQ.flags) & NOT_IDLE) out.push(`vCPU ${v.id} ${describeIrq(o)}`);
   for (const o of vm.k.objects) if (o.type === VGIC_IRQ && o.slab) out.push(describeIrq(o));
   return out;

@@ -236,7 +236,7 @@ export function endChecks(vm: Vm): void {
   }
   for (const key of [...vm.guestDeactivated].sort()) {
     const [vid, intid] = key.split(':').map(Number);
-    const o = intid < 32 ? vm.vcpus[vid]?.privateIrqs[intid] : vm.spis[intid - 32];
+    const o = intid < 32 ? vm.vcpus[vid]?.privateIrq(intid) : vm.spis[intid - 32];
     if (o && peek(o, IRQ.flags) & F.ACTIVE) {
       oracle(vm, null, 'P-ACTIVE', 'an interrupt stays active after the guest deactivated it', [
         `INTID ${intid}${intid < 32 ? ` of vCPU ${vid}` : ''} was deactivated by the guest (EOI with EOImode 0, or DIR) and is still active at the end`,

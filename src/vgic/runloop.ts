@@ -190,7 +190,7 @@ const vgic_v3_dispatch_sgi = kernelFn(
     for (const id of ids) {
       const target = vm.vcpus[id];
       if (!target) continue;
-      const irq = target.privateIrqs[intid];
+      const irq = target.privateIrq(intid);
       t.at('lock');
       const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
       setFlag(t, irq, F.PENDING_LATCH, true);

@@ -23,7 +23,7 @@ export const TIMER_OWNER = 'arch_timer';
 export function kvm_timer_map(vm: Vm, intid: number): void {
   vm.timerIntid = intid;
   for (const v of vm.vcpus) {
-    const irq = v.privateIrqs[intid];
+    const irq = v.privateIrq(intid);
     poke(irq, IRQ.flags, (peek(irq, IRQ.flags) | F.HW | F.CONFIG_LEVEL) >>> 0);
     poke(irq, IRQ.hwintid, intid);
     poke(irq, IRQ.owner, TIMER_OWNER);

@@ -7,7 +7,7 @@ import {
 } from '../gic/cpuif.ts';
 import { emptyLr, type Lr } from '../gic/lr.ts';
 import { poke } from '../kernel/access.ts';
-import type { Kernel } from '../kernel/kernel.ts';
+import type { Kernel, Placement } from '../kernel/kernel.ts';
 import { head, initListHead, type ListHead, peekEntries } from '../kernel/list.ts';
 import { initLock, type Lock } from '../kernel/locks.ts';
 import type { KObj } from '../kernel/mem.ts';
@@ -86,7 +86,13 @@ export class Vcpu implements CpuifHost {
   readonly apLock: Lock;
   readonly apHead: ListHead;
   readonly mutex: Lock;
-  readonly privateIrqs: KObj[] = [];
+  /**
+   * SGIs and PPIs, each made at its first use in an execution: a scenario touches a few of the 32 per
+   * vCPU, and the world is built again for every execution. Their addresses, location ids and lock
+   * classes are reserved at boot, in the kernel's allocation order, so a report reads the same.
+   */
+  private readonly privateIrqs: (KObj | undefined)[] = [];
+  private readonly privatePlaces: IrqPlacement[] = [];
   readonly cpuif: VCpuInterface;
   /** Shadow LRs, used_lrs and ICH_HCR_EL2 (with the saved EOIcount): only the vCPU's thread touches them. */
   readonly lrShadow: Lr[];
@@ -132,6 +138,28 @@ export class Vcpu implements CpuifHost {
     this.lrShadow = Array.from({ length: vm.config.nrLr }, emptyLr);
   }
 
+  /** The SGI or PPI `intid` of this vCPU. */
+  privateIrq(intid: number): KObj {
+    return this.privateIrqs[intid] ?? this.makePrivateIrq(intid);
+  }
+
+  /** The private IRQs made so far; the others are as vgic_allocate_private_irqs left them (idle). */
+  madePrivateIrqs(): KObj[] {
+    return this.privateIrqs.filter((o): o is KObj => o !== undefined);
+  }
+
+  /** Reserves the private IRQs at boot (vgic_allocate_private_irqs). */
+  reservePrivateIrqs(): void {
+    for (let i = 0; i < VGIC_NR_PRIVATE_IRQS; i++)
+      this.privatePlaces.push(this.vm.reserveIrq('vgic_allocate_private_irqs'));
+  }
+
+  private makePrivateIrq(intid: number): KObj {
+    const irq = this.vm.newIrq(intid, 'vgic_allocate_private_irqs', this, null, this.privatePlaces[intid]);
+    this.privateIrqs[intid] = irq;
+    return irq;
+  }
+
   /** A CPU-interface finding (F1–F8), listed like any other with the checker `arch` (docs/findings.md). */
   finding(fid: FindingId, text: string): void {
     this.vm.logEvent({ vcpu: this.id, what: 'finding', text: `${fid}: ${text}` });
@@ -155,6 +183,14 @@ export class Vcpu implements CpuifHost {
     return `vCPU ${this.id}`;
   }
 }
+
+/** A private IRQ's reservation (`Vm.reserveIrq`). */
+export interface IrqPlacement {
+  readonly at: Placement;
+  readonly lockId: number;
+}
+
+const IRQ_LOCK_NAME = '&irq->irq_lock';
 
 /** The VM: `struct kvm` with its distributor, SPIs, LPI xarray and vCPUs. */
 export class Vm {
@@ -229,12 +265,7 @@ export class Vm {
       ? new XArray(k, 'lpi_xa', 'vgic_dist_lpi_xa')
       : new XArray(k, 'lpi_list', 'kvm_vgic_early_init', { kind: 'raw', name: '&dist->lpi_list_lock' });
     for (let v = 0; v < config.vcpus; v++) this.vcpus.push(new Vcpu(this, v));
-    for (const v of this.vcpus) {
-      for (let i = 0; i < VGIC_NR_PRIVATE_IRQS; i++) {
-        const irq = this.newIrq(i, 'vgic_allocate_private_irqs', v);
-        v.privateIrqs.push(irq);
-      }
-    }
+    for (const v of this.vcpus) v.reservePrivateIrqs();
     for (const s of this.spis) poke(s, IRQ.target, this.vcpus[0]);
     this.lastLrIrq = new Array(config.vcpus).fill(null);
     this.lastLrPinned = new Array(config.vcpus).fill(false);
@@ -244,28 +275,52 @@ export class Vm {
     return this.config.design;
   }
 
-  /** Allocates an IRQ at build time. SGIs are edge and enabled, PPIs level, SPIs edge; all group 1. */
-  newIrq(intid: number, lockKey: string, owner: Vcpu | null, by: Task | null = null): KObj {
+  /**
+   * Reserves what allocating an IRQ at build time takes (its place on the heap, its location ids, its
+   * lock class), for `newIrq` to make it later.
+   */
+  reserveIrq(lockKey: string): IrqPlacement {
+    const at = this.k.reserve(VGIC_IRQ, false);
+    this.k.lockdep.classFor(lockKey, IRQ_LOCK_NAME, 'raw');
+    return { at, lockId: this.k.exec.newLocId() };
+  }
+
+  /**
+   * Allocates an IRQ (at build time, or in a reservation). SGIs are edge and enabled, PPIs level, SPIs
+   * edge; all group 1.
+   */
+  newIrq(
+    intid: number,
+    lockKey: string,
+    owner: Vcpu | null,
+    by: Task | null = null,
+    reserved?: IrqPlacement,
+  ): KObj {
     const lpi = isLpi(intid);
     const level = intid >= 16 && intid < 32;
     const flags = (level ? F.CONFIG_LEVEL : 0) | (intid < 16 ? F.ENABLED : 0);
-    const irq = this.k.alloc(
-      VGIC_IRQ,
-      lpi ? `LPI ${intid}` : intid < 16 ? `SGI ${intid}` : intid < 32 ? `PPI ${intid}` : `SPI ${intid}`,
-      {
-        intid,
-        flags,
-        priority: 0,
-        group: 1,
-        refcount: lpi ? 1 : 0,
-        target_vcpu: owner,
-        vcpu: null,
-        owner: null,
-      },
-      by,
-      lpi,
-    );
-    initLock(this.k, 'raw', irq, IRQ.lock, lpi ? this.lpiLockKey : lockKey, '&irq->irq_lock');
+    const label = lpi
+      ? `LPI ${intid}`
+      : intid < 16
+        ? `SGI ${intid}`
+        : intid < 32
+          ? `PPI ${intid}`
+          : `SPI ${intid}`;
+    const init = {
+      intid,
+      flags,
+      priority: 0,
+      group: 1,
+      refcount: lpi ? 1 : 0,
+      target_vcpu: owner,
+      vcpu: null,
+      owner: null,
+    };
+    const irq = reserved
+      ? this.k.place(reserved.at, VGIC_IRQ, label, init, by, false)
+      : this.k.alloc(VGIC_IRQ, label, init, by, lpi);
+    const key = lpi ? this.lpiLockKey : lockKey;
+    initLock(this.k, 'raw', irq, IRQ.lock, key, IRQ_LOCK_NAME, reserved?.lockId);
     initListHead(head(irq, 'ap_list'));
     return irq;
   }
@@ -285,7 +340,7 @@ export class Vm {
 
 /** The static object of a private IRQ or SPI; LPIs are looked up through the xarray. */
 export function staticIrq(vm: Vm, v: Vcpu | null, intid: number): KObj | null {
-  if (intid < VGIC_NR_PRIVATE_IRQS) return v ? v.privateIrqs[intid] : null;
+  if (intid < VGIC_NR_PRIVATE_IRQS) return v ? v.privateIrq(intid) : null;
   if (intid < 32 + vm.spis.length) return vm.spis[intid - 32];
   return null;
 }

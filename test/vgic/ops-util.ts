@@ -178,7 +178,7 @@ export function spi(vm: Vm, intid: number): KObj {
 }
 
 export function priv(v: Vcpu, intid: number): KObj {
-  return v.privateIrqs[intid];
+  return v.privateIrq(intid);
 }
 
 // ---- model calls wrapped with the locks their callers hold ----

@@ -1,0 +1,125 @@
+// The performance targets of vgic-lab (docs/bench.md, "Targets") and the growth of an exploration with
+// vCPUs, list registers and interrupts in flight. Every figure is the median of RUNS fresh processes:
+// CPU time of the whole process (all threads) and wall time.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inj, kutIpi } from '../src/scenario/catalogue/conformance.ts';
+import type { ScenarioSpec } from '../src/scenario/schema.ts';
+
+const RUNS = 3;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** `vgic-lab ARGS` as a user runs it (the bundle), with its CPU time reported by bench/cpu-report.mjs. */
+function cli(args: string[]): { cpuMs: number; wallMs: number; status: number | null } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', './bench/cpu-report.mjs', 'bin/vgic-lab.mjs', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  const wallMs = performance.now() - t0;
+  const line = [...r.stderr.split('\n')].reverse().find((l) => l.startsWith('bench-cpu '));
+  if (!line) throw new Error(`vgic-lab ${args.join(' ')}: no CPU report (${r.stderr.slice(0, 300)})`);
+  const cpu = JSON.parse(line.slice('bench-cpu '.length));
+  return { cpuMs: cpu.userMs + cpu.systemMs, wallMs, status: r.status };
+}
+
+type One = Record<string, number | string | boolean | null | string[]>;
+
+/** One exploration in a fresh process (bench/one.ts). */
+function one(file: string, design: string, mode: string, budget = '', seconds = ''): One {
+  const r = spawnSync(process.execPath, ['bench/.build/one.mjs', file, design, mode, budget, seconds], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`bench/one failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'vgic-lab-bench-'));
+/** A generated scenario as a file (the catalogue's specs are in the file shape; JSON is YAML). */
+function fileOf(spec: ScenarioSpec): string {
+  const f = join(dir, `${spec.name}.yaml`);
+  writeFileSync(f, JSON.stringify(spec));
+  return f;
+}
+
+function medianOf(runs: One[], key: string): number {
+  return median(runs.map((r) => Number(r[key])));
+}
+
+/** Each target of the performance work with the figure reached on this machine. */
+export function targets(): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const check = Array.from({ length: RUNS }, () =>
+    cli(['check', 'lpi-disable-vs-eoicount-replay', '--design', 'V3']),
+  );
+  out.push({
+    target: 'check lpi-disable-vs-eoicount-replay --design V3, process start to the minimised report',
+    goal: 'at most 500 ms CPU',
+    before: '2300 ms CPU',
+    cpuMs: Math.round(median(check.map((c) => c.cpuMs))),
+    wallMs: Math.round(median(check.map((c) => c.wallMs))),
+  });
+  for (const [file, design] of [
+    ['scenarios/lpi-disable-vs-eoicount-replay-discarded.yaml', 'V3'],
+    ['scenarios/kut-ipi-broadcast-4cpus-nlr4.yaml', 'V3'],
+  ]) {
+    const runs = Array.from({ length: RUNS }, () => one(file, design, 'dpor'));
+    out.push({
+      target: `executions per second, ${runs[0].scenario} on ${design}, exhaustive DPOR, sanitizers on`,
+      goal: 'at least 300 (3 times about 100)',
+      before: 'about 100',
+      executions: runs[0].executions,
+      executionsPerSec: medianOf(runs, 'executionsPerSec'),
+      cpuMs: medianOf(runs, 'cpuMs'),
+      wallMs: medianOf(runs, 'exploreMs'),
+      sleepBlocked: runs[0].sleepBlocked,
+    });
+  }
+  const six = one(fileOf(kutIpi('broadcast', 6, 4)), 'V3', 'dpor', '', '60');
+  out.push({
+    target: 'kut-ipi-broadcast with 6 vCPUs explored exhaustively',
+    goal: 'within 60 s wall',
+    executions: six.executions,
+    exhaustive: six.exhaustive,
+    wallMs: six.exploreMs,
+  });
+  return out;
+}
+
+/** Executions and time as vCPUs, list registers and interrupts in flight grow (cut at 30 s each). */
+export function growth(): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const point = (axis: string, value: number, spec: ScenarioSpec) => {
+    const r = one(fileOf(spec), 'V3', 'dpor', '', '30');
+    out.push({
+      axis,
+      value,
+      scenario: spec.name,
+      executions: r.executions,
+      exhaustive: r.exhaustive,
+      wallMs: r.exploreMs,
+      sleepBlocked: r.sleepBlocked,
+    });
+  };
+  for (const n of [2, 3, 4, 5]) point('vCPUs (kut-ipi-broadcast, nLR 4)', n, kutIpi('broadcast', n, 4));
+  for (const n of [1, 2, 4, 16])
+    point('list registers (kut-ipi-broadcast, 3 vCPUs)', n, kutIpi('broadcast', 3, n));
+  for (const n of [1, 2, 3, 4])
+    point(
+      'interrupts in flight (SPIs injected in one exit, 1 vCPU, nLR 1)',
+      n,
+      inj(
+        `spi-${n}`,
+        Array.from({ length: n }, (_, i) => 32 + i),
+        'EDGE_IRQ_LINE',
+        { eoimode: 0, nrLr: 1, trigger: 'edge' },
+      ),
+    );
+  return out;
+}
