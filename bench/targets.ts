@@ -23,6 +23,9 @@ function cli(args: string[]): { cpuMs: number; wallMs: number; status: number | 
     maxBuffer: 64 << 20,
   });
   const wallMs = performance.now() - t0;
+  // The bundle must be the one just built: the sources through tsx would measure something else.
+  if (r.stderr.includes('running the sources'))
+    throw new Error('dist/ is older than src/: the bench measures the bundle (npm run prepare)');
   const line = [...r.stderr.split('\n')].reverse().find((l) => l.startsWith('bench-cpu '));
   if (!line) throw new Error(`vgic-lab ${args.join(' ')}: no CPU report (${r.stderr.slice(0, 300)})`);
   const cpu = JSON.parse(line.slice('bench-cpu '.length));
