@@ -2,7 +2,7 @@
 // vCPUs, list registers and interrupts in flight. Every figure is the median of RUNS fresh processes:
 // CPU time of the whole process (all threads) and wall time.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inj, kutIpi } from '../src/scenario/catalogue/conformance.ts';
@@ -44,6 +44,7 @@ function one(file: string, design: string, mode: string, budget = '', seconds = 
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'vgic-lab-bench-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 /** A generated scenario as a file (the catalogue's specs are in the file shape; JSON is YAML). */
 function fileOf(spec: ScenarioSpec): string {
   const f = join(dir, `${spec.name}.yaml`);

@@ -26,16 +26,6 @@ export interface MinimiseOptions {
   lockdep?: boolean;
 }
 
-function run(
-  program: Program,
-  sched: Scheduler,
-  maxSteps: number,
-  stop?: Stop,
-  session?: Session,
-): Execution {
-  return runExecution(program, sched, { maxSteps, stop }, { session }).exec;
-}
-
 function asCounterexample(exec: Execution, title: string): Counterexample | null {
   const v = exec.violations.find((x) => x.title === title);
   if (!v) return null;
@@ -73,7 +63,8 @@ export function minimise(
   // is lockdep's own: whether it fires then depends on what earlier candidates taught lockdep, and each
   // candidate must show it alone.
   const shared = opts.lockdep ? undefined : new Session();
-  const exec = (sched: Scheduler) => run(program, sched, maxSteps, stop, shared);
+  const exec = (sched: Scheduler) =>
+    runExecution(program, sched, { maxSteps, stop }, { session: shared }).exec;
   // The budget runs out, in effect, when a stop is requested.
   let budget = opts.budget ?? 2000;
   const left = () => budget > 0 && !stop?.reason();

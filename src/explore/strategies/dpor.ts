@@ -89,8 +89,9 @@ export class DporStrategy extends TreeSearch implements Strategy {
 
   private addRaces(exec: Execution): void {
     const { trace, executed } = withPending(exec);
-    const hb = happensBefore(trace, executed, exec.threads.length);
-    for (const [d, i] of racePairs(trace, executed, hb)) {
+    const nthreads = exec.threads.length;
+    const hb = happensBefore(trace, executed, nthreads);
+    for (const [d, i] of racePairs(trace, executed, hb, nthreads)) {
       if (this.bounded) this.backtrackAt(trace[d].decision, trace[i].tid);
       else this.reverse(trace, hb, d, i);
     }

@@ -83,7 +83,12 @@ export function happensBefore(trace: readonly Event[], executed: number, nthread
  * Every race of an execution as (d, i): step d, earlier, of another thread conflicts with step i and is
  * one the DPOR strategies reverse (`racesOf`), in the order of i, then as `racesOf` returns them.
  */
-export function racePairs(trace: readonly Event[], executed: number, hb: HappensBefore): [number, number][] {
+export function racePairs(
+  trace: readonly Event[],
+  executed: number,
+  hb: HappensBefore,
+  nthreads: number,
+): [number, number][] {
   // Per location, the executed steps that touched it, in order; a write is stored as ~index.
   const accesses = new Map<number, number[]>();
   const note = (x: number, v: number) => {
@@ -91,7 +96,7 @@ export function racePairs(trace: readonly Event[], executed: number, hb: Happens
     if (list) list.push(v);
     else accesses.set(x, [v]);
   };
-  const covered = new Uint8Array(hb.clocks.length > 0 ? hb.clocks[0].length : 0);
+  const covered = new Uint8Array(nthreads);
   const out: [number, number][] = [];
   for (let i = 0; i < trace.length; i++) {
     const e = trace[i];
