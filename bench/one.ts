@@ -3,9 +3,11 @@
 
 import { readFileSync } from 'node:fs';
 import { Exploration } from '../src/explore/explorer.ts';
+import { DEFAULT_SPLIT_DEPTH, SplitExploration } from '../src/explore/split.ts';
 import { Stop } from '../src/explore/stop.ts';
 import { BoundedStrategy } from '../src/explore/strategies/bounded.ts';
 import { DporStrategy } from '../src/explore/strategies/dpor.ts';
+import type { Violation } from '../src/explore/violation.ts';
 import { isKernelReport } from '../src/report/classes.ts';
 import { buildProgram } from '../src/scenario/builder.ts';
 import { parseScenario } from '../src/scenario/load.ts';
@@ -20,15 +22,21 @@ const strategy =
     : mode.startsWith('bounded')
       ? new BoundedStrategy(Number(mode.slice(7)))
       : new DporStrategy();
-const x = new Exploration(buildProgram(s.spec, d), strategy, {
+const opts = {
   maxSteps: s.explore.maxSteps ?? 100_000,
   maxExecutions: budget ? Number(budget) : undefined,
   // A growth point of the bench is cut after this many seconds: it then says how far it got.
   stop: seconds ? new Stop(null, performance.now() + Number(seconds) * 1000) : undefined,
   allViolations: mode !== 'first',
   // As vgic-lab check: stop at the first kernel report.
-  stopOn: (v) => isKernelReport(v.checker),
-});
+  stopOn: (v: Violation) => isKernelReport(v.checker),
+};
+const program = buildProgram(s.spec, d);
+// `split`: DPOR split at the default depth, as `vgic-lab check` explores (docs/scale.md).
+const x =
+  mode === 'split'
+    ? new SplitExploration(program, DEFAULT_SPLIT_DEPTH, opts)
+    : new Exploration(program, strategy, opts);
 let firstAt: number | null = null;
 let firstExec: number | null = null;
 let firstTitle: string | null = null;

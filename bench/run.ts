@@ -165,7 +165,7 @@ for (const r of reduction)
   );
 
 console.log('\ntargets (medians of 3 fresh processes):');
-const goals = targets();
+const goals = await targets();
 for (const t of goals) console.log(JSON.stringify(t));
 console.log('\ngrowth (V3, exhaustive DPOR cut at 30 s):');
 const curve = growth();

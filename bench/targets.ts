@@ -1,7 +1,7 @@
 // The performance targets of vgic-lab (docs/bench.md, "Targets") and the growth of an exploration with
 // vCPUs, list registers and interrupts in flight. Every figure is the median of RUNS fresh processes:
 // CPU time of the whole process (all threads) and wall time.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +15,15 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
+interface Run {
+  cpuMs: number;
+  wallMs: number;
+  status: number | null;
+  out: string;
+}
+
 /** `vgic-lab ARGS` as a user runs it (the bundle), with its CPU time reported by bench/cpu-report.mjs. */
-function cli(args: string[]): { cpuMs: number; wallMs: number; status: number | null } {
+function cli(args: string[]): Run {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--import', './bench/cpu-report.mjs', 'bin/vgic-lab.mjs', ...args], {
     encoding: 'utf8',
@@ -29,7 +36,19 @@ function cli(args: string[]): { cpuMs: number; wallMs: number; status: number | 
   const line = [...r.stderr.split('\n')].reverse().find((l) => l.startsWith('bench-cpu '));
   if (!line) throw new Error(`vgic-lab ${args.join(' ')}: no CPU report (${r.stderr.slice(0, 300)})`);
   const cpu = JSON.parse(line.slice('bench-cpu '.length));
-  return { cpuMs: cpu.userMs + cpu.systemMs, wallMs, status: r.status };
+  return { cpuMs: cpu.userMs + cpu.systemMs, wallMs, status: r.status, out: r.stdout };
+}
+
+/** Two commands at once, each in its own process: what two busy cores give this machine. */
+async function pair(args: string[]): Promise<number> {
+  const t0 = performance.now();
+  const once = () =>
+    new Promise<void>((res) => {
+      const c = spawn(process.execPath, ['bin/vgic-lab.mjs', ...args], { stdio: 'ignore' });
+      c.on('close', () => res());
+    });
+  await Promise.all([once(), once()]);
+  return performance.now() - t0;
 }
 
 type One = Record<string, number | string | boolean | null | string[]>;
@@ -57,7 +76,7 @@ function medianOf(runs: One[], key: string): number {
 }
 
 /** Each target of the performance work with the figure reached on this machine. */
-export function targets(): Record<string, unknown>[] {
+export async function targets(): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
   const check = Array.from({ length: RUNS }, () =>
     cli(['check', 'lpi-disable-vs-eoicount-replay', '--design', 'V3']),
@@ -85,22 +104,74 @@ export function targets(): Record<string, unknown>[] {
       sleepBlocked: runs[0].sleepBlocked,
     });
   }
-  const six = one(fileOf(kutIpi('broadcast', 6, 4)), 'V3', 'dpor', '', '60');
+  const six = fileOf(kutIpi('broadcast', 6, 4));
+  const byJobs = ['1', '2'].map((jobs) =>
+    Array.from({ length: RUNS }, () => cli(['check', six, '--design', 'V3', '--json', '--jobs', jobs])),
+  );
+  const doc = JSON.parse(byJobs[0][0].out);
+  const wall = byJobs.map((runs) => Math.round(median(runs.map((r) => r.wallMs))));
+  const cpu = byJobs.map((runs) => Math.round(median(runs.map((r) => r.cpuMs))));
   out.push({
-    target: 'kut-ipi-broadcast with 6 vCPUs explored exhaustively',
+    target: 'kut-ipi-broadcast with 6 vCPUs explored exhaustively (check, split at the default depth)',
     goal: 'within 60 s wall',
-    executions: six.executions,
-    exhaustive: six.exhaustive,
-    wallMs: six.exploreMs,
+    executions: doc.stats.executions,
+    exhaustive: doc.exhaustive,
+    wallMs: wall[0],
+    cpuMs: cpu[0],
   });
+  // The same exploration alone and as two processes at once: how much a second busy core adds here
+  // (the lone process already keeps the second core partly busy with V8's GC and compiler threads).
+  const five = fileOf(kutIpi('broadcast', 5, 4));
+  const fiveArgs = ['check', five, '--design', 'V3', '--quiet', '--jobs', '1'];
+  const alone = median(Array.from({ length: RUNS }, () => cli(fiveArgs).wallMs));
+  const both: number[] = [];
+  for (let i = 0; i < RUNS; i++) both.push(await pair(fiveArgs));
+  out.push({
+    target: '--jobs N: check of kut-ipi-broadcast with 6 vCPUs, 2 jobs against 1, identical results',
+    goal: 'at least 1.7 times faster on 2 cores for explorations over 5 s',
+    wallMs1: wall[0],
+    wallMs2: wall[1],
+    cpuMs1: cpu[0],
+    cpuMs2: cpu[1],
+    speedup: Math.round((wall[0] / wall[1]) * 100) / 100,
+    identical: byJobs.every((runs) => runs.every((r) => r.out === byJobs[0][0].out)),
+    twoProcessesThroughput: Math.round(((2 * alone) / median(both)) * 100) / 100,
+  });
+  // Shards run one after another: each one's CPU time is its share of the work.
+  const whole = cli(['check', five, '--design', 'V3', '--json', '--jobs', '1']);
+  for (const n of [2, 3]) {
+    const files: string[] = [];
+    const shares: number[] = [];
+    for (let k = 1; k <= n; k++) {
+      const r = cli(['check', five, '--design', 'V3', '--shard', `${k}/${n}`]);
+      const f = join(dir, `shard-${k}-of-${n}.json`);
+      writeFileSync(f, r.out);
+      files.push(f);
+      shares.push(r.cpuMs);
+    }
+    const merged = cli(['merge', ...files, '--json']);
+    const total = shares.reduce((a, b) => a + b, 0);
+    out.push({
+      target: `--shard K/${n} and merge: kut-ipi-broadcast with 5 vCPUs in ${n} shards`,
+      goal: 'no shard much more than 1/N of the work; the merge equals the whole check',
+      shardCpuMs: shares.map(Math.round),
+      largestShare: Math.round((Math.max(...shares) / total) * 100) / 100,
+      wholeCpuMs: Math.round(whole.cpuMs),
+      mergeCpuMs: Math.round(merged.cpuMs),
+      identical: merged.out === whole.out,
+    });
+  }
   return out;
 }
 
-/** Executions and time as vCPUs, list registers and interrupts in flight grow (cut at 30 s each). */
+/**
+ * Executions and time as vCPUs, list registers and interrupts in flight grow, explored as `check`
+ * does (split DPOR, one thread), cut at 30 s each.
+ */
 export function growth(): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   const point = (axis: string, value: number, spec: ScenarioSpec) => {
-    const r = one(fileOf(spec), 'V3', 'dpor', '', '30');
+    const r = one(fileOf(spec), 'V3', 'split', '', '30');
     out.push({
       axis,
       value,

@@ -22,6 +22,7 @@ if (files.length === 0) {
 const full = process.argv.includes('--full');
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, VGIC_LAB_TESTS: full ? 'full' : 'quick' },
+  // One job unless a test asks for more: test files run side by side already.
+  env: { VGIC_LAB_JOBS: '1', ...process.env, VGIC_LAB_TESTS: full ? 'full' : 'quick' },
 });
 process.exit(r.status ?? 1);

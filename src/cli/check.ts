@@ -1,14 +1,18 @@
-import { Exploration, type ExploreResult, type Finding } from '../explore/explorer.ts';
+import type { Program } from '../explore/execution.ts';
+import { Exploration, type ExploreOptions, type ExploreResult, type Finding } from '../explore/explorer.ts';
 import { MINIMISE_BUDGET } from '../explore/minimise.ts';
+import { DEFAULT_SPLIT_DEPTH, SplitExploration } from '../explore/split.ts';
 import type { Stop } from '../explore/stop.ts';
 import { BoundedStrategy } from '../explore/strategies/bounded.ts';
 import { DporStrategy } from '../explore/strategies/dpor.ts';
 import { PctStrategy } from '../explore/strategies/pct.ts';
 import { RandomStrategy } from '../explore/strategies/random.ts';
 import type { Strategy } from '../explore/strategy.ts';
+import type { Violation } from '../explore/violation.ts';
 import { bySeverity, fails, isKernelReport } from '../report/classes.ts';
 import { buildFindingReport, type FindingReport, renderFindingReport } from '../report/finding.ts';
 import { verdict } from '../report/text.ts';
+import type { World } from '../scenario/builder.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import { kernelConfigOf } from '../scenario/schema.ts';
 import type { Design } from '../vgic/designs.ts';
@@ -22,8 +26,11 @@ import {
   writePerfetto,
 } from './context.ts';
 import { EXIT, UsageError } from './errors.ts';
+import { exploreInParallel, type UnitWorkerSetup } from './parallel.ts';
 import { Progress, progressMode } from './progress.ts';
 import { type ResolvedScenario, tokenTarget } from './resolve.ts';
+import { startWorker } from './spawn.ts';
+import { terminal } from './tty.ts';
 
 export interface CheckOptions extends CommonOptions {
   strategy: string;
@@ -37,6 +44,20 @@ export interface CheckOptions extends CommonOptions {
   strict?: boolean;
   /** Which findings get the full minimisation budget (docs/cli.md, "Minimisation"). */
   minimise?: Minimise;
+  /** Threads that share a split exploration (docs/scale.md); 1 by default. */
+  jobs?: number;
+  /** Depth of the split (docs/scale.md); DEFAULT_SPLIT_DEPTH by default, 0 for plain DPOR. */
+  splitDepth?: number;
+  /** What a worker of --jobs needs to build the same program: the command line as given. */
+  origin?: Origin;
+}
+
+/** The scenario, design and configuration as the command line named them, for workers and shards. */
+export interface Origin {
+  argv: string[];
+  scenario: string;
+  design: string;
+  config?: string;
 }
 
 export const STRATEGIES = ['dpor', 'bounded', 'pct', 'random'];
@@ -107,34 +128,71 @@ export function limitsOf(s: LoadedScenario, o: CheckOptions): Limits {
   };
 }
 
+/** Which findings end the search: functional findings and lock-discipline notes never do. */
+export function stopsSearch(stopOn: StopOn): (v: Violation) => boolean {
+  return (v) => isKernelReport(v.checker) && (v.fatal || stopOn === 'kernel');
+}
+
+/**
+ * The depth of the split an exploration runs with (docs/scale.md): DPOR without a preemption bound is
+ * split, every other search runs whole (0).
+ */
+export function splitDepthOf(o: CheckOptions, limits: Limits): number {
+  if (o.strategy !== 'dpor' || limits.preemptions !== null) return 0;
+  return o.splitDepth ?? DEFAULT_SPLIT_DEPTH;
+}
+
 /**
  * Explores one scenario on one design until its stop condition, the budget, or `stop` (a signal or
  * the time limit, which then cut the rest of the command short too).
  */
-export function explorationOf(s: LoadedScenario, d: Design, o: CheckOptions, stop: Stop) {
+export async function explorationOf(s: LoadedScenario, d: Design, o: CheckOptions, stop: Stop) {
   const program = programOf(s, d);
   const limits = limitsOf(s, o);
-  const strategy = makeStrategy(o.strategy, limits.preemptions ?? undefined, o.seed);
+  const depth = splitDepthOf(o, limits);
   let violations = 0;
   const progress = new Progress(progressMode(o), () => violations);
-  const x = new Exploration(program, strategy, {
+  const opts: ExploreOptions<World> = {
     maxSteps: limits.maxSteps,
     maxExecutions: limits.maxExecutions ?? undefined,
     stop,
     allViolations: o.stopOn === 'never',
-    // Functional findings and lock-discipline notes are collected on the way but never end the search.
-    stopOn: (v) => isKernelReport(v.checker) && (v.fatal || o.stopOn === 'kernel'),
+    stopOn: stopsSearch(o.stopOn),
     progressEvery: 50,
     onProgress: (st) => progress.update(st),
     onExecution: (e) => {
       violations += e.violations.length;
     },
-  });
+  };
   progress.begin(`${s.spec.name} on ${d.id}`);
-  while (x.step()) {}
-  const result = x.result();
+  let result: ExploreResult;
+  const jobs = o.jobs ?? 1;
+  if (depth > 0 && jobs > 1 && o.origin) {
+    const origin = o.origin;
+    const setup: UnitWorkerSetup = {
+      ...origin,
+      maxSteps: limits.maxSteps,
+      stopOn: o.stopOn,
+      signal: stop.cell,
+      deadline: stop.deadline === Number.POSITIVE_INFINITY ? null : performance.timeOrigin + stop.deadline,
+    };
+    ({ result } = await exploreInParallel(program, {
+      ...opts,
+      jobs,
+      depth,
+      stop,
+      spawn: () => startWorker({ units: setup, terminal: terminal() }),
+    }));
+  } else {
+    const x =
+      depth > 0
+        ? new SplitExploration(program, depth, opts)
+        : new Exploration(program, makeStrategy(o.strategy, limits.preemptions ?? undefined, o.seed), opts);
+    while (x.step()) {}
+    result = x.result();
+  }
   progress.clear();
-  return { program, result, limits };
+  return { program, result, limits, depth };
 }
 
 export function checkDocument(
@@ -165,20 +223,39 @@ export function checkDocument(
  * vgic-lab check: explore, then print the minimised counterexample of each finding. `stop` carries
  * the signals; the time limit, counted from `started`, bounds the whole command, reports included.
  */
-export function check(
+export async function check(
   scenario: ResolvedScenario,
   d: Design,
   o: CheckOptions,
   signals: Stop,
   started: number,
+): Promise<number> {
+  if (o.perfetto) checkWritable(o.perfetto);
+  const stop = stopOf(scenario, o, signals, started);
+  const { program, result, limits } = await explorationOf(scenario.loaded, d, o, stop);
+  return reportCheck(scenario, d, o, { program, result, limits }, stop);
+}
+
+/** The signals, and the time limit counted from `started` when there is one. */
+export function stopOf(scenario: ResolvedScenario, o: CheckOptions, signals: Stop, started: number): Stop {
+  const seconds = limitsOf(scenario.loaded, o).timeLimitSeconds;
+  return seconds === null ? signals : signals.until(started + seconds * 1000);
+}
+
+/**
+ * The second half of `check` (and of `merge`, which joins the explorations of shards): minimises each
+ * finding and prints the reports and the verdict; returns the exit status.
+ */
+export function reportCheck(
+  scenario: ResolvedScenario,
+  d: Design,
+  o: CheckOptions,
+  explored: { program: Program<World>; result: ExploreResult; limits: Limits },
+  stop: Stop,
 ): number {
   const { loaded: s, ref } = scenario;
+  const { program, result, limits } = explored;
   const c = colors(o);
-  if (o.perfetto) checkWritable(o.perfetto);
-  const limits0 = limitsOf(s, o);
-  const stop =
-    limits0.timeLimitSeconds === null ? signals : signals.until(started + limits0.timeLimitSeconds * 1000);
-  const { program, result, limits } = explorationOf(s, d, o, stop);
   result.findings = bySeverity(result.findings, (f) => f.violation);
   const progress = new Progress(progressMode(o), () => result.findings.length);
   const reports = result.findings.map((f, i) => {

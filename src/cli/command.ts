@@ -1,19 +1,31 @@
 import { Command, CommanderError, Option } from 'commander';
 import { InternalError } from '../explore/explorer.ts';
+import { DEFAULT_SPLIT_DEPTH } from '../explore/split.ts';
 import type { Stop } from '../explore/stop.ts';
 import { ScenarioError } from '../scenario/load.ts';
 import { DESIGNS } from '../vgic/designs.ts';
-import { check, MINIMISE, type Minimise, STOP_ON, STRATEGIES, type StopOn } from './check.ts';
+import {
+  type CheckOptions,
+  check,
+  MINIMISE,
+  type Minimise,
+  STOP_ON,
+  STRATEGIES,
+  type StopOn,
+} from './check.ts';
 import { ablation, compare } from './compare.ts';
 import { type CommonOptions, checkWritable, parseIntOption } from './context.ts';
 import { preloadDesignModules } from './design-module.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { list } from './list.ts';
+import { merge } from './merge.ts';
 import { OutputError, stderr, stdout } from './output.ts';
+import { defaultJobs } from './parallel.ts';
 import { Progress } from './progress.ts';
 import { replay } from './replay.ts';
 import { catalogueEntries, packageVersion, resolveDesign, resolveScenario, withConfig } from './resolve.ts';
 import { printRun, runOnce } from './run.ts';
+import { parseShard, runShard } from './shard.ts';
 
 const CONFIG_HELP =
   "the kernel configuration: debug or production, options turned on (+) or off (-), e.g. production+KASAN (default: the scenario's kernel: section, else debug)";
@@ -138,6 +150,12 @@ function program(ctx: Context): Command {
           )
             .choices(MINIMISE)
             .default('kernel'),
+        )
+        .option('-j, --jobs <n>', 'threads that share the exploration (default: the number of CPUs)')
+        .option('--shard <K/N>', 'explore only shard K of N and print it as JSON for `vgic-lab merge`')
+        .option(
+          '--split-depth <n>',
+          `depth of the split into units (default ${DEFAULT_SPLIT_DEPTH}; 0: plain DPOR)`,
         ),
     ),
     [
@@ -146,36 +164,57 @@ function program(ctx: Context): Command {
       'vgic-lab check lr-overflow-eoimode0 --design V3 --strict',
       'vgic-lab check my-scenario.yaml --strategy pct --max-executions 10000 --json',
     ],
-  ).action((ref: string, o: Record<string, string | boolean | undefined>) => {
+  ).action(async (ref: string, o: Record<string, string | boolean | undefined>) => {
     const d = resolveDesign(String(o.design));
     const s = withConfig(resolveScenario(ref), o.config === undefined ? undefined : String(o.config));
-    ctx.exit = check(
-      s,
-      d,
-      {
-        ...(o as CommonOptions),
-        strategy: String(o.strategy ?? s.loaded.explore.strategy ?? 'dpor'),
-        preemptions:
-          o.preemptions === undefined
-            ? undefined
-            : parseIntOption('preemptions', String(o.preemptions), 0, 1000),
-        maxExecutions:
-          o.maxExecutions === undefined
-            ? undefined
-            : parseIntOption('max-executions', String(o.maxExecutions), 1),
-        timeLimit:
-          o.timeLimit === undefined ? undefined : parseIntOption('time-limit', String(o.timeLimit), 1),
-        seed:
-          o.seed === undefined
-            ? (s.loaded.explore.seed ?? 1)
-            : parseIntOption('seed', String(o.seed), 0, 0xffffffff),
-        stopOn: o.allViolations === true ? 'never' : (o.stopOn as StopOn),
-        strict: o.strict === true,
-        minimise: o.minimise as Minimise,
+    const shard = o.shard === undefined ? undefined : parseShard(String(o.shard));
+    const checkOptions: CheckOptions = {
+      ...(o as CommonOptions),
+      strategy: String(o.strategy ?? s.loaded.explore.strategy ?? 'dpor'),
+      preemptions:
+        o.preemptions === undefined
+          ? undefined
+          : parseIntOption('preemptions', String(o.preemptions), 0, 1000),
+      maxExecutions:
+        o.maxExecutions === undefined
+          ? undefined
+          : parseIntOption('max-executions', String(o.maxExecutions), 1),
+      timeLimit: o.timeLimit === undefined ? undefined : parseIntOption('time-limit', String(o.timeLimit), 1),
+      seed:
+        o.seed === undefined
+          ? (s.loaded.explore.seed ?? 1)
+          : parseIntOption('seed', String(o.seed), 0, 0xffffffff),
+      stopOn: o.allViolations === true ? 'never' : (o.stopOn as StopOn),
+      strict: o.strict === true,
+      minimise: o.minimise as Minimise,
+      jobs: o.jobs === undefined ? defaultJobs() : parseIntOption('jobs', String(o.jobs), 1, 256),
+      splitDepth:
+        o.splitDepth === undefined ? undefined : parseIntOption('split-depth', String(o.splitDepth), 0, 64),
+      origin: {
+        argv: process.argv,
+        scenario: s.tokenRef,
+        design: String(o.design),
+        config: o.config === undefined ? undefined : String(o.config),
       },
-      ctx.stop,
-      ctx.started,
-    );
+    };
+    ctx.exit = shard
+      ? runShard(s, d, checkOptions, shard, ctx.stop, ctx.started)
+      : await check(s, d, checkOptions, ctx.stop, ctx.started);
+  });
+
+  examples(
+    common(
+      p
+        .command('merge')
+        .argument('<files...>', 'the shard documents that `check … --shard K/N` printed, one per shard')
+        .description('join the shards of one check into its result, reported as check reports it'),
+    ),
+    [
+      'vgic-lab check kut-ipi-broadcast-4cpus-nlr4 --shard 1/2 > s1.json   # and 2/2 > s2.json',
+      'vgic-lab merge s1.json s2.json',
+    ],
+  ).action(async (files: string[], o: CommonOptions) => {
+    ctx.exit = await merge(files, o, ctx.stop);
   });
 
   examples(

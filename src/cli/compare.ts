@@ -1,6 +1,5 @@
-import { Exploration } from '../explore/explorer.ts';
+import { DEFAULT_SPLIT_DEPTH, SplitExploration } from '../explore/split.ts';
 import type { Stop } from '../explore/stop.ts';
-import { DporStrategy } from '../explore/strategies/dpor.ts';
 import { bySeverity, findingClass, shortTitle } from '../report/classes.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import {
@@ -133,7 +132,8 @@ export function compare(
       }
       const cellStop =
         o.timeLimit === undefined ? signals : signals.until(performance.now() + o.timeLimit * 1000);
-      const x = new Exploration(programOf(s.loaded, d), new DporStrategy(), {
+      // The same search as `check` runs: DPOR split at the default depth (docs/scale.md).
+      const x = new SplitExploration(programOf(s.loaded, d), DEFAULT_SPLIT_DEPTH, {
         maxSteps: s.loaded.explore.maxSteps,
         maxExecutions: o.maxExecutions,
         stop: cellStop,

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { startWorker } from './spawn.ts';
 import { terminalHere } from './tty.ts';
 
 /**
@@ -15,19 +15,6 @@ const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 const GRACE_MS = 1500;
 const INTERNAL = 3;
 
-/** The worker: the bundle's sibling, or from the sources through tsx (bin/worker-source.mjs). */
-function startWorker(data: object): Worker {
-  const here = import.meta.url;
-  // The worker's output comes to this thread as streams it forwards itself (below).
-  const stdio = { stdout: true, stderr: true };
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.mjs', here), { workerData: data, ...stdio });
-  const entry = new URL('./worker.ts', here).href;
-  return new Worker(new URL('../../bin/worker-source.mjs', here), {
-    workerData: { ...data, entry },
-    ...stdio,
-  });
-}
-
 function main(): void {
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const worker = startWorker({ argv: process.argv, signal, terminal: terminalHere() });
@@ -38,12 +25,16 @@ function main(): void {
   // to their end, so that a worker never waits for a reader.
   const forward = (from: NodeJS.ReadableStream, to: () => NodeJS.WriteStream) => {
     let open = true;
+    let watched = false;
     from.on('data', (chunk) => {
       if (!open) return;
       const stream = to();
-      stream.once('error', () => {
-        open = false;
-      });
+      if (!watched) {
+        watched = true;
+        stream.once('error', () => {
+          open = false;
+        });
+      }
       stream.write(chunk);
     });
   };

@@ -93,9 +93,52 @@ export const MAX_STEPS = 200_000;
 /** Steps between two polls of the Stop request: a few microseconds of work. */
 const STOP_POLL = 1024;
 
+/** What an exploration learned in a piece of lasting state, as opaque facts. */
+export interface Learned {
+  facts: string[];
+  /** Something was reported from the state (a report that a fuller state might not have printed). */
+  reported: boolean;
+}
+
+/**
+ * State that outlives an execution (lockdep's graph). A split exploration (docs/scale.md) explores
+ * some units from a fresh state and needs to know whether that was the same as exploring them from
+ * the state the units before them left: it is when that state `covers` what the fresh one learned.
+ */
+export interface Lasting {
+  /** The state as JSON, which the loader registered for its key makes again. */
+  save(): unknown;
+  learned(): Learned;
+  /** An exploration from this state does exactly what one from a fresh state did that learned `l`. */
+  covers(l: Learned): boolean;
+}
+
+const loaders = new Map<string, (json: unknown) => Lasting>();
+
+/** How a Session loads the state it keeps under `key` (the kernel registers lockdep's). */
+export function registerLasting(key: string, load: (json: unknown) => Lasting): void {
+  loaders.set(key, load);
+}
+
+function isLasting(v: unknown): v is Lasting {
+  return typeof (v as Lasting | null)?.learned === 'function';
+}
+
 /** Cross-execution state of one exploration (lockdep's graph lives here, as over a kernel's uptime). */
 export class Session {
   private readonly store = new Map<string, unknown>();
+
+  /** A session that starts from saved state (`save`). */
+  static load(saved: Record<string, unknown>): Session {
+    const s = new Session();
+    for (const [key, json] of Object.entries(saved)) {
+      const load = loaders.get(key);
+      if (!load) throw new Error(`explorer: no loader for the lasting state "${key}"`);
+      s.store.set(key, load(json));
+    }
+    return s;
+  }
+
   persist<T>(key: string, init: () => T): T {
     let v = this.store.get(key) as T | undefined;
     if (v === undefined) {
@@ -103,6 +146,37 @@ export class Session {
       this.store.set(key, v);
     }
     return v;
+  }
+
+  save(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of this.store) if (isLasting(v)) out[key] = v.save();
+    return out;
+  }
+
+  learned(): Record<string, Learned> {
+    const out: Record<string, Learned> = {};
+    for (const [key, v] of this.store) if (isLasting(v)) out[key] = v.learned();
+    return out;
+  }
+
+  /** True when every state here covers what another session learned (a fresh state covers nothing). */
+  covers(learned: Record<string, Learned>): boolean {
+    for (const [key, l] of Object.entries(learned)) {
+      const v = this.store.get(key);
+      if (isLasting(v) ? !v.covers(l) : l.facts.length > 0 || l.reported) return false;
+    }
+    return true;
+  }
+
+  /** Nothing learned yet: the same as a fresh session. */
+  get pristine(): boolean {
+    for (const v of this.store.values()) {
+      if (!isLasting(v)) continue;
+      const l = v.learned();
+      if (l.facts.length > 0 || l.reported) return false;
+    }
+    return true;
   }
 }
 

@@ -29,6 +29,13 @@ export interface ExploreOptions<W = unknown> {
   progressEvery?: number;
   /** Called after every execution (tests use it to collect final states). */
   onExecution?: (exec: Execution, world: W) => void;
+  /**
+   * The state that outlives executions to start from (a split exploration passes the state its earlier
+   * units left, docs/scale.md); a fresh one by default.
+   */
+  session?: Session;
+  /** Executions before this exploration's first (a split's earlier units): executions are numbered on. */
+  firstExecution?: number;
 }
 
 export interface Finding {
@@ -59,6 +66,25 @@ export interface ExploreStats {
   notes: string[];
 }
 
+/** The statistics of an exploration that has not run yet. */
+export function emptyStats(strategy: string): ExploreStats {
+  return {
+    strategy,
+    executions: 0,
+    steps: 0,
+    sleepBlocked: 0,
+    boundHits: 0,
+    deadlocks: 0,
+    elapsedMs: 0,
+    executionsPerSec: 0,
+    stepsPerSec: 0,
+    exhaustive: false,
+    coverage: '',
+    stoppedBy: 'exhausted',
+    notes: [],
+  };
+}
+
 export interface ExploreResult {
   stats: ExploreStats;
   findings: Finding[];
@@ -85,7 +111,8 @@ export function tokenOf(exec: Execution): string {
  * yields to the event loop to honour Ctrl-C).
  */
 export class Exploration<W = unknown> {
-  private readonly session = new Session();
+  readonly session: Session;
+  private readonly base: number;
   private readonly limits: ExecutionLimits;
   private readonly maxExec: number;
   private readonly every: number;
@@ -99,24 +126,12 @@ export class Exploration<W = unknown> {
     private readonly strategy: Strategy,
     private readonly opts: ExploreOptions<W> = {},
   ) {
+    this.session = opts.session ?? new Session();
+    this.base = opts.firstExecution ?? 0;
     this.limits = { maxSteps: opts.maxSteps ?? DEFAULT_MAX_STEPS, stop: opts.stop };
     this.maxExec = opts.maxExecutions ?? Number.POSITIVE_INFINITY;
     this.every = opts.progressEvery ?? 1000;
-    this.stats = {
-      strategy: strategy.name,
-      executions: 0,
-      steps: 0,
-      sleepBlocked: 0,
-      boundHits: 0,
-      deadlocks: 0,
-      elapsedMs: 0,
-      executionsPerSec: 0,
-      stepsPerSec: 0,
-      exhaustive: false,
-      coverage: '',
-      stoppedBy: 'exhausted',
-      notes: [],
-    };
+    this.stats = emptyStats(strategy.name);
   }
 
   private refresh(): void {
@@ -155,7 +170,7 @@ export class Exploration<W = unknown> {
       this.finish('exhausted');
       return false;
     }
-    const exec = new Execution(stats.executions + 1, this.session, scheduler, this.limits);
+    const exec = new Execution(this.base + stats.executions + 1, this.session, scheduler, this.limits);
     let outcome: Outcome;
     let world: W | undefined;
     try {
@@ -184,7 +199,7 @@ export class Exploration<W = unknown> {
           violation: v,
           decisions: [...exec.decisions],
           token: tokenOf(exec),
-          execution: exec.index,
+          execution: stats.executions,
           steps: exec.stepCount,
           preemptions: exec.preemptions,
           repeats: 0,

@@ -1,8 +1,13 @@
+import { type Lasting, type Learned, registerLasting } from '../explore/execution.ts';
 import { warn } from './bug.ts';
+
+/** Where an exploration's Session keeps lockdep's state. */
+const LOCKDEP_KEY = 'lockdep';
+
 import type { Kernel } from './kernel.ts';
 import { hex } from './mem.ts';
 import { cpuBlock, emit, identity, KReport, threadInfo } from './splat.ts';
-import { type Frame, traceLines } from './stack.ts';
+import { type Frame, frames, traceLines } from './stack.ts';
 import type { Task } from './task.ts';
 
 /** Lock kinds; each has lockdep's wait types (enum lockdep_wait_type in include/linux/lockdep_types.h). */
@@ -23,10 +28,24 @@ const USAGE_NAMES = [
   'SOFTIRQ-ON-R',
 ];
 
+/**
+ * Where something was recorded that a later report prints: the call trace's locations, innermost
+ * first. Kept as text so that the state it belongs to can be saved and loaded (docs/scale.md).
+ */
+type Trace = string[];
+
+function traceOf(top: Frame | null): Trace {
+  return frames(top).map((f) => f.location());
+}
+
+function printed(trace: Trace | null, indent: string): string[] {
+  return (trace ?? []).map((l) => indent + l);
+}
+
 /** A lock class: every lock initialised at one site (its key). */
 export class LockClass {
   usage = 0;
-  readonly usageStacks: (Frame | null)[] = new Array(8).fill(null);
+  readonly usageStacks: (Trace | null)[] = new Array(8).fill(null);
   constructor(
     readonly id: number,
     readonly key: string,
@@ -55,12 +74,27 @@ export interface LockInstance {
 
 interface Edge {
   to: string;
-  stack: Frame | null;
+  stack: Trace;
   execution: number;
 }
 
-/** Lockdep state that lives for a whole exploration, as the kernel's lives for its whole uptime. */
-export class LockdepState {
+/** LockdepState as JSON (`save`, `load`). */
+interface SavedLockdep {
+  classes: { key: string; name: string; kind: LockKind; usage: number; usageStacks: (Trace | null)[] }[];
+  nameCount: [string, number][];
+  edges: [string, [string, Edge][]][];
+  chains: string[];
+  nodeClass: [string, string, number][];
+  off: boolean;
+  reported: boolean;
+}
+
+/**
+ * Lockdep state that lives for a whole exploration, as the kernel's lives for its whole uptime. A
+ * split exploration saves it, compares what units learned with it and loads it elsewhere (`Lasting`,
+ * docs/scale.md).
+ */
+export class LockdepState implements Lasting {
   readonly classes = new Map<string, LockClass>();
   private readonly nameCount = new Map<string, number>();
   /** Node "classId/subclass" -> outgoing edges by target node. */
@@ -68,6 +102,8 @@ export class LockdepState {
   readonly chains = new Set<string>();
   readonly nodeClass = new Map<string, { cls: LockClass; sub: number }>();
   off = false;
+  /** A report was printed from this state. */
+  reported = false;
 
   classFor(key: string, name: string, kind: LockKind): LockClass {
     let c = this.classes.get(key);
@@ -79,13 +115,85 @@ export class LockdepState {
     }
     return c;
   }
+
+  /**
+   * The classes, the usage bits and the lock chains it has seen, named by class keys (ids depend on
+   * the order classes were met). A state that has all of another's facts runs no check the other
+   * would: every acquisition finds its chain and its usage known.
+   */
+  learned(): Learned {
+    const keys = [...this.classes.keys()];
+    const node = (n: string) => {
+      const [id, sub] = n.split('/');
+      return `${keys[Number(id)]}/${sub}`;
+    };
+    const facts: string[] = [];
+    for (const c of this.classes.values()) {
+      facts.push(`class ${c.key}`);
+      for (let b = 0; b < 8; b++) if (c.usage & (1 << b)) facts.push(`usage ${c.key} ${b}`);
+    }
+    for (const ch of this.chains) {
+      const [held, next] = ch.split('>');
+      const from = held === '' ? '' : held.split(',').map(node).join(',');
+      facts.push(`chain ${from}>${node(next)}`);
+    }
+    return { facts, reported: this.reported };
+  }
+
+  covers(l: Learned): boolean {
+    if (l.reported) return false;
+    // Off after a report (LOCKDEP_ONE_SHOT): nothing is checked or learned any more.
+    if (this.off) return true;
+    const mine = new Set(this.learned().facts);
+    return l.facts.every((f) => mine.has(f));
+  }
+
+  save(): SavedLockdep {
+    return {
+      classes: [...this.classes.values()].map((c) => ({
+        key: c.key,
+        name: c.name,
+        kind: c.kind,
+        usage: c.usage,
+        usageStacks: c.usageStacks,
+      })),
+      nameCount: [...this.nameCount],
+      edges: [...this.edges].map(([from, out]) => [from, [...out]]),
+      chains: [...this.chains],
+      nodeClass: [...this.nodeClass].map(([n, v]) => [n, v.cls.key, v.sub]),
+      off: this.off,
+      reported: this.reported,
+    };
+  }
+
+  static load(json: unknown): LockdepState {
+    const j = json as SavedLockdep;
+    const st = new LockdepState();
+    for (const c of j.classes) {
+      const cls = new LockClass(st.classes.size, c.key, c.name, c.kind);
+      cls.usage = c.usage;
+      c.usageStacks.forEach((t, i) => {
+        cls.usageStacks[i] = t;
+      });
+      st.classes.set(c.key, cls);
+    }
+    for (const [name, n] of j.nameCount) st.nameCount.set(name, n);
+    for (const [from, out] of j.edges) st.edges.set(from, new Map(out));
+    for (const ch of j.chains) st.chains.add(ch);
+    for (const [n, key, sub] of j.nodeClass) st.nodeClass.set(n, { cls: st.classes.get(key)!, sub });
+    st.off = j.off;
+    st.reported = j.reported;
+    return st;
+  }
 }
+
+registerLasting(LOCKDEP_KEY, LockdepState.load);
 
 export function lockdepFor(k: Kernel): Lockdep {
   const state =
     k.switches.LOCKDEP_SCOPE === 'execution'
       ? new LockdepState()
-      : k.exec.persist('lockdep', () => new LockdepState());
+      : k.exec.persist(LOCKDEP_KEY, () => new LockdepState());
   return new Lockdep(k, state);
 }
 
@@ -178,6 +286,7 @@ export class Lockdep {
   private report(t: Task, title: string, lines: string[], fatal = false): void {
     const fn = t.stack ? t.stack.fn.name : '??';
     if (this.k.switches.LOCKDEP_ONE_SHOT) this.state.off = true;
+    this.state.reported = true;
     emit(this.k, new KReport('lockdep', title, fatal, lines, [threadInfo(t)], fn));
   }
 
@@ -277,7 +386,7 @@ export class Lockdep {
         continue;
       }
       if (!out) this.state.edges.set(prev, (out = new Map()));
-      out.set(next, { to: next, stack: t.stack, execution: this.k.executionNo });
+      out.set(next, { to: next, stack: traceOf(t.stack), execution: this.k.executionNo });
       this.checkSafeUnsafe(t, l, sub, h);
     }
   }
@@ -338,7 +447,7 @@ export class Lockdep {
     ];
     for (let j = path.length; j >= 1; j--) {
       const e = path[j - 1];
-      lines.push(`-> #${j} ${this.nodeDesc(e.to)}:`, ...traceLines(e.stack, '       '));
+      lines.push(`-> #${j} ${this.nodeDesc(e.to)}:`, ...printed(e.stack, '       '));
       lines.push(`       (edge recorded in execution ${e.execution})`, '');
     }
     lines.push(`-> #0 ${this.classDesc(l.cls, sub)}:`, ...traceLines(t.stack, '       '), '');
@@ -381,7 +490,7 @@ export class Lockdep {
     for (const b of bits) {
       if (c.usage & (1 << b)) continue;
       c.usage |= 1 << b;
-      c.usageStacks[b] = t.stack;
+      c.usageStacks[b] = traceOf(t.stack);
       if (r === 0) this.checkUsage(t, l, sub, b);
     }
   }
@@ -437,7 +546,7 @@ export class Lockdep {
       `${t.name} [HC${t.hardirq > 0 ? 1 : 0}[${t.hardirq}]:SC${t.softirq > 0 ? 1 : 0}[${t.softirq}]:HE${t.irqsOff ? 0 : 1}:SE${t.bhOff > 0 ? 0 : 1}] takes:`,
       this.desc(l, sub, t.stack),
       `{${USAGE_NAMES[oldBit]}} state was registered at:`,
-      ...traceLines(l.cls.usageStacks[oldBit], '  '),
+      ...printed(l.cls.usageStacks[oldBit], '  '),
       `irq event stamp: ${this.k.exec.stepCount}`,
       `hardirqs last  enabled at ${stamp(t.hardirqsOn)}`,
       `hardirqs last disabled at ${stamp(t.hardirqsOff)}`,
@@ -535,13 +644,13 @@ export class Lockdep {
         ` ${this.classDesc(safe)}`,
         '',
         `... which became ${irq}-irq-safe at:`,
-        ...traceLines(safe.usageStacks[inBit], '  '),
+        ...printed(safe.usageStacks[inBit], '  '),
         '',
         `to a ${irq}-irq-unsafe lock:`,
         ` ${this.classDesc(unsafe)}`,
         '',
         `... which became ${irq}-irq-unsafe at:`,
-        ...traceLines(unsafe.usageStacks[onBit], '  '),
+        ...printed(unsafe.usageStacks[onBit], '  '),
         '',
         'other info that might help us debug this:',
         '',

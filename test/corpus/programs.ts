@@ -1,5 +1,5 @@
 import type { ThreadBody } from '../../src/explore/ops.ts';
-import { POINT, point } from '../../src/explore/ops.ts';
+import { choose, POINT, point } from '../../src/explore/ops.ts';
 import {
   cmpxchg,
   loadAcquire,
@@ -680,6 +680,42 @@ const ring = kernelProgram(
         }),
       );
     }
+  },
+);
+
+/**
+ * Thread 0 takes A then B or B then A, as a value chosen at run time says; thread 1 takes A alone. No
+ * execution has both orders: only lockdep's graph, carried from one execution to the next, sees the
+ * cycle (test/explore/split.test.ts).
+ */
+export const abbaAcross = kernelProgram(
+  'abba-across',
+  'the two lock orders in different executions',
+  ['WARNING: possible circular locking dependency detected'],
+  (k) => {
+    const g = globals(k);
+    const a = initLock(k, 'raw', g, G.field('lockA'), 'lock_a', '&lock_a');
+    const b = initLock(k, 'raw', g, G.field('lockB'), 'lock_b', '&lock_b');
+    k.spawn(
+      task(0),
+      worker(function* (t) {
+        const order = yield choose(2, 'order');
+        const [first, second] = order === 0 ? [a, b] : [b, a];
+        yield raw_spin_lock(t, first);
+        yield raw_spin_lock(t, second);
+        wr(t, g, X, 1);
+        raw_spin_unlock(t, second);
+        raw_spin_unlock(t, first);
+      }),
+    );
+    k.spawn(
+      task(1),
+      worker(function* (t) {
+        yield raw_spin_lock(t, a);
+        wr(t, g, X, 2);
+        raw_spin_unlock(t, a);
+      }),
+    );
   },
 );
 

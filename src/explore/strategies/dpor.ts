@@ -1,8 +1,15 @@
 import type { Event, Execution, Scheduler } from '../execution.ts';
-import { dependent } from '../footprint.ts';
 import type { Strategy } from '../strategy.ts';
 import { type HappensBefore, happensBefore, racePairs, withPending } from './races.ts';
-import { costOf, newThreadNode, type SleepEntry, type ThreadNode, TreeSearch } from './tree.ts';
+import {
+  costOf,
+  inheritedSleep,
+  newThreadNode,
+  preferRunning,
+  type ThreadNode,
+  TreeSearch,
+  type Unit,
+} from './tree.ts';
 
 /**
  * Dynamic partial-order reduction after Flanagan and Godefroid (POPL 2005) with sleep sets. After each
@@ -23,8 +30,16 @@ export class DporStrategy extends TreeSearch implements Strategy {
   readonly name = 'dpor';
   sleepBlocked = 0;
 
-  constructor(readonly preemptionBound: number = Number.POSITIVE_INFINITY) {
+  /**
+   * `root`: the subtree to explore, from the decisions that lead to it and the sleep set at its root
+   * (a unit of a split exploration, split.ts); the whole tree by default.
+   */
+  constructor(
+    readonly preemptionBound: number = Number.POSITIVE_INFINITY,
+    private readonly root: Unit = { prefix: [], sleep: [] },
+  ) {
     super();
+    this.prefix = root.prefix;
   }
 
   private get bounded(): boolean {
@@ -44,15 +59,11 @@ export class DporStrategy extends TreeSearch implements Strategy {
   }
 
   protected freshThreadNode(exec: Execution, enabled: readonly number[], at: number): number {
-    const sleep = this.bounded ? [] : this.inheritedSleep(exec, at);
+    const sleep = this.bounded ? [] : inheritedSleep(this.stack, exec, at, this.root.sleep);
     const node = newThreadNode(exec, enabled, sleep);
     this.stack.push(node);
     const asleep = (t: number) => sleep.some((s) => s.tid === t);
-    // Prefer the running thread: fewer preemptions give shorter, more readable counterexamples.
-    const order = enabled.includes(exec.prev)
-      ? [exec.prev, ...enabled.filter((t) => t !== exec.prev)]
-      : enabled;
-    for (const t of order) {
+    for (const t of preferRunning(exec, enabled)) {
       if (!asleep(t) && this.fits(node, t)) {
         node.chosen = t;
         node.backtrack.add(t);
@@ -60,23 +71,6 @@ export class DporStrategy extends TreeSearch implements Strategy {
       }
     }
     return -1;
-  }
-
-  /** Sleep set of the node at stack index `at`: the parent's sleepers and explored siblings that are
-   * independent of the step the parent just took. */
-  private inheritedSleep(exec: Execution, at: number): SleepEntry[] {
-    let j = at - 1;
-    while (j >= 0 && this.stack[j].kind !== 'T') j--;
-    if (j < 0) return [];
-    const parent = this.stack[j] as ThreadNode;
-    const last = exec.trace[exec.trace.length - 1];
-    const out: SleepEntry[] = [];
-    for (const s of parent.sleep) if (s.tid !== parent.chosen && !dependent(s.fp, last.fp)) out.push(s);
-    for (const [tid, fp] of parent.done) {
-      if (tid !== parent.chosen && !dependent(fp, last.fp) && !out.some((s) => s.tid === tid))
-        out.push({ tid, fp });
-    }
-    return out;
   }
 
   done(exec: Execution): void {

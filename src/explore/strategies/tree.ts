@@ -1,10 +1,19 @@
 import type { Execution, Scheduler } from '../execution.ts';
-import type { Footprint } from '../footprint.ts';
+import { dependent, type Footprint } from '../footprint.ts';
 
 /** A thread sleeping at a node, with the footprint its next step had when it was explored. */
 export interface SleepEntry {
   tid: number;
   fp: Footprint;
+}
+
+/**
+ * A subtree of the decision tree: the decisions that lead to its root and the sleep set there. A split
+ * exploration (split.ts) cuts the tree into such units, which can be explored independently.
+ */
+export interface Unit {
+  prefix: readonly number[];
+  sleep: readonly SleepEntry[];
 }
 
 /** A thread choice point of the depth-first search tree. */
@@ -49,6 +58,36 @@ export function newThreadNode(
     done: new Map(),
     sleep,
   };
+}
+
+/**
+ * The sleep set of a fresh node at stack index `at`: the sleepers of the nearest thread node above it
+ * and its explored siblings, those independent of the step just taken. `root` is the sleep set of a
+ * node with no thread node above it (a subtree's root, docs/scale.md).
+ */
+export function inheritedSleep(
+  stack: readonly Node[],
+  exec: Execution,
+  at: number,
+  root: readonly SleepEntry[] = [],
+): SleepEntry[] {
+  let j = at - 1;
+  while (j >= 0 && stack[j].kind !== 'T') j--;
+  if (j < 0) return [...root];
+  const parent = stack[j] as ThreadNode;
+  const last = exec.trace[exec.trace.length - 1];
+  const out: SleepEntry[] = [];
+  for (const s of parent.sleep) if (s.tid !== parent.chosen && !dependent(s.fp, last.fp)) out.push(s);
+  for (const [tid, fp] of parent.done) {
+    if (tid !== parent.chosen && !dependent(fp, last.fp) && !out.some((s) => s.tid === tid))
+      out.push({ tid, fp });
+  }
+  return out;
+}
+
+/** Threads in the order a fresh node tries them: the running one first (fewer preemptions). */
+export function preferRunning(exec: Execution, enabled: readonly number[]): readonly number[] {
+  return enabled.includes(exec.prev) ? [exec.prev, ...enabled.filter((t) => t !== exec.prev)] : enabled;
 }
 
 export function costOf(node: ThreadNode, tid: number): number {

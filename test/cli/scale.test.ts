@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli } from '../fuzz/run.ts';
+
+// Workers start at once instead of after the solo phase, so that short explorations use them too.
+process.env.VGIC_LAB_SOLO_MS = '0';
+
+const tmp = mkdtempSync(join(tmpdir(), 'vgic-lab-scale-'));
+
+/** Checks whose results must not depend on who explores: a first kernel report, every finding, a budget. */
+const CHECKS: string[][] = [
+  ['lpi-disable-vs-eoicount-replay', '--design', 'V3'],
+  [
+    'lpi-disable-vs-eoicount-replay-discarded',
+    '--design',
+    'V3',
+    '--all-violations',
+    '--max-executions',
+    '120',
+    '--minimise',
+    'none',
+  ],
+  ['kut-ipi-broadcast-4cpus-nlr4', '--design', 'V3', '--max-executions', '150'],
+];
+
+/** The real command in its own process, as a batch job would run a shard. */
+function command(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, ['bin/vgic-lab.mjs', ...args], {
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  return new Promise((res) => child.on('close', (code) => res({ code, out, err })));
+}
+
+describe('--jobs (docs/scale.md)', () => {
+  for (const [n, args] of CHECKS.entries()) {
+    const jobs = n === 0 ? ['2', '3'] : ['2'];
+    it(`${args.join(' ')}: the same JSON for 1 and ${jobs.join(' and ')} jobs`, async () => {
+      const one = await runCli(['check', ...args, '--jobs', '1', '--json']);
+      assert.ok(one.code === 0 || one.code === 1, one.err);
+      for (const j of jobs) {
+        const many = await runCli(['check', ...args, '--jobs', j, '--json']);
+        assert.equal(many.code, one.code);
+        assert.equal(many.out, one.out, `--jobs ${j}`);
+      }
+    });
+  }
+
+  it('the same text for 1 and 2 jobs', async () => {
+    const text1 = await runCli(['check', ...CHECKS[0], '--jobs', '1', '--no-color']);
+    const text2 = await runCli(['check', ...CHECKS[0], '--jobs', '2', '--no-color']);
+    assert.equal(text2.out, text1.out);
+  });
+
+  it('rejects a job count that is not a whole number of at least 1', async () => {
+    const r = await runCli(['check', 'happy-sgi', '--jobs', '0']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--jobs must be between 1 and 256/);
+  });
+});
+
+describe('--shard and merge (docs/scale.md)', () => {
+  for (const args of CHECKS) {
+    it(`${args.join(' ')}: three shard processes merged give the whole check`, async () => {
+      const whole = await runCli(['check', ...args, '--json']);
+      const shards = await Promise.all(
+        [1, 2, 3].map((k) => command(['check', ...args, '--shard', `${k}/3`])),
+      );
+      const files = shards.map((s, i) => {
+        assert.equal(s.code, 0, s.err);
+        const f = join(tmp, `${args[0]}-${i + 1}.json`);
+        writeFileSync(f, s.out);
+        return f;
+      });
+      const merged = await runCli(['merge', ...files.reverse(), '--json']);
+      assert.equal(merged.code, whole.code, merged.err);
+      assert.equal(merged.out, whole.out);
+      if (args === CHECKS[0]) {
+        const text = await runCli(['merge', ...files, '--no-color']);
+        const wholeText = await runCli(['check', ...args, '--no-color']);
+        assert.equal(text.out, wholeText.out);
+      }
+    });
+  }
+
+  it('refuses shards that are missing, repeated or of another check', async () => {
+    const args = ['kut-ipi-broadcast-4cpus-nlr4', '--max-executions', '20'];
+    const files = [1, 2].map((k) => join(tmp, `bad-${k}.json`));
+    for (const [k, f] of files.entries()) {
+      const r = await runCli(['check', ...args, '--shard', `${k + 1}/2`]);
+      assert.equal(r.code, 0, r.err);
+      writeFileSync(f, r.out);
+    }
+    const missing = await runCli(['merge', files[0]]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /shard 2\/2 missing/);
+    const twice = await runCli(['merge', files[0], files[0], files[1]]);
+    assert.equal(twice.code, 2);
+    assert.match(twice.err, /are both shard 1\/2/);
+    const other = join(tmp, 'other.json');
+    const r = await runCli([
+      'check',
+      'kut-ipi-broadcast-4cpus-nlr4',
+      '--max-executions',
+      '21',
+      '--shard',
+      '2/2',
+    ]);
+    writeFileSync(other, r.out);
+    const mixed = await runCli(['merge', files[0], other]);
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.err, /is a shard of another check/);
+    const junk = join(tmp, 'junk.json');
+    writeFileSync(junk, 'not json');
+    const notJson = await runCli(['merge', junk]);
+    assert.equal(notJson.code, 2);
+    assert.match(notJson.err, /is not JSON/);
+    const doc = JSON.parse(readFileSync(files[0], 'utf8'));
+    assert.equal(doc.format, 'vgic-lab shard 1');
+  });
+
+  it('refuses a shard of a search that is not split, and a malformed K/N', async () => {
+    const pct = await runCli(['check', 'happy-sgi', '--strategy', 'pct', '--shard', '1/2']);
+    assert.equal(pct.code, 2);
+    assert.match(pct.err, /--shard splits a DPOR exploration without a preemption bound/);
+    for (const bad of ['0/2', '3/2', '1', 'a/b']) {
+      const r = await runCli(['check', 'happy-sgi', '--shard', bad]);
+      assert.equal(r.code, 2, bad);
+      assert.match(r.err, /--shard takes K\/N/);
+    }
+  });
+});
