@@ -5,6 +5,7 @@ import { DEFAULT_SPLIT_DEPTH, SplitExploration } from '../explore/split.ts';
 import type { Stop } from '../explore/stop.ts';
 import { BoundedStrategy } from '../explore/strategies/bounded.ts';
 import { DporStrategy } from '../explore/strategies/dpor.ts';
+import { OptimalStrategy } from '../explore/strategies/optimal.ts';
 import { PctStrategy } from '../explore/strategies/pct.ts';
 import { RandomStrategy } from '../explore/strategies/random.ts';
 import type { Strategy } from '../explore/strategy.ts';
@@ -60,7 +61,7 @@ export interface Origin {
   config?: string;
 }
 
-export const STRATEGIES = ['dpor', 'bounded', 'pct', 'random'];
+export const STRATEGIES = ['dpor', 'optimal', 'bounded', 'pct', 'random'];
 
 /**
  * `fatal`: at the first fatal kernel report (the modelled kernel is dead: oops, BUG, deadlock), so the
@@ -94,6 +95,8 @@ export function makeStrategy(name: string, preemptions: number | undefined, seed
   switch (name) {
     case 'dpor':
       return new DporStrategy(preemptions ?? Number.POSITIVE_INFINITY);
+    case 'optimal':
+      return new OptimalStrategy();
     case 'bounded':
       return new BoundedStrategy(preemptions ?? Number.POSITIVE_INFINITY);
     case 'pct':
@@ -147,6 +150,11 @@ export function splitDepthOf(o: CheckOptions, limits: Limits): number {
  * the time limit, which then cut the rest of the command short too).
  */
 export async function explorationOf(s: LoadedScenario, d: Design, o: CheckOptions, stop: Stop) {
+  if (o.strategy === 'optimal' && o.preemptions !== undefined)
+    throw new UsageError(
+      '--strategy optimal has no preemption bound',
+      'leave out --preemptions, or use --strategy dpor --preemptions N',
+    );
   const program = programOf(s, d);
   const limits = limitsOf(s, o);
   const depth = splitDepthOf(o, limits);

@@ -37,11 +37,14 @@ import { SimpleViolation, type Violation } from './violation.ts';
  *
  * The frontier finds the units by probing: one execution per unit runs the cut's decisions and stops
  * at the unit's root, where it learns the sleep set. Probes are not counted as executions: the unit's
- * first execution runs the same schedule again.
+ * first execution runs the same schedule again. A node above the cut where every thread sleeps roots
+ * no unit: sleep sets guarantee that all it leads to was explored under an earlier sibling.
  */
 export class Frontier extends TreeSearch {
   private readonly session = new Session();
   private rootSleep: SleepEntry[] = [];
+  /** The probe stopped where every thread sleeps. */
+  private blocked = false;
   private probes = 0;
 
   constructor(
@@ -54,14 +57,11 @@ export class Frontier extends TreeSearch {
 
   protected freshThreadNode(exec: Execution, enabled: readonly number[], at: number): number {
     const sleep = inheritedSleep(this.stack, exec, at);
-    if (this.branchings() >= this.depth) {
-      this.rootSleep = sleep;
-      return -1;
-    }
     const asleep = (t: number) => sleep.some((s) => s.tid === t);
     const awake = preferRunning(exec, enabled).filter((t) => !asleep(t));
-    if (awake.length === 0) {
-      // Every thread sleeps here: a unit whose one execution is sleep-set-blocked.
+    // Every thread sleeps here: whatever follows was explored below an earlier sibling. No unit.
+    this.blocked = awake.length === 0;
+    if (this.blocked || this.branchings() >= this.depth) {
       this.rootSleep = sleep;
       return -1;
     }
@@ -82,15 +82,18 @@ export class Frontier extends TreeSearch {
 
   /** The next unit in depth-first order, or null when every unit has been handed out. */
   next(): Unit | null {
-    if (this.finished) return null;
-    this.rootSleep = [];
-    const exec = new Execution(++this.probes, this.session, this, this.limits);
-    const outcome = exec.run(this.program);
-    const unit: Unit = { prefix: [...exec.decisions], sleep: this.rootSleep };
-    // A probe cut short by a stop request proves nothing; the caller sees the stop itself.
-    if (outcome === 'stopped') return null;
-    if (!this.backtrackStack(exec, () => true)) this.finished = true;
-    return unit;
+    while (!this.finished) {
+      this.rootSleep = [];
+      this.blocked = false;
+      const exec = new Execution(++this.probes, this.session, this, this.limits);
+      const outcome = exec.run(this.program);
+      const unit: Unit = { prefix: [...exec.decisions], sleep: this.rootSleep };
+      // A probe cut short by a stop request proves nothing; the caller sees the stop itself.
+      if (outcome === 'stopped') return null;
+      if (!this.backtrackStack(exec, () => true)) this.finished = true;
+      if (!this.blocked) return unit;
+    }
+    return null;
   }
 }
 

@@ -255,7 +255,7 @@ export const scenarioSchema = z.strictObject({
     .optional(),
   explore: z
     .strictObject({
-      strategy: z.enum(['dpor', 'bounded', 'pct', 'random']).optional(),
+      strategy: z.enum(['dpor', 'optimal', 'bounded', 'pct', 'random']).optional(),
       preemptions: int(0, 1000, 'a preemption bound').optional(),
       maxExecutions: int(1, 1e9, 'an execution count').optional(),
       maxSteps: int(1, MAX_STEPS, 'a step bound').default(DEFAULT_MAX_STEPS),
