@@ -1,3 +1,4 @@
+import type { Worker } from 'node:worker_threads';
 import type { Program } from '../explore/execution.ts';
 import { Exploration, type ExploreOptions, type ExploreResult, type Finding } from '../explore/explorer.ts';
 import { MINIMISE_BUDGET } from '../explore/minimise.ts';
@@ -136,6 +137,19 @@ export function stopsSearch(stopOn: StopOn): (v: Violation) => boolean {
   return (v) => isKernelReport(v.checker) && (v.fatal || stopOn === 'kernel');
 }
 
+/** How `--jobs` starts a worker that builds the same program as this command line. */
+export function workerSpawner(origin: Origin, o: CheckOptions, limits: Limits, stop: Stop): () => Worker {
+  const setup: UnitWorkerSetup = {
+    ...origin,
+    maxSteps: limits.maxSteps,
+    stopOn: o.stopOn,
+    signal: stop.cell,
+    // Each thread has its own clock origin: the deadline travels as epoch milliseconds.
+    deadline: stop.deadline === Number.POSITIVE_INFINITY ? null : performance.timeOrigin + stop.deadline,
+  };
+  return () => startWorker({ units: setup, terminal: terminal() });
+}
+
 /**
  * The depth of the split an exploration runs with (docs/scale.md): DPOR without a preemption bound is
  * split, every other search runs whole (0).
@@ -176,20 +190,13 @@ export async function explorationOf(s: LoadedScenario, d: Design, o: CheckOption
   let result: ExploreResult;
   const jobs = o.jobs ?? 1;
   if (depth > 0 && jobs > 1 && o.origin) {
-    const origin = o.origin;
-    const setup: UnitWorkerSetup = {
-      ...origin,
-      maxSteps: limits.maxSteps,
-      stopOn: o.stopOn,
-      signal: stop.cell,
-      deadline: stop.deadline === Number.POSITIVE_INFINITY ? null : performance.timeOrigin + stop.deadline,
-    };
+    const spawn = workerSpawner(o.origin, o, limits, stop);
     ({ result } = await exploreInParallel(program, {
       ...opts,
       jobs,
       depth,
       stop,
-      spawn: () => startWorker({ units: setup, terminal: terminal() }),
+      spawn,
     }));
   } else {
     const x =

@@ -198,7 +198,7 @@ function program(ctx: Context): Command {
       },
     };
     ctx.exit = shard
-      ? runShard(s, d, checkOptions, shard, ctx.stop, ctx.started)
+      ? await runShard(s, d, checkOptions, shard, ctx.stop, ctx.started)
       : await check(s, d, checkOptions, ctx.stop, ctx.started);
   });
 

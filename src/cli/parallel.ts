@@ -57,7 +57,8 @@ export interface UnitResultJson {
 export function freshToJson<W>(x: Exploration<W>, withSession: boolean): UnitResultJson {
   const r = x.result();
   return {
-    stats: r.stats,
+    // Without timings: a shard document is the same for the same inputs, byte for byte.
+    stats: { ...r.stats, elapsedMs: 0, executionsPerSec: 0, stepsPerSec: 0 },
     findings: r.findings.map(findingToJson),
     learned: x.session.learned(),
     ...(withSession ? { saved: x.session.save() } : {}),
@@ -207,6 +208,8 @@ export async function exploreInParallel<W>(
     return x.result();
   };
 
+  /** The execution budget each unit was sent with: at most what was left when it was sent. */
+  const capOf = new Map<number, number>();
   const feed = (w: Worker) => {
     const i = handedBack.shift() ?? take();
     if (i === null) return;
@@ -216,11 +219,9 @@ export async function exploreInParallel<W>(
       maxExecutions: cap - join.stats.executions,
       withSession: lineage.session.pristine,
     };
-    outcomes.delete(i);
     capOf.set(i, msg.maxExecutions);
     w.postMessage(msg);
   };
-  const capOf = new Map<number, number>();
 
   const startWorkers = () => {
     for (let n = 0; n < opts.jobs; n++) {
@@ -273,4 +274,57 @@ export async function exploreInParallel<W>(
   }
   if (failure) throw failure;
   return { result: join.result(performance.now() - started), units: units.length };
+}
+
+/**
+ * Explores the given units, each from a fresh session, on `jobs` workers (a shard with `--jobs`):
+ * their results by unit, as one thread would have them.
+ */
+export async function exploreFresh(
+  units: { index: number; unit: Unit }[],
+  opts: { jobs: number; maxExecutions: number; spawn: () => Worker; withSession: (index: number) => boolean },
+): Promise<Map<number, UnitResultJson>> {
+  const results = new Map<number, UnitResultJson>();
+  const queue = [...units];
+  const workers: Worker[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let busy = 0;
+      const feed = (w: Worker) => {
+        const next = queue.shift();
+        if (!next) {
+          if (busy === 0) resolve();
+          return;
+        }
+        busy++;
+        const msg: ToWorker = {
+          index: next.index,
+          unit: unitToJson(next.unit),
+          maxExecutions: opts.maxExecutions,
+          withSession: opts.withSession(next.index),
+        };
+        w.postMessage(msg);
+      };
+      for (let n = 0; n < Math.min(opts.jobs, units.length); n++) {
+        const w = opts.spawn();
+        workers.push(w);
+        w.on('message', (m: FromWorker) => {
+          busy--;
+          if ('error' in m) {
+            const original = Object.assign(new Error(m.error.message), { stack: m.error.stack });
+            reject(new InternalError(original, m.error.token, m.error.execution));
+            return;
+          }
+          results.set(m.index, m.result);
+          feed(w);
+        });
+        w.on('error', reject);
+        feed(w);
+      }
+      if (units.length === 0) resolve();
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
 }

@@ -2,10 +2,10 @@ import { assignShards, Frontier, unitExploration } from '../explore/split.ts';
 import type { Stop } from '../explore/stop.ts';
 import type { Unit } from '../explore/strategies/tree.ts';
 import type { Design } from '../vgic/designs.ts';
-import { type CheckOptions, limitsOf, splitDepthOf, stopOf, stopsSearch } from './check.ts';
+import { type CheckOptions, limitsOf, splitDepthOf, stopOf, stopsSearch, workerSpawner } from './check.ts';
 import { printJson, programOf } from './context.ts';
 import { EXIT, UsageError } from './errors.ts';
-import { freshToJson, type UnitResultJson } from './parallel.ts';
+import { exploreFresh, freshToJson, type UnitResultJson } from './parallel.ts';
 import { Progress, progressMode } from './progress.ts';
 import type { ResolvedScenario } from './resolve.ts';
 
@@ -64,14 +64,14 @@ export function parseShard(text: string): ShardSpec {
   return { index, count };
 }
 
-export function runShard(
+export async function runShard(
   scenario: ResolvedScenario,
   d: Design,
   o: CheckOptions,
   shard: ShardSpec,
   signals: Stop,
   started: number,
-): number {
+): Promise<number> {
   const s = scenario.loaded;
   const limits = limitsOf(s, o);
   const depth = splitDepthOf(o, limits);
@@ -93,24 +93,48 @@ export function runShard(
   for (let unit = frontier.next(); unit; unit = frontier.next()) units.push(unit);
   let complete = !stop.reason();
   const mine = assignShards(units, shard.count);
-  for (const [i, unit] of units.entries()) {
-    if (!complete) break;
-    if (mine[i] !== shard.index - 1) continue;
-    // The budget left is known only when the units before are joined: `merge` explores a unit again
-    // when it turns out to have had less.
-    const x = unitExploration(program, unit, {
-      maxSteps: limits.maxSteps,
+  const assigned = units.flatMap((unit, index) => (mine[index] === shard.index - 1 ? [{ index, unit }] : []));
+  const first = assigned[0]?.index;
+  // Each unit starts from a fresh lockdep graph; `merge` decides whether that was the graph the units
+  // before it left (split.ts, Lineage). The first unit's graph may be what the next ones need. The
+  // budget left is known only when the units before are joined: `merge` explores a unit again when it
+  // turns out to have had less.
+  let explored: Map<number, UnitResultJson>;
+  if ((o.jobs ?? 1) > 1 && assigned.length > 1 && complete) {
+    explored = await exploreFresh(assigned, {
+      jobs: o.jobs ?? 1,
       maxExecutions: cap,
-      stop,
-      allViolations: o.stopOn === 'never',
-      stopOn: stopsSearch(o.stopOn),
+      spawn: workerSpawner(o.origin, o, limits, stop),
+      withSession: (i) => i === first,
     });
-    while (x.step()) {}
-    // Each unit starts from a fresh lockdep graph; `merge` decides whether that was the graph the
-    // units before it left (split.ts, Lineage). The first unit's graph may be what the next ones need.
-    results.push({ unit: i, ...freshToJson(x, results.length === 0) });
-    // A unit that ended the search ends the check there: later units do not count.
-    if (x.result().stats.stoppedBy !== 'exhausted') complete = false;
+  } else {
+    explored = new Map();
+    for (const { index, unit } of assigned) {
+      if (!complete) break;
+      const x = unitExploration(program, unit, {
+        maxSteps: limits.maxSteps,
+        maxExecutions: cap,
+        stop,
+        allViolations: o.stopOn === 'never',
+        stopOn: stopsSearch(o.stopOn),
+      });
+      while (x.step()) {}
+      explored.set(index, freshToJson(x, index === first));
+      if (x.result().stats.stoppedBy !== 'exhausted') break;
+    }
+  }
+  // A unit that ended the search ends the check there: later units do not count, whoever explored them.
+  for (const { index } of assigned) {
+    const r = explored.get(index);
+    if (!r) {
+      complete = false;
+      break;
+    }
+    results.push({ unit: index, ...r });
+    if (r.stats.stoppedBy !== 'exhausted') {
+      complete = false;
+      break;
+    }
   }
   if (stop.reason()) complete = false;
   progress.clear();
@@ -134,7 +158,7 @@ export function runShard(
       splitDepth: depth,
     },
     units: complete ? units.length : null,
-    assigned: mine.flatMap((k, i) => (k === shard.index - 1 ? [i] : [])),
+    assigned: assigned.map((a) => a.index),
     results,
   };
   printJson(doc);

@@ -109,6 +109,15 @@ describe('--shard and merge (docs/scale.md)', () => {
     });
   }
 
+  it('a shard explored with 2 jobs prints the same document as with 1', async () => {
+    for (const args of [CHECKS[0], CHECKS[2]]) {
+      const one = await command(['check', ...args, '--shard', '1/2', '--jobs', '1']);
+      const two = await command(['check', ...args, '--shard', '1/2', '--jobs', '2']);
+      assert.equal(one.code, 0, one.err);
+      assert.equal(two.out, one.out, args.join(' '));
+    }
+  });
+
   it('refuses shards that are missing, repeated or of another check', async () => {
     const args = ['kut-ipi-broadcast-4cpus-nlr4', '--max-executions', '20'];
     const files = [1, 2].map((k) => join(tmp, `bad-${k}.json`));
