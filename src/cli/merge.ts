@@ -32,7 +32,15 @@ function readShard(file: string): ShardDocument {
 
 /** The part of a shard document that every shard of one check has in common. */
 function identity(d: ShardDocument): string {
-  return JSON.stringify([d.scenario, d.scenarioHash, d.design, d.config, d.options, d.shard.count]);
+  return JSON.stringify([
+    d.scenario,
+    d.scenarioHash,
+    d.design,
+    d.designHash,
+    d.config,
+    d.options,
+    d.shard.count,
+  ]);
 }
 
 /** The shards of one check, in order, or a usage error saying what is missing or does not belong. */
@@ -70,6 +78,11 @@ export async function merge(files: string[], out: CommonOptions, signals: Stop):
   const doc = shards[0];
   await preloadDesignModules(['node', 'vgic-lab', 'merge', '--design', doc.design]);
   const design = resolveDesign(doc.design);
+  if ((design.file?.hash ?? null) !== doc.designHash)
+    throw new UsageError(
+      `the design ${doc.design} has changed since the shards explored it`,
+      'run the shards again with the design as it is now',
+    );
   const scenario = withConfig(resolveScenario(doc.scenario), doc.config ?? undefined);
   if (scenario.loaded.hash !== doc.scenarioHash)
     throw new UsageError(
@@ -92,7 +105,16 @@ export async function merge(files: string[], out: CommonOptions, signals: Stop):
   const program = programOf(scenario.loaded, design);
   const limits = limitsOf(scenario.loaded, o);
   const results = new Map<number, FreshOutcome>();
-  for (const d of shards) for (const r of d.results) results.set(r.unit, freshFromJson(r));
+  for (const d of shards) {
+    for (const r of d.results) {
+      if (!d.assigned.includes(r.unit) || results.has(r.unit))
+        throw new UsageError(
+          `shard ${d.shard.index}/${d.shard.count} has a result for unit ${r.unit}, which is not its own or is there twice`,
+          'merge the documents as `check … --shard K/N` printed them',
+        );
+      results.set(r.unit, freshFromJson(r));
+    }
+  }
   const total = shards.find((d) => d.units !== null)?.units ?? null;
   const shardOf = (i: number) => shards.find((d) => d.assigned.includes(i))?.shard.index ?? '?';
   const cap = limits.maxExecutions ?? Number.POSITIVE_INFINITY;
@@ -102,10 +124,14 @@ export async function merge(files: string[], out: CommonOptions, signals: Stop):
   // gives their roots.
   const frontier = new Frontier(program, opt.splitDepth, { maxSteps: limits.maxSteps, stop: signals });
   let probed = 0;
+  /** Unit `i`'s root, probed again; null when a signal cut the probing short. */
   const rootOf = (i: number) => {
     for (;;) {
       const unit = frontier.next();
-      if (!unit) throw new Error(`vgic-lab: unit ${i} is not in the split`);
+      if (!unit) {
+        if (signals.reason()) return null;
+        throw new Error(`vgic-lab: unit ${i} is not in the split`);
+      }
       if (probed++ === i) return unit;
     }
   };
@@ -126,7 +152,12 @@ export async function merge(files: string[], out: CommonOptions, signals: Stop):
     const left = cap - join.stats.executions;
     let r = fresh.result;
     if ((cap > left && r.stats.executions >= left) || !lineage.admit(fresh)) {
-      const x = unitExploration(program, rootOf(i), {
+      const root = rootOf(i);
+      if (!root) {
+        join.end(signals.reason() ?? 'interrupted');
+        break;
+      }
+      const x = unitExploration(program, root, {
         maxSteps: limits.maxSteps,
         maxExecutions: left,
         stop: signals,

@@ -5,6 +5,7 @@ import {
   type Exploration,
   type ExploreOptions,
   type ExploreResult,
+  type ExploreStats,
   InternalError,
 } from '../explore/explorer.ts';
 import {
@@ -128,7 +129,10 @@ export async function exploreInParallel<W>(
   const units: Unit[] = [];
   const outcomes = new Map<number, Outcome>();
   const workers: Worker[] = [];
+  /** The exploration is over: workers ending now are being terminated. */
+  let finished = false;
   let frontierDone = false;
+  let stopReason: ExploreStats['stoppedBy'] | null = null;
   let failure: unknown = null;
   let wake: (() => void) | null = null;
   const poke = () => {
@@ -139,11 +143,11 @@ export async function exploreInParallel<W>(
   /** The next unit in depth-first order; null when none is left. */
   const take = (): number | null => {
     if (frontierDone || join.ended) return null;
-    const stopped = opts.stop.reason();
-    const unit = stopped ? null : frontier.next();
+    const unit = opts.stop.reason() ? null : frontier.next();
     if (!unit) {
+      // Units still out see the same stop and come back cut short: they are joined first.
       frontierDone = true;
-      if (stopped && !join.ended) join.end(stopped);
+      stopReason = opts.stop.reason();
       return null;
     }
     units.push(unit);
@@ -181,10 +185,11 @@ export async function exploreInParallel<W>(
       join.add(r);
       opts.onProgress?.(join.stats);
     }
-    if (!join.ended && frontierDone && join.units === units.length) join.end('exhausted');
+    if (!join.ended && frontierDone && join.units === units.length) join.end(stopReason ?? 'exhausted');
   };
 
-  let spawned = opts.jobs <= 1;
+  /** Workers started (never with one job: this thread explores every unit). */
+  let spawned = false;
   /** Units handed back by this thread when the workers started: the workers take them first. */
   const handedBack: number[] = [];
 
@@ -197,7 +202,7 @@ export async function exploreInParallel<W>(
     const fork = lineage.fork();
     const x = exploreHere(i, fork, cap - join.stats.executions);
     while (x.step()) {
-      if (!spawned && performance.now() - started >= solo) {
+      if (opts.jobs > 1 && !spawned && performance.now() - started >= solo) {
         spawned = true;
         handedBack.push(i);
         startWorkers();
@@ -228,18 +233,27 @@ export async function exploreInParallel<W>(
       const w = opts.spawn();
       workers.push(w);
       w.on('message', (m: FromWorker) => {
-        if ('error' in m) {
-          const original = Object.assign(new Error(m.error.message), { stack: m.error.stack });
-          failure ??= new InternalError(original, m.error.token, m.error.execution);
-        } else {
-          outcomes.set(m.index, { fresh: freshFromJson(m.result), cap: capOf.get(m.index)! });
-          joinReady();
-          feed(w);
+        try {
+          if ('error' in m) {
+            const original = Object.assign(new Error(m.error.message), { stack: m.error.stack });
+            failure ??= new InternalError(original, m.error.token, m.error.execution);
+          } else {
+            outcomes.set(m.index, { fresh: freshFromJson(m.result), cap: capOf.get(m.index)! });
+            joinReady();
+            feed(w);
+          }
+        } catch (e) {
+          // A re-exploration or a probe that failed here: the waiting loop rethrows it.
+          failure ??= e;
         }
         poke();
       });
       w.on('error', (e) => {
         failure ??= e;
+        poke();
+      });
+      w.on('exit', (code) => {
+        if (!finished) failure ??= new Error(`a worker of --jobs ended (exit ${code}) before the work did`);
         poke();
       });
       // Two units in hand, so that a worker never waits for this thread between two.
@@ -250,7 +264,7 @@ export async function exploreInParallel<W>(
 
   try {
     // Alone at first: most checks end before workers would have started.
-    if (solo === 0 && !spawned) {
+    if (solo === 0 && opts.jobs > 1) {
       spawned = true;
       startWorkers();
     }
@@ -270,6 +284,7 @@ export async function exploreInParallel<W>(
       });
     }
   } finally {
+    finished = true;
     await Promise.all(workers.map((w) => w.terminate()));
   }
   if (failure) throw failure;
@@ -319,6 +334,9 @@ export async function exploreFresh(
           feed(w);
         });
         w.on('error', reject);
+        w.on('exit', (code) =>
+          reject(new Error(`a worker of --jobs ended (exit ${code}) before the work did`)),
+        );
         feed(w);
       }
       if (units.length === 0) resolve();

@@ -30,6 +30,8 @@ export interface ShardDocument {
   scenario: string;
   scenarioHash: string;
   design: string;
+  /** The content hash of a design file or module; null for a built-in design or expression. */
+  designHash: string | null;
   config: string | null;
   options: ShardedOptions;
   /** How many units the split has; null when this shard stopped before it had seen them all. */
@@ -145,6 +147,7 @@ export async function runShard(
     scenario: origin.scenario,
     scenarioHash: s.hash,
     design: origin.design,
+    designHash: d.file?.hash ?? null,
     config: origin.config ?? null,
     options: {
       strategy: o.strategy,

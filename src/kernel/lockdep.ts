@@ -129,7 +129,8 @@ export class LockdepState implements Lasting {
     };
     const facts: string[] = [];
     for (const c of this.classes.values()) {
-      facts.push(`class ${c.key}`);
+      // With its name: reports print it, and `name#2` depends on the order classes were met.
+      facts.push(`class ${c.key} ${c.name}`);
       for (let b = 0; b < 8; b++) if (c.usage & (1 << b)) facts.push(`usage ${c.key} ${b}`);
     }
     for (const ch of this.chains) {
@@ -142,10 +143,9 @@ export class LockdepState implements Lasting {
 
   covers(l: Learned): boolean {
     if (l.reported) return false;
-    // Off after a report (LOCKDEP_ONE_SHOT): nothing is checked or learned any more.
-    if (this.off) return true;
     const mine = new Set(this.learned().facts);
-    return l.facts.every((f) => mine.has(f));
+    // Off after a report (LOCKDEP_ONE_SHOT) nothing is checked any more, but classes are still met.
+    return l.facts.every((f) => mine.has(f) || (this.off && !f.startsWith('class ')));
   }
 
   save(): SavedLockdep {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { kutIpi } from '../../src/scenario/catalogue/conformance.ts';
 import { runCli } from '../fuzz/run.ts';
 
 // Workers start at once instead of after the solo phase, so that short explorations use them too.
@@ -73,6 +74,17 @@ describe('--jobs (docs/scale.md)', () => {
     const text1 = await command(['check', ...CHECKS[0], '--jobs', '1']);
     const text2 = await command(['check', ...CHECKS[0], '--jobs', '2']);
     assert.equal(text2.out, text1.out);
+  });
+
+  it('a time limit stops the workers too: what was done is joined, not exhaustive', async () => {
+    const five = join(tmp, 'kut-ipi-broadcast-5.yaml');
+    writeFileSync(five, JSON.stringify(kutIpi('broadcast', 5, 4)));
+    const r = await command(['check', five, '--jobs', '2', '--time-limit', '1', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const doc = JSON.parse(r.out);
+    assert.equal(doc.exhaustive, false);
+    assert.equal(doc.stats.stoppedBy, 'time-limit');
+    assert.ok(doc.stats.executions > 0);
   });
 
   it('rejects a job count that is not a whole number of at least 1', async () => {
