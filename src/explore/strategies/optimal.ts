@@ -2,14 +2,7 @@ import type { Event, Execution, Scheduler } from '../execution.ts';
 import { dependent, type Footprint } from '../footprint.ts';
 import type { Strategy } from '../strategy.ts';
 import { type HappensBefore, happensBefore, withPending } from './races.ts';
-import {
-  inheritedSleep,
-  newThreadNode,
-  preferRunning,
-  type SleepEntry,
-  type ThreadNode,
-  TreeSearch,
-} from './tree.ts';
+import { inheritedSleep, newThreadNode, preferRunning, type ThreadNode, TreeSearch } from './tree.ts';
 
 /** A wakeup tree's node: a thread's step, with the footprint it had where it was seen. */
 interface Wake {
@@ -185,7 +178,13 @@ export class OptimalStrategy extends TreeSearch implements Strategy {
       if (w) w.fp = fp;
     }
     this.insertRaces(exec);
-    this.backtrack(fps);
+    // The next sequence of the deepest wakeup tree that has one left.
+    const more = this.unwind(exec, (node) => {
+      const o = node as OptimalNode;
+      o.wut = o.wut.filter((w) => w.tid !== o.chosen);
+      return this.firstRunnable(o, (t) => o.sleep.some((s) => s.tid === t));
+    });
+    if (!more) this.finished = true;
   }
 
   private insertRaces(exec: Execution): void {
@@ -225,33 +224,6 @@ export class OptimalStrategy extends TreeSearch implements Strategy {
       v = without(v, c.tid);
       level = c.children;
     }
-  }
-
-  /** Advances the deepest node whose wakeup tree has a sequence left; finishes when none has. */
-  private backtrack(fps: Map<number, Footprint>): void {
-    while (this.stack.length > 0) {
-      const k = this.stack.length - 1;
-      const node = this.stack[k];
-      if (node.kind === 'V') {
-        if (node.chosen + 1 < node.n) {
-          node.chosen++;
-          return;
-        }
-      } else {
-        const o = node as OptimalNode;
-        const fp = fps.get(k);
-        if (fp) o.done.set(o.chosen, fp);
-        o.wut = o.wut.filter((w) => w.tid !== o.chosen);
-        const asleep = (t: number) => o.sleep.some((s: SleepEntry) => s.tid === t);
-        const t = this.firstRunnable(o, asleep);
-        if (t >= 0) {
-          o.chosen = t;
-          return;
-        }
-      }
-      this.stack.pop();
-    }
-    this.finished = true;
   }
 
   coverage(): string {

@@ -145,8 +145,12 @@ export abstract class TreeSearch implements Scheduler {
     return m;
   }
 
-  /** Advances the deepest node that has an alternative left; returns false when the stack is exhausted. */
-  protected backtrackStack(exec: Execution, allowed: (node: ThreadNode, tid: number) => boolean): boolean {
+  /**
+   * Advances the deepest node that has an alternative left: a value node to its next value, a thread
+   * node to the thread `next` gives (-1: none left), after recording the one explored with the
+   * footprint of its step. Returns false when the stack is exhausted.
+   */
+  protected unwind(exec: Execution, next: (node: ThreadNode) => number): boolean {
     const fps = this.stepFootprints(exec);
     while (this.stack.length > 0) {
       const k = this.stack.length - 1;
@@ -159,15 +163,23 @@ export abstract class TreeSearch implements Scheduler {
       } else {
         const fp = fps.get(k);
         if (fp) node.done.set(node.chosen, fp);
-        for (const q of [...node.backtrack].sort((a, b) => a - b)) {
-          if (!node.done.has(q) && allowed(node, q)) {
-            node.chosen = q;
-            return true;
-          }
+        const t = next(node);
+        if (t >= 0) {
+          node.chosen = t;
+          return true;
         }
       }
       this.stack.pop();
     }
     return false;
+  }
+
+  /** `unwind` to the lowest-numbered thread of a node's backtrack set not yet explored and `allowed`. */
+  protected backtrackStack(exec: Execution, allowed: (node: ThreadNode, tid: number) => boolean): boolean {
+    return this.unwind(exec, (node) => {
+      for (const q of [...node.backtrack].sort((a, b) => a - b))
+        if (!node.done.has(q) && allowed(node, q)) return q;
+      return -1;
+    });
   }
 }
