@@ -132,9 +132,12 @@ export function limitsOf(s: LoadedScenario, o: CheckOptions): Limits {
   };
 }
 
-/** Which findings end the search: functional findings and lock-discipline notes never do. */
-export function stopsSearch(stopOn: StopOn): (v: Violation) => boolean {
-  return (v) => isKernelReport(v.checker) && (v.fatal || stopOn === 'kernel');
+/** When a search ends (`--stop-on`): functional findings and lock-discipline notes never end it. */
+export function endsWhen(stopOn: StopOn): Pick<ExploreOptions, 'allViolations' | 'stopOn'> {
+  return {
+    allViolations: stopOn === 'never',
+    stopOn: (v: Violation) => isKernelReport(v.checker) && (v.fatal || stopOn === 'kernel'),
+  };
 }
 
 /** How `--jobs` starts a worker that builds the same program as this command line. */
@@ -178,8 +181,7 @@ export async function explorationOf(s: LoadedScenario, d: Design, o: CheckOption
     maxSteps: limits.maxSteps,
     maxExecutions: limits.maxExecutions ?? undefined,
     stop,
-    allViolations: o.stopOn === 'never',
-    stopOn: stopsSearch(o.stopOn),
+    ...endsWhen(o.stopOn),
     progressEvery: 50,
     onProgress: (st) => progress.update(st),
     onExecution: (e) => {

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { type FreshOutcome, Frontier, Join, Lineage, unitExploration } from '../explore/split.ts';
 import type { Stop } from '../explore/stop.ts';
-import { type CheckOptions, limitsOf, reportCheck, stopsSearch } from './check.ts';
+import { type CheckOptions, endsWhen, limitsOf, reportCheck } from './check.ts';
 import { type CommonOptions, programOf } from './context.ts';
 import { preloadDesignModules } from './design-module.ts';
 import { UsageError } from './errors.ts';
 import { freshFromJson } from './parallel.ts';
 import { resolveDesign, resolveScenario, withConfig } from './resolve.ts';
-import { SHARD_FORMAT, type ShardDocument } from './shard.ts';
+import { checkOptionsOf, SHARD_FORMAT, type ShardDocument } from './shard.ts';
 
 function readShard(file: string): ShardDocument {
   let text: string;
@@ -90,18 +90,7 @@ export async function merge(files: string[], out: CommonOptions, signals: Stop):
       'run the shards again on the scenario as it is now',
     );
   const opt = doc.options;
-  const o: CheckOptions = {
-    ...out,
-    strategy: opt.strategy,
-    preemptions: opt.preemptions ?? undefined,
-    maxExecutions: opt.maxExecutions ?? undefined,
-    timeLimit: opt.timeLimit ?? undefined,
-    seed: opt.seed,
-    stopOn: opt.stopOn,
-    strict: opt.strict,
-    minimise: opt.minimise,
-    splitDepth: opt.splitDepth,
-  };
+  const o: CheckOptions = { ...out, ...checkOptionsOf(opt) };
   const program = programOf(scenario.loaded, design);
   const limits = limitsOf(scenario.loaded, o);
   const results = new Map<number, FreshOutcome>();
@@ -151,7 +140,7 @@ export async function merge(files: string[], out: CommonOptions, signals: Stop):
     // that the graph of the units before it would have changed, is explored again here.
     const left = cap - join.stats.executions;
     let r = fresh.result;
-    if ((cap > left && r.stats.executions >= left) || !lineage.admit(fresh)) {
+    if (!lineage.stands(fresh, cap, left)) {
       const root = rootOf(i);
       if (!root) {
         join.end(signals.reason() ?? 'interrupted');
@@ -161,8 +150,7 @@ export async function merge(files: string[], out: CommonOptions, signals: Stop):
         maxSteps: limits.maxSteps,
         maxExecutions: left,
         stop: signals,
-        allViolations: o.stopOn === 'never',
-        stopOn: stopsSearch(o.stopOn),
+        ...endsWhen(o.stopOn),
         session: lineage.session,
         firstExecution: join.stats.executions,
       });

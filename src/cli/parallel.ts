@@ -177,7 +177,7 @@ export async function exploreInParallel<W>(
       let r: ExploreResult;
       const left = cap - join.stats.executions;
       if ('here' in o) r = o.here;
-      else if ((o.cap > left && o.fresh.result.stats.executions >= left) || !lineage.admit(o.fresh)) {
+      else if (!lineage.stands(o.fresh, o.cap, left)) {
         const x = exploreHere(i, lineage.session, left);
         while (x.step()) {}
         r = x.result();

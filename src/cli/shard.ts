@@ -2,7 +2,7 @@ import { assignShards, Frontier, unitExploration } from '../explore/split.ts';
 import type { Stop } from '../explore/stop.ts';
 import type { Unit } from '../explore/strategies/tree.ts';
 import type { Design } from '../vgic/designs.ts';
-import { type CheckOptions, limitsOf, splitDepthOf, stopOf, stopsSearch, workerSpawner } from './check.ts';
+import { type CheckOptions, endsWhen, limitsOf, splitDepthOf, stopOf, workerSpawner } from './check.ts';
 import { printJson, programOf } from './context.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { exploreFresh, freshToJson, type UnitResultJson } from './parallel.ts';
@@ -52,6 +52,36 @@ export interface ShardedOptions {
   strict: boolean;
   minimise: NonNullable<CheckOptions['minimise']>;
   splitDepth: number;
+}
+
+/** The options of `o` that change the result, as a shard document keeps them. */
+function shardedOptions(o: CheckOptions, splitDepth: number): ShardedOptions {
+  return {
+    strategy: o.strategy,
+    preemptions: o.preemptions ?? null,
+    maxExecutions: o.maxExecutions ?? null,
+    timeLimit: o.timeLimit ?? null,
+    seed: o.seed,
+    stopOn: o.stopOn,
+    strict: o.strict === true,
+    minimise: o.minimise ?? 'kernel',
+    splitDepth,
+  };
+}
+
+/** The check options a shard document's options stand for (`merge`), the inverse of the above. */
+export function checkOptionsOf(opt: ShardedOptions): CheckOptions {
+  return {
+    strategy: opt.strategy,
+    preemptions: opt.preemptions ?? undefined,
+    maxExecutions: opt.maxExecutions ?? undefined,
+    timeLimit: opt.timeLimit ?? undefined,
+    seed: opt.seed,
+    stopOn: opt.stopOn,
+    strict: opt.strict,
+    minimise: opt.minimise,
+    splitDepth: opt.splitDepth,
+  };
 }
 
 export function parseShard(text: string): ShardSpec {
@@ -117,8 +147,7 @@ export async function runShard(
         maxSteps: limits.maxSteps,
         maxExecutions: cap,
         stop,
-        allViolations: o.stopOn === 'never',
-        stopOn: stopsSearch(o.stopOn),
+        ...endsWhen(o.stopOn),
       });
       while (x.step()) {}
       explored.set(index, freshToJson(x, index === first));
@@ -149,17 +178,7 @@ export async function runShard(
     design: origin.design,
     designHash: d.file?.hash ?? null,
     config: origin.config ?? null,
-    options: {
-      strategy: o.strategy,
-      preemptions: o.preemptions ?? null,
-      maxExecutions: o.maxExecutions ?? null,
-      timeLimit: o.timeLimit ?? null,
-      seed: o.seed,
-      stopOn: o.stopOn,
-      strict: o.strict === true,
-      minimise: o.minimise ?? 'kernel',
-      splitDepth: depth,
-    },
+    options: shardedOptions(o, depth),
     units: complete ? units.length : null,
     assigned: assigned.map((a) => a.index),
     results,

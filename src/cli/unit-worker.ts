@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { unitExploration, unitFromJson } from '../explore/split.ts';
 import { Stop } from '../explore/stop.ts';
-import { stopsSearch } from './check.ts';
+import { endsWhen } from './check.ts';
 import { programOf } from './context.ts';
 import { preloadDesignModules } from './design-module.ts';
 import { type FromWorker, freshToJson, type ToWorker, type UnitWorkerSetup } from './parallel.ts';
@@ -28,8 +28,7 @@ export async function serveUnits(setup: UnitWorkerSetup): Promise<void> {
         maxSteps: setup.maxSteps,
         maxExecutions: m.maxExecutions,
         stop,
-        allViolations: setup.stopOn === 'never',
-        stopOn: stopsSearch(setup.stopOn),
+        ...endsWhen(setup.stopOn),
       });
       while (x.step()) {}
       reply = { index: m.index, result: freshToJson(x, m.withSession) };

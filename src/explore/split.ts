@@ -278,13 +278,22 @@ export class Lineage {
   session = new Session();
 
   /** Whether `o` stands; the state moves on when it does. */
-  admit(o: FreshOutcome): boolean {
+  private admit(o: FreshOutcome): boolean {
     if (!this.session.pristine) return this.session.covers(o.learned);
     if (o.saved) {
       this.session = Session.load(o.saved);
       return true;
     }
     return new Session().covers(o.learned);
+  }
+
+  /**
+   * Whether `o`, explored elsewhere with an execution budget of `sent`, stands as the unit's result
+   * when `left` executions are left for it: else the unit is explored again here, from this state.
+   */
+  stands(o: FreshOutcome, sent: number, left: number): boolean {
+    if (sent > left && o.result.stats.executions >= left) return false;
+    return this.admit(o);
   }
 
   /** A copy to explore a unit from speculatively: it becomes the state if the unit completes. */

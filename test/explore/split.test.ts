@@ -44,7 +44,7 @@ function joinFresh(p: Program, depth: number): { result: ExploreResult; reruns: 
       saved: fresh.session.save(),
     };
     let r = outcome.result;
-    if (!lineage.admit(outcome)) {
+    if (!lineage.stands(outcome, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY)) {
       reruns++;
       const again = unitExploration(p, unit, {
         allViolations: true,
