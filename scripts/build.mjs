@@ -28,6 +28,18 @@ await build({
   define: { 'import.meta.url': '__vgicLabUrl' },
 });
 copyFileSync(join(root, 'scripts/worker-loader.mjs'), join(dist, 'worker.mjs'));
+// The catalogue as read now, next to the bundle (src/cli/built-in.ts).
+const reader = join(dist, '.built-in.mjs');
+await build({
+  ...common,
+  entryPoints: [join(root, 'scripts/built-in.ts')],
+  format: 'esm',
+  outfile: reader,
+  banner: { js: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" },
+});
+const read = spawnSync(process.execPath, [reader, join(dist, 'catalogue.json')], { stdio: 'inherit' });
+rmSync(reader, { force: true });
+if (read.status !== 0) throw new Error('scripts/built-in.ts failed: the catalogue table was not written');
 rmSync(join(dist, 'worker.cjs.cache'), { force: true });
 spawnSync(process.execPath, [join(root, 'bin/vgic-lab.mjs'), 'check', 'happy-sgi', '--quiet'], {
   stdio: 'ignore',

@@ -15,8 +15,8 @@ import { bySeverity, fails, isKernelReport } from '../report/classes.ts';
 import { buildFindingReport, type FindingReport, renderFindingReport } from '../report/finding.ts';
 import { verdict } from '../report/text.ts';
 import type { World } from '../scenario/builder.ts';
+import { kernelConfigOf } from '../scenario/kernel-config.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
-import { kernelConfigOf } from '../scenario/schema.ts';
 import type { Design } from '../vgic/designs.ts';
 import {
   type CommonOptions,

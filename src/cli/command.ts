@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { InternalError } from '../explore/explorer.ts';
 import { DEFAULT_SPLIT_DEPTH } from '../explore/split.ts';
 import type { Stop } from '../explore/stop.ts';
-import { ScenarioError } from '../scenario/load.ts';
+import { ScenarioError } from '../scenario/error.ts';
 import { DESIGNS } from '../vgic/designs.ts';
 import {
   type CheckOptions,
@@ -23,7 +23,7 @@ import { OutputError, stderr, stdout } from './output.ts';
 import { defaultJobs } from './parallel.ts';
 import { Progress } from './progress.ts';
 import { replay } from './replay.ts';
-import { catalogueEntries, packageVersion, resolveDesign, resolveScenario, withConfig } from './resolve.ts';
+import { catalogueNames, packageVersion, resolveDesign, resolveScenario, withConfig } from './resolve.ts';
 import { printRun, runOnce } from './run.ts';
 import { parseShard, runShard } from './shard.ts';
 
@@ -97,9 +97,9 @@ function program(ctx: Context): Command {
       'vgic-lab run happy-spi-edge',
       'vgic-lab run scenarios/head-walk-wrong-deactivation.yaml --design V2 --seed 7',
     ],
-  ).action((ref: string, o: CommonOptions & { design: string; config?: string; seed?: string }) => {
-    const d = resolveDesign(o.design);
-    const s = withConfig(resolveScenario(ref), o.config);
+  ).action(async (ref: string, o: CommonOptions & { design: string; config?: string; seed?: string }) => {
+    const d = await resolveDesign(o.design);
+    const s = withConfig(await resolveScenario(ref), o.config);
     const seed = o.seed === undefined ? undefined : parseIntOption('seed', o.seed, 0, 0xffffffff);
     if (o.perfetto) checkWritable(o.perfetto);
     new Progress(o.progress ? 'lines' : 'off', () => 0).begin(`${s.loaded.spec.name} on ${d.id}`, 'running');
@@ -165,8 +165,8 @@ function program(ctx: Context): Command {
       'vgic-lab check my-scenario.yaml --strategy pct --max-executions 10000 --json',
     ],
   ).action(async (ref: string, o: Record<string, string | boolean | undefined>) => {
-    const d = resolveDesign(String(o.design));
-    const s = withConfig(resolveScenario(ref), o.config === undefined ? undefined : String(o.config));
+    const d = await resolveDesign(String(o.design));
+    const s = withConfig(await resolveScenario(ref), o.config === undefined ? undefined : String(o.config));
     const shard = o.shard === undefined ? undefined : parseShard(String(o.shard));
     const checkOptions: CheckOptions = {
       ...(o as CommonOptions),
@@ -234,9 +234,11 @@ function program(ctx: Context): Command {
       'vgic-lab replay V3@lpi-disable-vs-eoicount-replay@S1.MScB',
       'vgic-lab replay S1.MScB --scenario my.yaml --design V3',
     ],
-  ).action((token: string, o: CommonOptions & { scenario?: string; design?: string; config?: string }) => {
-    ctx.exit = replay(token, o, ctx.stop);
-  });
+  ).action(
+    async (token: string, o: CommonOptions & { scenario?: string; design?: string; config?: string }) => {
+      ctx.exit = await replay(token, o, ctx.stop);
+    },
+  );
 
   examples(
     common(
@@ -267,7 +269,7 @@ function program(ctx: Context): Command {
       'vgic-lab compare lpi-disable-vs-eoicount-replay --ablate V4b',
     ],
   ).action(
-    (
+    async (
       refs: string[],
       o: CommonOptions & {
         designs?: string;
@@ -282,24 +284,26 @@ function program(ctx: Context): Command {
           '--ablate and --designs contradict each other',
           '--ablate DESIGN compares the design with its own variants; --designs names the columns',
         );
-      const designs = (o.designs ?? DESIGNS.map((d) => d.id).join(','))
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean)
-        .map(resolveDesign);
+      const designs = await inTurn(
+        (o.designs ?? DESIGNS.map((d) => d.id).join(','))
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+        resolveDesign,
+      );
       if (designs.length === 0)
         throw new UsageError(
           `--designs "${o.designs}" names no design`,
           `for example --designs ${DESIGNS.map((d) => d.id).join(',')}`,
         );
-      const scenarios = (refs.length > 0 ? refs : catalogueEntries().map((e) => e.name)).map((r) =>
-        withConfig(resolveScenario(r), o.config),
+      const scenarios = await inTurn(refs.length > 0 ? refs : catalogueNames(), async (r) =>
+        withConfig(await resolveScenario(r), o.config),
       );
       if (scenarios.length === 0)
         throw new UsageError('no scenario to compare', 'name scenarios, or run from a clone with scenarios/');
       const columns =
         o.ablate !== undefined
-          ? ablation(resolveDesign(o.ablate))
+          ? ablation(await resolveDesign(o.ablate))
           : designs.map((d) => ({ id: d.id, design: d, problem: null }));
       ctx.exit = compare(
         scenarios,
@@ -315,6 +319,13 @@ function program(ctx: Context): Command {
     },
   );
   return p;
+}
+
+/** `f` of each item, one after the other: the first that fails is the one the user hears of. */
+async function inTurn<T, R>(items: readonly T[], f: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of items) out.push(await f(item));
+  return out;
 }
 
 function fail(message: string, hint = ''): number {

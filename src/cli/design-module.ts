@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ScenarioError } from '../scenario/error.ts';
-import { contentHash } from '../scenario/load.ts';
+import { contentHash } from '../scenario/hash.ts';
 import {
   applyChanges,
   changesFrom,

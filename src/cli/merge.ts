@@ -77,13 +77,13 @@ export async function merge(files: string[], out: CommonOptions, signals: Stop):
   const shards = shardsOf(files);
   const doc = shards[0];
   await preloadDesignModules(['node', 'vgic-lab', 'merge', '--design', doc.design]);
-  const design = resolveDesign(doc.design);
+  const design = await resolveDesign(doc.design);
   if ((design.file?.hash ?? null) !== doc.designHash)
     throw new UsageError(
       `the design ${doc.design} has changed since the shards explored it`,
       'run the shards again with the design as it is now',
     );
-  const scenario = withConfig(resolveScenario(doc.scenario), doc.config ?? undefined);
+  const scenario = withConfig(await resolveScenario(doc.scenario), doc.config ?? undefined);
   if (scenario.loaded.hash !== doc.scenarioHash)
     throw new UsageError(
       `${doc.scenario} has changed since the shards explored it`,

@@ -21,7 +21,10 @@ const HINT = 'copy the whole token printed by vgic-lab check or run';
  * as it is now and against --scenario/--design if given; or a bare schedule (S1.…) with both options,
  * which binds to nothing and is the user's responsibility.
  */
-function target(token: string, o: ReplayOptions): { s: ResolvedScenario; design: string; schedule: string } {
+async function target(
+  token: string,
+  o: ReplayOptions,
+): Promise<{ s: ResolvedScenario; design: string; schedule: string }> {
   const t = token.trim();
   if (!t.includes('@')) {
     // Without this, any word would be taken for a bare schedule and asked for --scenario and --design.
@@ -31,7 +34,7 @@ function target(token: string, o: ReplayOptions): { s: ResolvedScenario; design:
         `the token "${t}" carries only a schedule`,
         'give --scenario and --design, or a full token as printed by vgic-lab check or run',
       );
-    return { s: withConfig(resolveScenario(o.scenario), o.config), design: o.design, schedule: t };
+    return { s: withConfig(await resolveScenario(o.scenario), o.config), design: o.design, schedule: t };
   }
   let p: ReturnType<typeof parseToken>;
   try {
@@ -46,13 +49,13 @@ function target(token: string, o: ReplayOptions): { s: ResolvedScenario; design:
       `the token replays ${config ? `kernel configuration ${config}` : "the scenario's kernel configuration"}, not ${o.config}`,
       'drop --config: a full token carries its configuration',
     );
-  if (o.design !== undefined && resolveDesign(o.design).id !== resolveDesign(design).id)
+  if (o.design !== undefined && (await resolveDesign(o.design)).id !== (await resolveDesign(design)).id)
     throw new UsageError(
       `the token replays design ${design}, not ${o.design}`,
       'drop --design, or check the token',
     );
-  const s = withConfig(resolveScenario(p.scenario), config);
-  if (o.scenario !== undefined && resolveScenario(o.scenario).tokenRef !== s.tokenRef)
+  const s = withConfig(await resolveScenario(p.scenario), config);
+  if (o.scenario !== undefined && (await resolveScenario(o.scenario)).tokenRef !== s.tokenRef)
     throw new UsageError(
       `the token replays scenario ${p.scenario}, not ${o.scenario}`,
       'drop --scenario, or check the token',
@@ -88,10 +91,10 @@ function decodeSchedule(schedule: string): DecodedToken {
 }
 
 /** vgic-lab replay TOKEN: re-runs exactly one recorded schedule and prints it like `run`. */
-export function replay(token: string, o: ReplayOptions, stop: Stop): number {
-  const { s, design, schedule } = target(token, o);
+export async function replay(token: string, o: ReplayOptions, stop: Stop): Promise<number> {
+  const { s, design, schedule } = await target(token, o);
   const decoded = decodeSchedule(schedule);
-  const d = resolveDesign(design);
+  const d = await resolveDesign(design);
   const notFor = '(was the token made for another scenario or design?)';
   if (o.perfetto) checkWritable(o.perfetto);
   new Progress(o.progress ? 'lines' : 'off', () => 0).begin(`${s.loaded.spec.name} on ${d.id}`, 'replaying');

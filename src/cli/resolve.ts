@@ -2,10 +2,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve as resolvePath } from 'node:path';
 import { KconfigError, type KernelConfig, kernelSection, parseKernelConfig } from '../kernel/kconfig.ts';
 import type { TokenTarget } from '../report/token.ts';
-import { loadDesignFile } from '../scenario/design-file.ts';
-import { closest, type LoadedScenario, loadScenarioFile } from '../scenario/load.ts';
+import { closest } from '../scenario/closest.ts';
+import type { LoadedScenario } from '../scenario/load.ts';
 import { DesignExpressionError, parseDesignExpression } from '../vgic/design-expr.ts';
 import { DESIGNS, type Design } from '../vgic/designs.ts';
+import { builtIn } from './built-in.ts';
 import { designModule, isDesignModule } from './design-module.ts';
 import { UsageError } from './errors.ts';
 import { packageRoot } from './root.ts';
@@ -26,17 +27,23 @@ export interface CatalogueEntry {
   file: string;
 }
 
-export function catalogueEntries(): CatalogueEntry[] {
+/** The names of the catalogue's scenarios, in order. */
+export function catalogueNames(): string[] {
   const dir = catalogueDir();
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
-    .map((f) => {
-      const text = readFileSync(join(dir, f), 'utf8');
-      const desc = /^description: (.*)$/m.exec(text)?.[1] ?? '';
-      return { name: f.replace(/\.yaml$/, ''), description: desc, file: join(dir, f) };
-    });
+    .map((f) => f.replace(/\.yaml$/, ''));
+}
+
+/** The catalogue's scenarios with the descriptions their files give (each file is read). */
+export function catalogueEntries(): CatalogueEntry[] {
+  return catalogueNames().map((name) => {
+    const file = join(catalogueDir(), `${name}.yaml`);
+    const desc = /^description: (.*)$/m.exec(readFileSync(file, 'utf8'))?.[1] ?? '';
+    return { name, description: desc, file };
+  });
 }
 
 /** A design module loaded before the command line was parsed; as a token names it, the hash must match. */
@@ -64,10 +71,11 @@ function looksLikeDesignFile(name: string): boolean {
  * A design file (docs/designs.md). As a token names it, `PATH#HASH`: the file must still have the
  * content the token was made with.
  */
-function designFile(ref: string): Design {
+async function designFile(ref: string): Promise<Design> {
   const [path, hash] = ref.split('#');
   const abs = resolvePath(path);
   const rel = relative(process.cwd(), abs) || path;
+  const { loadDesignFile } = await import('../scenario/design-file.ts');
   const d = loadDesignFile(rel.startsWith('..') ? abs : rel);
   if (hash !== undefined && d.file?.hash !== hash)
     throw new UsageError(
@@ -81,7 +89,7 @@ function designFile(ref: string): Design {
  * A design by id, alias or design expression (`V3-PRUNE_CHECK_STILL_OURS`); an unknown one names the
  * closest valid design and lists the valid names.
  */
-export function resolveDesign(name: string): Design {
+export async function resolveDesign(name: string): Promise<Design> {
   if (isDesignModule(name)) return moduleDesign(name);
   if (looksLikeDesignFile(name)) return designFile(name);
   try {
@@ -128,14 +136,29 @@ export function withConfig(r: ResolvedScenario, text: string | undefined): Resol
   return { ...r, loaded: { ...r.loaded, spec }, config };
 }
 
+/**
+ * A scenario file, read and checked. YAML and zod load only here, on demand: a built-in scenario whose
+ * file is as the build found it comes ready-made from the build (built-in.ts), and a check of it starts
+ * without them.
+ */
+async function loadScenario(file: string, name?: string): Promise<LoadedScenario> {
+  const ready = name === undefined ? null : builtIn(name, file);
+  if (ready) return ready;
+  const { loadScenarioFile } = await import('../scenario/load.ts');
+  return loadScenarioFile(file);
+}
+
 /** A scenario by catalogue name or by path. */
-export function resolveScenario(ref: string): ResolvedScenario {
+export async function resolveScenario(ref: string): Promise<ResolvedScenario> {
   const looksLikePath = ref.includes('/') || ref.endsWith('.yaml') || ref.endsWith('.yml');
   if (!looksLikePath) {
-    const entry = catalogueEntries().find((e) => e.name === ref.toLowerCase());
-    if (entry) return { loaded: loadScenarioFile(entry.file), ref: entry.name, tokenRef: entry.name };
+    const name = catalogueNames().find((n) => n === ref.toLowerCase());
+    if (name !== undefined) {
+      const file = join(catalogueDir(), `${name}.yaml`);
+      return { loaded: await loadScenario(file, name), ref: name, tokenRef: name };
+    }
     if (!existsSync(ref)) {
-      const names = catalogueEntries().map((e) => e.name);
+      const names = catalogueNames();
       const near = closest(ref, names);
       throw new UsageError(
         `unknown scenario "${ref}"${near ? `; did you mean "${near}"?` : ''}`,
@@ -146,7 +169,7 @@ export function resolveScenario(ref: string): ResolvedScenario {
   const abs = resolvePath(ref);
   const rel = relative(process.cwd(), abs) || ref;
   const shown = rel.startsWith('..') ? abs : rel;
-  return { loaded: loadScenarioFile(shown), ref: shown, tokenRef: abs };
+  return { loaded: await loadScenario(shown), ref: shown, tokenRef: abs };
 }
 
 /**

@@ -13,8 +13,8 @@ import { resolveDesign, resolveScenario, withConfig } from './resolve.ts';
  */
 export async function serveUnits(setup: UnitWorkerSetup): Promise<void> {
   await preloadDesignModules(setup.argv);
-  const design = resolveDesign(setup.design);
-  const scenario = withConfig(resolveScenario(setup.scenario), setup.config);
+  const design = await resolveDesign(setup.design);
+  const scenario = withConfig(await resolveScenario(setup.scenario), setup.config);
   const program = programOf(scenario.loaded, design);
   // Each thread has its own clock origin: the deadline travels as epoch milliseconds.
   const deadline =

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { contentHash } from '../scenario/load.ts';
+import { contentHash } from '../scenario/hash.ts';
 
 /**
  * A replay token names what it replays, so that it cannot silently run something else:

@@ -20,7 +20,8 @@ import { kvm_timer_map } from '../vgic/timer.ts';
 import type { Vcpu, Vm } from '../vgic/vm.ts';
 import { createWorld, deviceTask, type VgicWorld } from '../vgic/world.ts';
 import { ScenarioError } from './error.ts';
-import { type HandlerName, kernelConfigOf, type ScenarioSpec } from './schema.ts';
+import { kernelConfigOf } from './kernel-config.ts';
+import type { HandlerName, ScenarioSpec } from './schema.ts';
 
 /** Where a loaded scenario's prologue steps are in its file, for problems found when they run. */
 export interface SourceMap {

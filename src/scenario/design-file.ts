@@ -15,7 +15,8 @@ import {
 } from '../vgic/design-expr.ts';
 import type { Design } from '../vgic/designs.ts';
 import { ScenarioError } from './error.ts';
-import { contentHash, fromZod, MAX_FILE_BYTES, Positions, readYaml } from './load.ts';
+import { contentHash } from './hash.ts';
+import { fromZod, MAX_FILE_BYTES, Positions, readYaml } from './load.ts';
 
 const settings = (names: readonly string[]) =>
   z.strictObject(Object.fromEntries(names.map((n) => [n, z.boolean().optional()]))).default({});

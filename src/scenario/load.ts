@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { MIN_LPI } from '../gic/cpuif.ts';
 import type { HostCall } from '../vgic/host.ts';
 import type { SourceMap } from './builder.ts';
+import { closest } from './closest.ts';
 import { ScenarioError } from './error.ts';
+import { contentHash } from './hash.ts';
 import { keysAt, type ScenarioSpec, scenarioSchema } from './schema.ts';
 
 export { ScenarioError };
@@ -21,40 +22,10 @@ export interface LoadedScenario {
   hash: string;
 }
 
-/** Eight hex digits of the SHA-256 of a scenario file's text. */
-export function contentHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 8);
-}
-
 function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : `${out ? '.' : ''}${String(p)}`;
   return out;
-}
-
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length][b.length];
-}
-
-export function closest(word: string, options: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestD = Number.POSITIVE_INFINITY;
-  for (const o of options) {
-    const dd = distance(word.toLowerCase(), o.toLowerCase());
-    if (dd < bestD) {
-      bestD = dd;
-      best = o;
-    }
-  }
-  return best !== null && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
 }
 
 /**

@@ -2,14 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_MAX_STEPS, MAX_STEPS } from '../explore/execution.ts';
 import type { GuestStep } from '../gic/guest.ts';
 import type { GicRegWrite } from '../gic/regs.ts';
-import {
-  DEBUG_CONFIG,
-  KCONFIG_OPTIONS,
-  KCONFIG_PRESETS,
-  type KconfigOption,
-  type KernelConfig,
-  kernelConfig,
-} from '../kernel/kconfig.ts';
+import { KCONFIG_OPTIONS, type KconfigOption } from '../kernel/kconfig.ts';
 import type { HostCall } from '../vgic/host.ts';
 import type { ItsCommand } from '../vgic/its.ts';
 
@@ -367,17 +360,4 @@ function objectKeys(s: z.ZodType): string[] {
   if (d.type === 'union')
     return [...new Set((d.options as z.ZodType[]).flatMap((o) => objectKeys(unwrap(o)!)))];
   return [];
-}
-
-/** The kernel configuration a scenario asks for: its `kernel:` section, debug when it has none. */
-export function kernelConfigOf(s: ScenarioSpec): KernelConfig {
-  const k = s.kernel;
-  if (!k) return DEBUG_CONFIG;
-  const preset = KCONFIG_PRESETS[k.config];
-  const changes: [KconfigOption, boolean][] = [];
-  for (const o of KCONFIG_OPTIONS) {
-    const v = k[o];
-    if (v !== undefined && v !== preset[o]) changes.push([o, v]);
-  }
-  return kernelConfig(k.config, changes);
 }

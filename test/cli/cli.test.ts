@@ -16,7 +16,8 @@ import { describe, it } from 'node:test';
 import { limitsOf } from '../../src/cli/check.ts';
 import { findingClass } from '../../src/report/classes.ts';
 import { formatToken } from '../../src/report/token.ts';
-import { contentHash, loadScenarioFile } from '../../src/scenario/load.ts';
+import { contentHash } from '../../src/scenario/hash.ts';
+import { loadScenarioFile } from '../../src/scenario/load.ts';
 import { runCli } from '../fuzz/run.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vgic-lab-cli-'));
