@@ -1,4 +1,4 @@
-import type { Footprint } from '../explore/footprint.ts';
+import { acquired, type Footprint } from '../explore/footprint.ts';
 import type { Op } from '../explore/ops.ts';
 import { fault } from './bug.ts';
 import { kasanAccess } from './kasan.ts';
@@ -85,7 +85,7 @@ class LockOp implements Op {
     return this.l;
   }
   footprint(fp: Footprint): void {
-    fp.write(this.l.loc.id);
+    acquired(fp, this.l.loc.id, this.l.releaseId);
   }
 }
 
@@ -120,7 +120,7 @@ function take(t: Task, l: Lock, sub: number, trylock: boolean): void {
       `${trylock ? 'trylock' : 'lock'} ${l.cls.name}${sub ? `/${sub}` : ''} (${l.loc.obj.label})`,
     );
   l.owner = t;
-  t.k.exec.fp.write(l.loc.id);
+  acquired(t.k.exec.fp, l.loc.id, trylock ? -1 : l.releaseId);
   if (l.vc) t.join(l.vc);
   t.k.lockdep.push(t, l, sub, t.stack, 0, trylock);
 }

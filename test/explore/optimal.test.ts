@@ -25,24 +25,14 @@ function traceCount(p: Program): number {
   return sigs.size;
 }
 
-/**
- * Where a step blocks (a lock another thread holds), a reversing sequence cannot always run as
- * recorded and the strategy falls back as source-DPOR does: more executions than traces.
- */
-const NOT_OPTIMAL = new Map([['lock-ring', 'three threads blocking on each other’s locks']]);
-
 describe('optimal DPOR (--strategy optimal)', () => {
   for (const p of [...CORPUS, lastzero(4)]) {
     it(`${p.name}: the final states and findings of every interleaving, one execution per trace`, () => {
       assert.equal(outcomes(p, new OptimalStrategy()), outcomes(p, new BoundedStrategy()));
       const s = new OptimalStrategy();
       const r = explore(p, s, { allViolations: true });
-      const traces = traceCount(p);
-      if (NOT_OPTIMAL.has(p.name)) assert.ok(r.stats.executions >= traces);
-      else {
-        assert.equal(r.stats.executions, traces, 'executions = Mazurkiewicz traces');
-        assert.equal(r.stats.sleepBlocked, 0);
-      }
+      assert.equal(r.stats.executions, traceCount(p), 'executions = Mazurkiewicz traces');
+      assert.equal(r.stats.sleepBlocked, 0);
     });
   }
 

@@ -1,5 +1,5 @@
 import type { Event, Execution, Scheduler } from '../execution.ts';
-import { dependent, type Footprint } from '../footprint.ts';
+import { dependent, type Footprint, ordered, unlocksFor } from '../footprint.ts';
 import type { Strategy } from '../strategy.ts';
 import { type HappensBefore, happensBefore, withPending } from './races.ts';
 import { inheritedSleep, newThreadNode, preferRunning, type ThreadNode, TreeSearch } from './tree.ts';
@@ -33,16 +33,16 @@ function copy(w: readonly Wake[]): Wake[] {
  */
 function weakInitial(q: number, fq: Footprint | null, v: readonly Step[]): boolean {
   const j = v.findIndex((s) => s.tid === q);
-  if (j < 0) return fq !== null && v.every((s) => !dependent(fq, s.fp));
+  if (j < 0) return fq !== null && v.every((s) => !ordered(fq, s.fp));
   // Steps of v that happen before v[j]: closed backwards from j through dependence.
   const before = new Uint8Array(j);
   for (let m = j - 1; m >= 0; m--) {
-    if (dependent(v[m].fp, v[j].fp)) {
+    if (ordered(v[m].fp, v[j].fp)) {
       before[m] = 1;
       continue;
     }
     for (let n = m + 1; n < j; n++) {
-      if (before[n] && (v[n].tid === v[m].tid || dependent(v[m].fp, v[n].fp))) {
+      if (before[n] && (v[n].tid === v[m].tid || ordered(v[m].fp, v[n].fp))) {
         before[m] = 1;
         break;
       }
@@ -59,8 +59,8 @@ function without(v: readonly Step[], q: number): Step[] {
 /**
  * The races that optimal DPOR reverses: step d of another thread conflicts with step i (executed, or
  * the pending step of a thread blocked at the end) and happens before it with nothing in between — no
- * step that d happens before happens before i — and, for a blocking step, the last other step that
- * wrote what it writes.
+ * step that d happens before happens before i, the release of a lock both take aside — and, for a
+ * blocking wait, the last other step that wrote what it writes.
  */
 export function directRaces(
   trace: readonly Event[],
@@ -72,20 +72,42 @@ export function directRaces(
   const preds: number[] = [];
   for (let i = 1; i < trace.length; i++) {
     const e = trace[i];
+    const fi = e.fp;
     preds.length = 0;
+    /** The last release before i of the lock i blocks to acquire. */
+    let release = -1;
     const end = Math.min(i, executed);
-    for (let j = 0; j < end; j++) if (trace[j].tid !== e.tid && dependent(trace[j].fp, e.fp)) preds.push(j);
-    if (preds.length === 0) continue;
+    for (let j = 0; j < end; j++) {
+      const f = trace[j].fp;
+      if (trace[j].tid !== e.tid && dependent(f, fi)) preds.push(j);
+      if (fi.after >= 0 && f.w.includes(fi.after)) release = j;
+    }
     const prev = prevOf[i];
     for (const d of preds) {
       const q = trace[d].tid;
+      const fd = trace[d].fp;
+      // i cannot run before a step that releases the lock it takes.
+      if (unlocksFor(fd, fi)) continue;
       const before = (m: number) => m !== d && m >= 0 && clocks[m][q] >= local[d];
       if (before(prev) || preds.some(before)) continue;
+      // The release orders i after d, unless d took the same lock (the acquisitions race, below).
+      if (fd.taken !== fi.taken && before(release)) continue;
       out.push([d, i]);
     }
-    // A blocking step (a lock acquisition) also races with the last step of another thread that
-    // wrote what it writes (the previous acquisition), though the release in between orders them:
-    // the release cannot be reversed, the acquisitions can.
+    // A blocking acquisition races with the previous acquisition of its lock by another thread,
+    // whatever that critical section did before its release (Nidhugg's rule for locks): reversing the
+    // two reverses the critical sections. Not where i's thread already depends on that acquisition.
+    if (fi.after >= 0) {
+      for (let j = end - 1; j >= 0; j--) {
+        if (trace[j].tid === e.tid || trace[j].fp.taken !== fi.taken) continue;
+        const q = trace[j].tid;
+        if (!(prev >= 0 && clocks[prev][q] >= local[j]) && !out.some(([a, b]) => a === j && b === i))
+          out.push([j, i]);
+        break;
+      }
+      continue;
+    }
+    // A wait that blocks also races with the last step of another thread that wrote what it writes.
     if (!e.op.waitsFor) continue;
     for (const x of e.fp.w) {
       for (let j = end - 1; j >= 0; j--) {
@@ -104,8 +126,11 @@ export function directRaces(
  * kept, in a wakeup tree at the node where the race begins, and later executions follow it; a sequence
  * that a sleeping or already explored thread starts, or that a pending sequence already covers, is not
  * inserted. Each Mazurkiewicz trace is then explored once, without sleep-set-blocked executions, where
- * every reversing sequence can run as recorded. Where one cannot (a thread of it is blocked when its
- * turn comes), its thread is skipped and the next sequence or a fresh choice is taken.
+ * every reversing sequence can run as recorded. Locks keep that promise: a release comes before the next
+ * acquisition in happens-before and the acquisitions race (`directRaces`, Footprint.after), so a
+ * sequence never asks for a lock while it is held. Waits do not (a wait is enabled by a write that its
+ * condition reads): where a sequence's thread is blocked when its turn comes, its thread is skipped
+ * and the next sequence or a fresh choice is taken, and some executions end sleep-set-blocked.
  */
 export class OptimalStrategy extends TreeSearch implements Strategy {
   readonly name = 'optimal';
@@ -151,9 +176,9 @@ export class OptimalStrategy extends TreeSearch implements Strategy {
 
   /**
    * The first sequence of the node's wakeup tree that can start here. A sequence whose first thread is
-   * blocked here (a lock another thread holds, a wait not yet true: footprints do not order a release
-   * before the next acquisition) gives way to every thread that can run and is not asleep, as
-   * source-DPOR does where the reversing thread cannot run; DPOR below finds the rest.
+   * blocked here (a wait whose condition is not yet true: locks cannot do this, their releases come
+   * before the next acquisition in happens-before) gives way to every thread that can run and is not
+   * asleep, as source-DPOR does where the reversing thread cannot run; DPOR below finds the rest.
    */
   private firstRunnable(node: OptimalNode, asleep: (t: number) => boolean): number {
     while (node.wut.length > 0) {

@@ -4,6 +4,7 @@
  * included.
  */
 import type { Event, Execution } from '../execution.ts';
+import { unlocksFor } from '../footprint.ts';
 
 /**
  * The steps of an execution, then, for each thread that never ran the operation it announced last
@@ -21,7 +22,8 @@ export function withPending(exec: Execution): { trace: Event[]; executed: number
 }
 
 /**
- * Happens-before of the executed steps: program order plus conflicting footprints. `clocks[i][t]` is
+ * Happens-before of the executed steps: program order, conflicting footprints, and each release of a
+ * lock before its next acquisition (Footprint.after). `clocks[i][t]` is
  * how many steps of thread t happen before step i (itself included); `local[i]` is step i's number in
  * its thread.
  */
@@ -53,6 +55,10 @@ export function happensBefore(trace: readonly Event[], executed: number, nthread
     };
     for (const x of ev.fp.r) {
       const w = lastWrite.get(x);
+      if (w !== undefined) join(w);
+    }
+    if (ev.fp.after >= 0) {
+      const w = lastWrite.get(ev.fp.after);
       if (w !== undefined) join(w);
     }
     for (const x of ev.fp.w) {
@@ -126,6 +132,7 @@ function racesOf(
   const prev = hb.prevOf[i];
   const known = prev >= 0 ? hb.clocks[prev] : null;
   const out: number[] = [];
+  const hasAfter = e.fp.after >= 0;
   let lastBefore = -1;
   const scan = (x: number, writesOnly: boolean) => {
     const list = accesses.get(x);
@@ -146,6 +153,13 @@ function racesOf(
         continue;
       }
       if (writesOnly && !write) continue;
+      // Not a race to reverse: the lock i takes is released by d (the acquisitions race instead).
+      if (hasAfter && unlocksFor(trace[d].fp, e.fp)) {
+        // Every earlier step of q happens before i through that release.
+        covered[q] = 1;
+        open--;
+        continue;
+      }
       if (d > prev) {
         if (!out.includes(d)) out.push(d);
       } else {
