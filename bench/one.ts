@@ -7,6 +7,7 @@ import { DEFAULT_SPLIT_DEPTH, SplitExploration } from '../src/explore/split.ts';
 import { Stop } from '../src/explore/stop.ts';
 import { BoundedStrategy } from '../src/explore/strategies/bounded.ts';
 import { DporStrategy } from '../src/explore/strategies/dpor.ts';
+import { OptimalStrategy } from '../src/explore/strategies/optimal.ts';
 import type { Violation } from '../src/explore/violation.ts';
 import { isKernelReport } from '../src/report/classes.ts';
 import { buildProgram } from '../src/scenario/builder.ts';
@@ -21,7 +22,9 @@ const strategy =
     ? new BoundedStrategy()
     : mode.startsWith('bounded')
       ? new BoundedStrategy(Number(mode.slice(7)))
-      : new DporStrategy();
+      : mode === 'optimal'
+        ? new OptimalStrategy()
+        : new DporStrategy();
 const opts = {
   maxSteps: s.explore.maxSteps ?? 100_000,
   maxExecutions: budget ? Number(budget) : undefined,

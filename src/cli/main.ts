@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { startWorker } from './spawn.ts';
 import { terminalHere } from './tty.ts';
+import { V8_FLAGS } from './v8-flags.ts';
 
 /**
  * The vgic-lab command's main thread. The work runs on a worker thread (worker.ts) so that this
@@ -11,20 +12,7 @@ import { terminalHere } from './tty.ts';
  * so the main thread starts in a few milliseconds.
  */
 
-/**
- * Two V8 settings for the way vgic-lab works, measured on the commands it runs (docs/bench.md). The
- * flags are process-wide and read as the worker's heap is made and as functions warm up, so setting
- * them before the worker starts covers all the work.
- * - V8 optimises a function once it has run through this much bytecode (default 67,584). Most commands
- *   are short: a check that finds the seed race runs a few dozen executions, and optimising the
- *   model's functions then costs more CPU than it saves. Long explorations reach the larger budget
- *   within their first second and run as fast as before.
- * - Executions allocate many short-lived objects and keep few: a young generation of 2 MiB semi-spaces
- *   (V8 grows them to 16) is collected as often but stays in the processor's caches and touches fewer
- *   pages, which is faster for short and long explorations alike.
- */
-setFlagsFromString('--interrupt-budget=400000');
-setFlagsFromString('--max-semi-space-size=2');
+for (const flag of V8_FLAGS) setFlagsFromString(flag);
 
 const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 /** How long the worker may take to stop after a signal before the process ends without it. */
