@@ -76,26 +76,31 @@ const itsCommand: z.ZodType<ItsCommand, ItsCommand> = z.discriminatedUnion(
   { error: 'unknown ITS command (MAPD, MAPC, MAPTI, INT, DISCARD, CLEAR, INV, MOVI, MOVALL)' },
 );
 
-const hostCall: z.ZodType<HostCall, HostCall> = z.lazy(() =>
-  z.discriminatedUnion(
-    'call',
-    [
-      z.strictObject({ call: z.literal('irq_line'), intid, level: z.boolean() }),
-      z.strictObject({ call: z.enum(['edge', 'irqfd']), intid }),
-      z.strictObject({ call: z.literal('level_info'), intid, level: z.boolean() }),
-      z.strictObject({ call: z.literal('uaccess'), write: regWrite, vcpu: vcpuId.optional() }),
-      z.strictObject({ call: z.literal('its'), cmds: z.array(itsCommand) }),
-      z.strictObject({
-        call: z.literal('msi'),
-        device: int(0, 65535, 'a device id'),
-        event: int(0, 65535, 'an event id'),
-      }),
-      z.strictObject({ call: z.literal('timer'), vcpu: vcpuId }),
-      z.strictObject({ call: z.literal('batch'), calls: z.array(hostCall) }),
-    ],
-    { error: 'unknown host call (irq_line, edge, irqfd, level_info, uaccess, its, msi, timer, batch)' },
-  ),
-);
+const hostCall: z.ZodType<HostCall, HostCall> = z
+  .lazy(() =>
+    z.discriminatedUnion(
+      'call',
+      [
+        z.strictObject({ call: z.literal('irq_line'), intid, level: z.boolean() }),
+        z.strictObject({ call: z.enum(['edge', 'irqfd']), intid }),
+        z.strictObject({ call: z.literal('level_info'), intid, level: z.boolean() }),
+        z.strictObject({ call: z.literal('uaccess'), write: regWrite, vcpu: vcpuId.optional() }),
+        z.strictObject({ call: z.literal('its'), cmds: z.array(itsCommand) }),
+        z.strictObject({
+          call: z.literal('msi'),
+          device: int(0, 65535, 'a device id'),
+          event: int(0, 65535, 'an event id'),
+        }),
+        z.strictObject({ call: z.literal('timer'), vcpu: vcpuId }),
+        z.strictObject({ call: z.literal('batch'), calls: z.array(hostCall) }),
+      ],
+      { error: 'unknown host call (irq_line, edge, irqfd, level_info, uaccess, its, msi, timer, batch)' },
+    ),
+  )
+  .meta({
+    id: 'HostCall',
+    description: 'what the VMM or the host kernel does (a KVM ioctl, an ITS command, …)',
+  });
 
 /**
  * The largest repeat and handler counts: with nesting, programs can still ask for more steps than an
@@ -103,61 +108,66 @@ const hostCall: z.ZodType<HostCall, HostCall> = z.lazy(() =>
  */
 const MAX_COUNT = 10_000;
 
-const guestStep: z.ZodType<GuestStep, GuestStep> = z.lazy(() =>
-  z.discriminatedUnion(
-    'op',
-    [
-      z.strictObject({ op: z.literal('ack'), group: group.optional(), expect: intid.optional() }),
-      z.strictObject({ op: z.literal('eoi'), intid: intid.optional(), group: group.optional() }),
-      z.strictObject({ op: z.literal('dir'), intid: intid.optional() }),
-      z.strictObject({ op: z.literal('pmr'), value: priority }),
-      z.strictObject({
-        op: z.literal('eoimode'),
-        value: z.union([z.literal(0), z.literal(1)], { error: 'EOImode is 0 or 1' }),
-      }),
-      z.strictObject({ op: z.literal('igrpen'), group, enable: z.boolean() }),
-      z.strictObject({
-        op: z.literal('apr'),
-        group: group.optional(),
-        value: int(0, 0xffffffff, 'an APR value'),
-        or: z.boolean().optional(),
-      }),
-      z.strictObject({ op: z.enum(['mask', 'unmask', 'wfi', 'idle']) }),
-      z.strictObject({ op: z.literal('mmio'), write: regWrite }),
-      z.strictObject({
-        op: z.literal('read'),
-        read: z.strictObject({ reg: z.enum(['ISACTIVER', 'ISPENDR']), intid }),
-        expect: z.boolean(),
-      }),
-      z.strictObject({
-        op: z.literal('sgi'),
-        intid: int(0, 15, 'an SGI'),
-        targets: z.union([z.array(vcpuId), z.literal('others')], {
-          error: 'targets is a list of vCPU numbers or "others"',
+const guestStep: z.ZodType<GuestStep, GuestStep> = z
+  .lazy(() =>
+    z.discriminatedUnion(
+      'op',
+      [
+        z.strictObject({ op: z.literal('ack'), group: group.optional(), expect: intid.optional() }),
+        z.strictObject({ op: z.literal('eoi'), intid: intid.optional(), group: group.optional() }),
+        z.strictObject({ op: z.literal('dir'), intid: intid.optional() }),
+        z.strictObject({ op: z.literal('pmr'), value: priority }),
+        z.strictObject({
+          op: z.literal('eoimode'),
+          value: z.union([z.literal(0), z.literal(1)], { error: 'EOImode is 0 or 1' }),
         }),
-      }),
-      z.strictObject({ op: z.literal('hvc'), call: hostCall, expectError: z.boolean().optional() }),
-      z.strictObject({ op: z.literal('handle'), count: int(0, MAX_COUNT, 'a count') }),
-      z.strictObject({ op: z.literal('poll'), group: group.optional(), expect: intid.optional() }),
-      z.strictObject({
-        op: z.literal('expect'),
-        apr: int(0, 0xffffffff, 'an APR value').optional(),
-        handled: int(0, MAX_COUNT, 'a count').optional(),
-        received: z.record(z.string(), int(0, MAX_COUNT, 'a count')).optional(),
-        iarEmpty: z.boolean().optional(),
-      }),
-      z.strictObject({
-        op: z.literal('repeat'),
-        times: int(0, MAX_COUNT, 'a count'),
-        body: z.array(guestStep),
-      }),
-    ],
-    {
-      error:
-        'unknown guest action (ack, eoi, dir, pmr, eoimode, igrpen, apr, mask, unmask, wfi, idle, mmio, read, sgi, hvc, handle, poll, expect, repeat)',
-    },
-  ),
-);
+        z.strictObject({ op: z.literal('igrpen'), group, enable: z.boolean() }),
+        z.strictObject({
+          op: z.literal('apr'),
+          group: group.optional(),
+          value: int(0, 0xffffffff, 'an APR value'),
+          or: z.boolean().optional(),
+        }),
+        z.strictObject({ op: z.enum(['mask', 'unmask', 'wfi', 'idle']) }),
+        z.strictObject({ op: z.literal('mmio'), write: regWrite }),
+        z.strictObject({
+          op: z.literal('read'),
+          read: z.strictObject({ reg: z.enum(['ISACTIVER', 'ISPENDR']), intid }),
+          expect: z.boolean(),
+        }),
+        z.strictObject({
+          op: z.literal('sgi'),
+          intid: int(0, 15, 'an SGI'),
+          targets: z.union([z.array(vcpuId), z.literal('others')], {
+            error: 'targets is a list of vCPU numbers or "others"',
+          }),
+        }),
+        z.strictObject({ op: z.literal('hvc'), call: hostCall, expectError: z.boolean().optional() }),
+        z.strictObject({ op: z.literal('handle'), count: int(0, MAX_COUNT, 'a count') }),
+        z.strictObject({ op: z.literal('poll'), group: group.optional(), expect: intid.optional() }),
+        z.strictObject({
+          op: z.literal('expect'),
+          apr: int(0, 0xffffffff, 'an APR value').optional(),
+          handled: int(0, MAX_COUNT, 'a count').optional(),
+          received: z.record(z.string(), int(0, MAX_COUNT, 'a count')).optional(),
+          iarEmpty: z.boolean().optional(),
+        }),
+        z.strictObject({
+          op: z.literal('repeat'),
+          times: int(0, MAX_COUNT, 'a count'),
+          body: z.array(guestStep),
+        }),
+      ],
+      {
+        error:
+          'unknown guest action (ack, eoi, dir, pmr, eoimode, igrpen, apr, mask, unmask, wfi, idle, mmio, read, sgi, hvc, handle, poll, expect, repeat)',
+      },
+    ),
+  )
+  .meta({
+    id: 'GuestStep',
+    description: 'what a vCPU\'s guest does next (docs/scenarios.md, "Guest programs")',
+  });
 
 const handler = z.enum(['vgic', 'vgic-level', 'kut', 'simple'], {
   error: 'a handler is vgic, vgic-level, kut or simple',

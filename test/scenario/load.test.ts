@@ -5,7 +5,7 @@ import { explore } from '../../src/explore/explorer.ts';
 import { ReplayStrategy } from '../../src/explore/strategies/replay.ts';
 import { fails } from '../../src/report/classes.ts';
 import { buildProgram, finalState, type World } from '../../src/scenario/builder.ts';
-import { catalogue } from '../../src/scenario/catalogue/index.ts';
+import { catalogue, fileHeader } from '../../src/scenario/catalogue/index.ts';
 import { dumpScenario } from '../../src/scenario/dump.ts';
 import { parseScenario, ScenarioError } from '../../src/scenario/load.ts';
 import { designById } from '../../src/vgic/designs.ts';
@@ -279,10 +279,9 @@ describe('the catalogue', () => {
     const want = new Map(catalogue().map((s) => [`${s.name}.yaml`, s]));
     assert.deepEqual(files.sort(), [...want.keys()].sort());
     for (const [f, s] of want) {
-      const header = `# ${s.name}: generated from src/scenario/catalogue by "npm run catalogue"; copy it to write your own.\n`;
       assert.equal(
         readFileSync(`scenarios/${f}`, 'utf8'),
-        dumpScenario(s, header),
+        dumpScenario(s, fileHeader(s)),
         `${f} is stale: run npm run catalogue`,
       );
     }
@@ -317,7 +316,7 @@ describe('ITS actions that can never take effect are refused at load time', () =
       assert.match(
         err(withAction(`{cmd: ${cmd}, device: 1, event: 5}`)).message,
         new RegExp(
-          `^scenarios/x\\.yaml:21:13: actors\\[1\\]\\.actions\\[0\\]\\.cmds\\[0\\]: ${cmd} names device 1 event 5, which nothing maps\\n  hint: map it with an interrupt's lpi:`,
+          `^scenarios/x\\.yaml:22:13: actors\\[1\\]\\.actions\\[0\\]\\.cmds\\[0\\]: ${cmd} names device 1 event 5, which nothing maps\\n  hint: map it with an interrupt's lpi:`,
         ),
       );
   });
@@ -353,7 +352,7 @@ describe('ITS actions that can never take effect are refused at load time', () =
       );
     assert.match(
       err(msi(1, 4)).message,
-      /^scenarios\/x\.yaml:19:9: actors\[1\]\.actions\[0\]: this MSI can never be delivered: nothing maps device 1 event 4/,
+      /^scenarios\/x\.yaml:20:9: actors\[1\]\.actions\[0\]: this MSI can never be delivered: nothing maps device 1 event 4/,
     );
     // Nothing cached it before: the slow path resolves, caches and delivers it.
     const s = parseScenario(msi(1, 0), 'x.yaml');

@@ -1,3 +1,4 @@
+import { MODELINE } from '../json-schema.ts';
 import type { ScenarioSpec } from '../schema.ts';
 import { fail, inj, kutIpi, pre, rst } from './conformance.ts';
 import { happyLpi, happyPpi, happySgi, happySpiEdge, happySpiLevel } from './happy.ts';
@@ -7,6 +8,11 @@ import { levelResample } from './resample.ts';
 import { seedRace, seedRaceDiscarded, seedRaceDiscardedNoEoi } from './seed-race.ts';
 import { SWITCH_SCENARIOS } from './switches.ts';
 import { timerHwEoimode1 } from './timer.ts';
+
+/** The comment lines a catalogue file starts with: the schema it follows, and where it comes from. */
+export function fileHeader(s: ScenarioSpec): string {
+  return `${MODELINE}\n# ${s.name}: generated from src/scenario/catalogue by "npm run catalogue"; copy it to write your own.\n`;
+}
 
 /**
  * The built-in catalogue. `scenarios/*.yaml` are generated from it (npm run catalogue) so that every
