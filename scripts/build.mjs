@@ -28,6 +28,22 @@ await build({
   define: { 'import.meta.url': '__vgicLabUrl' },
 });
 copyFileSync(join(root, 'scripts/worker-loader.mjs'), join(dist, 'worker.mjs'));
+// The library (`import … from 'vgic-lab'`, docs/api.md) and its type declarations.
+await build({
+  ...common,
+  entryPoints: [join(root, 'src/api.ts')],
+  format: 'esm',
+  outfile: join(dist, 'api.mjs'),
+  banner: { js: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" },
+});
+rmSync(join(dist, 'types'), { recursive: true, force: true });
+const types = spawnSync(
+  process.execPath,
+  [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.api.json')],
+  { stdio: 'inherit' },
+);
+if (types.status !== 0)
+  throw new Error('tsc -p tsconfig.api.json failed: no type declarations for the library');
 // The catalogue as read now, next to the bundle (src/cli/built-in.ts).
 const reader = join(dist, '.built-in.mjs');
 await build({

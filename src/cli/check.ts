@@ -260,6 +260,40 @@ export function stopOf(scenario: ResolvedScenario, o: CheckOptions, signals: Sto
 }
 
 /**
+ * The findings of an exploration, most severe first, each minimised and turned into its report (with
+ * a line on the terminal's progress while it is minimised).
+ */
+export function findingReports(
+  scenario: ResolvedScenario,
+  d: Design,
+  o: CheckOptions,
+  explored: { program: Program<World>; result: ExploreResult; limits: Limits },
+  stop: Stop,
+): FindingReport[] {
+  const { program, result, limits } = explored;
+  result.findings = bySeverity(result.findings, (f) => f.violation);
+  const progress = new Progress(progressMode(o), () => result.findings.length);
+  return result.findings.map((f, i) => {
+    progress.say(`minimising finding ${i + 1} of ${result.findings.length}: ${f.violation.title}`);
+    return buildFindingReport(program, f, {
+      design: d,
+      kernel: kernelConfigOf(scenario.loaded.spec),
+      target: tokenTarget(scenario, d),
+      scenario: scenario.ref,
+      maxSteps: limits.maxSteps,
+      minimiseBudget: minimiseBudget(f, o.minimise ?? 'kernel'),
+      stop,
+    });
+  });
+}
+
+/** The exit status of a check: 130 when a signal cut it, 1 when a finding fails it, else 0. */
+export function checkStatus(result: ExploreResult, o: CheckOptions, stop: Stop): number {
+  if (result.stats.stoppedBy === 'interrupted' || stop.reason() === 'interrupted') return EXIT.INTERRUPTED;
+  return result.findings.some((f) => fails(f.violation, o.strict === true)) ? EXIT.VIOLATION : EXIT.OK;
+}
+
+/**
  * The second half of `check` (and of `merge`, which joins the explorations of shards): minimises each
  * finding and prints the reports and the verdict; returns the exit status.
  */
@@ -271,24 +305,10 @@ export function reportCheck(
   stop: Stop,
 ): number {
   const { loaded: s, ref } = scenario;
-  const { program, result, limits } = explored;
+  const { result, limits } = explored;
   const c = colors(o);
-  result.findings = bySeverity(result.findings, (f) => f.violation);
-  const progress = new Progress(progressMode(o), () => result.findings.length);
-  const reports = result.findings.map((f, i) => {
-    progress.say(`minimising finding ${i + 1} of ${result.findings.length}: ${f.violation.title}`);
-    return buildFindingReport(program, f, {
-      design: d,
-      kernel: kernelConfigOf(s.spec),
-      target: tokenTarget(scenario, d),
-      scenario: ref,
-      maxSteps: limits.maxSteps,
-      minimiseBudget: minimiseBudget(f, o.minimise ?? 'kernel'),
-      stop,
-    });
-  });
-  // A signal during the exploration, or after it (minimisation, reports).
-  const interrupted = result.stats.stoppedBy === 'interrupted' || stop.reason() === 'interrupted';
+  const reports = findingReports(scenario, d, o, explored, stop);
+  const status = checkStatus(result, o, stop);
   if (o.perfetto)
     writePerfetto(
       o.perfetto,
@@ -303,10 +323,11 @@ export function reportCheck(
     });
     say(o, c.bold(`${s.spec.name} on ${d.id}: ${checkVerdict(result, o)}`));
     for (const n of result.stats.notes) say(o, n);
-    if (interrupted) say(o, 'interrupted: the numbers above are what was done before the signal');
+    // A signal during the exploration, or after it (minimisation, reports).
+    if (status === EXIT.INTERRUPTED)
+      say(o, 'interrupted: the numbers above are what was done before the signal');
   }
-  if (interrupted) return EXIT.INTERRUPTED;
-  return result.findings.some((f) => fails(f.violation, o.strict === true)) ? EXIT.VIOLATION : EXIT.OK;
+  return status;
 }
 
 /** The summary line, findings already ordered most severe first. */

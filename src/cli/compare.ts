@@ -99,17 +99,15 @@ export function ablation(base: Design): Column[] {
 }
 
 /**
- * vgic-lab compare: designs × scenarios, each cell an exhaustive DPOR run within a budget. `ablate`
- * prints one row per design instead of one per scenario (an ablation has many designs).
+ * The cells of the matrix designs × scenarios, each an exhaustive DPOR run within the budget, in order;
+ * `interrupted` when a signal ended the matrix (the cells before it stand).
  */
-export function compare(
+export function compareCells(
   scenarios: { loaded: LoadedScenario; ref: string }[],
   columns: Column[],
   o: CompareOptions,
   signals: Stop,
-  ablate = false,
-): number {
-  const c = colors(o);
+): { cells: Cell[]; interrupted: boolean } {
   const cells: Cell[] = [];
   let stop = false;
   for (const s of scenarios) {
@@ -161,17 +159,44 @@ export function compare(
       });
     }
   }
-  if (o.json) {
-    printJson({
-      command: 'compare',
-      designs: columns.map((d) => d.id),
-      ...(ablate ? { ablation: { base: columns[0].id } } : {}),
-      scenarios: scenarios.map((s) => s.ref),
-      budget: { maxExecutions: o.maxExecutions, timeLimitSeconds: o.timeLimit ?? null },
-      cells,
-      interrupted: stop,
-    });
-  } else {
+  return { cells, interrupted: stop };
+}
+
+/** What `compare --json` prints. */
+export function compareDocument(
+  scenarios: { ref: string }[],
+  columns: Column[],
+  o: CompareOptions,
+  matrix: { cells: Cell[]; interrupted: boolean },
+  ablate = false,
+) {
+  return {
+    command: 'compare',
+    designs: columns.map((d) => d.id),
+    ...(ablate ? { ablation: { base: columns[0].id } } : {}),
+    scenarios: scenarios.map((s) => s.ref),
+    budget: { maxExecutions: o.maxExecutions, timeLimitSeconds: o.timeLimit ?? null },
+    cells: matrix.cells,
+    interrupted: matrix.interrupted,
+  };
+}
+
+/**
+ * vgic-lab compare: designs × scenarios, each cell an exhaustive DPOR run within a budget. `ablate`
+ * prints one row per design instead of one per scenario (an ablation has many designs).
+ */
+export function compare(
+  scenarios: { loaded: LoadedScenario; ref: string }[],
+  columns: Column[],
+  o: CompareOptions,
+  signals: Stop,
+  ablate = false,
+): number {
+  const c = colors(o);
+  const matrix = compareCells(scenarios, columns, o, signals);
+  const { cells, interrupted: stop } = matrix;
+  if (o.json) printJson(compareDocument(scenarios, columns, o, matrix, ablate));
+  else {
     const text = (cell: Cell | undefined, cw: number) => {
       if (!cell) return ''.padEnd(cw);
       if (cell.kind === 'not-a-design') return c.dim(fit(cell.verdict, cw).padEnd(cw));

@@ -90,8 +90,8 @@ function decodeSchedule(schedule: string): DecodedToken {
   return decoded;
 }
 
-/** vgic-lab replay TOKEN: re-runs exactly one recorded schedule and prints it like `run`. */
-export async function replay(token: string, o: ReplayOptions, stop: Stop): Promise<number> {
+/** The run a token records, re-run: what `replay` prints, and the schedule it followed. */
+export async function replayRun(token: string, o: ReplayOptions, stop: Stop) {
   const { s, design, schedule } = await target(token, o);
   const decoded = decodeSchedule(schedule);
   const d = await resolveDesign(design);
@@ -112,5 +112,11 @@ export async function replay(token: string, o: ReplayOptions, stop: Stop): Promi
     throw new UsageError(
       `schedule does not fit: the token records ${decoded.length} decisions, the run made ${made} ${notFor}`,
     );
-  return printRun(r, s, d, o, 'replay', `schedule ${schedule}`);
+  return { r, s, d, title: `schedule ${schedule}` };
+}
+
+/** vgic-lab replay TOKEN: re-runs exactly one recorded schedule and prints it like `run`. */
+export async function replay(token: string, o: ReplayOptions, stop: Stop): Promise<number> {
+  const { r, s, d, title } = await replayRun(token, o, stop);
+  return printRun(r, s, d, o, 'replay', title);
 }

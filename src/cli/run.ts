@@ -42,6 +42,57 @@ export function runWith(s: LoadedScenario, d: Design, scheduler: Scheduler, stop
   return recordExecution(programOf(s, d), scheduler, { maxSteps: s.explore.maxSteps, stop });
 }
 
+/** What `run --json` and `replay --json` print of one recorded execution. */
+export function runDocument(
+  r: RunResult,
+  scenario: ResolvedScenario,
+  d: Design,
+  command: 'run' | 'replay',
+  title: string,
+) {
+  const { exec, world } = r;
+  const schedule = tokenOf(exec);
+  // A run cut short by a signal made only part of its schedule: no token would replay it.
+  const token = exec.outcome === 'stopped' ? null : formatToken(tokenTarget(scenario, d), schedule);
+  return {
+    command,
+    schedule: title,
+    scenario: scenario.ref,
+    design: d.id,
+    outcome: exec.outcome,
+    steps: exec.stepCount,
+    token,
+    guest: world.vm.vcpus.map((v) => ({
+      vcpu: v.id,
+      events: world.vm.events.filter((e) => e.vcpu === v.id).map((e) => e.text),
+    })),
+    interrupts: interruptsNotIdle(world.vm),
+    config: configOf(d, kernelConfigOf(scenario.loaded.spec)),
+    reports: reportsOf(r, scenario, d).map(({ v, trailer }) => ({
+      class: findingClass(v.checker),
+      checker: v.checker,
+      title: v.title,
+      fatal: v.fatal,
+      step: v.step,
+      text: v.text(),
+      trailer,
+    })),
+    interleaving: interleavingOf(exec),
+  };
+}
+
+/**
+ * The reports as check prints them: most severe first, each with its vgic-lab header and model
+ * trailer, so that nothing of vgic-lab's own reads like a kernel log.
+ */
+function reportsOf(r: RunResult, scenario: ResolvedScenario, d: Design) {
+  const schedule = tokenOf(r.exec);
+  return bySeverity(r.exec.violations, (v) => v).map((v) => ({
+    v,
+    trailer: reportTrailer(v, d.id, scenario.ref, r.exec.index, schedule),
+  }));
+}
+
 /** The guest-visible log, final interrupt states and reports of one recorded execution. */
 export function printRun(
   r: RunResult,
@@ -52,48 +103,17 @@ export function printRun(
   title: string,
 ): number {
   const c = colors(opts);
-  const { loaded: s, ref: scenarioRef } = scenario;
+  const { loaded: s } = scenario;
   const { exec, world } = r;
-  const schedule = tokenOf(exec);
-  // A run cut short by a signal made only part of its schedule: no token would replay it.
+  const doc = runDocument(r, scenario, d, command, title);
+  const { token, config } = doc;
   const stopped = exec.outcome === 'stopped';
-  const token = stopped ? null : formatToken(tokenTarget(scenario, d), schedule);
-  const il = interleavingOf(exec);
-  // As check prints them: most severe first, each with its vgic-lab header and model trailer, so that
-  // nothing of vgic-lab's own reads like a kernel log.
-  const reports = bySeverity(exec.violations, (v) => v).map((v) => ({
-    v,
-    trailer: reportTrailer(v, d.id, scenarioRef, exec.index, schedule),
-  }));
-  const config = configOf(d, kernelConfigOf(s.spec));
+  const il = doc.interleaving;
+  const reports = reportsOf(r, scenario, d);
   const name = `${s.spec.name} on ${d.id}`;
   if (opts.perfetto) writePerfetto(opts.perfetto, [{ name: `${command}: ${title}`, il }], name);
   if (opts.json) {
-    printJson({
-      command,
-      schedule: title,
-      scenario: scenarioRef,
-      design: d.id,
-      outcome: exec.outcome,
-      steps: exec.stepCount,
-      token,
-      guest: world.vm.vcpus.map((v) => ({
-        vcpu: v.id,
-        events: world.vm.events.filter((e) => e.vcpu === v.id).map((e) => e.text),
-      })),
-      interrupts: interruptsNotIdle(world.vm),
-      config,
-      reports: reports.map(({ v, trailer }) => ({
-        class: findingClass(v.checker),
-        checker: v.checker,
-        title: v.title,
-        fatal: v.fatal,
-        step: v.step,
-        text: v.text(),
-        trailer,
-      })),
-      interleaving: il,
-    });
+    printJson(doc);
   } else {
     say(
       opts,
