@@ -36,6 +36,8 @@ const PROGRESS_HELP = 'progress lines on stderr even when it is not a terminal, 
 interface Context {
   stop: Stop;
   started: number;
+  /** The command line being run (process.argv's shape): `--jobs` workers preload its design modules. */
+  argv: string[];
   /** The exit code the command's action decided. */
   exit: number;
 }
@@ -191,7 +193,7 @@ function program(ctx: Context): Command {
       splitDepth:
         o.splitDepth === undefined ? undefined : parseIntOption('split-depth', String(o.splitDepth), 0, 64),
       origin: {
-        argv: process.argv,
+        argv: ctx.argv,
         scenario: s.tokenRef,
         design: String(o.design),
         config: o.config === undefined ? undefined : String(o.config),
@@ -338,7 +340,7 @@ function fail(message: string, hint = ''): number {
  * thread (worker.ts); `stop` is how the main thread passes on the signals it receives.
  */
 export async function runCommand(argv: string[], stop: Stop): Promise<number> {
-  const ctx: Context = { stop, started: performance.now(), exit: EXIT.OK };
+  const ctx: Context = { stop, started: performance.now(), argv, exit: EXIT.OK };
   try {
     const p = program(ctx);
     // Without a command there is nothing to do: the usage, on stderr, is the error message.

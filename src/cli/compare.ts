@@ -1,6 +1,7 @@
 import { DEFAULT_SPLIT_DEPTH, SplitExploration } from '../explore/split.ts';
 import type { Stop } from '../explore/stop.ts';
 import { bySeverity, findingClass, shortTitle } from '../report/classes.ts';
+import { plural } from '../report/text.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import {
   applyChanges,
@@ -222,7 +223,7 @@ export function compare(
         say(o, `${s.ref.padEnd(w)}  ${columns.map((d) => text(at(s.ref, d.id), cw)).join(' ')}`);
     }
     say(o, '');
-    const budget = `${o.maxExecutions} executions${o.timeLimit !== undefined ? ` or ${o.timeLimit} s` : ''}`;
+    const budget = `${plural(o.maxExecutions, 'execution')}${o.timeLimit !== undefined ? ` or ${o.timeLimit} s` : ''}`;
     say(
       o,
       `Each cell: the most severe kernel report (else the most severe functional finding; "clean" only when the search was exhaustive) and the number of DPOR executions; "+" marks a cell cut by the budget (${budget}): not exhaustive, and "none found" there is no proof; "n" marks lock-discipline notes (docs/findings.md)${ablate ? '; "not a design": the flip leaves the design inconsistent (docs/designs.md)' : ''}.`,

@@ -1,5 +1,5 @@
 import type { ExploreStats } from '../explore/explorer.ts';
-import { grouped } from '../report/text.ts';
+import { grouped, plural } from '../report/text.ts';
 import { stderr } from './output.ts';
 import { terminal } from './tty.ts';
 
@@ -33,7 +33,7 @@ export class Progress {
     if (now - this.start < 1000 || now - this.last < (this.mode === 'bar' ? 200 : 1000)) return;
     this.last = now;
     const rate = Math.round(s.executions / Math.max(0.001, (now - this.start) / 1000));
-    const text = `exploring: ${grouped(s.executions)} executions, ${grouped(rate)}/s, ${this.violations()} findings`;
+    const text = `exploring: ${plural(s.executions, 'execution')}, ${grouped(rate)}/s, ${plural(this.violations(), 'finding')}`;
     if (this.mode === 'lines') {
       stderr(`vgic-lab: ${text}\n`);
       return;

@@ -7,6 +7,7 @@ import { RandomStrategy } from '../explore/strategies/random.ts';
 import { bySeverity, fails, findingClass } from '../report/classes.ts';
 import { configOf, findingHead, reportTrailer } from '../report/finding.ts';
 import { interleavingOf, renderInterleaving } from '../report/interleaving.ts';
+import { plural } from '../report/text.ts';
 import { formatToken, shellQuote } from '../report/token.ts';
 import type { World } from '../scenario/builder.ts';
 import { kernelConfigOf } from '../scenario/kernel-config.ts';
@@ -117,7 +118,9 @@ export function printRun(
   } else {
     say(
       opts,
-      c.bold(`${s.spec.name} on ${d.id} (${d.name}): ${title}, ${exec.stepCount} steps, ${howItEnded(exec)}`),
+      c.bold(
+        `${s.spec.name} on ${d.id} (${d.name}): ${title}, ${plural(exec.stepCount, 'step')}, ${howItEnded(exec)}`,
+      ),
     );
     for (const v of world.vm.vcpus) {
       const evs = world.vm.events.filter((e) => e.vcpu === v.id);

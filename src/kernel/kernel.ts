@@ -29,7 +29,7 @@ export interface TaskSpec {
   daemon?: boolean;
 }
 
-/** The kernel release string of a design: `6.19.0-vgiclab-v3`. */
+/** The kernel release string of a design: `7.1.0-vgiclab-v3`. */
 export function releaseOf(version: string, design: string): string {
   return `${version}-vgiclab-${design.toLowerCase()}`;
 }

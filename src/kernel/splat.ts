@@ -39,7 +39,7 @@ export function taint(k: Kernel): string {
   return k.tainted ? 'Tainted: G        W         ' : 'Not tainted';
 }
 
-/** `6.19.0-vgiclab-v3 #5127 Not tainted` as lockdep prints it. */
+/** `7.1.0-vgiclab-v3 #5127 Not tainted` as lockdep prints it. */
 export function identity(k: Kernel): string {
   return `${k.release} #${k.executionNo} ${k.tainted ? 'Tainted: G        W' : 'Not tainted'}`;
 }

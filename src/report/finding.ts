@@ -15,6 +15,7 @@ import type { Design } from '../vgic/designs.ts';
 import { type StateDump, stateLines } from '../vgic/dump.ts';
 import { type FindingClass, findingClass } from './classes.ts';
 import { type Interleaving, interleavingOf, renderInterleaving } from './interleaving.ts';
+import { plural } from './text.ts';
 import { formatToken, shellQuote, type TokenTarget } from './token.ts';
 
 /** Everything a finding prints, in plain data for text, JSON and Perfetto. */
@@ -81,7 +82,7 @@ export function reportTrailer(
 function minimisedNote(r: FindingReport): string {
   if (!r.minimised) return '';
   if (r.minimiseBudget >= MINIMISE_BUDGET.full) return ' (minimised)';
-  return ` (minimised within ${r.minimiseBudget} executions; --minimise all searches further)`;
+  return ` (minimised within ${plural(r.minimiseBudget, 'execution')}; --minimise all searches further)`;
 }
 
 /**
@@ -201,7 +202,7 @@ export function renderFindingReport(r: FindingReport, index: number, of: number)
     );
   else {
     out.push(
-      `Interleaving${minimisedNote(r)}: ${r.interleaving.rows.length} steps, ${r.preemptions} preemptions, ">>" marks the step that fired`,
+      `Interleaving${minimisedNote(r)}: ${plural(r.interleaving.rows.length, 'step')}, ${plural(r.preemptions, 'preemption')}, ">>" marks the step that fired`,
     );
     out.push(...renderInterleaving(r.interleaving), '');
   }

@@ -11,7 +11,8 @@ export function grouped(n: number): string {
   return n < 0 ? `-${out}` : out;
 }
 
-function plural(n: number, word: string): string {
+/** `1 execution`, `2 executions`, `12,000 executions`. */
+export function plural(n: number, word: string): string {
   return `${grouped(n)} ${word}${n === 1 ? '' : 's'}`;
 }
 

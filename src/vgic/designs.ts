@@ -133,6 +133,8 @@ const TABLE = [
     aliases: ['overflow-list'],
     description: 'EOIcount replay over an overflow list cut off the AP list at entry (never merged)',
     reference: '[PATCH 25/33] + [PATCH 26/33] "KVM: arm64: ... LR overflow", Marc Zyngier, 3 Nov 2025',
+    // Posted on v6.18-rc4, the tree it would have been tested on.
+    version: '6.18.0-rc4',
     walk: 'overflow',
     lastLrIrq: false,
     fixes: NO_FIXES,
@@ -156,6 +158,8 @@ const TABLE = [
     description:
       'EOIcount replay continues after last_lr_irq without a lock or a reference (mainline, June 2026)',
     reference: '"KVM: arm64: vgic: Pick EOIcount deactivations from AP-list tail", upstream 6da5e537f5af',
+    // Merged in March 2026; the June 2026 mainline that the seed race was found in is v7.1.
+    version: '7.1.0',
     walk: 'tail',
     fixes: MAINLINE_2026_FIXES,
   },
@@ -167,6 +171,7 @@ const TABLE = [
     description: 'as V3, but vgic_flush_pending_lpis unlinks with list_del_rcu (rejected in review)',
     reference:
       '"[PATCH] KVM: arm64: vgic: Use list_del_rcu() when flushing pending LPIs", Hyunwoo Kim, 4 Jun 2026',
+    version: '7.1.0',
     walk: 'tail',
     flushLpisDelRcu: true,
     fixes: MAINLINE_2026_FIXES,
@@ -179,6 +184,7 @@ const TABLE = [
     description: 'fold holds ap_list_lock, last_lr_irq pinned by a reference, irqfd notification deferred',
     reference:
       'follow-up in the list_del_rcu thread, Hyunwoo Kim, 7 Jun 2026 (https://lore.kernel.org/r/aiXvwGD1hS6vwLEd@v4bel)',
+    version: '7.1.0',
     walk: 'tail',
     foldLocked: true,
     pinLastLr: true,

@@ -29,7 +29,7 @@ describe('design expressions', () => {
     assert.equal(nodefer.id, 'V4b-deferNotify');
     assert.equal(nodefer.deferNotify, false);
     assert.equal(nodefer.foldLocked, true);
-    assert.equal(nodefer.version, '6.19.0');
+    assert.equal(nodefer.version, '7.1.0');
   });
 
   it('an alias with a hyphen is not read as a change', () => {
