@@ -318,7 +318,8 @@ export function reportCheck(
   if (o.json) printJson(checkDocument(ref, d, result, reports, limits, o));
   else {
     reports.forEach((r, i) => {
-      say(o, c.red(renderFindingReport(r, i + 1, reports.length)));
+      const view = { width: terminal().columns, verbose: o.verbose === true };
+      say(o, c.red(renderFindingReport(r, i + 1, reports.length, view)));
       say(o, '');
     });
     say(o, c.bold(`${s.spec.name} on ${d.id}: ${checkVerdict(result, o)}`));

@@ -56,6 +56,7 @@ function common(cmd: Command): Command {
     .option('--perfetto <file>', 'write the interleaving as a Chrome trace-event file for ui.perfetto.dev')
     .option('--quiet', 'print nothing but errors; the exit code tells the result')
     .option('--progress', PROGRESS_HELP)
+    .option('--verbose', 'interleavings show every step, also those that only take and release locks')
     .option('--no-color', 'no colours (also when NO_COLOR is set or stdout is not a terminal)');
 }
 

@@ -18,6 +18,8 @@ export interface CommonOptions {
   color?: boolean;
   /** Progress lines on stderr even when it is not a terminal (check, compare). */
   progress?: boolean;
+  /** Interleavings show every step, lock and unlock only ones too. */
+  verbose?: boolean;
 }
 
 export function colors(opts: CommonOptions) {

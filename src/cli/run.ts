@@ -17,6 +17,7 @@ import { interruptsNotIdle } from '../vgic/dump.ts';
 import { type CommonOptions, colors, printJson, programOf, say, writePerfetto } from './context.ts';
 import { EXIT } from './errors.ts';
 import { type ResolvedScenario, tokenTarget } from './resolve.ts';
+import { terminal } from './tty.ts';
 
 export interface RunResult {
   exec: Execution;
@@ -139,7 +140,8 @@ export function printRun(
     if (last >= 0) {
       say(opts, '');
       say(opts, 'Interleaving:');
-      for (const l of renderInterleaving(interleavingOf(exec, last))) say(opts, l);
+      const view = { width: terminal().columns, verbose: opts.verbose === true, firing: last };
+      for (const l of renderInterleaving(interleavingOf(exec, last), view)) say(opts, l);
     }
     say(opts, '');
     if (token) say(opts, `Replay: vgic-lab replay ${shellQuote(token)}`);

@@ -14,7 +14,7 @@ import { DEFAULT_SWITCHES } from '../kernel/switches.ts';
 import type { Design } from '../vgic/designs.ts';
 import { type StateDump, stateLines } from '../vgic/dump.ts';
 import { type FindingClass, findingClass } from './classes.ts';
-import { type Interleaving, interleavingOf, renderInterleaving } from './interleaving.ts';
+import { type Interleaving, interleavingOf, type RenderOptions, renderInterleaving } from './interleaving.ts';
 import { plural } from './text.ts';
 import { formatToken, shellQuote, type TokenTarget } from './token.ts';
 
@@ -188,7 +188,12 @@ const CLASS_HEADS: Record<FindingClass, string> = {
  * The text of a finding: a vgic-lab header naming its class and the kernel configuration the report
  * assumes, the report, the interleaving, the state where it fired and the replay command.
  */
-export function renderFindingReport(r: FindingReport, index: number, of: number): string {
+export function renderFindingReport(
+  r: FindingReport,
+  index: number,
+  of: number,
+  view: Omit<RenderOptions, 'firing'> = {},
+): string {
   const out = [...findingHead(r, index, of, r.config), r.kernel, ...r.trailer, ''];
   if (!r.recorded)
     out.push(
@@ -204,7 +209,7 @@ export function renderFindingReport(r: FindingReport, index: number, of: number)
     out.push(
       `Interleaving${minimisedNote(r)}: ${plural(r.interleaving.rows.length, 'step')}, ${plural(r.preemptions, 'preemption')}, ">>" marks the step that fired`,
     );
-    out.push(...renderInterleaving(r.interleaving), '');
+    out.push(...renderInterleaving(r.interleaving, { ...view, firing: r.step }), '');
   }
   if (r.state) out.push('State at the failing step:', ...stateLines(r.state).map((l) => `  ${l}`), '');
   out.push(`Replay: ${r.replay}`);

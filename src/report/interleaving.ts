@@ -54,54 +54,141 @@ export function interleavingOf(exec: Execution, lastStep = exec.trace.length - 1
   };
 }
 
-function fit(s: string, w: number): string {
-  return s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w);
+/** How an interleaving table is laid out. */
+export interface RenderOptions {
+  /** Characters a line may take: the terminal's columns, 80 when unknown. */
+  width?: number;
+  /** Every step, those that only took and released locks too. */
+  verbose?: boolean;
+  /** The step whose report the table belongs to, the one marked ">>" (default: the last that fired). */
+  firing?: number;
+}
+
+/** Narrower columns than this are unreadable: the table then lists steps one per line. */
+const MIN_COLUMN = 18;
+
+const LOCKING = /^(lock|trylock|unlock) /;
+
+/** A step that only took and released locks: folded with its neighbours unless --verbose. */
+function locksOnly(r: StepRow): boolean {
+  return (
+    r.fired.length === 0 &&
+    r.notes.length > 0 &&
+    r.notes.every((n) => LOCKING.test(n)) &&
+    !r.op.startsWith('choose')
+  );
+}
+
+/** `text` cut to `w` characters, or, for text that must be read whole, wrapped into lines of `w`. */
+function cell(text: string, w: number, whole: boolean): string[] {
+  if (text.length <= w) return [text];
+  if (!whole) return [`${text.slice(0, w - 1)}…`];
+  const indent = /^ */.exec(text)![0];
+  // Continuation lines indent two more, where there is room for it.
+  const cont = w - indent.length - 2 >= 8 ? `${indent}  ` : '';
+  const out: string[] = [];
+  let line = indent;
+  for (const word of text.slice(indent.length).split(' ')) {
+    const lead = out.length === 0 ? indent : cont;
+    if (line.length > lead.length && line.length + 1 + word.length > w) {
+      out.push(line);
+      line = cont;
+    }
+    const sep = line.length > (out.length === 0 ? indent : cont).length ? ' ' : '';
+    let rest = `${sep}${word}`;
+    // A word longer than a line is split.
+    while (line.length + rest.length > w) {
+      const room = w - line.length;
+      out.push(line + rest.slice(0, room));
+      line = cont;
+      rest = rest.slice(room);
+    }
+    line += rest;
+  }
+  out.push(line);
+  return out;
 }
 
 /**
- * The interleaving as a table with one column per CPU/thread. Steps of one thread that only ran guest
- * instructions are folded into one line; the step that fired is marked with ">>".
+ * The interleaving as a table with one column per CPU/thread, as wide as `width`, or one line per step
+ * where columns would be too narrow. Steps of one thread that only ran guest instructions, and (unless
+ * verbose) steps that only took and released locks, are folded into one line; the firing step is
+ * marked ">>". Notes are cut to their column, except the reports that fired and the value a choice
+ * point took, which wrap.
  */
-export function renderInterleaving(il: Interleaving, width = 44): string[] {
+export function renderInterleaving(il: Interleaving, o: RenderOptions = {}): string[] {
+  const width = o.width ?? 80;
+  const firing = o.firing ?? Math.max(-1, ...il.rows.filter((r) => r.fired.length > 0).map((r) => r.step));
   const cols = il.threads;
   const colOf = new Map(cols.map((c, i) => [c.tid, i]));
-  const line = (cells: string[], mark = '  ') =>
-    `${mark}${cells.map((c) => fit(c, width)).join(' ')}`.trimEnd();
-  const out = [line(cols.map((c) => c.name)), line(cols.map(() => '-'.repeat(Math.min(width, 20))))];
-  let quiet: { tid: number; from: number; to: number } | null = null;
+  const column = Math.floor((width - 2 - (cols.length - 1)) / Math.max(1, cols.length));
+  const lanes = column >= MIN_COLUMN;
+  const out: string[] = [];
+  /** One entry of a thread: its lines, each placed in the thread's column (or after its name). */
+  const emit = (tid: number, texts: { text: string; whole: boolean }[], mark = false) => {
+    if (!lanes) {
+      const name = cols[colOf.get(tid)!].name;
+      texts.forEach(({ text, whole }, i) => {
+        const prefix = `${mark && i === 0 ? '>>' : '  '}${i === 0 ? `${name}: ` : ' '.repeat(name.length + 2)}`;
+        for (const l of cell(text, width - prefix.length, whole)) out.push(`${prefix}${l}`.trimEnd());
+      });
+      return;
+    }
+    const c = colOf.get(tid)!;
+    const pad = ' '.repeat(c * (column + 1));
+    let first = true;
+    for (const { text, whole } of texts)
+      for (const l of cell(text, column, whole)) {
+        out.push(`${mark && first ? '>>' : '  '}${pad}${l}`.trimEnd());
+        first = false;
+      }
+  };
+  if (lanes) {
+    out.push(`  ${cols.map((c) => c.name.slice(0, column).padEnd(column)).join(' ')}`.trimEnd());
+    out.push(`  ${cols.map(() => '-'.repeat(Math.min(column, 20)).padEnd(column)).join(' ')}`.trimEnd());
+  }
+  let folded: { tid: number; kind: 'guest' | 'locks'; from: number; to: number } | null = null;
   const flush = () => {
-    if (!quiet) return;
-    const cells = cols.map(() => '');
-    cells[colOf.get(quiet.tid)!] =
-      quiet.from === quiet.to ? `(guest step ${quiet.from})` : `(guest steps ${quiet.from}-${quiet.to})`;
-    out.push(line(cells));
-    quiet = null;
+    if (!folded) return;
+    const { from, to } = folded;
+    const steps = from === to ? `step ${from}` : `steps ${from}-${to}`;
+    emit(folded.tid, [
+      { text: folded.kind === 'guest' ? `(guest ${steps})` : `(${steps}: locks only)`, whole: false },
+    ]);
+    folded = null;
   };
   for (const r of il.rows) {
-    const isQuiet = r.op === 'guest' && r.notes.length === 0 && r.fired.length === 0;
-    if (isQuiet) {
-      if (quiet && quiet.tid === r.tid && quiet.to === r.step - 1) quiet.to = r.step;
+    const kind =
+      r.step === firing
+        ? null
+        : r.op === 'guest' && r.notes.length === 0 && r.fired.length === 0
+          ? 'guest'
+          : !o.verbose && locksOnly(r)
+            ? 'locks'
+            : null;
+    if (kind) {
+      if (folded && folded.tid === r.tid && folded.kind === kind && folded.to === r.step - 1)
+        folded.to = r.step;
       else {
         flush();
-        quiet = { tid: r.tid, from: r.step, to: r.step };
+        folded = { tid: r.tid, kind, from: r.step, to: r.step };
       }
       continue;
     }
     flush();
-    const c = colOf.get(r.tid)!;
     // A lock acquisition's scheduling point is restated by its note; other points are shown.
     const showOp = r.op && r.at && !/^(try)?lock /.test(r.op) && r.op !== 'guest';
-    const texts = [
-      `${r.step}: ${r.at || r.op}`,
-      ...(showOp ? [`  [${r.op}]`] : []),
-      ...r.notes.map((n) => `  ${n}`),
-    ];
-    for (const f of r.fired) texts.push(`  <-- ${f}`);
-    texts.forEach((t, i) => {
-      const cells = cols.map(() => '');
-      cells[c] = t;
-      out.push(line(cells, r.fired.length > 0 && i === 0 ? '>>' : '  '));
-    });
+    const choice = r.op.startsWith('choose');
+    emit(
+      r.tid,
+      [
+        { text: `${r.step}: ${r.at || r.op}`, whole: false },
+        ...(showOp ? [{ text: `  [${r.op}]`, whole: choice }] : []),
+        ...r.notes.map((n) => ({ text: `  ${n}`, whole: false })),
+        ...r.fired.map((f) => ({ text: `  <-- ${f}`, whole: true })),
+      ],
+      r.step === firing,
+    );
   }
   flush();
   return out;
