@@ -13,8 +13,8 @@ import {
   STRATEGIES,
   type StopOn,
 } from './check.ts';
-import { ablation, compare } from './compare.ts';
-import { type CommonOptions, checkWritable, parseIntOption } from './context.ts';
+import { ablation, type Column, compare, OUTCOMES, type Outcome } from './compare.ts';
+import { type CommonOptions, checkWritable, parseIntOption, say } from './context.ts';
 import { preloadDesignModules } from './design-module.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { list } from './list.ts';
@@ -262,6 +262,10 @@ function program(ctx: Context): Command {
         .option(
           '--time-limit <seconds>',
           'also a time budget per cell (off by default: cells it cuts depend on the machine)',
+        )
+        .option(
+          '--expect <list>',
+          `what each design must give in every cell, e.g. V3=kernel,V4b=clean (${OUTCOMES.join(', ')}); exit 1 otherwise`,
         ),
     ),
     [
@@ -270,6 +274,7 @@ function program(ctx: Context): Command {
       'vgic-lab compare --max-executions 50 --json',
       'vgic-lab compare lpi-disable-vs-eoicount-replay --designs V3,V3+HALT_ON_LPI_DISABLE,V5',
       'vgic-lab compare lpi-disable-vs-eoicount-replay --ablate V4b',
+      'vgic-lab compare lpi-disable-vs-eoicount-replay --designs V3,V4b --expect V3=kernel,V4b=clean   # a CI gate',
     ],
   ).action(
     async (
@@ -280,6 +285,7 @@ function program(ctx: Context): Command {
         config?: string;
         maxExecutions: string;
         timeLimit?: string;
+        expect?: string;
       },
     ) => {
       if (o.ablate !== undefined && o.designs !== undefined)
@@ -315,13 +321,50 @@ function program(ctx: Context): Command {
           ...o,
           maxExecutions: parseIntOption('max-executions', o.maxExecutions, 1),
           timeLimit: o.timeLimit === undefined ? undefined : parseIntOption('time-limit', o.timeLimit, 1),
+          expect: o.expect === undefined ? undefined : parseExpect(o.expect, columns),
         },
         ctx.stop,
         o.ablate !== undefined,
       );
+      // The whole catalogue is what `npm start` shows a newcomer: say what to run next.
+      if (refs.length === 0 && o.ablate === undefined) for (const line of NEXT_STEPS) say(o, line);
     },
   );
   return p;
+}
+
+/** What `npm start` (compare over the catalogue) suggests under the matrix. */
+const NEXT_STEPS = [
+  '',
+  'Next: vgic-lab check lpi-disable-vs-eoicount-replay --design V3   # the June 2026 race: oops, interleaving, state',
+  '      vgic-lab replay <the token check prints>                    # that one interleaving again; --json for tools',
+  '      vgic-lab list scenarios                                     # and docs/scenarios.md to write your own',
+];
+
+/** `--expect V3=kernel,V4b=clean`: each named design must be a column of the matrix. */
+function parseExpect(text: string, columns: readonly Column[]): Map<string, Outcome> {
+  const out = new Map<string, Outcome>();
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [design, outcome] = part.split('=').map((x) => x.trim());
+    if (!(OUTCOMES as readonly string[]).includes(outcome ?? ''))
+      throw new UsageError(
+        `--expect "${part}": the outcome is one of ${OUTCOMES.join(', ')}`,
+        'for example --expect V3=kernel,V4b=clean',
+      );
+    const column = columns.find((c) => c.id === design || c.design?.aliases.includes(design));
+    if (!column)
+      throw new UsageError(
+        `--expect "${part}": ${design} is not a column of the matrix`,
+        `columns: ${columns.map((c) => c.id).join(', ')}`,
+      );
+    out.set(column.id, outcome as Outcome);
+  }
+  if (out.size === 0)
+    throw new UsageError(`--expect "${text}" names no design`, 'for example --expect V3=kernel,V4b=clean');
+  return out;
 }
 
 /** `f` of each item, one after the other: the first that fails is the one the user hears of. */

@@ -1,6 +1,6 @@
 import { DEFAULT_SPLIT_DEPTH, SplitExploration } from '../explore/split.ts';
 import type { Stop } from '../explore/stop.ts';
-import { bySeverity, findingClass, shortTitle } from '../report/classes.ts';
+import { bySeverity, findingClass, isKernelReport } from '../report/classes.ts';
 import { plural } from '../report/text.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import {
@@ -14,10 +14,12 @@ import {
 import type { Design } from '../vgic/designs.ts';
 import { type CommonOptions, colors, printJson, programOf, say } from './context.ts';
 import { EXIT } from './errors.ts';
-import { Progress } from './progress.ts';
+import { Progress, progressMode } from './progress.ts';
 
 export interface CompareOptions extends CommonOptions {
   maxExecutions: number;
+  /** `--expect`: the outcome each named design must have in every cell (exit status 1 otherwise). */
+  expect?: ReadonlyMap<string, Outcome>;
   /** Off by default: a cell cut by time has an execution count that depends on the machine. */
   timeLimit?: number;
 }
@@ -111,6 +113,8 @@ export function compareCells(
 ): { cells: Cell[]; interrupted: boolean } {
   const cells: Cell[] = [];
   let stop = false;
+  const progress = new Progress(progressMode(o), () => 0);
+  const total = scenarios.length * columns.length;
   for (const s of scenarios) {
     for (const col of columns) {
       stop ||= signals.reason() !== null;
@@ -138,7 +142,10 @@ export function compareCells(
         stop: cellStop,
         allViolations: true,
       });
-      new Progress(o.progress ? 'lines' : 'off', () => 0).begin(`${s.ref} on ${d.id}`);
+      progress.stage(
+        `comparing: cell ${cells.length + 1} of ${total}: ${s.ref} on ${d.id}`,
+        `${s.ref} on ${d.id}`,
+      );
       while (x.step()) {}
       const r = x.result();
       // A signal ends the matrix: the cell it cut is not a result.
@@ -160,6 +167,7 @@ export function compareCells(
       });
     }
   }
+  progress.clear();
   return { cells, interrupted: stop };
 }
 
@@ -196,51 +204,132 @@ export function compare(
   const c = colors(o);
   const matrix = compareCells(scenarios, columns, o, signals);
   const { cells, interrupted: stop } = matrix;
-  if (o.json) printJson(compareDocument(scenarios, columns, o, matrix, ablate));
+  const unmet = o.expect ? unmetExpectations(cells, o.expect) : [];
+  if (o.json)
+    printJson({ ...compareDocument(scenarios, columns, o, matrix, ablate), ...(o.expect ? { unmet } : {}) });
   else {
+    const codes = verdictCodes(cells);
     const text = (cell: Cell | undefined, cw: number) => {
       if (!cell) return ''.padEnd(cw);
-      if (cell.kind === 'not-a-design') return c.dim(fit(cell.verdict, cw).padEnd(cw));
-      // The count and its "+" are never cut: a cut cell must never read as a proof.
-      const count = ` (${cell.executions}${cell.exhaustive ? '' : '+'})${cell.notes.length > 0 ? ' n' : ''}`;
-      const padded = (fit(shortVerdict(cell), cw - count.length) + count).padEnd(cw);
+      const padded = cellText(cell, codes).padEnd(cw);
+      if (cell.kind === 'not-a-design') return c.dim(padded);
       if (cell.kind === 'clean') return c.green(padded);
       if (cell.kind === 'none-found') return c.yellow(padded);
       return c.red(padded);
     };
     const at = (s: string, d: string) => cells.find((x) => x.scenario === s && x.design === d);
+    const cw = Math.max(4, ...cells.map((x) => cellText(x, codes).length));
     if (ablate) {
       const w = Math.max(...columns.map((d) => d.id.length), 8);
-      const cw = Math.max(30, ...scenarios.map((s) => s.ref.length));
-      say(o, c.bold(`${'design'.padEnd(w)}  ${scenarios.map((s) => s.ref.padEnd(cw)).join(' ')}`));
+      const widths = scenarios.map((s) => Math.max(cw, s.ref.length));
+      say(
+        o,
+        c.bold(
+          `${'design'.padEnd(w)}  ${scenarios.map((s, i) => s.ref.padEnd(widths[i])).join(' ')}`.trimEnd(),
+        ),
+      );
       for (const col of columns)
-        say(o, `${col.id.padEnd(w)}  ${scenarios.map((s) => text(at(s.ref, col.id), cw)).join(' ')}`);
+        say(
+          o,
+          `${col.id.padEnd(w)}  ${scenarios.map((s, i) => text(at(s.ref, col.id), widths[i])).join(' ')}`.trimEnd(),
+        );
     } else {
-      const w = Math.max(...scenarios.map((s) => s.ref.length), 8);
-      const cw = 30;
-      say(o, c.bold(`${'scenario'.padEnd(w)}  ${columns.map((d) => d.id.padEnd(cw)).join(' ')}`));
+      // The rows' names give way first: the matrix stays within MATRIX_WIDTH columns.
+      const room = MATRIX_WIDTH - 2 - columns.length * (cw + 1);
+      const w = Math.max(8, Math.min(room, Math.max(...scenarios.map((s) => s.ref.length))));
+      say(
+        o,
+        c.bold(
+          `${'scenario'.padEnd(w)}  ${columns.map((d) => fit(d.id, cw).padEnd(cw)).join(' ')}`.trimEnd(),
+        ),
+      );
       for (const s of scenarios)
-        say(o, `${s.ref.padEnd(w)}  ${columns.map((d) => text(at(s.ref, d.id), cw)).join(' ')}`);
+        say(
+          o,
+          `${fit(s.ref, w).padEnd(w)}  ${columns.map((d) => text(at(s.ref, d.id), cw)).join(' ')}`.trimEnd(),
+        );
     }
     say(o, '');
-    const budget = `${plural(o.maxExecutions, 'execution')}${o.timeLimit !== undefined ? ` or ${o.timeLimit} s` : ''}`;
-    say(
-      o,
-      `Each cell: the most severe kernel report (else the most severe functional finding; "clean" only when the search was exhaustive) and the number of DPOR executions; "+" marks a cell cut by the budget (${budget}): not exhaustive, and "none found" there is no proof; "n" marks lock-discipline notes (docs/findings.md)${ablate ? '; "not a design": the flip leaves the design inconsistent (docs/designs.md)' : ''}.`,
-    );
+    for (const line of legend(codes, o, cells)) say(o, line);
+    for (const u of unmet)
+      say(o, c.red(`expected ${u.expected} for ${u.scenario} on ${u.design}, got ${u.got}: ${u.verdict}`));
     if (stop) say(o, 'interrupted: only the cells above were explored');
   }
-  return stop ? EXIT.INTERRUPTED : EXIT.OK;
+  if (stop) return EXIT.INTERRUPTED;
+  return unmet.length > 0 ? EXIT.VIOLATION : EXIT.OK;
+}
+
+/** How wide the matrix may be: a terminal of 120 columns shows it whole. */
+const MATRIX_WIDTH = 120;
+
+/** The verdicts of the matrix that are findings, each with its code: K1, K2, … and F1, F2, … in order. */
+function verdictCodes(cells: readonly Cell[]): Map<string, string> {
+  const codes = new Map<string, string>();
+  const count = { K: 0, F: 0 };
+  for (const cell of cells) {
+    if (['clean', 'none-found', 'not-a-design'].includes(cell.kind) || codes.has(cell.verdict)) continue;
+    const letter = isKernelReport(cell.kind) ? 'K' : 'F';
+    codes.set(cell.verdict, `${letter}${++count[letter]}`);
+  }
+  return codes;
+}
+
+/** A cell as the matrix shows it: `K1 12`, `ok 33*`, `none 300+`. */
+function cellText(cell: Cell, codes: ReadonlyMap<string, string>): string {
+  if (cell.kind === 'not-a-design') return 'n/a';
+  const code = cell.kind === 'clean' ? 'ok' : cell.kind === 'none-found' ? 'none' : codes.get(cell.verdict);
+  return `${code} ${cell.executions}${cell.exhaustive ? '' : '+'}${cell.notes.length > 0 ? '*' : ''}`;
+}
+
+/** The lines under the matrix that say what each code means. */
+function legend(codes: ReadonlyMap<string, string>, o: CompareOptions, cells: readonly Cell[]): string[] {
+  const budget = `${plural(o.maxExecutions, 'execution')}${o.timeLimit !== undefined ? ` or ${o.timeLimit} s` : ''}`;
+  const out = [
+    `Each cell: the most severe finding and the number of DPOR executions (budget ${budget} a cell).`,
+    '  ok     no kernel report or functional finding, and the search was exhaustive: a proof within the bounds',
+    '  none   none found, but the budget cut the search ("+"): no proof',
+    '  +      the budget cut the search: not exhaustive',
+    '  *      lock-discipline notes too (docs/findings.md)',
+  ];
+  for (const cell of cells)
+    if (cell.kind === 'not-a-design')
+      out.push(
+        `  n/a    ${cell.design} is ${cell.verdict.replace(/^not a design: /, 'not a design (docs/designs.md): ')}`,
+      );
+  const order = [...codes].sort(
+    ([, a], [, b]) => a[0].localeCompare(b[0]) || Number(a.slice(1)) - Number(b.slice(1)),
+  );
+  for (const [verdict, code] of order)
+    out.push(
+      `  ${code.padEnd(6)} ${code.startsWith('K') ? 'kernel report' : 'functional finding'}: ${verdict}`,
+    );
+  return out;
+}
+
+/** What `--expect` asks of a design's cells: the class of their most severe finding. */
+export const OUTCOMES = ['kernel', 'functional', 'clean', 'none'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+function outcomeOf(cell: Cell): Outcome | 'not-a-design' {
+  if (cell.kind === 'clean') return 'clean';
+  if (cell.kind === 'none-found') return 'none';
+  if (cell.kind === 'not-a-design') return 'not-a-design';
+  return isKernelReport(cell.kind) ? 'kernel' : 'functional';
+}
+
+/** The cells whose outcome is not the one `--expect` gives for their design. */
+export function unmetExpectations(cells: readonly Cell[], expect: ReadonlyMap<string, Outcome>) {
+  return cells.flatMap((cell) => {
+    const expected = expect.get(cell.design);
+    const got = outcomeOf(cell);
+    return expected === undefined || expected === got
+      ? []
+      : [{ scenario: cell.scenario, design: cell.design, expected, got, verdict: cell.verdict }];
+  });
 }
 
 function fit(s: string, room: number): string {
   return s.length > room ? `${s.slice(0, room - 1)}…` : s;
-}
-
-function shortVerdict(cell: Cell): string {
-  if (cell.kind === 'clean') return 'clean';
-  if (cell.kind === 'none-found') return 'none found';
-  return shortTitle({ checker: cell.kind, title: cell.verdict });
 }
 
 export { EXIT };

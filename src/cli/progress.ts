@@ -22,6 +22,17 @@ export class Progress {
     if (this.mode === 'lines') stderr(`vgic-lab: ${verb} ${what} (Ctrl-C stops and reports what was done)\n`);
   }
 
+  /**
+   * Where a long piece of work stands (`cell 3 of 294: happy-sgi on V3`): the bar on a terminal, the
+   * readiness line of `what` in lines mode.
+   */
+  stage(text: string, what: string): void {
+    if (this.mode === 'lines') this.begin(what);
+    if (this.mode !== 'bar') return;
+    this.shown = true;
+    stderr(`\r\x1b[K${text}`);
+  }
+
   /** A line that says which phase the work is in (lines mode). */
   say(text: string): void {
     if (this.mode === 'lines') stderr(`vgic-lab: ${text}\n`);

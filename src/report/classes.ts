@@ -61,28 +61,6 @@ export function bySeverity<T>(items: readonly T[], of: (x: T) => { checker: stri
   return [...items].sort((a, b) => severity(of(a)) - severity(of(b)));
 }
 
-/**
- * A finding in a few words, for a matrix cell: what kind of report it is, from its checker, with the
- * detail its title carries (the KASAN bug type, the oracle's id).
- */
-export function shortTitle(f: { checker: string; title: string }): string {
-  const t = f.title;
-  switch (f.checker) {
-    case 'fault':
-      return t.startsWith('Unable to handle kernel paging request') ? 'oops (poison)' : t;
-    case 'kasan':
-      return `KASAN ${t.replace(/^BUG: KASAN: /, '').split(' in ')[0]}`;
-    case 'kcsan':
-      return 'KCSAN data-race';
-    case 'lockdep':
-      return `lockdep: ${t.replace(/^WARNING: |^\[ BUG: | \]$/g, '').slice(0, 30)}`;
-    case 'oracle':
-      return t.split(':')[0];
-    default:
-      return t;
-  }
-}
-
 /** Findings that count as a failure (exit status 1): kernel reports and functional findings, and
  * lock-discipline notes too with `strict`. */
 export function fails(f: { checker: string }, strict: boolean): boolean {

@@ -591,7 +591,8 @@ describe('vgic-lab compare', () => {
       'V0,V2,V3',
     );
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^head-walk-wrong-deactivation +clean \(\d+\) +P-EOI \(\d+\) n +clean \(\d+\) n/m);
+    assert.match(r.out, /^head-walk-wrong-deactivation +ok \d+ +F1 \d+\* +ok \d+\*$/m);
+    assert.match(r.out, /^ {2}F1 +functional finding: P-EOI: /m);
     const j = await json('compare', 'lr-overflow-eoimode0', '--designs', 'V0,V4b');
     assert.deepEqual(
       j.doc.cells.map((c: { design: string; kind: string }) => `${c.design}:${c.kind}`),
@@ -601,10 +602,10 @@ describe('vgic-lab compare', () => {
     assert.deepEqual(j.doc.budget, { maxExecutions: 300, timeLimitSeconds: null });
   });
 
-  it('a cell cut by the budget never says clean: "+" and "none found", kind none-found in JSON', async () => {
+  it('a cell cut by the budget never says clean: "+" and "none", kind none-found in JSON', async () => {
     const r = await vl('compare', 'happy-sgi', '--designs', 'V4b', '--max-executions', '2');
-    assert.match(r.out, /^happy-sgi +none found \(2\+\)/m);
-    assert.doesNotMatch(r.out, /^happy-sgi .*clean/m);
+    assert.match(r.out, /^happy-sgi +none 2\+$/m);
+    assert.doesNotMatch(r.out, /^happy-sgi .*ok/m);
     const j = await json('compare', 'happy-sgi', '--designs', 'V4b', '--max-executions', '2');
     assert.deepEqual(
       j.doc.cells.map((c: { kind: string; verdict: string; exhaustive: boolean }) => [
@@ -614,7 +615,7 @@ describe('vgic-lab compare', () => {
       ]),
       [['none-found', 'no violation found, not exhaustive', false]],
     );
-    // A long verdict is shortened, never its count.
+    // A verdict is a code in the cell, whole in the legend; the count is always there.
     const k = await vl(
       'compare',
       'lpi-disable-vs-eoicount-replay',
@@ -623,7 +624,66 @@ describe('vgic-lab compare', () => {
       '--max-executions',
       '3',
     );
-    assert.match(k.out, /^lpi-disable-vs-eoicount-replay +.*\(3\+\)/m);
+    assert.match(k.out, /^lpi-disable-vs-eoicount-replay +K1 3\+\*$/m);
+    assert.match(
+      k.out,
+      /^ {2}K1 +kernel report: BUG: KCSAN: data-race in vgic_flush_pending_lpis \/ vgic_v3_fold_lr_state$/m,
+    );
+  });
+
+  it('fits 120 columns with every design; every code in a cell is in the legend', async () => {
+    const r = await vl(
+      'compare',
+      'lpi-disable-vs-eoicount-replay',
+      'fail-level-eoimode1-set-irq-line-high-nlr4',
+      'lpi-disable-vs-fold-without-eoi-discarded',
+      '--max-executions',
+      '40',
+    );
+    const table = r.out.split('\n\n')[0].split('\n');
+    assert.equal(table.length, 4);
+    for (const l of table) assert.ok(l.length <= 120, `${l.length}: ${l}`);
+    const codes = new Set(table.slice(1).flatMap((l) => [...l.matchAll(/\b([KF]\d+) \d/g)].map((m) => m[1])));
+    assert.ok(codes.size >= 2);
+    for (const code of codes)
+      assert.match(r.out, new RegExp(`^ {2}${code} +(kernel report|functional finding): `, 'm'));
+    for (const mark of ['ok', 'none', '\\+', '\\*'])
+      assert.match(r.out, new RegExp(`^ {2}${mark} +\\S`, 'm'), mark);
+  });
+
+  it('--expect gates a CI job: exit 1 with the cells that differ, 0 when all agree, 2 when malformed', async () => {
+    const args = ['compare', 'lpi-disable-vs-eoicount-replay', '--designs', 'V3,V4b'];
+    const met = await vl(...args, '--expect', 'V3=kernel,locked-fold=functional');
+    assert.equal(met.code, 0, met.err);
+    const unmet = await vl(...args, '--expect', 'V3=kernel,V4b=clean');
+    assert.equal(unmet.code, 1);
+    assert.match(
+      unmet.out,
+      /^expected clean for lpi-disable-vs-eoicount-replay on V4b, got functional: P-EOI: a deactivation outside the LRs was lost$/m,
+    );
+    const j = await json(...args, '--expect', 'V4b=clean');
+    assert.equal(j.code, 1);
+    assert.deepEqual(
+      j.doc.unmet.map((u: { design: string; got: string }) => `${u.design}:${u.got}`),
+      ['V4b:functional'],
+    );
+    usageError(
+      await vl(...args, '--expect', 'V3=broken'),
+      /--expect "V3=broken": the outcome is one of kernel, functional, clean, none/,
+    );
+    usageError(
+      await vl(...args, '--expect', 'V5=clean'),
+      /--expect "V5=clean": V5 is not a column of the matrix/,
+    );
+  });
+
+  it('over the whole catalogue (npm start) it ends with what to run next', async () => {
+    const r = await vl('compare', '--designs', 'V3', '--max-executions', '1');
+    assert.equal(r.code, 0, r.err);
+    const tail = r.out.trimEnd().split('\n').slice(-3);
+    assert.match(tail[0], /^Next: vgic-lab check lpi-disable-vs-eoicount-replay --design V3 /);
+    assert.match(tail[2], /vgic-lab list scenarios/);
+    assert.doesNotMatch((await vl('compare', 'happy-sgi', '--designs', 'V3')).out, /^Next:/m);
   });
 
   it('a --designs list that names no design is a usage error', async () => {
