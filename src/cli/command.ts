@@ -327,7 +327,8 @@ function program(ctx: Context): Command {
         o.ablate !== undefined,
       );
       // The whole catalogue is what `npm start` shows a newcomer: say what to run next.
-      if (refs.length === 0 && o.ablate === undefined) for (const line of NEXT_STEPS) say(o, line);
+      if (refs.length === 0 && o.ablate === undefined && ctx.exit !== EXIT.INTERRUPTED)
+        for (const line of NEXT_STEPS) say(o, line);
     },
   );
   return p;
@@ -354,7 +355,8 @@ function parseExpect(text: string, columns: readonly Column[]): Map<string, Outc
         `--expect "${part}": the outcome is one of ${OUTCOMES.join(', ')}`,
         'for example --expect V3=kernel,V4b=clean',
       );
-    const column = columns.find((c) => c.id === design || c.design?.aliases.includes(design));
+    const named = (n: string) => n.toLowerCase() === design.toLowerCase();
+    const column = columns.find((c) => named(c.id) || c.design?.aliases.some(named));
     if (!column)
       throw new UsageError(
         `--expect "${part}": ${design} is not a column of the matrix`,

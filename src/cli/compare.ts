@@ -219,6 +219,8 @@ export function compare(
     };
     const at = (s: string, d: string) => cells.find((x) => x.scenario === s && x.design === d);
     const cw = Math.max(4, ...cells.map((x) => cellText(x, codes).length));
+    // A column is as wide as its design's name: two long expressions must not read the same.
+    const dw = Math.max(cw, ...columns.map((d) => d.id.length));
     if (ablate) {
       const w = Math.max(...columns.map((d) => d.id.length), 8);
       const widths = scenarios.map((s) => Math.max(cw, s.ref.length));
@@ -235,18 +237,13 @@ export function compare(
         );
     } else {
       // The rows' names give way first: the matrix stays within MATRIX_WIDTH columns.
-      const room = MATRIX_WIDTH - 2 - columns.length * (cw + 1);
+      const room = MATRIX_WIDTH - 2 - columns.length * (dw + 1);
       const w = Math.max(8, Math.min(room, Math.max(...scenarios.map((s) => s.ref.length))));
-      say(
-        o,
-        c.bold(
-          `${'scenario'.padEnd(w)}  ${columns.map((d) => fit(d.id, cw).padEnd(cw)).join(' ')}`.trimEnd(),
-        ),
-      );
+      say(o, c.bold(`${'scenario'.padEnd(w)}  ${columns.map((d) => d.id.padEnd(dw)).join(' ')}`.trimEnd()));
       for (const s of scenarios)
         say(
           o,
-          `${fit(s.ref, w).padEnd(w)}  ${columns.map((d) => text(at(s.ref, d.id), cw)).join(' ')}`.trimEnd(),
+          `${fit(s.ref, w).padEnd(w)}  ${columns.map((d) => text(at(s.ref, d.id), dw)).join(' ')}`.trimEnd(),
         );
     }
     say(o, '');
@@ -291,8 +288,9 @@ function legend(codes: ReadonlyMap<string, string>, o: CompareOptions, cells: re
     '  +      the budget cut the search: not exhaustive',
     '  *      lock-discipline notes too (docs/findings.md)',
   ];
+  const seen = new Set<string>();
   for (const cell of cells)
-    if (cell.kind === 'not-a-design')
+    if (cell.kind === 'not-a-design' && !seen.has(cell.design) && seen.add(cell.design))
       out.push(
         `  n/a    ${cell.design} is ${cell.verdict.replace(/^not a design: /, 'not a design (docs/designs.md): ')}`,
       );

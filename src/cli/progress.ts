@@ -30,7 +30,8 @@ export class Progress {
     if (this.mode === 'lines') this.begin(what);
     if (this.mode !== 'bar') return;
     this.shown = true;
-    stderr(`\r\x1b[K${text}`);
+    // One line: a line that wrapped would not be overwritten by the next.
+    stderr(`\r\x1b[K${text.slice(0, terminal().columns - 1)}`);
   }
 
   /** A line that says which phase the work is in (lines mode). */

@@ -17,7 +17,8 @@ export interface Terminal {
  */
 export function terminalHere(): Terminal {
   const out = isatty(1);
-  return { stdout: out, stderr: isatty(2), columns: out ? (process.stdout.columns ?? 80) : 80 };
+  // A terminal that reports no width (0, as some do) is taken as 80 columns.
+  return { stdout: out, stderr: isatty(2), columns: (out && process.stdout.columns) || 80 };
 }
 
 export function terminal(): Terminal {

@@ -80,10 +80,12 @@ function locksOnly(r: StepRow): boolean {
 }
 
 /** `text` cut to `w` characters, or, for text that must be read whole, wrapped into lines of `w`. */
-function cell(text: string, w: number, whole: boolean): string[] {
+function cell(text: string, width: number, whole: boolean): string[] {
+  // Narrower than this, nothing is readable: lines may then run past the terminal's edge.
+  const w = Math.max(width, 12);
   if (text.length <= w) return [text];
   if (!whole) return [`${text.slice(0, w - 1)}…`];
-  const indent = /^ */.exec(text)![0];
+  const indent = /^ */.exec(text)![0].slice(0, w - 8);
   // Continuation lines indent two more, where there is room for it.
   const cont = w - indent.length - 2 >= 8 ? `${indent}  ` : '';
   const out: string[] = [];

@@ -651,10 +651,19 @@ describe('vgic-lab compare', () => {
       assert.match(r.out, new RegExp(`^ {2}${mark} +\\S`, 'm'), mark);
   });
 
+  it('a column is as wide as its design expression: two long ones never read the same', async () => {
+    const long = ['V3+HALT_ON_LPI_DISABLE', 'V3+HALT_ON_LPI_DISABLE+MOVALL_FILTER_SOURCE'];
+    const r = await vl('compare', 'happy-sgi', '--designs', long.join(','), '--max-executions', '5');
+    const header = r.out.split('\n')[0];
+    for (const d of long) assert.ok(header.split(/ +/).includes(d), header);
+  });
+
   it('--expect gates a CI job: exit 1 with the cells that differ, 0 when all agree, 2 when malformed', async () => {
     const args = ['compare', 'lpi-disable-vs-eoicount-replay', '--designs', 'V3,V4b'];
     const met = await vl(...args, '--expect', 'V3=kernel,locked-fold=functional');
     assert.equal(met.code, 0, met.err);
+    // Designs are named in any case, as --designs takes them.
+    assert.equal((await vl(...args, '--expect', 'v3=kernel')).code, 0);
     const unmet = await vl(...args, '--expect', 'V3=kernel,V4b=clean');
     assert.equal(unmet.code, 1);
     assert.match(

@@ -45,6 +45,20 @@ describe('DPOR against naive enumeration', () => {
  * thread's pending step reveals, and a race whose reversing thread sleeps where the race is.
  */
 const REGRESSIONS: RandomProgram[] = [
+  // Bounded DPOR needs the race of a release with the next acquisition (its last context switch).
+  {
+    threads: [
+      [
+        { k: 'read', v: 0 },
+        { k: 'cs', l: 0, body: [] },
+        { k: 'write', v: 0, c: 1 },
+      ],
+      [
+        { k: 'cs', l: 0, body: [{ k: 'write', v: 0, c: 2 }] },
+        { k: 'write', v: 0, c: 1 },
+      ],
+    ],
+  },
   {
     threads: [
       [{ k: 'cs', l: 0, body: [{ k: 'write', v: 0, c: 1 }] }],

@@ -26,6 +26,15 @@ describe('interleaving tables', () => {
     assert.ok(narrow.some((l) => /^ {2}CPU 1\/KVM: \d+:/.test(l)));
   });
 
+  it('a terminal narrower than a thread name, or of no width, still gets the whole table', async () => {
+    const { il, step } = await seedRace();
+    const named = { ...il, threads: il.threads.map((t) => ({ ...t, name: `${t.name}-with-a-long-name` })) };
+    for (const width of [0, 1, 16, 20]) {
+      const lines = renderInterleaving(named, { width, firing: step });
+      assert.equal(lines.filter((l) => l.startsWith('>>')).length, 1, `${width}`);
+    }
+  });
+
   it('mark exactly the step that fired, and never cut what fired or the value a choice took', async () => {
     const { il, step, title } = await seedRace();
     for (const width of [120, 80, 40, 30]) {

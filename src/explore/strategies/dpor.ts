@@ -84,8 +84,8 @@ export class DporStrategy extends TreeSearch implements Strategy {
   private addRaces(exec: Execution): void {
     const { trace, executed } = withPending(exec);
     const nthreads = exec.threads.length;
-    const hb = happensBefore(trace, executed, nthreads);
-    for (const [d, i] of racePairs(trace, executed, hb, nthreads)) {
+    const hb = happensBefore(trace, executed, nthreads, !this.bounded);
+    for (const [d, i] of racePairs(trace, executed, hb, nthreads, !this.bounded)) {
       if (this.bounded) this.backtrackAt(trace[d].decision, trace[i].tid);
       else this.reverse(trace, hb, d, i);
     }

@@ -34,7 +34,17 @@ export interface HappensBefore {
   prevOf: Int32Array;
 }
 
-export function happensBefore(trace: readonly Event[], executed: number, nthreads: number): HappensBefore {
+export function happensBefore(
+  trace: readonly Event[],
+  executed: number,
+  nthreads: number,
+  /**
+   * Order each release before the next acquisition (Footprint.after). Off for preemption-bounded DPOR:
+   * its backtrack points at the last context switch come from the races of releases with
+   * acquisitions, which the ordering removes.
+   */
+  orderReleases = true,
+): HappensBefore {
   const clocks: Int32Array[] = new Array(trace.length);
   const local = new Int32Array(trace.length);
   const prevOf = new Int32Array(trace.length);
@@ -57,7 +67,7 @@ export function happensBefore(trace: readonly Event[], executed: number, nthread
       const w = lastWrite.get(x);
       if (w !== undefined) join(w);
     }
-    if (ev.fp.after >= 0) {
+    if (orderReleases && ev.fp.after >= 0) {
       const w = lastWrite.get(ev.fp.after);
       if (w !== undefined) join(w);
     }
@@ -94,6 +104,8 @@ export function racePairs(
   executed: number,
   hb: HappensBefore,
   nthreads: number,
+  /** As for happensBefore: whether a release is left out as a race partner of the next acquisition. */
+  orderReleases = true,
 ): [number, number][] {
   // Per location, the executed steps that touched it, in order; a write is stored as ~index.
   const accesses = new Map<number, number[]>();
@@ -106,7 +118,7 @@ export function racePairs(
   const out: [number, number][] = [];
   for (let i = 0; i < trace.length; i++) {
     const e = trace[i];
-    for (const d of racesOf(trace, i, hb, accesses, covered)) out.push([d, i]);
+    for (const d of racesOf(trace, i, hb, accesses, covered, orderReleases)) out.push([d, i]);
     if (i >= executed) continue;
     for (const x of e.fp.r) note(x, i);
     for (const x of e.fp.w) note(x, ~i);
@@ -126,13 +138,14 @@ function racesOf(
   hb: HappensBefore,
   accesses: Map<number, number[]>,
   covered: Uint8Array,
+  orderReleases: boolean,
 ): number[] {
   const e = trace[i];
   const p = e.tid;
   const prev = hb.prevOf[i];
   const known = prev >= 0 ? hb.clocks[prev] : null;
   const out: number[] = [];
-  const hasAfter = e.fp.after >= 0;
+  const hasAfter = orderReleases && e.fp.after >= 0;
   let lastBefore = -1;
   const scan = (x: number, writesOnly: boolean) => {
     const list = accesses.get(x);
