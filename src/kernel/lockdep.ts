@@ -386,6 +386,8 @@ export class Lockdep {
         continue;
       }
       if (!out) this.state.edges.set(prev, (out = new Map()));
+      // A lock held by trylock adds no dependency on its own acquisition, so its node may be new here.
+      if (!this.state.nodeClass.has(prev)) this.state.nodeClass.set(prev, { cls: h.lock.cls, sub: h.sub });
       out.set(next, { to: next, stack: traceOf(t.stack), execution: this.k.executionNo });
       this.checkSafeUnsafe(t, l, sub, h);
     }

@@ -10,6 +10,7 @@ import {
   raw_spin_lock,
   raw_spin_lock_irqsave,
   raw_spin_lock_nested,
+  raw_spin_trylock,
   raw_spin_unlock,
   raw_spin_unlock_irqrestore,
   spin_lock,
@@ -22,6 +23,30 @@ const FLUSH = testFn('vgic_flush_lr_state', 'arch/arm64/kvm/vgic/vgic.c', 0x19);
 const QUEUE = testFn('vgic_queue_irq_unlock', 'arch/arm64/kvm/vgic/vgic.c', 0x1f);
 
 describe('lockdep', () => {
+  it('a lock held by trylock orders the locks taken after it, released out of order, without a crash', () => {
+    const r = runOnce((k) => {
+      const o = k.alloc(T, 'obj', {}, null, false);
+      const a = initLock(k, 'raw', o, T.field('irq_lock'), 'lock_a', '&a');
+      const b = initLock(k, 'raw', o, T.field('lock2'), 'lock_b', '&b');
+      const c = initLock(k, 'raw', o, T.field('refcount'), 'lock_c', '&c');
+      k.spawn(vcpu(0), function* (t) {
+        t.enter(FN);
+        t.at('s1');
+        const got = yield raw_spin_trylock(t, a);
+        assert.equal(got, true);
+        yield raw_spin_lock(t, b);
+        yield raw_spin_lock(t, c);
+        raw_spin_unlock(t, b);
+        raw_spin_unlock(t, c);
+        raw_spin_unlock(t, a);
+      });
+    });
+    assert.deepEqual(
+      r.violations.map((v) => v.title),
+      [],
+    );
+  });
+
   it('Invalid wait context: spinlock_t under raw_spinlock_t, in the kernel layout', () => {
     const r = runOnce((k) => {
       const o = k.alloc(T, 'vcpu', {}, null, false);
