@@ -15,7 +15,7 @@ import {
 } from './cli/check.ts';
 import { type CompareOptions as CliCompareOptions, compareCells, compareDocument } from './cli/compare.ts';
 import { preloadDesignModules } from './cli/design-module.ts';
-import { UsageError } from './cli/errors.ts';
+import { EXIT, UsageError } from './cli/errors.ts';
 import { replayRun } from './cli/replay.ts';
 import { type ResolvedScenario, resolveDesign, resolveScenario, withConfig } from './cli/resolve.ts';
 import { runDocument } from './cli/run.ts';
@@ -103,7 +103,7 @@ export async function check(
   const explored = await explorationOf(s.loaded, d, o, stop);
   const reports = findingReports(s, d, o, explored, stop);
   const doc = checkDocument(s.ref, d, explored.result, reports, explored.limits, o);
-  return { ...doc, failed: checkStatus(explored.result, o, stop) === 1 };
+  return { ...doc, failed: checkStatus(explored.result, o, stop) === EXIT.VIOLATION };
 }
 
 export interface CompareOptions {

@@ -305,20 +305,11 @@ export class Lineage {
 /** A unit as JSON (shard files, worker messages): footprints as their read and write lists. */
 export interface UnitJson {
   prefix: number[];
-  sleep: { tid: number; r: number[]; w: number[]; taken?: number; after?: number }[];
+  sleep: { tid: number; r: number[]; w: number[] }[];
 }
 
 export function unitToJson(u: Unit): UnitJson {
-  return {
-    prefix: [...u.prefix],
-    sleep: u.sleep.map((s) => ({
-      tid: s.tid,
-      r: s.fp.r,
-      w: s.fp.w,
-      ...(s.fp.taken >= 0 ? { taken: s.fp.taken } : {}),
-      ...(s.fp.after >= 0 ? { after: s.fp.after } : {}),
-    })),
-  };
+  return { prefix: [...u.prefix], sleep: u.sleep.map((s) => ({ tid: s.tid, r: s.fp.r, w: s.fp.w })) };
 }
 
 export function unitFromJson(j: UnitJson): Unit {
@@ -326,8 +317,6 @@ export function unitFromJson(j: UnitJson): Unit {
     const fp = new Footprint();
     for (const id of s.r) fp.read(id);
     for (const id of s.w) fp.write(id);
-    fp.taken = s.taken ?? -1;
-    fp.after = s.after ?? -1;
     return { tid: s.tid, fp };
   });
   return { prefix: j.prefix, sleep };

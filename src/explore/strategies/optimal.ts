@@ -176,9 +176,9 @@ export class OptimalStrategy extends TreeSearch implements Strategy {
 
   /**
    * The first sequence of the node's wakeup tree that can start here. A sequence whose first thread is
-   * blocked here (a wait whose condition is not yet true: locks cannot do this, their releases come
-   * before the next acquisition in happens-before) gives way to every thread that can run and is not
-   * asleep, as source-DPOR does where the reversing thread cannot run; DPOR below finds the rest.
+   * blocked here (mostly a wait whose condition is not yet true: a lock's release comes before its next
+   * acquisition in happens-before) gives way to every thread that can run and is not asleep, as
+   * source-DPOR does where the reversing thread cannot run; DPOR below finds the rest.
    */
   private firstRunnable(node: OptimalNode, asleep: (t: number) => boolean): number {
     while (node.wut.length > 0) {
