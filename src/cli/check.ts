@@ -13,6 +13,7 @@ import type { Strategy } from '../explore/strategy.ts';
 import type { Violation } from '../explore/violation.ts';
 import { bySeverity, fails, isKernelReport } from '../report/classes.ts';
 import { buildFindingReport, type FindingReport, renderFindingReport } from '../report/finding.ts';
+import { checkPage } from '../report/html/pages.ts';
 import { verdict } from '../report/text.ts';
 import type { World } from '../scenario/builder.ts';
 import { kernelConfigOf } from '../scenario/kernel-config.ts';
@@ -20,17 +21,19 @@ import type { LoadedScenario } from '../scenario/load.ts';
 import type { Design } from '../vgic/designs.ts';
 import {
   type CommonOptions,
+  checkHtmlTarget,
   checkWritable,
   colors,
   printJson,
   programOf,
   say,
+  writeHtml,
   writePerfetto,
 } from './context.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { exploreInParallel, type UnitWorkerSetup } from './parallel.ts';
 import { Progress, progressMode } from './progress.ts';
-import { type ResolvedScenario, tokenTarget } from './resolve.ts';
+import { packageVersion, type ResolvedScenario, tokenTarget } from './resolve.ts';
 import { startWorker } from './spawn.ts';
 import { terminal } from './tty.ts';
 
@@ -52,6 +55,8 @@ export interface CheckOptions extends CommonOptions {
   splitDepth?: number;
   /** What a worker of --jobs needs to build the same program: the command line as given. */
   origin?: Origin;
+  /** Also write the findings as one HTML page (docs/html.md). */
+  html?: string;
 }
 
 /** The scenario, design and configuration as the command line named them, for workers and shards. */
@@ -232,7 +237,8 @@ export function checkDocument(
     exhaustive: r.stats.exhaustive,
     // Timings are left out so that the same inputs give the same document, byte for byte.
     stats: (({ elapsedMs: _e, executionsPerSec: _x, stepsPerSec: _s, ...rest }) => rest)(r.stats),
-    findings: reports,
+    // The HTML report's step details stay out of the document.
+    findings: reports.map(({ detail: _, ...r }) => r),
   };
 }
 
@@ -248,6 +254,7 @@ export async function check(
   started: number,
 ): Promise<number> {
   if (o.perfetto) checkWritable(o.perfetto);
+  if (o.html) checkHtmlTarget(o.html);
   const stop = stopOf(scenario, o, signals, started);
   const { program, result, limits } = await explorationOf(scenario.loaded, d, o, stop);
   return reportCheck(scenario, d, o, { program, result, limits }, stop);
@@ -283,6 +290,7 @@ export function findingReports(
       maxSteps: limits.maxSteps,
       minimiseBudget: minimiseBudget(f, o.minimise ?? 'kernel'),
       stop,
+      detail: o.html !== undefined,
     });
   });
 }
@@ -315,6 +323,18 @@ export function reportCheck(
       reports.map((r, i) => ({ name: `finding ${i + 1}: ${r.title}`, il: r.interleaving })),
       `${s.spec.name} on ${d.id}`,
     );
+  if (o.html)
+    writeHtml(
+      o.html,
+      checkPage({
+        scenario: ref,
+        design: d.id,
+        verdict: checkVerdict(result, o),
+        notes: result.stats.notes,
+        reports,
+        version: packageVersion(),
+      }),
+    );
   if (o.json) printJson(checkDocument(ref, d, result, reports, limits, o));
   else {
     reports.forEach((r, i) => {
@@ -324,6 +344,7 @@ export function reportCheck(
     });
     say(o, c.bold(`${s.spec.name} on ${d.id}: ${checkVerdict(result, o)}`));
     for (const n of result.stats.notes) say(o, n);
+    if (o.html) say(o, `HTML report: ${o.html}`);
     // A signal during the exploration, or after it (minimisation, reports).
     if (status === EXIT.INTERRUPTED)
       say(o, 'interrupted: the numbers above are what was done before the signal');

@@ -14,7 +14,7 @@ import {
   type StopOn,
 } from './check.ts';
 import { ablation, type Column, compare, OUTCOMES, type Outcome } from './compare.ts';
-import { type CommonOptions, checkWritable, parseIntOption, say } from './context.ts';
+import { type CommonOptions, checkHtmlTarget, checkWritable, parseIntOption, say } from './context.ts';
 import { preloadDesignModules } from './design-module.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { list } from './list.ts';
@@ -29,6 +29,9 @@ import { parseShard, runShard } from './shard.ts';
 
 const CONFIG_HELP =
   "the kernel configuration: debug or production, options turned on (+) or off (-), e.g. production+KASAN (default: the scenario's kernel: section, else debug)";
+
+const HTML_HELP =
+  "also write the report as one offline HTML page: swimlanes, each step's reads, writes, locks and state (docs/html.md)";
 
 const PROGRESS_HELP = 'progress lines on stderr even when it is not a terminal, the first as the work starts';
 
@@ -155,6 +158,7 @@ function program(ctx: Context): Command {
             .default('kernel'),
         )
         .option('-j, --jobs <n>', 'threads that share the exploration (default: the number of CPUs)')
+        .option('--html <file>', HTML_HELP)
         .option('--shard <K/N>', 'explore only shard K of N and print it as JSON for `vgic-lab merge`')
         .option(
           '--split-depth <n>',
@@ -165,12 +169,18 @@ function program(ctx: Context): Command {
       'vgic-lab check lpi-disable-vs-eoicount-replay --design V3',
       'vgic-lab check lpi-disable-vs-eoicount-replay --design locked-fold --all-violations',
       'vgic-lab check lr-overflow-eoimode0 --design V3 --strict',
+      'vgic-lab check lpi-disable-vs-eoicount-replay --design V3 --html seed-race.html',
       'vgic-lab check my-scenario.yaml --strategy pct --max-executions 10000 --json',
     ],
   ).action(async (ref: string, o: Record<string, string | boolean | undefined>) => {
     const d = await resolveDesign(String(o.design));
     const s = withConfig(await resolveScenario(ref), o.config === undefined ? undefined : String(o.config));
     const shard = o.shard === undefined ? undefined : parseShard(String(o.shard));
+    if (shard && o.html !== undefined)
+      throw new UsageError(
+        '--html and --shard contradict each other: a shard prints its part as JSON',
+        'give --html to `vgic-lab merge`, which joins the shards and reports them',
+      );
     const checkOptions: CheckOptions = {
       ...(o as CommonOptions),
       strategy: String(o.strategy ?? s.loaded.explore.strategy ?? 'dpor'),
@@ -210,13 +220,14 @@ function program(ctx: Context): Command {
       p
         .command('merge')
         .argument('<files...>', 'the shard documents that `check … --shard K/N` printed, one per shard')
-        .description('join the shards of one check into its result, reported as check reports it'),
+        .description('join the shards of one check into its result, reported as check reports it')
+        .option('--html <file>', HTML_HELP),
     ),
     [
       'vgic-lab check kut-ipi-broadcast-4cpus-nlr4 --shard 1/2 > s1.json   # and 2/2 > s2.json',
       'vgic-lab merge s1.json s2.json',
     ],
-  ).action(async (files: string[], o: CommonOptions) => {
+  ).action(async (files: string[], o: CommonOptions & { html?: string }) => {
     ctx.exit = await merge(files, o, ctx.stop);
   });
 
@@ -263,6 +274,7 @@ function program(ctx: Context): Command {
           '--time-limit <seconds>',
           'also a time budget per cell (off by default: cells it cuts depend on the machine)',
         )
+        .option('--html <file>', HTML_HELP)
         .option(
           '--expect <list>',
           `what each design must give in every cell, e.g. V3=kernel,V4b=clean (${OUTCOMES.join(', ')}); exit 1 otherwise`,
@@ -272,6 +284,7 @@ function program(ctx: Context): Command {
       'vgic-lab compare',
       'vgic-lab compare lpi-disable-vs-eoicount-replay head-walk-wrong-deactivation --designs V2,V3,V4b',
       'vgic-lab compare --max-executions 50 --json',
+      'vgic-lab compare lpi-disable-vs-eoicount-replay --designs V3,V4b,V5 --html matrix.html',
       'vgic-lab compare lpi-disable-vs-eoicount-replay --designs V3,V3+HALT_ON_LPI_DISABLE,V5',
       'vgic-lab compare lpi-disable-vs-eoicount-replay --ablate V4b',
       'vgic-lab compare lpi-disable-vs-eoicount-replay --designs V3,V4b --expect V3=kernel,V4b=clean   # a CI gate',
@@ -286,8 +299,10 @@ function program(ctx: Context): Command {
         maxExecutions: string;
         timeLimit?: string;
         expect?: string;
+        html?: string;
       },
     ) => {
+      if (o.html !== undefined) checkHtmlTarget(o.html);
       if (o.ablate !== undefined && o.designs !== undefined)
         throw new UsageError(
           '--ablate and --designs contradict each other',

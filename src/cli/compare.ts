@@ -1,8 +1,14 @@
+import type { Program } from '../explore/execution.ts';
+import type { Finding } from '../explore/explorer.ts';
+import { MINIMISE_BUDGET } from '../explore/minimise.ts';
 import { DEFAULT_SPLIT_DEPTH, SplitExploration } from '../explore/split.ts';
 import type { Stop } from '../explore/stop.ts';
 import { bySeverity, findingClass, isKernelReport } from '../report/classes.ts';
-import { plural } from '../report/text.ts';
-import type { LoadedScenario } from '../scenario/load.ts';
+import { buildFindingReport, type FindingReport } from '../report/finding.ts';
+import { comparePage } from '../report/html/pages.ts';
+import { type Cell, cellText, legend, verdictCodes } from '../report/matrix.ts';
+import type { World } from '../scenario/builder.ts';
+import { kernelConfigOf } from '../scenario/kernel-config.ts';
 import {
   applyChanges,
   DESIGN_TOGGLES,
@@ -12,9 +18,12 @@ import {
   settingOf,
 } from '../vgic/design-expr.ts';
 import type { Design } from '../vgic/designs.ts';
-import { type CommonOptions, colors, printJson, programOf, say } from './context.ts';
+import { type CommonOptions, colors, printJson, programOf, say, writeHtml } from './context.ts';
 import { EXIT } from './errors.ts';
 import { Progress, progressMode } from './progress.ts';
+import { packageVersion, type ResolvedScenario, tokenTarget } from './resolve.ts';
+
+export type { Cell };
 
 export interface CompareOptions extends CommonOptions {
   maxExecutions: number;
@@ -22,24 +31,8 @@ export interface CompareOptions extends CommonOptions {
   expect?: ReadonlyMap<string, Outcome>;
   /** Off by default: a cell cut by time has an execution count that depends on the machine. */
   timeLimit?: number;
-}
-
-export interface Cell {
-  scenario: string;
-  design: string;
-  verdict: string;
-  /**
-   * The checker of the most severe kernel report or functional finding; "clean" when an exhaustive
-   * search found none; "none-found" when a search cut by the budget found none (not a proof);
-   * "not-a-design" for an ablation's variant that no kernel could be (the verdict says why).
-   */
-  kind: string;
-  /** Titles of the lock-discipline notes (they do not change the verdict). */
-  notes: string[];
-  executions: number;
-  exhaustive: boolean;
-  /** What cut a search that is not exhaustive: the execution budget or the time budget. */
-  cut: 'executions' | 'time' | null;
+  /** Also write the matrix and the finding of each failing cell as one HTML page (docs/html.md). */
+  html?: string;
 }
 
 /**
@@ -106,12 +99,13 @@ export function ablation(base: Design): Column[] {
  * `interrupted` when a signal ended the matrix (the cells before it stand).
  */
 export function compareCells(
-  scenarios: { loaded: LoadedScenario; ref: string }[],
+  scenarios: ResolvedScenario[],
   columns: Column[],
   o: CompareOptions,
   signals: Stop,
-): { cells: Cell[]; interrupted: boolean } {
+): { cells: Cell[]; interrupted: boolean; picks: Map<number, CellFinding> } {
   const cells: Cell[] = [];
+  const picks = new Map<number, CellFinding>();
   let stop = false;
   const progress = new Progress(progressMode(o), () => 0);
   const total = scenarios.length * columns.length;
@@ -136,7 +130,8 @@ export function compareCells(
       const cellStop =
         o.timeLimit === undefined ? signals : signals.until(performance.now() + o.timeLimit * 1000);
       // The same search as `check` runs: DPOR split at the default depth (docs/scale.md).
-      const x = new SplitExploration(programOf(s.loaded, d), DEFAULT_SPLIT_DEPTH, {
+      const program = programOf(s.loaded, d);
+      const x = new SplitExploration(program, DEFAULT_SPLIT_DEPTH, {
         maxSteps: s.loaded.explore.maxSteps,
         maxExecutions: o.maxExecutions,
         stop: cellStop,
@@ -157,6 +152,9 @@ export function compareCells(
         r.findings.map((f) => f.violation),
         r.stats.exhaustive,
       );
+      const finding = r.findings.find((f) => f.violation.title === v.verdict);
+      if (o.html && finding && !['clean', 'none-found'].includes(v.kind))
+        picks.set(cells.length, { program, finding, scenario: s, design: d });
       cells.push({
         scenario: s.ref,
         design: d.id,
@@ -168,7 +166,47 @@ export function compareCells(
     }
   }
   progress.clear();
-  return { cells, interrupted: stop };
+  return { cells, interrupted: stop, picks };
+}
+
+/** The finding a cell shows (with --html), and what replays it. */
+interface CellFinding {
+  program: Program<World>;
+  finding: Finding;
+  scenario: ResolvedScenario;
+  design: Design;
+}
+
+/**
+ * The report of each picked cell's finding, minimised briefly (a matrix has many), with the details of
+ * every step for the HTML page.
+ */
+function cellReports(
+  picks: Map<number, CellFinding>,
+  o: CompareOptions,
+  signals: Stop,
+): Map<number, FindingReport> {
+  const out = new Map<number, FindingReport>();
+  const progress = new Progress(progressMode(o), () => 0);
+  for (const [i, p] of picks) {
+    if (signals.reason()) break;
+    progress.say(`recording finding ${out.size + 1} of ${picks.size} for the HTML report`);
+    out.set(
+      i,
+      buildFindingReport(p.program, p.finding, {
+        design: p.design,
+        kernel: kernelConfigOf(p.scenario.loaded.spec),
+        target: tokenTarget(p.scenario, p.design),
+        scenario: p.scenario.ref,
+        maxSteps: p.scenario.loaded.explore.maxSteps,
+        minimiseBudget: MINIMISE_BUDGET.brief,
+        stop: signals,
+        detail: true,
+      }),
+    );
+  }
+  progress.clear();
+  return out;
 }
 
 /** What `compare --json` prints. */
@@ -195,7 +233,7 @@ export function compareDocument(
  * prints one row per design instead of one per scenario (an ablation has many designs).
  */
 export function compare(
-  scenarios: { loaded: LoadedScenario; ref: string }[],
+  scenarios: ResolvedScenario[],
   columns: Column[],
   o: CompareOptions,
   signals: Stop,
@@ -205,6 +243,24 @@ export function compare(
   const matrix = compareCells(scenarios, columns, o, signals);
   const { cells, interrupted: stop } = matrix;
   const unmet = o.expect ? unmetExpectations(cells, o.expect) : [];
+  if (o.html)
+    writeHtml(
+      o.html,
+      comparePage({
+        designs: columns.map((col) => col.id),
+        scenarios: scenarios.map((s) => s.ref),
+        cells,
+        budget: o,
+        reports: cellReports(matrix.picks, o, signals),
+        notes: [
+          ...unmet.map(
+            (u) => `expected ${u.expected} for ${u.scenario} on ${u.design}, got ${u.got}: ${u.verdict}`,
+          ),
+          ...(stop ? ['interrupted: only the cells above were explored'] : []),
+        ],
+        version: packageVersion(),
+      }),
+    );
   if (o.json)
     printJson({ ...compareDocument(scenarios, columns, o, matrix, ablate), ...(o.expect ? { unmet } : {}) });
   else {
@@ -251,6 +307,7 @@ export function compare(
     for (const u of unmet)
       say(o, c.red(`expected ${u.expected} for ${u.scenario} on ${u.design}, got ${u.got}: ${u.verdict}`));
     if (stop) say(o, 'interrupted: only the cells above were explored');
+    if (o.html) say(o, `HTML report: ${o.html}`);
   }
   if (stop) return EXIT.INTERRUPTED;
   return unmet.length > 0 ? EXIT.VIOLATION : EXIT.OK;
@@ -258,51 +315,6 @@ export function compare(
 
 /** How wide the matrix may be: a terminal of 120 columns shows it whole. */
 const MATRIX_WIDTH = 120;
-
-/** The verdicts of the matrix that are findings, each with its code: K1, K2, … and F1, F2, … in order. */
-function verdictCodes(cells: readonly Cell[]): Map<string, string> {
-  const codes = new Map<string, string>();
-  const count = { K: 0, F: 0 };
-  for (const cell of cells) {
-    if (['clean', 'none-found', 'not-a-design'].includes(cell.kind) || codes.has(cell.verdict)) continue;
-    const letter = isKernelReport(cell.kind) ? 'K' : 'F';
-    codes.set(cell.verdict, `${letter}${++count[letter]}`);
-  }
-  return codes;
-}
-
-/** A cell as the matrix shows it: `K1 12`, `ok 33*`, `none 300+`. */
-function cellText(cell: Cell, codes: ReadonlyMap<string, string>): string {
-  if (cell.kind === 'not-a-design') return 'n/a';
-  const code = cell.kind === 'clean' ? 'ok' : cell.kind === 'none-found' ? 'none' : codes.get(cell.verdict);
-  return `${code} ${cell.executions}${cell.exhaustive ? '' : '+'}${cell.notes.length > 0 ? '*' : ''}`;
-}
-
-/** The lines under the matrix that say what each code means. */
-function legend(codes: ReadonlyMap<string, string>, o: CompareOptions, cells: readonly Cell[]): string[] {
-  const budget = `${plural(o.maxExecutions, 'execution')}${o.timeLimit !== undefined ? ` or ${o.timeLimit} s` : ''}`;
-  const out = [
-    `Each cell: the most severe finding and the number of DPOR executions (budget ${budget} a cell).`,
-    '  ok     no kernel report or functional finding, and the search was exhaustive: a proof within the bounds',
-    '  none   none found, but the budget cut the search ("+"): no proof',
-    '  +      the budget cut the search: not exhaustive',
-    '  *      lock-discipline notes too (docs/findings.md)',
-  ];
-  const seen = new Set<string>();
-  for (const cell of cells)
-    if (cell.kind === 'not-a-design' && !seen.has(cell.design) && seen.add(cell.design))
-      out.push(
-        `  n/a    ${cell.design} is ${cell.verdict.replace(/^not a design: /, 'not a design (docs/designs.md): ')}`,
-      );
-  const order = [...codes].sort(
-    ([, a], [, b]) => a[0].localeCompare(b[0]) || Number(a.slice(1)) - Number(b.slice(1)),
-  );
-  for (const [verdict, code] of order)
-    out.push(
-      `  ${code.padEnd(6)} ${code.startsWith('K') ? 'kernel report' : 'functional finding'}: ${verdict}`,
-    );
-  return out;
-}
 
 /** What `--expect` asks of a design's cells: the class of their most severe finding. */
 export const OUTCOMES = ['kernel', 'functional', 'clean', 'none'] as const;

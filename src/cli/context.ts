@@ -1,7 +1,17 @@
-import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { createColors } from 'picocolors';
 import type { Program } from '../explore/execution.ts';
+import { HTML_MARK } from '../report/html/page.ts';
 import { perfettoTrace, type TraceGroup } from '../report/perfetto.ts';
 import { buildProgram, type World } from '../scenario/builder.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
@@ -40,7 +50,7 @@ export function printJson(doc: unknown): void {
  * Checks, before any work, that `file` can be written (its folder exists and is writable, and it is not
  * a folder): a search must not run for minutes and then lose its findings to a typo in a path.
  */
-export function checkWritable(file: string): void {
+export function checkWritable(file: string, what = 'the Perfetto trace', option = '--perfetto'): void {
   const abs = resolvePath(file);
   let problem: string | null = null;
   if (existsSync(abs) && statSync(abs).isDirectory()) problem = 'it is a directory';
@@ -54,9 +64,47 @@ export function checkWritable(file: string): void {
   }
   if (problem)
     throw new UsageError(
-      `cannot write the Perfetto trace to ${file}: ${problem}`,
-      'give a writable file path to --perfetto',
+      `cannot write ${what} to ${file}: ${problem}`,
+      `give a writable file path to ${option}`,
     );
+}
+
+/**
+ * Checks, before any work, that `--html` may write `file`: it can be written, and it is new or a report
+ * vgic-lab wrote before (a scenario or notes given by mistake are never overwritten).
+ */
+export function checkHtmlTarget(file: string): void {
+  checkWritable(file, 'the HTML report', '--html');
+  if (!existsSync(file)) return;
+  let head = '';
+  try {
+    const fd = openSync(file, 'r');
+    const buf = Buffer.alloc(256);
+    head = buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, 0));
+    closeSync(fd);
+  } catch (e) {
+    throw new UsageError(
+      `cannot read ${file}: ${(e as Error).message}`,
+      'give a writable file path to --html',
+    );
+  }
+  if (!head.includes(HTML_MARK))
+    throw new UsageError(
+      `${file} exists and is not an HTML report written by vgic-lab; it was not overwritten`,
+      'give --html a new file name, or remove the file first',
+    );
+}
+
+/** Writes the HTML report `html` to `file` (checked by checkHtmlTarget before the work began). */
+export function writeHtml(file: string, html: string): void {
+  try {
+    writeFileSync(file, html);
+  } catch (e) {
+    throw new UsageError(
+      `cannot write the HTML report to ${file}: ${(e as Error).message}`,
+      'give a writable file path to --html',
+    );
+  }
 }
 
 /**

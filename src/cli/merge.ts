@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type FreshOutcome, Frontier, Join, Lineage, unitExploration } from '../explore/split.ts';
 import type { Stop } from '../explore/stop.ts';
 import { type CheckOptions, endsWhen, limitsOf, reportCheck } from './check.ts';
-import { type CommonOptions, programOf } from './context.ts';
+import { type CommonOptions, checkHtmlTarget, programOf } from './context.ts';
 import { preloadDesignModules } from './design-module.ts';
 import { UsageError } from './errors.ts';
 import { freshFromJson } from './parallel.ts';
@@ -73,7 +73,12 @@ function shardsOf(files: string[]): ShardDocument[] {
  * vgic-lab merge: joins the shard documents of one `check … --shard K/N` command line into the result
  * of that check run whole, and reports it as `check` does (docs/scale.md).
  */
-export async function merge(files: string[], out: CommonOptions, signals: Stop): Promise<number> {
+export async function merge(
+  files: string[],
+  out: CommonOptions & { html?: string },
+  signals: Stop,
+): Promise<number> {
+  if (out.html) checkHtmlTarget(out.html);
   const shards = shardsOf(files);
   const doc = shards[0];
   await preloadDesignModules(['node', 'vgic-lab', 'merge', '--design', doc.design]);

@@ -53,6 +53,8 @@ export interface ExecutionObserver {
   deadlock?(blocked: ExThread[]): Violation;
   /** The model state worth printing with a report, taken when the report fires (recorded executions). */
   snapshot?(): unknown;
+  /** Names of the instrumented locations (footprint ids) of the world as it is now, for step details. */
+  locationNames?(): Map<number, string>;
   /** Checks judged after the last step of an execution that did not end in a fatal report. */
   atEnd?(): void;
   /** A summary of the final state, compared across strategies by the ground-truth tests. */
@@ -214,6 +216,12 @@ export class Execution {
   readonly notes: Note[] = [];
   /** Model state captured at the step where each distinct report first fired, by title (recorded executions). */
   readonly snapshots = new Map<string, unknown>();
+  /**
+   * The state after every step (the HTML report's state panel), with `startState` before the first:
+   * set to an array to have them taken. Recorded executions only: each step pays a snapshot.
+   */
+  stepStates: unknown[] | null = null;
+  startState: unknown = null;
   /** The footprint of the step being executed. */
   fp = new Footprint();
   /** True while a step runs; instrumentation records and checks only then. */
@@ -396,6 +404,7 @@ export class Execution {
       this.observer = built.observer;
       onWorld?.(built.world);
       built.start?.();
+      if (this.stepStates) this.startState = this.observer.snapshot?.() ?? null;
     } catch (e) {
       if (!(e instanceof FatalStop)) throw e;
       this.outcome = 'violation';
@@ -470,5 +479,11 @@ export class Execution {
     }
     this.inStep = false;
     this.prev = t.id;
+    if (this.stepStates) this.stepStates.push(this.observer.snapshot?.() ?? null);
+  }
+
+  /** Names of the instrumented locations, by id (an empty map when the world cannot name them). */
+  locationNames(): Map<number, string> {
+    return this.observer.locationNames?.() ?? new Map();
   }
 }

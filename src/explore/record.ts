@@ -7,6 +7,8 @@ export interface RunOptions {
   index?: number;
   /** Cross-execution state (lockdep's graph): a fresh one unless given. */
   session?: Session;
+  /** Also the state after every step (Execution.stepStates); implies recording. */
+  everyStep?: boolean;
 }
 
 /**
@@ -21,7 +23,8 @@ export function runExecution<W>(
   opts: RunOptions = {},
 ): { exec: Execution; world: W } {
   const exec = new Execution(opts.index ?? 1, opts.session ?? new Session(), scheduler, limits);
-  exec.recording = opts.recording ?? false;
+  exec.recording = (opts.recording ?? false) || opts.everyStep === true;
+  if (opts.everyStep) exec.stepStates = [];
   let world: W | undefined;
   exec.run(program, (w) => {
     world = w;
@@ -35,6 +38,7 @@ export function recordExecution<W>(
   scheduler: Scheduler,
   limits: ExecutionLimits,
   index = 1,
+  everyStep = false,
 ): { exec: Execution; world: W } {
-  return runExecution(program, scheduler, limits, { recording: true, index });
+  return runExecution(program, scheduler, limits, { recording: true, index, everyStep });
 }

@@ -81,8 +81,28 @@ export class Kernel {
         return top ? top.location() : '';
       },
       deadlock: (blocked) => deadlockReport(this, blocked),
+      locationNames: () => this.locationNames(),
       ...world,
     };
+  }
+
+  /**
+   * Every instrumented location by id, named by its object's label and field ("LPI 8195: irq_lock"); a
+   * lock's release (Lock.releaseId) and each task's RCU reader state have their own.
+   */
+  locationNames(): Map<number, string> {
+    const names = new Map<number, string>();
+    for (const o of this.objects)
+      o.type.fields.forEach((f, i) => {
+        names.set(o.firstLoc + i, `${o.label}: ${f.name}`);
+        const lock = o.locs[i]?.value as { releaseId?: unknown } | undefined;
+        if (lock && typeof lock.releaseId === 'number')
+          names.set(lock.releaseId, `${o.label}: ${f.name} (release)`);
+      });
+    this.tasks.forEach((t, i) => {
+      names.set(this.rcuLocs[i].id, `RCU reader state of ${t.comm}`);
+    });
+    return names;
   }
 
   get release(): string {

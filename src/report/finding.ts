@@ -15,6 +15,7 @@ import type { Design } from '../vgic/designs.ts';
 import { type StateDump, stateLines } from '../vgic/dump.ts';
 import { type FindingClass, findingClass } from './classes.ts';
 import { type Interleaving, interleavingOf, type RenderOptions, renderInterleaving } from './interleaving.ts';
+import { type StepDetails, stepDetailsOf } from './steps.ts';
 import { plural } from './text.ts';
 import { formatToken, shellQuote, type TokenTarget } from './token.ts';
 
@@ -48,6 +49,8 @@ export interface FindingReport {
   minimised: boolean;
   /** Executions the minimisation could spend (0: not minimised; docs/cli.md, "Minimisation"). */
   minimiseBudget: number;
+  /** What each step read, wrote and left behind (ReportContext.detail; not in the JSON documents). */
+  detail?: StepDetails;
 }
 
 export interface ReportContext {
@@ -62,6 +65,8 @@ export interface ReportContext {
   minimiseBudget: number;
   /** A signal or time limit: minimisation ends early, and later reports are not recorded. */
   stop?: Stop;
+  /** Keep the details of every step (the HTML report): each replayed step then takes a snapshot. */
+  detail?: boolean;
 }
 
 /**
@@ -79,7 +84,7 @@ export function reportTrailer(
   return trailer(design, scenario, execution, v.step, schedule, k.extra ?? []);
 }
 
-function minimisedNote(r: FindingReport): string {
+export function minimisedNote(r: FindingReport): string {
   if (!r.minimised) return '';
   if (r.minimiseBudget >= MINIMISE_BUDGET.full) return ' (minimised)';
   return ` (minimised within ${plural(r.minimiseBudget, 'execution')}; --minimise all searches further)`;
@@ -111,17 +116,20 @@ export function buildFindingReport(program: Program, f: Finding, ctx: ReportCont
     new ReplayScheduler(decisions),
     { maxSteps: ctx.maxSteps },
     f.execution,
+    ctx.detail === true,
   );
   const v = exec.violations.find((x) => x.title === f.violation.title) ?? f.violation;
   const schedule = exec.violations.includes(v) ? tokenOf(exec) : f.token;
+  const interleaving = interleavingOf(exec, v.step);
   return {
     ...reportOf(f, v, ctx, schedule, exec.preemptions),
-    interleaving: interleavingOf(exec, v.step),
+    interleaving,
     // The state where this finding fired, in the schedule printed above it.
     state: (exec.snapshots.get(v.title) as StateDump | undefined) ?? null,
     recorded: true,
     minimised,
     minimiseBudget: minimised ? ctx.minimiseBudget : 0,
+    ...(ctx.detail ? { detail: stepDetailsOf(exec, interleaving.rows) } : {}),
   };
 }
 

@@ -79,6 +79,31 @@ function locksOnly(r: StepRow): boolean {
   );
 }
 
+/**
+ * What a shown step says: where its thread stood (or its scheduling point, where there is no function),
+ * the scheduling point, its notes, the reports it fired.
+ */
+export function stepTexts(r: StepRow): { text: string; kind: 'at' | 'op' | 'note' | 'fired' }[] {
+  // A lock acquisition's scheduling point is restated by its note; other points are shown.
+  const showOp = r.op && r.at && !/^(try)?lock /.test(r.op) && r.op !== 'guest';
+  return [
+    { text: r.at || r.op, kind: 'at' },
+    ...(showOp ? [{ text: `[${r.op}]`, kind: 'op' as const }] : []),
+    ...r.notes.map((n) => ({ text: n, kind: 'note' as const })),
+    ...r.fired.map((f) => ({ text: f, kind: 'fired' as const })),
+  ];
+}
+
+/**
+ * Why a step is folded with the neighbouring steps of its thread, or null when it is shown: it only
+ * ran guest instructions, or (unless verbose) only took and released locks. The firing step never is.
+ */
+export function foldKind(r: StepRow, firing: number, verbose: boolean): 'guest' | 'locks' | null {
+  if (r.step === firing) return null;
+  if (r.op === 'guest' && r.notes.length === 0 && r.fired.length === 0) return 'guest';
+  return !verbose && locksOnly(r) ? 'locks' : null;
+}
+
 /** `text` cut to `w` characters, or, for text that must be read whole, wrapped into lines of `w`. */
 function cell(text: string, width: number, whole: boolean): string[] {
   // Narrower than this, nothing is readable: lines may then run past the terminal's edge.
@@ -160,14 +185,7 @@ export function renderInterleaving(il: Interleaving, o: RenderOptions = {}): str
     folded = null;
   };
   for (const r of il.rows) {
-    const kind =
-      r.step === firing
-        ? null
-        : r.op === 'guest' && r.notes.length === 0 && r.fired.length === 0
-          ? 'guest'
-          : !o.verbose && locksOnly(r)
-            ? 'locks'
-            : null;
+    const kind = foldKind(r, firing, o.verbose === true);
     if (kind) {
       if (folded && folded.tid === r.tid && folded.kind === kind && folded.to === r.step - 1)
         folded.to = r.step;
@@ -178,17 +196,12 @@ export function renderInterleaving(il: Interleaving, o: RenderOptions = {}): str
       continue;
     }
     flush();
-    // A lock acquisition's scheduling point is restated by its note; other points are shown.
-    const showOp = r.op && r.at && !/^(try)?lock /.test(r.op) && r.op !== 'guest';
-    const choice = r.op.startsWith('choose');
     emit(
       r.tid,
-      [
-        { text: `${r.step}: ${r.at || r.op}`, whole: false },
-        ...(showOp ? [{ text: `  [${r.op}]`, whole: choice }] : []),
-        ...r.notes.map((n) => ({ text: `  ${n}`, whole: false })),
-        ...r.fired.map((f) => ({ text: `  <-- ${f}`, whole: true })),
-      ],
+      stepTexts(r).map(({ text, kind }) => ({
+        text: kind === 'at' ? `${r.step}: ${text}` : kind === 'fired' ? `  <-- ${text}` : `  ${text}`,
+        whole: kind === 'fired' || (kind === 'op' && r.op.startsWith('choose')),
+      })),
       r.step === firing,
     );
   }
