@@ -42,7 +42,8 @@ export default function design(m: ModelApi): DesignModule {
   return {
     name: 'V4a-module',
     description: 'V3 with vgic_flush_pending_lpis unlinking with list_del_rcu (V4a, written as a module)',
-    reference: '"[PATCH] KVM: arm64: vgic: Use list_del_rcu() when flushing pending LPIs", Hyunwoo Kim, 4 Jun 2026',
+    reference:
+      '"[PATCH] KVM: arm64: vgic: Use list_del_rcu() when flushing pending LPIs", Hyunwoo Kim, 4 Jun 2026',
     base: 'V3',
     replace: { vgic_flush_pending_lpis },
   };

@@ -131,7 +131,25 @@ export function writePerfetto(file: string, groups: readonly TraceGroup[], title
 
 /** The program of a scenario on a design; each execution builds its own world. */
 export function programOf(s: LoadedScenario, d: Design): Program<World> {
+  checkGicOfReplacements(s, d);
   return buildProgram(s.spec, d, s.source);
+}
+
+/**
+ * A design module's replacement of a GIC-specific function (`vgic_v3_…`, `vgic_v2_…`) is explored
+ * only on that GIC: a module that replaces one for the other GIC, without its counterpart for the
+ * scenario's, would be checked without its change.
+ */
+function checkGicOfReplacements(s: LoadedScenario, d: Design): void {
+  const mine = s.spec.vm.gic === 'v2' ? '_v2_' : '_v3_';
+  const other = s.spec.vm.gic === 'v2' ? '_v3_' : '_v2_';
+  const replaced = Object.keys(d.replace ?? {});
+  const missing = replaced.filter((n) => n.includes(other) && !replaced.includes(n.replace(other, mine)));
+  if (missing.length > 0)
+    throw new UsageError(
+      `design ${d.id} replaces ${missing.join(', ')}, which a GIC${other.slice(1, 3)} VM runs and scenario ${s.spec.name} (gic: ${s.spec.vm.gic}) never does: its change would not be explored`,
+      `replace ${missing.map((n) => n.replace(other, mine)).join(', ')} as well, or check a gic: ${other.slice(1, 3)} scenario`,
+    );
 }
 
 export function parseIntOption(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -1,3 +1,4 @@
+import { GICH_MAX_LRS, gicvIar } from './gich.ts';
 import { emptyLr, LR_ACTIVE, LR_INVALID, LR_PENDING, type Lr, lrActive, lrPending } from './lr.ts';
 
 /** ICH_HCR_EL2 bits, as the GICv3 architecture specification (Arm IHI 0069) numbers them. */
@@ -113,8 +114,12 @@ interface DeactivationResult {
   trapped: boolean;
 }
 
+/** The GIC architecture of a VM: a GICv3 VM on a GICv3 host, or a GICv2 VM on a GICv2 host. */
+export type GicVersion = 2 | 3;
+
 /**
- * The GICv3 virtual CPU interface of one vCPU (the ICV_* and ICH_* registers of Arm IHI 0069): the LRs,
+ * The virtual CPU interface of one vCPU: on GICv3 the ICV_* and ICH_* registers (Arm IHI 0069), on
+ * GICv2 the memory-mapped GICV_* and GICH_* ones (Arm IHI 0048; docs/model.md, "GICv2"): the LRs,
  * APRs, VMCR and HCR as the guest sees them while it runs. Only the vCPU's own thread touches it, so
  * it is plain state.
  */
@@ -125,6 +130,8 @@ export class VCpuInterface {
   vmcr: Vmcr = resetVmcr();
   hcr = 0;
   eoicount = 0;
+  /** GICv2: the host left the GICV_DIR page unmapped, so every GICV_DIR write traps to it. */
+  gicvDirTrapped = false;
 
   constructor(
     readonly nrLr: number,
@@ -134,8 +141,11 @@ export class VCpuInterface {
      * snapshot) carries a host that belongs to the copy.
      */
     private readonly host: CpuifHost = NO_HOST,
+    readonly version: GicVersion = 3,
   ) {
-    if (!Number.isInteger(nrLr) || nrLr < 1 || nrLr > 16) throw new Error(`nLR must be 1..16, got ${nrLr}`);
+    const max = version === 2 ? GICH_MAX_LRS : 16;
+    if (!Number.isInteger(nrLr) || nrLr < 1 || nrLr > max)
+      throw new Error(`nLR must be 1..${max} on GICv${version}, got ${nrLr}`);
     this.lrs = Array.from({ length: nrLr }, emptyLr);
   }
 
@@ -247,15 +257,17 @@ export class VCpuInterface {
     const lr = this.lrs[i];
     lr.state = LR_ACTIVE;
     const bit = 1 << ((lr.priority & this.groupMask(lr.group)) >> PRE_SHIFT);
-    if (lr.group === 0) this.apr0 |= bit;
+    // GICv2 has one active-priority register (GICH_APR) for both groups.
+    if (lr.group === 0 || this.version === 2) this.apr0 |= bit;
     else this.apr1 |= bit;
-    return lr.vintid;
+    return this.version === 2 ? gicvIar(lr) : lr.vintid;
   }
 
   /** ICV_HPPIR0/1_EL1: the highest-priority pending vINTID, without the mask and preemption checks. */
   hppir(group: 0 | 1): number {
     const i = this.hppvi();
-    return i >= 0 && this.lrs[i].group === group ? this.lrs[i].vintid : SPURIOUS;
+    if (i < 0 || this.lrs[i].group !== group) return SPURIOUS;
+    return this.version === 2 ? gicvIar(this.lrs[i]) : this.lrs[i].vintid;
   }
 
   private bumpEoicount(): void {
@@ -278,15 +290,22 @@ export class VCpuInterface {
 
   /**
    * Index of the LR holding `intid` with the Active bit set (Active or Pending and Active), or -1: the LR
-   * an EOIR or a DIR would deactivate.
+   * an EOIR or a DIR would deactivate. On GICv2 `value` is the register's whole value: an SGI's LR must
+   * also hold the source CPU in its CPUID field.
    */
-  findActive(intid: number): number {
-    for (let i = 0; i < this.nrLr; i++) if (this.lrs[i].vintid === intid && lrActive(this.lrs[i])) return i;
+  findActive(value: number): number {
+    const intid = this.version === 2 ? value & 0x3ff : value;
+    const sgiSource = this.version === 2 && intid < 16 ? (value >> 10) & 7 : -1;
+    for (let i = 0; i < this.nrLr; i++) {
+      const lr = this.lrs[i];
+      if (lr.vintid === intid && lrActive(lr) && (sgiSource < 0 || lr.cpuid === sgiSource)) return i;
+    }
     return -1;
   }
 
-  /** Write of ICV_EOIR0/1_EL1. */
-  eoir(group: 0 | 1, intid: number): DeactivationResult {
+  /** Write of ICV_EOIR0/1_EL1 (GICv2: GICV_EOIR / GICV_AEOIR, `value` with an SGI's CPUID). */
+  eoir(group: 0 | 1, value: number): DeactivationResult {
+    const intid = this.version === 2 ? value & 0x3ff : value;
     const none: DeactivationResult = { lr: -1, counted: false, trapped: false };
     if (isSpecial(intid)) return none;
     // The priority drop clears the highest active priority, whether or not an LR matches.
@@ -310,7 +329,7 @@ export class VCpuInterface {
     } else if (this.switches.CPUIF_EOIR_WITHOUT_ACTIVE_PRIORITY === 'ignore') {
       return none;
     }
-    const i = this.findActive(intid);
+    const i = this.findActive(value);
     const lpi = intid >= MIN_LPI;
     if (i < 0) {
       const counts = lpi ? false : this.vmcr.eoimode === 0 || this.switches.CPUIF_EOIR_COUNTS_IN_EOIMODE1;
@@ -329,21 +348,26 @@ export class VCpuInterface {
     return { lr: i, counted: false, trapped: false };
   }
 
-  /** Write of ICV_DIR_EL1. A trapped DIR is reported for the host to emulate. */
-  dir(intid: number): DeactivationResult {
-    if ((this.hcr & (HCR.TDIR | HCR.TC)) !== 0) return { lr: -1, counted: false, trapped: true };
-    return this.dirUntrapped(intid);
+  /**
+   * Write of ICV_DIR_EL1 (GICv2: GICV_DIR). A trapped DIR is reported for the host to emulate. GICv2
+   * has no TDIR: since the LR-overflow rework KVM traps the whole GICV_DIR page (`gicvDirTrapped`).
+   */
+  dir(value: number): DeactivationResult {
+    const trapped = this.version === 2 ? this.gicvDirTrapped : (this.hcr & (HCR.TDIR | HCR.TC)) !== 0;
+    if (trapped) return { lr: -1, counted: false, trapped: true };
+    return this.dirUntrapped(value);
   }
 
   /** ICV_DIR_EL1 without the trap (also what KVM's hyp fast path does for in-LR deactivations). */
-  dirUntrapped(intid: number): DeactivationResult {
+  dirUntrapped(value: number): DeactivationResult {
+    const intid = this.version === 2 ? value & 0x3ff : value;
     const none: DeactivationResult = { lr: -1, counted: false, trapped: false };
     if (intid >= 1020) return none;
     if (this.vmcr.eoimode === 0) {
       this.host.finding('F7', `DIR of ${intid} with EOImode 0`);
       return none;
     }
-    const i = this.findActive(intid);
+    const i = this.findActive(value);
     if (i < 0) {
       this.bumpEoicount();
       return { lr: -1, counted: true, trapped: false };
@@ -371,50 +395,59 @@ export class VCpuInterface {
 
   /** ICV_AP0R0_EL1 / ICV_AP1R0_EL1 (one register per group with 5 preemption bits). */
   readApr(group: 0 | 1): number {
-    return (group === 0 ? this.apr0 : this.apr1) >>> 0;
+    return (group === 0 || this.version === 2 ? this.apr0 : this.apr1) >>> 0;
   }
 
   writeApr(group: 0 | 1, v: number): void {
-    if (group === 0) this.apr0 = v >>> 0;
+    if (group === 0 || this.version === 2) this.apr0 = v >>> 0;
     else this.apr1 = v >>> 0;
   }
 
-  /** ICH_EISR_EL2: the LRs that went invalid with an EOI maintenance request. */
-  eisr(): number {
-    let m = 0;
-    for (let i = 0; i < this.nrLr; i++) {
-      const lr = this.lrs[i];
-      if (lr.state === LR_INVALID && !lr.hw && lr.eoi) m |= 1 << i;
-    }
-    return m;
+  /** Whether LR `i` went invalid with an EOI maintenance request: its bit of ICH_EISR_EL2 / GICH_EISRn. */
+  eoiDone(i: number): boolean {
+    const lr = this.lrs[i];
+    return lr.state === LR_INVALID && !lr.hw && lr.eoi;
   }
 
-  /** ICH_ELRSR_EL2: the LRs that can be reused without losing an EOI maintenance event. */
-  elrsr(): number {
+  /**
+   * Whether LR `i` can be reused without losing an EOI maintenance event: its bit of ICH_ELRSR_EL2 /
+   * GICH_ELRSRn.
+   */
+  lrEmpty(i: number): boolean {
+    const lr = this.lrs[i];
+    return lr.state === LR_INVALID && (lr.hw || !lr.eoi || this.switches.CPUIF_ELRSR_IGNORES_EOI);
+  }
+
+  /** ICH_EISR_EL2, or on GICv2 GICH_EISR0 (`word` 0) and GICH_EISR1 (`word` 1): 32 LRs per word. */
+  eisr(word = 0): number {
+    return this.bits(word, (i) => this.eoiDone(i));
+  }
+
+  /** ICH_ELRSR_EL2, or on GICv2 GICH_ELRSR0 and GICH_ELRSR1. */
+  elrsr(word = 0): number {
+    return this.bits(word, (i) => this.lrEmpty(i));
+  }
+
+  private bits(word: number, set: (i: number) => boolean): number {
     let m = 0;
-    for (let i = 0; i < this.nrLr; i++) {
-      const lr = this.lrs[i];
-      if (lr.state === LR_INVALID && (lr.hw || !lr.eoi || this.switches.CPUIF_ELRSR_IGNORES_EOI)) m |= 1 << i;
-    }
-    return m;
+    for (let i = word * 32; i < Math.min(this.nrLr, word * 32 + 32); i++)
+      if (set(i)) m |= 1 << (i - word * 32);
+    return m >>> 0;
   }
 
   /** ICH_MISR_EL2. */
   misr(): number {
     let m = 0;
     const h = this.hcr;
-    if (this.eisr() !== 0) m |= MISR.EOI;
+    for (let i = 0; i < this.nrLr; i++)
+      if (this.eoiDone(i)) {
+        m |= MISR.EOI;
+        break;
+      }
     if (h & HCR.UIE) {
       let valid = 0;
-      if (this.switches.CPUIF_U_FROM_ELRSR) {
-        let e = this.elrsr();
-        let empty = 0;
-        while (e) {
-          empty += e & 1;
-          e >>>= 1;
-        }
-        valid = this.nrLr - empty;
-      } else for (const lr of this.lrs) if (lr.state !== LR_INVALID) valid++;
+      for (let i = 0; i < this.nrLr; i++)
+        if (this.switches.CPUIF_U_FROM_ELRSR ? !this.lrEmpty(i) : this.lrs[i].state !== LR_INVALID) valid++;
       if (valid <= 1) m |= MISR.U;
     }
     if (h & HCR.LRENPIE && this.eoicount !== 0) m |= MISR.LRENP;

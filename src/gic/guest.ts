@@ -2,14 +2,21 @@ import { SPURIOUS, type VCpuInterface } from './cpuif.ts';
 import type { GicRegRead, GicRegWrite } from './regs.ts';
 
 /**
+ * Whom an SGI goes to: a list of vCPUs, every vCPU but the sender, or the sender itself (GICD_SGIR's
+ * TargetListFilter 0, 1 and 2 on GICv2; ICC_SGI1R_EL1's target list and IRM on GICv3).
+ */
+export type SgiTargets = number[] | 'others' | 'self';
+
+/**
  * Guest programs: sequences of guest actions on the virtual CPU interface and the trapped GIC
  * registers. `hvc` carries a request to the host (a hypercall-like exit to the VMM, as the selftests'
  * GUEST_SYNC); its payload is opaque here.
  */
 export type GuestStep =
   | { op: 'ack'; group?: 0 | 1; expect?: number }
-  | { op: 'eoi'; intid?: number; group?: 0 | 1 }
-  | { op: 'dir'; intid?: number }
+  /** `source`: a GICv2 SGI's sender (default: the sender of the last acknowledged instance). */
+  | { op: 'eoi'; intid?: number; group?: 0 | 1; source?: number }
+  | { op: 'dir'; intid?: number; source?: number }
   | { op: 'pmr'; value: number }
   | { op: 'eoimode'; value: 0 | 1 }
   | { op: 'igrpen'; group: 0 | 1; enable: boolean }
@@ -19,7 +26,7 @@ export type GuestStep =
   | { op: 'wfi' }
   | { op: 'mmio'; write: GicRegWrite }
   | { op: 'read'; read: GicRegRead; expect: boolean }
-  | { op: 'sgi'; intid: number; targets: number[] | 'others' }
+  | { op: 'sgi'; intid: number; targets: SgiTargets }
   | { op: 'hvc'; call: unknown; expectError?: boolean }
   /** Take and handle interrupts (WFI, unmask, mask) until the handler has run `count` times. */
   | { op: 'handle'; count: number }
@@ -57,7 +64,7 @@ export type GuestInsn =
   | { k: 'wfi' }
   | { k: 'mmio_write'; w: GicRegWrite }
   | { k: 'mmio_read'; r: GicRegRead }
-  | { k: 'sgi'; intid: number; targets: number[] | 'others' }
+  | { k: 'sgi'; intid: number; targets: SgiTargets }
   | { k: 'hvc'; call: unknown }
   | { k: 'fail'; text: string };
 
@@ -80,7 +87,10 @@ function* exec<I extends GuestInsn & { k: keyof InsnResult }>(
 
 /** What the guest records, for expectations and oracles. */
 export interface GuestLog {
+  /** INTIDs acknowledged, in order (without a GICv2 SGI's source bits). */
   acks: number[];
+  /** GICv2: the source CPU of each SGI acknowledged, in order (the IAR's CPUID field). */
+  sgiSources: number[];
   handled: number;
   received: Map<number, number>;
 }
@@ -91,11 +101,16 @@ export interface GuestLog {
  */
 export class GuestCpu {
   masked = true;
-  readonly log: GuestLog = { acks: [], handled: 0, received: new Map() };
+  readonly log: GuestLog = { acks: [], sgiSources: [], handled: 0, received: new Map() };
   private readonly stack: Prog[] = [];
   private pending: GuestInsn | null = null;
   private result: unknown = undefined;
+  /** The register value of the last acknowledge (GICv2: an SGI's INTID with its source). */
   private last = SPURIOUS;
+  /** GICv2: the source of the last acknowledged instance of each SGI, for EOI and DIR. */
+  private readonly sourceOf = new Map<number, number>();
+  /** Group 0 on a GICv2 VM (KVM sets every interrupt up in group 0), group 1 on GICv3. */
+  private readonly group: 0 | 1;
   finished = false;
 
   constructor(
@@ -103,7 +118,29 @@ export class GuestCpu {
     program: readonly GuestStep[],
     readonly handler: Handler = { kind: 'simple' },
   ) {
+    this.group = cpuif.version === 2 ? 0 : 1;
     this.stack.push(this.run(program));
+  }
+
+  /**
+   * Records an acknowledge (the IAR's value) and returns its INTID; on GICv2 an SGI's source, from the
+   * value's CPUID field, is logged and kept for its EOI and DIR.
+   */
+  private acked(value: number): number {
+    const intid = this.cpuif.version === 2 ? value & 0x3ff : value;
+    this.log.acks.push(intid);
+    if (this.cpuif.version === 2 && intid < 16) {
+      const src = (value >> 10) & 7;
+      this.log.sgiSources.push(src);
+      this.sourceOf.set(intid, src);
+    }
+    return intid;
+  }
+
+  /** The value an EOI or DIR of `intid` writes: on GICv2 an SGI carries its source in [12:10]. */
+  private deactivation(intid: number, source?: number): number {
+    if (this.cpuif.version !== 2 || intid >= 16) return intid;
+    return intid | ((source ?? this.sourceOf.get(intid) ?? 0) << 10);
   }
 
   /** Whether an IRQ (group 1) or FIQ (group 0) exception is taken at this instruction boundary. */
@@ -151,10 +188,10 @@ export class GuestCpu {
 
   private *handle(group: 0 | 1): Prog {
     const h = this.handler;
-    const intid = yield* exec({ k: 'iar', group });
+    const value = yield* exec({ k: 'iar', group });
     // Nothing was acknowledged, so there is nothing to EOI; Linux's handler returns the same way.
-    if (intid === SPURIOUS) return;
-    this.log.acks.push(intid);
+    if (value === SPURIOUS) return;
+    const intid = this.acked(value);
     if (h.kind === 'vgic') {
       if (!(yield* exec({ k: 'mmio_read', r: { reg: 'ISACTIVER', intid } }))) {
         yield { k: 'fail', text: `H-VGIC: INTID ${intid} is not active after its acknowledge` };
@@ -166,13 +203,16 @@ export class GuestCpu {
     }
     this.log.received.set(intid, (this.log.received.get(intid) ?? 0) + 1);
     this.log.handled++;
-    yield { k: 'eoir', group, intid };
+    yield { k: 'eoir', group, intid: value };
     if (h.kind === 'vgic') {
-      const apr = yield* exec({ k: 'apr_read', group: 1 });
+      const apr = yield* exec({ k: 'apr_read', group: this.group });
       if (apr !== 0)
-        yield { k: 'fail', text: `H-VGIC: AP1R0 is 0x${apr.toString(16)} after the EOI of ${intid}` };
+        yield {
+          k: 'fail',
+          text: `H-VGIC: ${this.cpuif.version === 2 ? 'GICV_APR' : 'AP1R0'} is 0x${apr.toString(16)} after the EOI of ${intid}`,
+        };
     }
-    if (h.kind !== 'kut' && this.cpuif.vmcr.eoimode === 1) yield { k: 'dir', intid };
+    if (h.kind !== 'kut' && this.cpuif.vmcr.eoimode === 1) yield { k: 'dir', intid: value };
     if (h.kind === 'vgic') {
       if (yield* exec({ k: 'mmio_read', r: { reg: 'ISACTIVER', intid } })) {
         yield { k: 'fail', text: `H-VGIC: INTID ${intid} still active after its deactivation` };
@@ -190,19 +230,23 @@ export class GuestCpu {
   private *step(s: GuestStep): Prog {
     switch (s.op) {
       case 'ack': {
-        const intid = yield* exec({ k: 'iar', group: s.group ?? 1 });
-        this.last = intid;
-        if (intid !== SPURIOUS) this.log.acks.push(intid);
+        const value = yield* exec({ k: 'iar', group: s.group ?? this.group });
+        this.last = value;
+        const intid = value === SPURIOUS ? value : this.acked(value);
         if (s.expect !== undefined && intid !== s.expect) {
           yield { k: 'fail', text: `acknowledge returned ${intid}, expected ${s.expect}` };
         }
         return;
       }
       case 'eoi':
-        yield { k: 'eoir', group: s.group ?? 1, intid: s.intid ?? this.last };
+        yield {
+          k: 'eoir',
+          group: s.group ?? this.group,
+          intid: s.intid === undefined ? this.last : this.deactivation(s.intid, s.source),
+        };
         return;
       case 'dir':
-        yield { k: 'dir', intid: s.intid ?? this.last };
+        yield { k: 'dir', intid: s.intid === undefined ? this.last : this.deactivation(s.intid, s.source) };
         return;
       case 'pmr':
         yield { k: 'pmr', value: s.value };
@@ -264,10 +308,10 @@ export class GuestCpu {
       case 'poll': {
         for (;;) {
           yield { k: 'wfi' };
-          const intid = yield* exec({ k: 'iar', group: s.group ?? 1 });
-          if (intid === SPURIOUS) continue;
-          this.last = intid;
-          this.log.acks.push(intid);
+          const value = yield* exec({ k: 'iar', group: s.group ?? this.group });
+          if (value === SPURIOUS) continue;
+          this.last = value;
+          const intid = this.acked(value);
           if (s.expect !== undefined && intid !== s.expect) {
             yield { k: 'fail', text: `acknowledge returned ${intid}, expected ${s.expect} (preemption)` };
           }
@@ -275,16 +319,18 @@ export class GuestCpu {
         }
       }
       case 'expect': {
+        const apr = this.cpuif.version === 2 ? 'GICV_APR' : 'AP1R0';
         if (s.apr !== undefined) {
-          const apr = yield* exec({ k: 'apr_read', group: 1 });
-          if (apr !== s.apr)
-            yield { k: 'fail', text: `AP1R0 is 0x${apr.toString(16)}, expected 0x${s.apr.toString(16)}` };
+          const value = yield* exec({ k: 'apr_read', group: this.group });
+          if (value !== s.apr)
+            yield { k: 'fail', text: `${apr} is 0x${value.toString(16)}, expected 0x${s.apr.toString(16)}` };
         }
         if (s.iarEmpty) {
-          const intid = yield* exec({ k: 'iar', group: 1 });
-          if (intid !== SPURIOUS) {
-            this.log.acks.push(intid);
-            yield { k: 'fail', text: `IAR1 returned ${intid}, expected 1023 (nothing pending)` };
+          const value = yield* exec({ k: 'iar', group: this.group });
+          if (value !== SPURIOUS) {
+            const intid = this.acked(value);
+            const iar = this.cpuif.version === 2 ? 'GICV_IAR' : 'IAR1';
+            yield { k: 'fail', text: `${iar} returned ${intid}, expected 1023 (nothing pending)` };
           }
         }
         if (s.handled !== undefined && this.log.handled !== s.handled) {

@@ -8,6 +8,8 @@ export type GicRegWrite =
   | { reg: 'IGROUPR'; intid: number; value: 0 | 1 }
   | { reg: 'ICFGR'; intid: number; level: boolean }
   | { reg: 'IROUTER'; intid: number; vcpu: number | null }
+  /** GICv2: the CPUs an SPI may go to (KVM delivers it to the lowest of them). */
+  | { reg: 'ITARGETSR'; intid: number; targets: number[] }
   | { reg: 'GICD_CTLR'; enabled: boolean }
   | { reg: 'GICR_CTLR'; vcpu: number; enableLpis: boolean };
 

@@ -90,7 +90,10 @@ function configure(vm: Vm, s: ScenarioSpec): void {
       poke(irq, IRQ.flags, f);
       if (spec.priority !== undefined) poke(irq, IRQ.priority, spec.priority & 0xf8);
       if (spec.group !== undefined) poke(irq, IRQ.group, spec.group);
-      if (spec.intid >= 32 && spec.target !== undefined) poke(irq, IRQ.target, vm.vcpus[spec.target]);
+      if (spec.intid >= 32 && spec.target !== undefined) {
+        poke(irq, IRQ.target, vm.vcpus[spec.target]);
+        if (vm.config.gic === 2) poke(irq, IRQ.targets, 1 << spec.target);
+      }
     }
   }
   const timer = s.interrupts.find((i) => i.timer);
@@ -119,6 +122,20 @@ function checkExpectations(exec: Execution, w: World, e: ScenarioSpec['expect'])
           `expect: vCPU ${id} acknowledged other interrupts`,
           false,
           `vgic-lab: expectation failed: vCPU ${id} acknowledged [${got.join(', ')}], expected [${want.intids.join(', ')}]${want.ordered ? ' in this order' : ''}`,
+        ),
+      );
+    }
+  }
+  for (const [id, want] of Object.entries(e.sgiSources ?? {})) {
+    const got = w.guests.get(Number(id))?.log.sgiSources ?? [];
+    const sorted = (l: readonly number[]) => [...l].sort((x, y) => x - y).join(',');
+    if (sorted(got) !== sorted(want)) {
+      exec.report(
+        new SimpleViolation(
+          'expect',
+          `expect: vCPU ${id} acknowledged SGIs from other sources`,
+          false,
+          `vgic-lab: expectation failed: vCPU ${id} acknowledged SGIs from CPUs [${got.join(', ')}] (the IAR's CPUID field), expected [${want.join(', ')}]`,
         ),
       );
     }
@@ -165,7 +182,8 @@ function checkExpectations(exec: Execution, w: World, e: ScenarioSpec['expect'])
 
 /** VM creation: the VM as the scenario configures it, before anything runs. */
 function newWorld(exec: Execution, s: ScenarioSpec, design: Design, kernel: Partial<Switches>): World {
-  const w = createWorld(exec, { ...s.vm, design, cpuif: DEFAULT_CPUIF_SWITCHES, kernel }, s.name);
+  const gic = s.vm.gic === 'v2' ? 2 : 3;
+  const w = createWorld(exec, { ...s.vm, gic, design, cpuif: DEFAULT_CPUIF_SWITCHES, kernel }, s.name);
   configure(w.vm, s);
   return { ...w, guests: new Map() };
 }

@@ -7,13 +7,14 @@ function clean<T extends Record<string, unknown>>(o: T): T {
 
 /**
  * The file text of a scenario, for the catalogue's generated files: keys in the format's order,
- * defaults left out (the VM's gic, its and hostTdir, empty lists, the exploration bounds).
+ * defaults left out (the VM's gic when v3, its and hostTdir, empty lists, the exploration bounds).
  */
 export function dumpScenario(s: ScenarioSpec, header = ''): string {
   const doc = {
     name: s.name,
     description: s.description,
     vm: clean({
+      gic: s.vm.gic === 'v2' ? 'v2' : undefined,
       vcpus: s.vm.vcpus,
       nrLr: s.vm.nrLr,
       spis: s.vm.spis,
@@ -48,6 +49,7 @@ export function dumpScenario(s: ScenarioSpec, header = ''): string {
     expect: clean({
       acks: s.expect.acks,
       ackPriorityOrder: s.expect.ackPriorityOrder,
+      sgiSources: s.expect.sgiSources,
       final: s.expect.final,
     }),
     kernel: s.kernel,

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { MIN_LPI } from '../gic/cpuif.ts';
+import type { GicRegWrite } from '../gic/regs.ts';
 import type { HostCall } from '../vgic/host.ts';
 import type { SourceMap } from './builder.ts';
 import { closest } from './closest.ts';
@@ -383,6 +384,26 @@ function checkItsCommand(pos: Positions, m: ItsMappings, c: ItsCommandIn, path: 
 }
 
 /** Checks that need the whole file: INTID kinds and ranges, vCPUs that exist, ITS presence. */
+const V3_ONLY = 'LPIs, the ITS and the redistributors (GICR_*) are GICv3: use gic: v3, or leave them out';
+
+/** What the VM's GIC allows: a GICv3 host has at most 16 LRs; a GICv2 VM has no ITS and no TDIR. */
+function gicVersion(pos: Positions, f: ScenarioSpec): void {
+  if (f.vm.gic === 'v3' && f.vm.nrLr > 16)
+    throw pos.error(
+      ['vm', 'nrLr'],
+      `a GICv3 host has at most 16 list registers, got ${f.vm.nrLr}`,
+      'use 1–16, or gic: v2 (a GICv2 host has up to 64)',
+    );
+  if (f.vm.gic !== 'v2') return;
+  if (f.vm.its) throw pos.error(['vm', 'its'], 'a GICv2 VM has no ITS', V3_ONLY);
+  if (!f.vm.hostTdir)
+    throw pos.error(
+      ['vm', 'hostTdir'],
+      'a GICv2 host has no TDIR: KVM always traps the GICV_DIR page',
+      'remove hostTdir: it only applies to gic: v3',
+    );
+}
+
 function semantic(pos: Positions, f: ScenarioSpec): void {
   const nSpis = f.vm.spis;
   const lastSpi = 31 + nSpis;
@@ -395,6 +416,7 @@ function semantic(pos: Positions, f: ScenarioSpec): void {
         `the VM has vCPUs 0–${f.vm.vcpus - 1} (vm.vcpus: ${f.vm.vcpus})`,
       );
   };
+  gicVersion(pos, f);
   f.interrupts.forEach((irq, i) => {
     const p = ['interrupts', i, 'intid'];
     if (seen.has(irq.intid))
@@ -406,6 +428,7 @@ function semantic(pos: Positions, f: ScenarioSpec): void {
     seen.set(irq.intid, i);
     const id = irq.intid;
     if (irq.lpi) {
+      if (f.vm.gic === 'v2') throw pos.error(['interrupts', i, 'lpi'], 'a GICv2 VM has no LPIs', V3_ONLY);
       if (id < MIN_LPI || id > 65535)
         throw pos.error(
           p,
@@ -452,6 +475,8 @@ function semantic(pos: Positions, f: ScenarioSpec): void {
         );
     }
   });
+  if (f.vm.gic === 'v2' && f.lpisEnabled.length > 0)
+    throw pos.error(['lpisEnabled'], 'a GICv2 VM has no LPIs (GICR_CTLR.EnableLPIs is GICv3)', V3_ONLY);
   for (const [i, v] of f.lpisEnabled.entries()) vcpu(v, ['lpisEnabled', i]);
   if (f.lpisEnabled.length > 0 && !f.vm.its)
     throw pos.error(['lpisEnabled'], 'LPIs need an ITS', 'set vm.its: true');
@@ -463,9 +488,25 @@ function semantic(pos: Positions, f: ScenarioSpec): void {
         `a resampling irqfd drives an SPI: 32–${lastSpi} (vm.spis: ${nSpis})`,
       );
   }
-  // IROUTER and GICR_CTLR writes name a vCPU; the other registers do not.
-  const checkWrite = (w: object, path: PropertyKey[]) => {
-    if ('vcpu' in w) vcpu(w.vcpu as number | null, [...path, 'vcpu']);
+  // IROUTER and GICR_CTLR writes name a vCPU, ITARGETSR vCPUs; the other registers do not.
+  const checkWrite = (w: GicRegWrite, path: PropertyKey[]) => {
+    const reg = [...path, 'reg'];
+    if (f.vm.gic === 'v2' && (w.reg === 'IROUTER' || w.reg === 'GICR_CTLR'))
+      throw pos.error(
+        reg,
+        `${w.reg} is a GICv3 register`,
+        w.reg === 'IROUTER'
+          ? 'a GICv2 VM routes an SPI with ITARGETSR: {reg: ITARGETSR, intid, targets: [vCPUs]}'
+          : V3_ONLY,
+      );
+    if (f.vm.gic === 'v3' && w.reg === 'ITARGETSR')
+      throw pos.error(
+        reg,
+        'ITARGETSR is a GICv2 register',
+        'a GICv3 VM routes an SPI with IROUTER: {reg: IROUTER, intid, vcpu}',
+      );
+    if ('vcpu' in w) vcpu(w.vcpu, [...path, 'vcpu']);
+    if (w.reg === 'ITARGETSR') for (const [j, c] of w.targets.entries()) vcpu(c, [...path, 'targets', j]);
   };
   const calls = hostCalls(f);
   const its = itsMappings(f, calls);
@@ -510,7 +551,13 @@ function semantic(pos: Positions, f: ScenarioSpec): void {
       if (s.op === 'sgi' && Array.isArray(s.targets)) {
         for (const [j, v] of (s.targets as number[]).entries()) vcpu(v, [...path, i, 'targets', j]);
       }
-      if (s.op === 'mmio') checkWrite(s.write as object, [...path, i, 'write']);
+      if (s.op === 'mmio') checkWrite(s.write as GicRegWrite, [...path, i, 'write']);
+      if ((s.op === 'eoi' || s.op === 'dir') && s.source !== undefined && f.vm.gic !== 'v2')
+        throw pos.error(
+          [...path, i, 'source'],
+          "an SGI's source is part of the EOI and DIR values on GICv2 only",
+          'remove source: a GICv3 VM names an SGI by its INTID alone',
+        );
       if (s.op === 'repeat') checkGuest(s.body as Record<string, unknown>[], [...path, i, 'body'], prologue);
       if (s.op === 'idle' && prologue)
         throw pos.error(
@@ -552,6 +599,25 @@ function semantic(pos: Positions, f: ScenarioSpec): void {
   }
   for (const [i, v] of (f.expect.ackPriorityOrder ?? []).entries())
     vcpu(v, ['expect', 'ackPriorityOrder', i]);
+  for (const key of Object.keys(f.expect.sgiSources ?? {})) {
+    if (f.vm.gic !== 'v2')
+      throw pos.error(
+        ['expect', 'sgiSources'],
+        "sgiSources checks the source CPU in a GICv2 IAR; a GICv3 VM's IAR has none",
+        'remove sgiSources, or use gic: v2',
+        key,
+      );
+    if (!/^\d+$/.test(key))
+      throw pos.error(
+        ['expect', 'sgiSources'],
+        `"${key}" is not a vCPU number`,
+        'keys of expect.sgiSources are vCPU numbers',
+        key,
+      );
+    vcpu(Number(key), ['expect', 'sgiSources', key]);
+    for (const [j, c] of (f.expect.sgiSources?.[key] ?? []).entries())
+      vcpu(c, ['expect', 'sgiSources', key, j]);
+  }
 
   for (const [i, e] of (f.expect.final ?? []).entries()) {
     const p = ['expect', 'final', i];

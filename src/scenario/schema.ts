@@ -12,17 +12,20 @@ import type { ItsCommand } from '../vgic/its.ts';
  * one). Guest actions, host calls, register writes and ITS commands parse to the model's own types
  * (the annotations below make the compiler check that they agree).
  */
-const int = (min: number, max: number, what: string) =>
+/** A whole number in min..max; `range` says the range where it depends on another key. */
+const int = (min: number, max: number, what: string, range = `${min}–${max}`) =>
   z
     .number({ error: `expected ${what} (a number)` })
     .int({ error: `${what} must be a whole number` })
-    .min(min, { error: (i) => `${i.input} is not ${what} (${min}–${max})` })
-    .max(max, { error: (i) => `${i.input} is not ${what} (${min}–${max})` });
+    .min(min, { error: (i) => `${i.input} is not ${what} (${range})` })
+    .max(max, { error: (i) => `${i.input} is not ${what} (${range})` });
 
 const intid = int(0, 0xffffffff, 'an INTID');
 const vcpuId = int(0, 63, 'a vCPU number');
 const priority = int(0, 255, 'a priority');
 const group = z.union([z.literal(0), z.literal(1)], { error: 'a group is 0 or 1' });
+/** A GICv2 SGI's source CPU: the IAR's CPUID field has three bits. */
+const sgiSource = int(0, 7, 'a source CPU');
 
 const regWrite: z.ZodType<GicRegWrite, GicRegWrite> = z.discriminatedUnion(
   'reg',
@@ -35,12 +38,13 @@ const regWrite: z.ZodType<GicRegWrite, GicRegWrite> = z.discriminatedUnion(
     z.strictObject({ reg: z.literal('IGROUPR'), intid, value: group }),
     z.strictObject({ reg: z.literal('ICFGR'), intid, level: z.boolean() }),
     z.strictObject({ reg: z.literal('IROUTER'), intid, vcpu: vcpuId.nullable() }),
+    z.strictObject({ reg: z.literal('ITARGETSR'), intid, targets: z.array(vcpuId) }),
     z.strictObject({ reg: z.literal('GICD_CTLR'), enabled: z.boolean() }),
     z.strictObject({ reg: z.literal('GICR_CTLR'), vcpu: vcpuId, enableLpis: z.boolean() }),
   ],
   {
     error:
-      'unknown register (ISENABLER, ICENABLER, ISPENDR, ICPENDR, ISACTIVER, ICACTIVER, IPRIORITYR, IGROUPR, ICFGR, IROUTER, GICD_CTLR, GICR_CTLR)',
+      'unknown register (ISENABLER, ICENABLER, ISPENDR, ICPENDR, ISACTIVER, ICACTIVER, IPRIORITYR, IGROUPR, ICFGR, IROUTER, ITARGETSR, GICD_CTLR, GICR_CTLR)',
   },
 );
 
@@ -114,8 +118,13 @@ const guestStep: z.ZodType<GuestStep, GuestStep> = z
       'op',
       [
         z.strictObject({ op: z.literal('ack'), group: group.optional(), expect: intid.optional() }),
-        z.strictObject({ op: z.literal('eoi'), intid: intid.optional(), group: group.optional() }),
-        z.strictObject({ op: z.literal('dir'), intid: intid.optional() }),
+        z.strictObject({
+          op: z.literal('eoi'),
+          intid: intid.optional(),
+          group: group.optional(),
+          source: sgiSource.optional(),
+        }),
+        z.strictObject({ op: z.literal('dir'), intid: intid.optional(), source: sgiSource.optional() }),
         z.strictObject({ op: z.literal('pmr'), value: priority }),
         z.strictObject({
           op: z.literal('eoimode'),
@@ -138,8 +147,8 @@ const guestStep: z.ZodType<GuestStep, GuestStep> = z
         z.strictObject({
           op: z.literal('sgi'),
           intid: int(0, 15, 'an SGI'),
-          targets: z.union([z.array(vcpuId), z.literal('others')], {
-            error: 'targets is a list of vCPU numbers or "others"',
+          targets: z.union([z.array(vcpuId), z.literal('others'), z.literal('self')], {
+            error: 'targets is a list of vCPU numbers, "others" or "self"',
           }),
         }),
         z.strictObject({ op: z.literal('hvc'), call: hostCall, expectError: z.boolean().optional() }),
@@ -183,9 +192,10 @@ export const scenarioSchema = z.strictObject({
     .regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'a name is lower-case letters, digits and dashes' }),
   description: z.string(),
   vm: z.strictObject({
-    gic: z.literal('v3', { error: 'only GICv3 ("v3") is modelled so far' }).default('v3'),
+    gic: z.enum(['v3', 'v2'], { error: 'a GIC is v3 or v2' }).default('v3'),
     vcpus: int(1, 8, 'a vCPU count'),
-    nrLr: int(1, 16, 'a number of list registers'),
+    // Up to 64 on a GICv2 host; the loader holds a GICv3 VM to 16.
+    nrLr: int(1, 64, 'a number of list registers', '1–16; on GICv2 1–64'),
     spis: int(0, 988, 'a number of SPIs').default(32),
     its: z.boolean().default(false),
     hostTdir: z.boolean().default(true),
@@ -235,6 +245,9 @@ export const scenarioSchema = z.strictObject({
         )
         .optional(),
       ackPriorityOrder: z.array(vcpuId).optional(),
+      sgiSources: z
+        .record(z.string(), z.array(sgiSource), { error: 'sgiSources maps vCPU numbers to source CPUs' })
+        .optional(),
       final: z
         .array(
           z.strictObject({

@@ -1,4 +1,5 @@
 import { misrNames } from '../gic/cpuif.ts';
+import { gichLr } from '../gic/gich.ts';
 import { describeLr } from '../gic/lr.ts';
 import { peek } from '../kernel/access.ts';
 import { type ListHead, peekEntries } from '../kernel/list.ts';
@@ -8,6 +9,8 @@ import type { Vm } from './vm.ts';
 
 /** The state that matters at a failing step: AP lists, LRs, EOIcount, refcounts. */
 export interface StateDump {
+  /** The VM's GIC: 2 (GICH_* registers) or 3 (ICH_*_EL2). */
+  gic: 2 | 3;
   vcpus: {
     id: number;
     mode: string;
@@ -19,13 +22,15 @@ export interface StateDump {
     lrs: string[];
     usedLrs: number;
     eoicount: number;
+    /** ICH_HCR_EL2, or GICH_HCR on a GICv2 host. */
     hcr: string;
     lastLrIrq: string | null;
   }[];
   lpis: string[];
 }
 
-export function describeIrq(o: KObj): string {
+/** An IRQ as state dumps show it; a GICv2 VM's SGI with its pending sources and active source. */
+export function describeIrq(o: KObj, gicv2 = false): string {
   const f = peek(o, IRQ.flags);
   const bits = [
     f & F.PENDING_LATCH ? 'pending' : '',
@@ -38,7 +43,13 @@ export function describeIrq(o: KObj): string {
   const v = peek(o, IRQ.vcpu);
   const tgt = peek(o, IRQ.target);
   const ref = o.slab ? ` ref=${peek(o, IRQ.refcount)}` : '';
-  return `${o.label} prio=0x${peek(o, IRQ.priority).toString(16)} ${bits.join(',') || 'idle'} vcpu=${v ? v.id : '-'} target=${tgt ? tgt.id : '-'}${ref}${o.freed ? ' FREED' : ''}`;
+  let sgi = '';
+  if (gicv2 && peek(o, IRQ.intid) < 16) {
+    const src = peek(o, IRQ.source);
+    const from = [0, 1, 2, 3, 4, 5, 6, 7].filter((c) => src & (1 << c));
+    sgi = ` sources=${from.join(',') || '-'}${f & F.ACTIVE ? ` active_source=${peek(o, IRQ.activeSource)}` : ''}`;
+  }
+  return `${o.label} prio=0x${peek(o, IRQ.priority).toString(16)} ${bits.join(',') || 'idle'} vcpu=${v ? v.id : '-'} target=${tgt ? tgt.id : '-'}${sgi}${ref}${o.freed ? ' FREED' : ''}`;
 }
 
 /** What makes an interrupt worth a line at the end of a run: pending (latch or line), active, being released. */
@@ -53,20 +64,22 @@ export function interruptsNotIdle(vm: Vm): string[] {
   for (const o of vm.spis) if (peek(o, IRQ.flags) & NOT_IDLE) out.push(describeIrq(o));
   for (const v of vm.vcpus)
     for (const o of v.madePrivateIrqs())
-      if (peek(o, IRQ.flags) & NOT_IDLE) out.push(`vCPU ${v.id} ${describeIrq(o)}`);
+      if (peek(o, IRQ.flags) & NOT_IDLE) out.push(`vCPU ${v.id} ${describeIrq(o, vm.config.gic === 2)}`);
   for (const o of vm.k.objects) if (o.type === VGIC_IRQ && o.slab) out.push(describeIrq(o));
   return out;
 }
 
-function walk(h: ListHead): { entries: string[]; broken: string | null } {
+function walk(h: ListHead, gicv2: boolean): { entries: string[]; broken: string | null } {
   const { entries, broken } = peekEntries(h, 'ap_list');
-  return { entries: entries.map(describeIrq), broken };
+  return { entries: entries.map((o) => describeIrq(o, gicv2)), broken };
 }
 
 export function dumpState(vm: Vm): StateDump {
+  const v2 = vm.config.gic === 2;
   return {
+    gic: vm.config.gic,
     vcpus: vm.vcpus.map((v) => {
-      const { entries, broken } = walk(v.apHead);
+      const { entries, broken } = walk(v.apHead, v2);
       const running = peek(v.obj, VCPU.mode) !== 0;
       const lrs = (running ? v.cpuif.lrs : v.lrShadow).slice(0, Math.max(v.usedLrs, 0) || vm.config.nrLr);
       const last = vm.lastLrIrq[v.id];
@@ -75,8 +88,12 @@ export function dumpState(vm: Vm): StateDump {
         mode: MODE_NAMES[peek(v.obj, VCPU.mode)] ?? '?',
         apList: entries,
         apListBroken: broken,
-        ...(v.overflowHead ? { overflowList: walk(v.overflowHead) } : {}),
-        lrs: lrs.map((lr, i) => `LR${i}: ${describeLr(lr)}`),
+        ...(v.overflowHead ? { overflowList: walk(v.overflowHead, v2) } : {}),
+        lrs: lrs.map((lr, i) =>
+          v2
+            ? `LR${i}: 0x${gichLr(lr).toString(16).padStart(8, '0')} ${describeLr(lr, true)}`
+            : `LR${i}: ${describeLr(lr)}`,
+        ),
         usedLrs: v.usedLrs,
         eoicount: running ? v.cpuif.eoicount : v.eoicountShadow,
         hcr: `0x${v.hcrShadow.toString(16)}${v.cpuif.maintenance() ? ` MI asserted (${misrNames(v.cpuif.misr()).join(',')})` : ''}`,
@@ -94,7 +111,7 @@ export function stateLines(s: StateDump): string[] {
   const out: string[] = [];
   for (const v of s.vcpus) {
     out.push(
-      `vCPU ${v.id}: ${v.mode}, used_lrs=${v.usedLrs}, EOIcount=${v.eoicount}, ICH_HCR_EL2=${v.hcr}, last_lr_irq=${v.lastLrIrq ?? 'NULL'}`,
+      `vCPU ${v.id}: ${v.mode}, used_lrs=${v.usedLrs}, EOIcount=${v.eoicount}, ${s.gic === 2 ? 'GICH_HCR' : 'ICH_HCR_EL2'}=${v.hcr}, last_lr_irq=${v.lastLrIrq ?? 'NULL'}`,
     );
     out.push(`  AP list:${v.apList.length === 0 && !v.apListBroken ? ' (empty)' : ''}`);
     for (const e of v.apList) out.push(`    ${e}`);
@@ -105,7 +122,7 @@ export function stateLines(s: StateDump): string[] {
       for (const e of entries) out.push(`    ${e}`);
       if (broken) out.push(`    !! ${broken}`);
     }
-    out.push(`  LRs: ${v.lrs.join('; ')}`);
+    out.push(s.gic === 2 ? `  GICH_LRs: ${v.lrs.join('; ')}` : `  LRs: ${v.lrs.join('; ')}`);
   }
   if (s.lpis.length > 0) {
     out.push('LPIs:');

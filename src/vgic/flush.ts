@@ -16,6 +16,7 @@ import type { KObj } from '../kernel/mem.ts';
 import type { Task } from '../kernel/task.ts';
 import { flagsOf, type Gen, intidOf, irqLock, pendingOf, setFlags, vgic_target_oracle } from './irq.ts';
 import { DIST, F, IRQ, VGIC_IRQ } from './layout.ts';
+import { hwOrLevel } from './lr-image.ts';
 import { vgic_get_irq_ref } from './refs.ts';
 import { replaceable } from './replace.ts';
 import {
@@ -26,6 +27,7 @@ import {
   summarize_ap_list,
   vgic_sort_ap_list,
 } from './sort.ts';
+import { vgic_v2_configure_hcr, vgic_v2_populate_lr } from './v2.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 const FILE = 'arch/arm64/kvm/vgic/vgic.c';
@@ -47,18 +49,10 @@ export const vgic_v3_compute_lr = kernelFn(
     }
     const lr = emptyLr();
     lr.vintid = intidOf(t, irq);
-    let allowPending = true;
     t.at('active');
     if (f & F.ACTIVE) lr.state |= LR_ACTIVE;
     t.at('hw');
-    if (f & F.HW) {
-      lr.hw = true;
-      lr.pintid = rd(t, irq, IRQ.hwintid);
-      if (f & F.ACTIVE) allowPending = false;
-    } else if (f & F.CONFIG_LEVEL) {
-      lr.eoi = true;
-      if (f & F.ACTIVE) allowPending = false;
-    }
+    const allowPending = hwOrLevel(t, irq, f, lr);
     t.at('pending');
     if (allowPending && pendingOf(f)) lr.state |= LR_PENDING;
     t.at('group');
@@ -149,7 +143,7 @@ const vgic_flush_lr_state_builtin = kernelFn(
       yield raw_spin_lock(t, irqLock(t, irq));
       t.at('populate');
       if (vgic_target_oracle(t, vm, irq) === v) {
-        vgic_v3_populate_lr(t, vm, v, irq, count);
+        (vm.config.gic === 2 ? vgic_v2_populate_lr : vgic_v3_populate_lr)(t, vm, v, irq, count);
         count++;
         last = irq;
         if (vm.design.lastLrIrq) vm.lastLrIrq[t.cpu] = irq;
@@ -171,7 +165,7 @@ const vgic_flush_lr_state_builtin = kernelFn(
     v.usedLrs = count;
     v.ghost.entrySeq = vm.stateSeq;
     t.at('configure_hcr');
-    vgic_v3_configure_hcr(t, vm, v, als);
+    (vm.config.gic === 2 ? vgic_v2_configure_hcr : vgic_v3_configure_hcr)(t, vm, v, als);
     if (v.overflowHead) {
       t.at('split_overflow');
       splitOverflow(t, v, v.overflowHead, last);

@@ -9,29 +9,15 @@ import { checkApListLocked } from './discipline.ts';
 import { vgic_v3_compute_lr } from './flush.ts';
 import { flagsOf, type Gen, irqLock, isLpi, isSpi, setFlags, vcpuOf, vgic_target_oracle } from './irq.ts';
 import { DIST, F, VGIC_IRQ } from './layout.ts';
+import { DIRECT, type FoldOpts, lrSignalsEoiMi, resampled } from './lr-image.ts';
 import { kvm_notify_acked_irq } from './notify.ts';
-import { physDeactivate, physLineLevel } from './phys.ts';
+import { physDeactivate } from './phys.ts';
 import { vgic_get_irq, vgic_put_irq, vgic_put_irq_norelease, vgic_release_deleted_lpis } from './refs.ts';
 import { replaceable } from './replace.ts';
+import { vgic_v2_compute_lr, vgic_v2_fold_lr } from './v2.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 const FILE = 'arch/arm64/kvm/vgic/vgic-v3.c';
-
-/** How fold_lr reports an acked level SPI and drops its reference (V4b defers both). */
-export interface FoldOpts {
-  /** The image is an LR the last flush filled (not a replay's or a DIR trap's pseudo-LR). */
-  fromLr?: boolean;
-  /** V4b: SPIs to notify after ap_list_lock is dropped (INTID − 32). */
-  eoiSpis: Set<number> | null;
-  /** V4b inside the lock: the final put is PUT_NR and its result is returned. */
-  norelease: boolean;
-}
-
-export const DIRECT: FoldOpts = { eoiSpis: null, norelease: false };
-
-function lrSignalsEoiMi(lr: Lr): boolean {
-  return lr.state === LR_INVALID && lr.eoi && !lr.hw;
-}
 
 /**
  * vgic_v3_fold_lr: apply one LR image to its vgic_irq, looked up by INTID.
@@ -65,16 +51,9 @@ export const vgic_v3_fold_lr = kernelFn(
     const level = (f & F.CONFIG_LEVEL) !== 0;
     if (!level && state & LR_PENDING) set |= F.PENDING_LATCH;
     if (level && state === LR_INVALID) clear |= F.PENDING_LATCH;
-    // A mapped level interrupt the guest has not acknowledged: the LR's pending bit says nothing of
-    // the device now, so the line is sampled (vgic_get_phys_line_level); a line found low also ends
-    // the physical active state, or its next rising edge would never be seen.
-    if (level && f & F.HW && state & LR_PENDING) {
-      if (physLineLevel(t, v, val.pintid)) set |= F.LINE_LEVEL;
-      else {
-        clear |= F.LINE_LEVEL;
-        physDeactivate(t, v, val.pintid);
-      }
-    }
+    const r = resampled(t, v, f, val);
+    set |= r.set;
+    clear |= r.clear;
     if (rework) clear |= F.ON_LR;
     t.at('set_state');
     setFlags(t, irq, set, clear);
@@ -113,15 +92,16 @@ function* replayOne(
     raw_spin_unlock(t, irqLock(t, irq));
     return false;
   }
-  const lr = vgic_v3_compute_lr(t, obj);
+  const lr = (vm.config.gic === 2 ? vgic_v2_compute_lr : vgic_v3_compute_lr)(t, obj);
   lr.state &= ~LR_ACTIVE;
   raw_spin_unlock(t, irqLock(t, irq));
   // Window WF: no lock held.
   yield point('window WF');
   t.at('replay_fold');
+  // A GICv2 host deactivates the physical interrupt through GICC_DIR, a GICv3 one through ICC_DIR_EL1.
   if (lr.hw) physDeactivate(t, v, lr.pintid);
   v.ghost.replayed.push(lr.vintid);
-  acc.deleted = (yield* vgic_v3_fold_lr(t, vm, v, lr, opts)) || acc.deleted;
+  acc.deleted = (yield* foldLr(vm)(t, vm, v, lr, opts)) || acc.deleted;
   return true;
 }
 
@@ -196,17 +176,23 @@ export const FOLD_LR_STATE_STEPS = [
 ] as const;
 export type FoldLrStateStep = (typeof FOLD_LR_STATE_STEPS)[number];
 
-/** vgic_v3_fold_lr_state: fold every used LR, then the EOIcount replay. */
-const vgic_v3_fold_lr_state_builtin = kernelFn(
-  { name: 'vgic_v3_fold_lr_state', file: FILE, steps: FOLD_LR_STATE_STEPS },
-  function* (t, vm: Vm, v: Vcpu, opts: FoldOpts = DIRECT): Gen<boolean> {
+/** The fold_lr of the VM's GIC: vgic_v2_fold_lr on a GICv2 host, vgic_v3_fold_lr on GICv3. */
+function foldLr(vm: Vm): typeof vgic_v3_fold_lr {
+  return vm.config.gic === 2 ? vgic_v2_fold_lr : vgic_v3_fold_lr;
+}
+
+/**
+ * vgic_v3_fold_lr_state and vgic_v2_fold_lr_state, which differ only in the LR layout and its fold_lr:
+ * fold every used LR, then the EOIcount replay.
+ */
+function* foldLrState(t: KTask<FoldLrStateStep>, vm: Vm, v: Vcpu, opts: FoldOpts = DIRECT): Gen<boolean> {
+  {
     const acc = { deleted: false };
     const eoicount = v.eoicountShadow;
     v.ghost.replayed = [];
     for (let i = 0; i < v.usedLrs; i++) {
       t.at('fold_lr');
-      acc.deleted =
-        (yield* vgic_v3_fold_lr(t, vm, v, v.lrShadow[i], { ...opts, fromLr: true })) || acc.deleted;
+      acc.deleted = (yield* foldLr(vm)(t, vm, v, v.lrShadow[i], { ...opts, fromLr: true })) || acc.deleted;
     }
     const last = vm.lastLrIrq[t.cpu];
     // V4b re-validates last_lr_irq under the lock before walking from it.
@@ -223,11 +209,28 @@ const vgic_v3_fold_lr_state_builtin = kernelFn(
     }
     v.usedLrs = 0;
     return acc.deleted;
-  },
-);
+  }
+}
 
 /** vgic_v3_fold_lr_state, or the design module's replacement of it. */
-export const vgic_v3_fold_lr_state = replaceable('vgic_v3_fold_lr_state', vgic_v3_fold_lr_state_builtin);
+export const vgic_v3_fold_lr_state = replaceable(
+  'vgic_v3_fold_lr_state',
+  kernelFn({ name: 'vgic_v3_fold_lr_state', file: FILE, steps: FOLD_LR_STATE_STEPS }, foldLrState),
+);
+
+/** vgic_v2_fold_lr_state (arch/arm64/kvm/vgic/vgic-v2.c), or the design module's replacement of it. */
+export const vgic_v2_fold_lr_state = replaceable(
+  'vgic_v2_fold_lr_state',
+  kernelFn(
+    { name: 'vgic_v2_fold_lr_state', file: 'arch/arm64/kvm/vgic/vgic-v2.c', steps: FOLD_LR_STATE_STEPS },
+    foldLrState,
+  ),
+);
+
+/** The fold_lr_state of the VM's GIC. */
+function vgic_fold_lr_state(vm: Vm): typeof vgic_v3_fold_lr_state {
+  return vm.config.gic === 2 ? vgic_v2_fold_lr_state : vgic_v3_fold_lr_state;
+}
 
 /** vgic_fold_state: the design decides the locking around fold_lr_state. */
 const vgic_fold_state_builtin = kernelFn(
@@ -245,7 +248,7 @@ const vgic_fold_state_builtin = kernelFn(
     }
     if (!vm.design.foldLocked) {
       t.at('fold_lr_state');
-      yield* vgic_v3_fold_lr_state(t, vm, v);
+      yield* vgic_fold_lr_state(vm)(t, vm, v);
       return;
     }
     const eoiSpis = new Set<number>();
@@ -254,7 +257,7 @@ const vgic_fold_state_builtin = kernelFn(
     t.at('fold_lr_state');
     // Without the deferral the notification would run here, under ap_list_lock: an Invalid wait
     // context (the eventfd's spinlock_t), or a self-deadlock when the resampler re-queues to this vCPU.
-    const deleted = yield* vgic_v3_fold_lr_state(t, vm, v, {
+    const deleted = yield* vgic_fold_lr_state(vm)(t, vm, v, {
       eoiSpis: vm.design.deferNotify ? eoiSpis : null,
       norelease: true,
     });

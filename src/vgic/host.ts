@@ -1,10 +1,11 @@
+import type { GicRegWrite } from '../gic/regs.ts';
 import { kernelFn } from '../kernel/function.ts';
 import { raw_spin_lock_irqsave } from '../kernel/locks.ts';
 import type { Task } from '../kernel/task.ts';
 import { type Gen, irqLock, isLpi, setFlag } from './irq.ts';
 import { type ItsCommand, vgic_its_inject_msi, vgic_its_process_commands } from './its.ts';
 import { F } from './layout.ts';
-import { type MmioWrite, vgic_mmio_write } from './mmio.ts';
+import { vgic_mmio_write } from './mmio.ts';
 import { vgic_irqfd_set_irq } from './notify.ts';
 import { kvm_vgic_inject_irq, vgic_queue_irq_unlock } from './queue.ts';
 import { vgic_get_irq, vgic_put_irq } from './refs.ts';
@@ -22,7 +23,7 @@ export type HostCall =
   /** KVM_IRQFD on pin intid-32, then a write to the eventfd. */
   | { call: 'irqfd'; intid: number }
   /** Userspace (uaccess) register writes: no halting, the VMM stopped the VM. */
-  | { call: 'uaccess'; write: MmioWrite; vcpu?: number }
+  | { call: 'uaccess'; write: GicRegWrite; vcpu?: number }
   /** ITS commands through GITS_CWRITER. */
   | { call: 'its'; cmds: ItsCommand[] }
   /** An MSI through the translation cache (irqfd fast path). */

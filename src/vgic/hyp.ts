@@ -31,9 +31,8 @@ export function vgicRestoreState(v: Vcpu): void {
 export function vgicSaveState(v: Vcpu): void {
   const hw = v.cpuif;
   if (v.usedLrs !== 0) {
-    const elrsr = hw.elrsr();
     for (let i = 0; i < v.usedLrs; i++) {
-      if (elrsr & (1 << i)) v.lrShadow[i].state = LR_INVALID;
+      if (hw.lrEmpty(i)) v.lrShadow[i].state = LR_INVALID;
       else v.lrShadow[i] = copyLr(hw.lrs[i]);
       hw.lrs[i] = emptyLr();
     }

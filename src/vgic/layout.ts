@@ -22,7 +22,8 @@ export const VGIC_IRQ = new StructType('vgic_irq', 160, [
   { name: 'source', off: 38, size: 1 },
   { name: 'active_source', off: 39, size: 1 },
   { name: 'hwintid', off: 40, size: 4 },
-  { name: 'mpidr', off: 44, size: 4 },
+  // A union: GICv2's target mask, GICv3's mpidr (the model routes a GICv3 SPI by target_vcpu alone).
+  { name: 'targets', off: 44, size: 4 },
   { name: 'owner', off: 48 },
   { name: 'ops', off: 56 },
   ...listFields('ap_list', 72),
@@ -40,7 +41,12 @@ export const IRQ = {
   priority: VGIC_IRQ.field<number>('priority'),
   group: VGIC_IRQ.field<number>('group'),
   hwintid: VGIC_IRQ.field<number>('hwintid'),
-  mpidr: VGIC_IRQ.field<number>('mpidr'),
+  /** A GICv2 SGI's sources still pending (bit n: vCPU n sent it). */
+  source: VGIC_IRQ.field<number>('source'),
+  /** A GICv2 SGI's source in its active instance. */
+  activeSource: VGIC_IRQ.field<number>('active_source'),
+  /** A GICv2 SPI's ITARGETSR byte: the CPUs it may be routed to (KVM delivers to the lowest). */
+  targets: VGIC_IRQ.field<number>('targets'),
   /** The irqfd or device that claimed the interrupt (vgic_irq.owner); compared, never followed. */
   owner: VGIC_IRQ.field<unknown>('owner'),
 };

@@ -1,3 +1,4 @@
+import type { SgiTargets } from '../gic/guest.ts';
 import type { GicRegWrite } from '../gic/regs.ts';
 import { wr, writeOnce } from '../kernel/access.ts';
 import { type KTask, kernelFn } from '../kernel/function.ts';
@@ -13,39 +14,25 @@ import { flagsOf, type Gen, irqLock, pendingOf, setFlag } from './irq.ts';
 import { kvm_arm_halt_guest, kvm_arm_resume_guest, kvm_make_request, kvm_vcpu_kick } from './kick.ts';
 import { DIST, F, IRQ, REQ } from './layout.ts';
 import { vgic_mmio_write_v3r_ctlr } from './lpi.ts';
+import { WITH_IRQ_STEPS, withIrq } from './mmio-irq.ts';
+import { vgic_mmio_write_target } from './mmio-v2.ts';
 import { kvm_vgic_vcpu_pending_irq } from './pending.ts';
 import { vgic_queue_irq_unlock } from './queue.ts';
 import { vgic_get_irq, vgic_put_irq } from './refs.ts';
+import { vgic_mmio_write_sgir } from './sgi.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 const FILE = 'arch/arm64/kvm/vgic/vgic-mmio.c';
 const FILE_V3 = 'arch/arm64/kvm/vgic/vgic-mmio-v3.c';
 
-/** Distributor and redistributor registers that change interrupt state (vgic-mmio.c, vgic-mmio-v3.c). */
-export type MmioWrite = GicRegWrite;
+/**
+ * Distributor and redistributor registers that change interrupt state (vgic-mmio.c, vgic-mmio-v2.c,
+ * vgic-mmio-v3.c); GICD_SGIR is a GICv2 guest's SGI.
+ */
+export type DistWrite = GicRegWrite | { reg: 'GICD_SGIR'; intid: number; targets: SgiTargets };
 
-const WITH_IRQ_STEPS = ['lock', 'update', 'put_irq'] as const;
-type WithIrqStep = (typeof WITH_IRQ_STEPS)[number];
-
-/** Runs `body` on the IRQ `intid` under its irq_lock, with a reference; `body` may queue (and unlock). */
-function* withIrq(
-  t: KTask<WithIrqStep>,
-  vm: Vm,
-  v: Vcpu,
-  intid: number,
-  body: (irq: KObj, flags: unknown) => Gen<boolean> | boolean,
-): Gen {
-  const irq = yield* vgic_get_irq(t, vm, v, intid);
-  if (!irq) return;
-  t.at('lock');
-  const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
-  t.at('update');
-  const res = body(irq, flags);
-  const unlocked = typeof res === 'boolean' ? res : yield* res;
-  if (!unlocked) raw_spin_unlock_irqrestore(t, irqLock(t, irq), flags);
-  t.at('put_irq');
-  yield* vgic_put_irq(t, vm, irq);
-}
+/** A trapped MMIO write: a distributor register, or a GICv2 guest's GICV_DIR (always trapped). */
+export type MmioWrite = DistWrite | { reg: 'GICV_DIR'; value: number };
 
 /** vgic_mmio_change_active: one interrupt's active state, under its irq_lock. */
 const vgic_mmio_change_active = kernelFn(
@@ -53,6 +40,8 @@ const vgic_mmio_change_active = kernelFn(
   function* (t, vm: Vm, v: Vcpu, intid: number, active: boolean, guest: boolean): Gen {
     yield* withIrq(t, vm, v, intid, function* (irq, flags) {
       setFlag(t, irq, F.ACTIVE, active);
+      // A GICv2 SGI made active is the instance the requester sent.
+      if (active && vm.config.gic === 2 && intid < 16) wr(t, irq, IRQ.activeSource, v.id);
       if (guest) noteStateWrite(t, vm, irq, active ? 'ISACTIVER' : 'ICACTIVER');
       if (active) {
         yield* vgic_queue_irq_unlock(t, vm, irq, flags);
@@ -157,6 +146,8 @@ const vgic_mmio_write_cenable = kernelFn(
 const vgic_mmio_write_spending = kernelFn(
   { name: 'vgic_mmio_write_spending', file: FILE, steps: WITH_IRQ_STEPS },
   function* (t, vm: Vm, v: Vcpu, intid: number): Gen {
+    // A GICv2 SGI is made pending by GICD_SGIR (or GICD_SPENDSGIR) with its source: ISPENDR ignores it.
+    if (vm.config.gic === 2 && intid < 16) return;
     yield* withIrq(t, vm, v, intid, function* (irq, flags) {
       setFlag(t, irq, F.PENDING_LATCH, true);
       yield* vgic_queue_irq_unlock(t, vm, irq, flags);
@@ -230,7 +221,7 @@ const vgic_mmio_write_v3_misc = kernelFn(
  * One distributor/redistributor register write, by a guest (trapped MMIO on `v`'s thread) or by
  * userspace. `v` is the accessed redistributor's vCPU for private INTIDs.
  */
-export function* vgic_mmio_write(t: Task, vm: Vm, v: Vcpu, w: MmioWrite, guest: boolean): Gen {
+export function* vgic_mmio_write(t: Task, vm: Vm, v: Vcpu, w: DistWrite, guest: boolean): Gen {
   switch (w.reg) {
     case 'ISENABLER':
       return yield* vgic_mmio_write_senable(t, vm, v, w.intid);
@@ -256,6 +247,10 @@ export function* vgic_mmio_write(t: Task, vm: Vm, v: Vcpu, w: MmioWrite, guest: 
       return yield* vgic_mmio_write_v3_misc(t, vm, w.enabled);
     case 'GICR_CTLR':
       return yield* vgic_mmio_write_v3r_ctlr(t, vm, vm.vcpuById(w.vcpu), w.enableLpis);
+    case 'ITARGETSR':
+      return yield* vgic_mmio_write_target(t, vm, v, w.intid, w.targets);
+    case 'GICD_SGIR':
+      return yield* vgic_mmio_write_sgir(t, vm, v, w.intid, w.targets);
   }
 }
 

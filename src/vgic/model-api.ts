@@ -32,14 +32,15 @@ import {
 } from '../kernel/locks.ts';
 import { kfree_rcu, rcu_read_lock, rcu_read_unlock } from '../kernel/rcu.ts';
 import type { Task } from '../kernel/task.ts';
-import { vgic_v3_deactivate } from './deactivate.ts';
+import { vgic_v2_deactivate, vgic_v3_deactivate } from './deactivate.ts';
 import type { DesignToggle } from './design-expr.ts';
 import type { FixSwitches } from './designs.ts';
-import { vgic_flush_lr_state } from './flush.ts';
+import { vgic_flush_lr_state, vgic_v3_compute_lr } from './flush.ts';
 import {
   FOLD_LR_STATE_STEPS,
   vgic_eoicount_replay,
   vgic_fold_state,
+  vgic_v2_fold_lr_state,
   vgic_v3_fold_lr,
   vgic_v3_fold_lr_state,
 } from './fold.ts';
@@ -56,15 +57,18 @@ import {
   vgic_release_deleted_lpis,
   vgic_try_get_irq_ref,
 } from './refs.ts';
+import { vgic_v2_compute_lr, vgic_v2_fold_lr } from './v2.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 const BUILTIN = {
   vgic_fold_state: vgic_fold_state.builtin,
   vgic_v3_fold_lr_state: vgic_v3_fold_lr_state.builtin,
+  vgic_v2_fold_lr_state: vgic_v2_fold_lr_state.builtin,
   vgic_flush_pending_lpis: vgic_flush_pending_lpis.builtin,
   vgic_prune_ap_list: vgic_prune_ap_list.builtin,
   vgic_flush_lr_state: vgic_flush_lr_state.builtin,
   vgic_v3_deactivate: vgic_v3_deactivate.builtin,
+  vgic_v2_deactivate: vgic_v2_deactivate.builtin,
   vgic_put_irq: vgic_put_irq.builtin,
 };
 
@@ -114,11 +118,14 @@ export const MODEL_API = {
   vgic_put_irq_norelease,
   vgic_release_deleted_lpis,
   vgic_v3_fold_lr,
+  vgic_v2_fold_lr,
+  vgic_v3_compute_lr,
+  vgic_v2_compute_lr,
   vgic_eoicount_replay,
   FOLD_LR_STATE_STEPS,
   kvm_notify_acked_irq,
   /**
-   * The checkpoint a replacement of vgic_v3_fold_lr_state calls once its fold and replay are done
+   * The checkpoint a replacement of vgic_v3_fold_lr_state (or vgic_v2_fold_lr_state) calls once its fold and replay are done
    * (the model's oracles judge the fold there, P-EOI among them), as the built-in one does.
    */
   foldDone: (t: Task, vm: Vm, v: Vcpu): void => vm.checks.foldDone(t, vm, v),
@@ -149,6 +156,6 @@ export interface DesignModule {
 }
 
 export type { KObj } from '../kernel/mem.ts';
-export type { FoldOpts } from './fold.ts';
 export type { Gen } from './irq.ts';
+export type { FoldOpts } from './lr-image.ts';
 export type { Vcpu, Vm } from './vm.ts';

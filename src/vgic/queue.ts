@@ -78,6 +78,7 @@ export const vgic_queue_irq_unlock = kernelFn(
       // acknowledged on another vCPU must trap.
       const bcast =
         vm.design.lrOverflow &&
+        vm.config.gic === 3 &&
         vm.config.hostTdir &&
         isSpi(vm, intidOf(t, irq)) &&
         atomicRmw(t, vm.obj, DIST.activeSpis, (n) => n + 1) === 0;

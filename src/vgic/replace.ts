@@ -9,10 +9,12 @@ import type { Vm } from './vm.ts';
 export const REPLACEABLE = [
   'vgic_fold_state',
   'vgic_v3_fold_lr_state',
+  'vgic_v2_fold_lr_state',
   'vgic_flush_pending_lpis',
   'vgic_prune_ap_list',
   'vgic_flush_lr_state',
   'vgic_v3_deactivate',
+  'vgic_v2_deactivate',
   'vgic_put_irq',
 ] as const;
 export type Replaceable = (typeof REPLACEABLE)[number];

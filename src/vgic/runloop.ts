@@ -3,24 +3,34 @@ import { misrNames, SPURIOUS } from '../gic/cpuif.ts';
 import type { GuestCpu, GuestInsn } from '../gic/guest.ts';
 import { readOnce, writeOnce } from '../kernel/access.ts';
 import { kernelFn } from '../kernel/function.ts';
-import { raw_spin_lock_irqsave } from '../kernel/locks.ts';
 import { KReport, threadInfo } from '../kernel/splat.ts';
 import type { Task } from '../kernel/task.ts';
-import { vgic_v3_deactivate } from './deactivate.ts';
+import { vgic_mmio_write_dir, vgic_v3_deactivate } from './deactivate.ts';
 import { kvm_vgic_flush_hwstate } from './flush.ts';
 import { vgic_fold_state } from './fold.ts';
 import { type HostCall, hostCall } from './host.ts';
 import { vgicRestoreState, vgicSaveState } from './hyp.ts';
-import { type Gen, irqLock, setFlag } from './irq.ts';
+import type { Gen } from './irq.ts';
 import { kvm_check_request, kvm_request_pending } from './kick.ts';
-import { F, MODE, REQ, VCPU } from './layout.ts';
+import { MODE, REQ, VCPU } from './layout.ts';
 import { type MmioWrite, vgic_mmio_read_state, vgic_mmio_write } from './mmio.ts';
 import { kvm_vgic_vcpu_pending_irq } from './pending.ts';
 import { kvm_vgic_process_async_update, vgic_prune_ap_list } from './prune.ts';
-import { vgic_queue_irq_unlock } from './queue.ts';
+import { vgic_v3_dispatch_sgi } from './sgi.ts';
 import type { Vcpu, Vm } from './vm.ts';
 
 const ARM = 'arch/arm64/kvm/arm.c';
+
+/** The INTID in an IAR, EOIR or DIR value: on GICv2 without an SGI's source bits [12:10]. */
+function intidOf(vm: Vm, value: number): number {
+  return vm.config.gic === 2 ? value & 0x3ff : value;
+}
+
+/** A GICv2 SGI's value as the guest log shows it: "1 from CPU 2". */
+function describeValue(vm: Vm, value: number): string {
+  const intid = intidOf(vm, value);
+  return vm.config.gic === 2 && intid < 16 ? `${intid} from CPU ${(value >> 10) & 7}` : `${intid}`;
+}
 
 /** Why the guest stopped running. */
 type Exit =
@@ -93,30 +103,34 @@ function execLocal(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): bool
   const hw = v.cpuif;
   switch (insn.k) {
     case 'iar': {
-      const intid = hw.iar(insn.group);
-      if (intid !== SPURIOUS) {
+      const value = hw.iar(insn.group);
+      const intid = intidOf(vm, value);
+      if (value !== SPURIOUS) {
         vm.checks.guestAck(t, vm, v, intid);
         vm.guestDeactivated.delete(vm.ghostKey(v, intid));
-        vm.logEvent({ vcpu: v.id, what: 'ack', intid, text: `ack ${intid}` });
+        vm.logEvent({ vcpu: v.id, what: 'ack', intid, text: `ack ${describeValue(vm, value)}` });
       }
-      g.complete(intid);
+      g.complete(value);
       return true;
     }
     case 'eoir': {
       const r = hw.eoir(insn.group, insn.intid);
-      if (r.counted) v.ghost.outsideDeactivations.push(insn.intid);
-      if (hw.vmcr.eoimode === 0 && insn.intid < 1020) vm.guestDeactivated.add(vm.ghostKey(v, insn.intid));
+      const intid = intidOf(vm, insn.intid);
+      if (r.counted) v.ghost.outsideDeactivations.push(intid);
+      if (hw.vmcr.eoimode === 0 && intid < 1020) vm.guestDeactivated.add(vm.ghostKey(v, intid));
       vm.logEvent({
         vcpu: v.id,
         what: 'eoi',
-        intid: insn.intid,
-        text: `EOI ${insn.intid}${r.counted ? ' (EOIcount)' : r.lr >= 0 ? ` (LR${r.lr})` : ''}`,
+        intid,
+        text: `EOI ${describeValue(vm, insn.intid)}${r.counted ? ' (EOIcount)' : r.lr >= 0 ? ` (LR${r.lr})` : ''}`,
       });
       g.complete();
       return true;
     }
     case 'dir': {
       const r = hw.dir(insn.intid);
+      // GICv2: the GICV_DIR page is always trapped, and there is no fast path in the hyp.
+      if (r.trapped && vm.config.gic === 2) return false;
       if (r.trapped && hw.vmcr.eoimode === 1 && insn.intid < 1020) {
         // The hyp fast path (arch/arm64/kvm/hyp/vgic-v3-sr.c) deactivates in the trapping vCPU's own
         // LRs; anything else is a full exit to vgic_v3_deactivate.
@@ -182,30 +196,13 @@ const kvm_vcpu_wfi = kernelFn(
   },
 );
 
-/** vgic_v3_dispatch_sgi: an ICC_SGI1R_EL1 write pends the SGI on each target and queues it. */
-const vgic_v3_dispatch_sgi = kernelFn(
-  { name: 'vgic_v3_dispatch_sgi', file: 'arch/arm64/kvm/vgic/vgic-mmio-v3.c', steps: ['lock', 'queue'] },
-  function* (t, vm: Vm, v: Vcpu, intid: number, targets: number[] | 'others'): Gen {
-    const ids = targets === 'others' ? vm.vcpus.map((x) => x.id).filter((id) => id !== v.id) : targets;
-    for (const id of ids) {
-      const target = vm.vcpus[id];
-      if (!target) continue;
-      const irq = target.privateIrq(intid);
-      t.at('lock');
-      const flags = yield raw_spin_lock_irqsave(t, irqLock(t, irq));
-      setFlag(t, irq, F.PENDING_LATCH, true);
-      t.at('queue');
-      yield* vgic_queue_irq_unlock(t, vm, irq, flags);
-    }
-  },
-);
-
 const dispatch_mmio_write = kernelFn(
   { name: 'dispatch_mmio_write', file: 'arch/arm64/kvm/vgic/vgic-mmio.c', steps: ['write'] },
   function* (t, vm: Vm, v: Vcpu, w: MmioWrite): Gen {
     t.at('write');
+    if (w.reg === 'GICV_DIR') yield* vgic_mmio_write_dir(t, vm, v, w.value);
     // Private INTIDs are those of the accessing vCPU's redistributor.
-    yield* vgic_mmio_write(t, vm, v, w, true);
+    else yield* vgic_mmio_write(t, vm, v, w, true);
   },
 );
 
@@ -265,14 +262,31 @@ const handleTrap = kernelFn(
           ),
         );
         return;
-      case 'dir':
-        yield* vgic_v3_deactivate(t, vm, v, insn.intid);
-        vm.guestDeactivated.add(vm.ghostKey(v, insn.intid));
-        vm.logEvent({ vcpu: v.id, what: 'dir', intid: insn.intid, text: `DIR ${insn.intid} (trapped)` });
+      case 'dir': {
+        const intid = intidOf(vm, insn.intid);
+        if (vm.config.gic === 2) {
+          const w: MmioWrite = { reg: 'GICV_DIR', value: insn.intid };
+          yield* kvm_handle_guest_abort(t, vm, v, w);
+        } else yield* vgic_v3_deactivate(t, vm, v, insn.intid);
+        if (v.cpuif.vmcr.eoimode === 1 && intid < 1020) vm.guestDeactivated.add(vm.ghostKey(v, intid));
+        vm.logEvent({
+          vcpu: v.id,
+          what: 'dir',
+          intid,
+          text: `DIR ${describeValue(vm, insn.intid)} (trapped)`,
+        });
         g.complete();
         return;
+      }
       case 'sgi':
-        yield* vgic_v3_dispatch_sgi(t, vm, v, insn.intid, insn.targets);
+        // GICv2: a write of GICD_SGIR, a distributor register, trapped like any other.
+        if (vm.config.gic === 2)
+          yield* kvm_handle_guest_abort(t, vm, v, {
+            reg: 'GICD_SGIR',
+            intid: insn.intid,
+            targets: insn.targets,
+          });
+        else yield* vgic_v3_dispatch_sgi(t, vm, v, insn.intid, insn.targets);
         g.complete();
         return;
       case 'hvc':

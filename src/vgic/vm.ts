@@ -3,6 +3,7 @@ import {
   type CpuifSwitches,
   DEFAULT_CPUIF_SWITCHES,
   type FindingId,
+  type GicVersion,
   VCpuInterface,
 } from '../gic/cpuif.ts';
 import { emptyLr, type Lr } from '../gic/lr.ts';
@@ -24,8 +25,10 @@ import { physDeactivate } from './phys.ts';
 
 export interface VmConfig {
   design: Design;
+  /** A GICv3 VM on a GICv3 host, or a GICv2 VM on a GICv2 host (docs/model.md, "GICv2"). */
+  gic: GicVersion;
   vcpus: number;
-  /** Implemented list registers, 1..16. */
+  /** Implemented list registers, 1..16 (GICv2: 1..64). */
   nrLr: number;
   /** Number of SPIs (INTIDs 32 .. 32+spis-1). */
   spis: number;
@@ -40,6 +43,7 @@ export interface VmConfig {
 }
 
 export const DEFAULT_VM_CONFIG: Omit<VmConfig, 'design'> = {
+  gic: 3,
   vcpus: 1,
   nrLr: 4,
   spis: 32,
@@ -134,7 +138,9 @@ export class Vcpu implements CpuifHost {
       this.overflowHead = head(this.obj, 'overflow_ap_list_head');
       initListHead(this.overflowHead);
     }
-    this.cpuif = new VCpuInterface(vm.config.nrLr, vm.config.cpuif, this);
+    this.cpuif = new VCpuInterface(vm.config.nrLr, vm.config.cpuif, this, vm.config.gic);
+    // The LR-overflow rework traps GICV_DIR on GICv2 (as TDIR on GICv3), for deactivations outside the LRs.
+    this.cpuif.gicvDirTrapped = vm.design.lrOverflow;
     this.lrShadow = Array.from({ length: vm.config.nrLr }, emptyLr);
   }
 
@@ -267,6 +273,7 @@ export class Vm {
     for (let v = 0; v < config.vcpus; v++) this.vcpus.push(new Vcpu(this, v));
     for (const v of this.vcpus) v.reservePrivateIrqs();
     for (const s of this.spis) poke(s, IRQ.target, this.vcpus[0]);
+    if (config.gic === 2) for (const s of this.spis) poke(s, IRQ.targets, 1);
     this.lastLrIrq = new Array(config.vcpus).fill(null);
     this.lastLrPinned = new Array(config.vcpus).fill(false);
   }
@@ -287,7 +294,7 @@ export class Vm {
 
   /**
    * Allocates an IRQ (at build time, or in a reservation). SGIs are edge and enabled, PPIs level, SPIs
-   * edge; all group 1.
+   * edge; all group 1 in a GICv3 VM and group 0 in a GICv2 VM (as vgic_init sets them up).
    */
   newIrq(
     intid: number,
@@ -310,7 +317,7 @@ export class Vm {
       intid,
       flags,
       priority: 0,
-      group: 1,
+      group: this.config.gic === 2 ? 0 : 1,
       refcount: lpi ? 1 : 0,
       target_vcpu: owner,
       vcpu: null,

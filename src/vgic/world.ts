@@ -30,7 +30,7 @@ export function createWorld(exec: Execution, cfg: VmConfig, scenario: string): V
     version: cfg.design.version,
     design: cfg.design.id,
     scenario,
-    hardware: `vgic-lab model (GICv3, ${cfg.vcpus} vCPU${cfg.vcpus === 1 ? '' : 's'}, nLR=${cfg.nrLr})`,
+    hardware: `vgic-lab model (GICv${cfg.gic}, ${cfg.vcpus} vCPU${cfg.vcpus === 1 ? '' : 's'}, nLR=${cfg.nrLr})`,
     switches: cfg.kernel,
   });
   const vm = new Vm(k, cfg, ORACLE_CHECKPOINTS);

@@ -718,7 +718,7 @@ describe('bad input: a clear message and exit 2', () => {
     writeFileSync(bad, 'name: x\ndescription: y\nvm: {vcpus: 1, nrLr: 99}\nactors: [{vcpu: 0, guest: []}]\n');
     usageError(
       await vl('check', bad),
-      /bad\.yaml:3:\d+: vm\.nrLr: 99 is not a number of list registers \(1–16\)/,
+      /bad\.yaml:3:\d+: vm\.nrLr: 99 is not a number of list registers \(1–16; on GICv2 1–64\)/,
     );
     writeFileSync(bad, 'name: x\ndescription: [oops\nvm: {}\n');
     usageError(await vl('check', bad), /bad\.yaml:\d+:\d+: invalid YAML/);

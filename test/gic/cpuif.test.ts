@@ -87,7 +87,16 @@ describe('lr.ts helpers', () => {
       [false, false, true, true],
     );
     const e = emptyLr();
-    assert.deepEqual(e, { state: 0, hw: false, group: 0, priority: 0, pintid: 0, eoi: false, vintid: 0 });
+    assert.deepEqual(e, {
+      state: 0,
+      hw: false,
+      group: 0,
+      priority: 0,
+      pintid: 0,
+      eoi: false,
+      vintid: 0,
+      cpuid: 0,
+    });
     const a: Lr = { ...e, state: LR_ACTIVE, vintid: 40 };
     const b = copyLr(a);
     assert.deepEqual(b, a);
@@ -107,6 +116,7 @@ describe('lr.ts helpers', () => {
         pintid: 27,
         eoi: false,
         vintid: 27,
+        cpuid: 0,
       }),
       '27 active prio 0xa0 G1 HW p27',
     );
@@ -130,9 +140,12 @@ describe('interface state and reset', () => {
     assert.equal(c.lrs[1].state, LR_INVALID);
   });
 
-  it('nLR: every value in 1..16 is accepted, others rejected', () => {
+  it('nLR: every value in 1..16 is accepted on GICv3, 1..64 on GICv2, others rejected', () => {
     for (let n = 1; n <= 16; n++) assert.equal(new VCpuInterface(n).lrs.length, n);
     for (const bad of [0, 17, -1, 1.5, Number.NaN]) assert.throws(() => new VCpuInterface(bad), /nLR/);
+    for (const n of [1, 17, 64]) assert.equal(new VCpuInterface(n, undefined, undefined, 2).lrs.length, n);
+    for (const bad of [0, 65])
+      assert.throws(() => new VCpuInterface(bad, undefined, undefined, 2), /1\.\.64 on GICv2/);
   });
 
   it('nLR: the 16th LR takes part in selection and in the status registers', () => {

@@ -67,12 +67,67 @@ describe('scenario files', () => {
     assert.match(e.message, /hint: did you mean "priority"\?/);
   });
 
-  it('nrLr outside 1–16 is rejected', () => {
+  it('nrLr outside 1–16 is rejected on GICv3, outside 1–64 on GICv2', () => {
     assert.match(
       err(GOOD.replace('nrLr: 4', 'nrLr: 17')).message,
-      /vm\.nrLr: 17 is not a number of list registers \(1–16\)/,
+      /3:\d+: vm\.nrLr: a GICv3 host has at most 16 list registers, got 17/,
+    );
+    assert.match(
+      err(GOOD.replace('nrLr: 4', 'nrLr: 65')).message,
+      /vm\.nrLr: 65 is not a number of list registers \(1–16; on GICv2 1–64\)/,
     );
     assert.match(err(GOOD.replace('nrLr: 4', 'nrLr: 0')).message, /3:\d+: vm\.nrLr: 0 is not/);
+  });
+
+  it('a GICv2 VM refuses what only GICv3 has, and a GICv3 VM what only GICv2 has', () => {
+    const v2 = GOOD.replace('vm: {vcpus: 1, nrLr: 4}', 'vm: {gic: v2, vcpus: 2, nrLr: 4}');
+    assert.equal(parseScenario(v2, 'x.yaml').spec.vm.gic, 'v2');
+    const cases: [string, RegExp][] = [
+      [v2.replace('nrLr: 4}', 'nrLr: 4, its: true}'), /3:\d+: vm\.its: a GICv2 VM has no ITS/],
+      [v2.replace('nrLr: 4}', 'nrLr: 4, hostTdir: false}'), /vm\.hostTdir: a GICv2 host has no TDIR/],
+      [
+        v2.replace(
+          '      - {op: handle, count: 1}',
+          '      - {op: mmio, write: {reg: IROUTER, intid: 40, vcpu: 1}}',
+        ),
+        /reg: IROUTER is a GICv3 register[\s\S]*ITARGETSR/,
+      ],
+      [
+        v2.replace(
+          '      - {op: handle, count: 1}',
+          '      - {op: mmio, write: {reg: GICR_CTLR, vcpu: 0, enableLpis: true}}',
+        ),
+        /GICR_CTLR is a GICv3 register/,
+      ],
+      [
+        GOOD.replace(
+          '      - {op: handle, count: 1}',
+          '      - {op: mmio, write: {reg: ITARGETSR, intid: 40, targets: [0]}}',
+        ),
+        /ITARGETSR is a GICv2 register[\s\S]*IROUTER/,
+      ],
+      [
+        v2.replace(
+          '      - {op: handle, count: 1}',
+          '      - {op: mmio, write: {reg: ITARGETSR, intid: 40, targets: [3]}}',
+        ),
+        /targets\[0\]: vCPU 3 does not exist/,
+      ],
+      [
+        v2.replace('acks: {0: [40]}', 'acks: {0: [40]}\n  sgiSources: {0: [9]}'),
+        /9 is not a source CPU \(0–7\)/,
+      ],
+      [GOOD.replace('acks: {0: [40]}', 'acks: {0: [40]}\n  sgiSources: {0: [0]}'), /GICv3 VM's IAR has none/],
+      [
+        GOOD.replace('{op: handle, count: 1}', '{op: eoi, intid: 1, source: 0}'),
+        /source is part of the EOI and DIR values on GICv2 only/,
+      ],
+      [
+        v2.replace('lpisEnabled', 'x').replace('expect:', 'lpisEnabled: [0]\nexpect:'),
+        /lpisEnabled: a GICv2 VM has no LPIs/,
+      ],
+    ];
+    for (const [text, re] of cases) assert.match(err(text).message, re);
   });
 
   it('INTIDs out of range for their kind, duplicates, LPIs without an ITS', () => {

@@ -16,7 +16,7 @@ import { vgic_its_inject_msi } from '../../src/vgic/its.ts';
 import { kvm_arm_resume_guest, kvm_make_all_cpus_request, kvm_vcpu_kick } from '../../src/vgic/kick.ts';
 import { EVENTFD_CTX, F, IRQ, MODE, REQ, VCPU } from '../../src/vgic/layout.ts';
 import { vgic_flush_pending_lpis } from '../../src/vgic/lpi.ts';
-import { type MmioWrite, vgic_mmio_write } from '../../src/vgic/mmio.ts';
+import { type DistWrite, vgic_mmio_write } from '../../src/vgic/mmio.ts';
 import { newEventfd } from '../../src/vgic/notify.ts';
 import { kvm_vgic_vcpu_pending_irq } from '../../src/vgic/pending.ts';
 import { kvm_vgic_process_async_update, vgic_prune_ap_list } from '../../src/vgic/prune.ts';
@@ -100,7 +100,7 @@ function prune(env: Env, i: number): void {
   );
 }
 
-function mmio(env: Env, i: number, w: MmioWrite, guest = false): void {
+function mmio(env: Env, i: number, w: DistWrite, guest = false): void {
   const t = guest ? env.task(i) : env.host;
   env.call(t, vgic_mmio_write(t, env.vm, env.vcpu(i), w, guest));
 }

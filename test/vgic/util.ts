@@ -13,9 +13,13 @@ import { type Design, designById } from '../../src/vgic/designs.ts';
  */
 export const V2_HEAD_WALK_RACE = 'BUG: KCSAN: data-race in vgic_queue_irq_unlock / vgic_v3_fold_lr_state';
 
+/** The same race on a GICv2 host, in vgic_v2_fold_lr_state. */
+export const V2_HEAD_WALK_RACE_GICV2 =
+  'BUG: KCSAN: data-race in vgic_queue_irq_unlock / vgic_v2_fold_lr_state';
+
 /** Kernel reports a design shows in any scenario where another CPU queues to a running vCPU. */
 export function knownRaces(designId: string): string[] {
-  return designId === 'V2' ? [V2_HEAD_WALK_RACE] : [];
+  return designId === 'V2' ? [V2_HEAD_WALK_RACE, V2_HEAD_WALK_RACE_GICV2] : [];
 }
 
 export function design(id: string): Design {

@@ -1,6 +1,7 @@
 import { MODELINE } from '../json-schema.ts';
 import type { ScenarioSpec } from '../schema.ts';
 import { fail, inj, kutIpi, pre, rst } from './conformance.ts';
+import { kutActiveGicv2, kutIpiGicv2, onGicv2, tailWalkVsQueueGicv2 } from './gicv2.ts';
 import { happyLpi, happyPpi, happySgi, happySpiEdge, happySpiLevel } from './happy.ts';
 import { headWalk } from './head-walk.ts';
 import { lrOverflow } from './lr-overflow.ts';
@@ -34,6 +35,22 @@ export function catalogue(): ScenarioSpec[] {
   }
   conf.push(inj('INJ-SGI-ALL', [...Array(16).keys()], 'ISPENDR', { trigger: 'edge', eoimode: 0, nrLr: 4 }));
   conf.push(kutIpi('self', 4, 4), kutIpi('target-list', 4, 4), kutIpi('broadcast', 4, 4));
+  // GICv2: the selftest's SPI cases (its SGI case injects through ISPENDR, which ignores a GICv2 VM's
+  // SGIs) and kvm-unit-tests' gicv2-ipi and gicv2-active.
+  const gicv2 = [
+    onGicv2(headWalk),
+    onGicv2(lrOverflow(0)),
+    onGicv2(lrOverflow(1)),
+    tailWalkVsQueueGicv2,
+    onGicv2(happySgi),
+    onGicv2(happySpiEdge),
+    onGicv2(happySpiLevel),
+    ...conf.filter((s) => !s.name.startsWith('inj-sgi') && !s.name.startsWith('kut-')).map(onGicv2),
+    kutIpiGicv2('self', 4, 4),
+    kutIpiGicv2('target-list', 4, 4),
+    kutIpiGicv2('broadcast', 4, 4),
+    kutActiveGicv2(4),
+  ];
   return [
     seedRace,
     seedRaceDiscarded,
@@ -50,5 +67,6 @@ export function catalogue(): ScenarioSpec[] {
     happyLpi,
     ...conf,
     ...SWITCH_SCENARIOS,
+    ...gicv2,
   ];
 }
