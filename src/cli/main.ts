@@ -59,13 +59,15 @@ function main(): void {
     });
   }
 
+  let crashed = false;
   worker.on('error', (e) => {
     process.stderr.write(`vgic-lab: internal error (a bug in vgic-lab, please report it): ${e.stack ?? e}\n`);
-    process.exitCode = INTERNAL;
+    crashed = true;
   });
   worker.on('exit', (code) => {
+    // A worker that died of an uncaught error (out of memory, say) exits 1: that is not a finding.
     // The worker says 130 for any interruption; the signal that caused it decides the status.
-    process.exitCode = received !== 0 && code === 130 ? 128 + received : code;
+    process.exitCode = crashed ? INTERNAL : received !== 0 && code === 130 ? 128 + received : code;
     // Signal handlers would keep the process alive: they are no longer needed.
     for (const name of Object.keys(SIGNALS)) process.removeAllListeners(name);
   });

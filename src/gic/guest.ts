@@ -137,6 +137,16 @@ export class GuestCpu {
     return intid;
   }
 
+  /**
+   * What an `eoi` or `dir` step writes: the last acknowledge's value, unless the step names an INTID
+   * or (GICv2) a source.
+   */
+  private named(intid: number | undefined, source: number | undefined): number {
+    if (intid === undefined && source === undefined) return this.last;
+    const id = intid ?? (this.cpuif.version === 2 ? this.last & 0x3ff : this.last);
+    return this.deactivation(id, source);
+  }
+
   /** The value an EOI or DIR of `intid` writes: on GICv2 an SGI carries its source in [12:10]. */
   private deactivation(intid: number, source?: number): number {
     if (this.cpuif.version !== 2 || intid >= 16) return intid;
@@ -239,14 +249,10 @@ export class GuestCpu {
         return;
       }
       case 'eoi':
-        yield {
-          k: 'eoir',
-          group: s.group ?? this.group,
-          intid: s.intid === undefined ? this.last : this.deactivation(s.intid, s.source),
-        };
+        yield { k: 'eoir', group: s.group ?? this.group, intid: this.named(s.intid, s.source) };
         return;
       case 'dir':
-        yield { k: 'dir', intid: s.intid === undefined ? this.last : this.deactivation(s.intid, s.source) };
+        yield { k: 'dir', intid: this.named(s.intid, s.source) };
         return;
       case 'pmr':
         yield { k: 'pmr', value: s.value };

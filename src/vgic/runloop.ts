@@ -1,7 +1,8 @@
 import { choose, point, Wait } from '../explore/ops.ts';
 import { misrNames, SPURIOUS } from '../gic/cpuif.ts';
 import type { GuestCpu, GuestInsn } from '../gic/guest.ts';
-import { readOnce, writeOnce } from '../kernel/access.ts';
+import { lrActive } from '../gic/lr.ts';
+import { peek, readOnce, writeOnce } from '../kernel/access.ts';
 import { kernelFn } from '../kernel/function.ts';
 import { KReport, threadInfo } from '../kernel/splat.ts';
 import type { Task } from '../kernel/task.ts';
@@ -12,7 +13,7 @@ import { type HostCall, hostCall } from './host.ts';
 import { vgicRestoreState, vgicSaveState } from './hyp.ts';
 import type { Gen } from './irq.ts';
 import { kvm_check_request, kvm_request_pending } from './kick.ts';
-import { MODE, REQ, VCPU } from './layout.ts';
+import { IRQ, MODE, REQ, VCPU } from './layout.ts';
 import { type MmioWrite, vgic_mmio_read_state, vgic_mmio_write } from './mmio.ts';
 import { kvm_vgic_vcpu_pending_irq } from './pending.ts';
 import { kvm_vgic_process_async_update, vgic_prune_ap_list } from './prune.ts';
@@ -24,6 +25,18 @@ const ARM = 'arch/arm64/kvm/arm.c';
 /** The INTID in an IAR, EOIR or DIR value: on GICv2 without an SGI's source bits [12:10]. */
 function intidOf(vm: Vm, value: number): number {
   return vm.config.gic === 2 ? value & 0x3ff : value;
+}
+
+/**
+ * Whether the guest's deactivation (EOI, DIR) of `value` reaches the interrupt's active instance, for
+ * P-ACTIVE's bookkeeping: a GICv2 SGI's names a source, and deactivates only the instance from that
+ * source — the LR it matched (`lrHit`), or, outside the LRs, the one the host holds active.
+ */
+function reachesActive(vm: Vm, v: Vcpu, value: number, lrHit: boolean): boolean {
+  const intid = intidOf(vm, value);
+  if (vm.config.gic !== 2 || intid >= 16 || lrHit) return true;
+  if (v.cpuif.lrs.some((lr) => lr.vintid === intid && lrActive(lr))) return false;
+  return peek(v.privateIrq(intid), IRQ.activeSource) === ((value >> 10) & 7);
 }
 
 /** A GICv2 SGI's value as the guest log shows it: "1 from CPU 2". */
@@ -117,7 +130,8 @@ function execLocal(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): bool
       const r = hw.eoir(insn.group, insn.intid);
       const intid = intidOf(vm, insn.intid);
       if (r.counted) v.ghost.outsideDeactivations.push(intid);
-      if (hw.vmcr.eoimode === 0 && intid < 1020) vm.guestDeactivated.add(vm.ghostKey(v, intid));
+      if (hw.vmcr.eoimode === 0 && intid < 1020 && reachesActive(vm, v, insn.intid, r.lr >= 0))
+        vm.guestDeactivated.add(vm.ghostKey(v, intid));
       vm.logEvent({
         vcpu: v.id,
         what: 'eoi',
@@ -138,7 +152,9 @@ function execLocal(t: Task, vm: Vm, v: Vcpu, g: GuestCpu, insn: GuestInsn): bool
         hw.dirUntrapped(insn.intid);
       }
       if (r.counted) v.ghost.outsideDeactivations.push(insn.intid);
-      if (hw.vmcr.eoimode === 1 && insn.intid < 1020) vm.guestDeactivated.add(vm.ghostKey(v, insn.intid));
+      const intid = intidOf(vm, insn.intid);
+      if (hw.vmcr.eoimode === 1 && intid < 1020 && reachesActive(vm, v, insn.intid, r.lr >= 0))
+        vm.guestDeactivated.add(vm.ghostKey(v, intid));
       vm.logEvent({ vcpu: v.id, what: 'dir', intid: insn.intid, text: `DIR ${insn.intid}` });
       g.complete();
       return true;
@@ -264,11 +280,13 @@ const handleTrap = kernelFn(
         return;
       case 'dir': {
         const intid = intidOf(vm, insn.intid);
+        const reaches = reachesActive(vm, v, insn.intid, false);
         if (vm.config.gic === 2) {
           const w: MmioWrite = { reg: 'GICV_DIR', value: insn.intid };
           yield* kvm_handle_guest_abort(t, vm, v, w);
         } else yield* vgic_v3_deactivate(t, vm, v, insn.intid);
-        if (v.cpuif.vmcr.eoimode === 1 && intid < 1020) vm.guestDeactivated.add(vm.ghostKey(v, intid));
+        if (v.cpuif.vmcr.eoimode === 1 && intid < 1020 && reaches)
+          vm.guestDeactivated.add(vm.ghostKey(v, intid));
         vm.logEvent({
           vcpu: v.id,
           what: 'dir',

@@ -96,6 +96,40 @@ describe('GICv2 SGIs: sources, GICD_SGIR and the IAR', () => {
     assert.ok(r.oracle.includes('expect: vCPU 2 acknowledged SGIs from other sources'));
   });
 
+  it('an EOI that names another source leaves the active instance active, and P-ACTIVE agrees', () => {
+    const s = scenario({
+      name: 'gicv2-eoi-other-source',
+      description: 'EOI of SGI 3 from CPU 7 while SGI 3 from CPU 0 is active',
+      vm: { gic: 'v2', vcpus: 1, nrLr: 4, spis: 0 },
+      interrupts: [{ intid: 3, priority: 0x80, enabled: true }],
+      prologue: [
+        {
+          vcpu: 0,
+          guest: [
+            { op: 'igrpen', group: 0, enable: true },
+            { op: 'pmr', value: 0xf8 },
+          ],
+        },
+      ],
+      actors: [
+        {
+          vcpu: 0,
+          guest: [
+            { op: 'sgi', intid: 3, targets: 'self' },
+            { op: 'ack' },
+            // Without intid: the last acknowledged SGI, from the source the step names.
+            { op: 'eoi', source: 7 },
+          ],
+        },
+      ],
+      expect: { final: [{ intid: 3, vcpu: 0, active: true }] },
+    });
+    const r = check(s, 'V4b');
+    assert.ok(r.result.stats.exhaustive);
+    assert.deepEqual([...r.oracle, ...r.sanitizer], []);
+    assert.ok(r.worlds[0].vm.events.some((e) => e.text === 'EOI 3 from CPU 7 (EOIcount)'));
+  });
+
   it('kvm-unit-tests gicv2-ipi self, target list and broadcast pass with the sender checked', () => {
     for (const kind of ['self', 'target-list', 'broadcast'] as const) {
       const s = kutIpiGicv2(kind, 4, 2);
