@@ -281,6 +281,31 @@ function guestStep(vcpus: number, known: Known, depth = 0): fc.Arbitrary<Record<
   return fc.oneof(...steps);
 }
 
+/** A file's actors: a guest on some of its vCPUs (at least one), and maybe a device thread. */
+function actorsOf(
+  vcpus: number,
+  known: Known,
+  vcpuActor: (v: number) => fc.Arbitrary<Record<string, unknown>>,
+): fc.Arbitrary<Record<string, unknown>[]> {
+  return fc
+    .tuple(
+      fc
+        .subarray(
+          Array.from({ length: vcpus }, (_, i) => i),
+          { minLength: 1 },
+        )
+        .chain((vs) => fc.tuple(...vs.map(vcpuActor))),
+      fc.option(
+        fc.record({
+          host: fc.constant('device'),
+          actions: fc.array(hostCall(vcpus, known), { maxLength: 2 }),
+        }),
+        { nil: undefined },
+      ),
+    )
+    .map(([vcpuActors, host]) => (host ? [...vcpuActors, host] : vcpuActors));
+}
+
 const v3File: fc.Arbitrary<FuzzFile> = fc
   .record(
     {
@@ -349,23 +374,7 @@ const v3File: fc.Arbitrary<FuzzFile> = fc
           ),
           { maxLength: 2 },
         ),
-        actors: fc
-          .tuple(
-            fc
-              .subarray(
-                Array.from({ length: vm.vcpus }, (_, i) => i),
-                { minLength: 1 },
-              )
-              .chain((vs) => fc.tuple(...vs.map(vcpuActor))),
-            fc.option(
-              fc.record({
-                host: fc.constant('device'),
-                actions: fc.array(hostCall(vm.vcpus, known), { maxLength: 2 }),
-              }),
-              { nil: undefined },
-            ),
-          )
-          .map(([vcpuActors, host]) => (host ? [...vcpuActors, host] : vcpuActors)),
+        actors: actorsOf(vm.vcpus, known, vcpuActor),
         expect: fc.oneof(
           fc.constant({}),
           intids.length > 0 ? fc.record({ acks: fc.record({ 0: fc.subarray(intids) }) }) : fc.constant({}),
@@ -472,23 +481,7 @@ function v2File(leak: boolean): fc.Arbitrary<FuzzFile> {
               ),
               { maxLength: 2 },
             ),
-            actors: fc
-              .tuple(
-                fc
-                  .subarray(
-                    Array.from({ length: vm.vcpus }, (_, i) => i),
-                    { minLength: 1 },
-                  )
-                  .chain((vs) => fc.tuple(...vs.map(vcpuActor))),
-                fc.option(
-                  fc.record({
-                    host: fc.constant('device'),
-                    actions: fc.array(hostCall(vm.vcpus, known), { maxLength: 2 }),
-                  }),
-                  { nil: undefined },
-                ),
-              )
-              .map(([vcpuActors, host]) => (host ? [...vcpuActors, host] : vcpuActors)),
+            actors: actorsOf(vm.vcpus, known, vcpuActor),
             expect: fc.oneof(
               fc.constant({}),
               fc.record(
