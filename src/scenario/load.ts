@@ -587,16 +587,18 @@ function semantic(pos: Positions, f: ScenarioSpec): void {
       checkGuest(a.guest, ['actors', i, 'guest'], false);
     }
   });
-  for (const key of Object.keys(f.expect.acks ?? {})) {
+  // Keys of expect.acks and expect.sgiSources are vCPU numbers.
+  const vcpuKey = (field: 'acks' | 'sgiSources', key: string) => {
     if (!/^\d+$/.test(key))
       throw pos.error(
-        ['expect', 'acks'],
+        ['expect', field],
         `"${key}" is not a vCPU number`,
-        'keys of expect.acks are vCPU numbers',
+        `keys of expect.${field} are vCPU numbers`,
         key,
       );
-    vcpu(Number(key), ['expect', 'acks', key]);
-  }
+    vcpu(Number(key), ['expect', field, key]);
+  };
+  for (const key of Object.keys(f.expect.acks ?? {})) vcpuKey('acks', key);
   for (const [i, v] of (f.expect.ackPriorityOrder ?? []).entries())
     vcpu(v, ['expect', 'ackPriorityOrder', i]);
   for (const key of Object.keys(f.expect.sgiSources ?? {})) {
@@ -607,14 +609,7 @@ function semantic(pos: Positions, f: ScenarioSpec): void {
         'remove sgiSources, or use gic: v2',
         key,
       );
-    if (!/^\d+$/.test(key))
-      throw pos.error(
-        ['expect', 'sgiSources'],
-        `"${key}" is not a vCPU number`,
-        'keys of expect.sgiSources are vCPU numbers',
-        key,
-      );
-    vcpu(Number(key), ['expect', 'sgiSources', key]);
+    vcpuKey('sgiSources', key);
     for (const [j, c] of (f.expect.sgiSources?.[key] ?? []).entries())
       vcpu(c, ['expect', 'sgiSources', key, j]);
   }

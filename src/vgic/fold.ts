@@ -186,30 +186,28 @@ function foldLr(vm: Vm): typeof vgic_v3_fold_lr {
  * fold every used LR, then the EOIcount replay.
  */
 function* foldLrState(t: KTask<FoldLrStateStep>, vm: Vm, v: Vcpu, opts: FoldOpts = DIRECT): Gen<boolean> {
-  {
-    const acc = { deleted: false };
-    const eoicount = v.eoicountShadow;
-    v.ghost.replayed = [];
-    for (let i = 0; i < v.usedLrs; i++) {
-      t.at('fold_lr');
-      acc.deleted = (yield* foldLr(vm)(t, vm, v, v.lrShadow[i], { ...opts, fromLr: true })) || acc.deleted;
-    }
-    const last = vm.lastLrIrq[t.cpu];
-    // V4b re-validates last_lr_irq under the lock before walking from it.
-    const skip = vm.design.foldLocked && (!last || vcpuOf(t, last) !== v);
-    if (!skip) yield* vgic_eoicount_replay(t, vm, v, eoicount, opts, acc);
-    // Judged here, while V4b still holds its pin on last_lr_irq, so the state dump shows it.
-    vm.checks.foldDone(t, vm, v);
-    if (vm.design.pinLastLr && last && vm.lastLrPinned[t.cpu]) {
-      t.at('put_last');
-      // Under ap_list_lock (V4b) the pin is dropped without release; unlocked (V5) it is a plain put.
-      if (opts.norelease) acc.deleted = (yield* vgic_put_irq_norelease(t, vm, last)) || acc.deleted;
-      else yield* vgic_put_irq(t, vm, last);
-      vm.lastLrPinned[t.cpu] = false;
-    }
-    v.usedLrs = 0;
-    return acc.deleted;
+  const acc = { deleted: false };
+  const eoicount = v.eoicountShadow;
+  v.ghost.replayed = [];
+  for (let i = 0; i < v.usedLrs; i++) {
+    t.at('fold_lr');
+    acc.deleted = (yield* foldLr(vm)(t, vm, v, v.lrShadow[i], { ...opts, fromLr: true })) || acc.deleted;
   }
+  const last = vm.lastLrIrq[t.cpu];
+  // V4b re-validates last_lr_irq under the lock before walking from it.
+  const skip = vm.design.foldLocked && (!last || vcpuOf(t, last) !== v);
+  if (!skip) yield* vgic_eoicount_replay(t, vm, v, eoicount, opts, acc);
+  // Judged here, while V4b still holds its pin on last_lr_irq, so the state dump shows it.
+  vm.checks.foldDone(t, vm, v);
+  if (vm.design.pinLastLr && last && vm.lastLrPinned[t.cpu]) {
+    t.at('put_last');
+    // Under ap_list_lock (V4b) the pin is dropped without release; unlocked (V5) it is a plain put.
+    if (opts.norelease) acc.deleted = (yield* vgic_put_irq_norelease(t, vm, last)) || acc.deleted;
+    else yield* vgic_put_irq(t, vm, last);
+    vm.lastLrPinned[t.cpu] = false;
+  }
+  v.usedLrs = 0;
+  return acc.deleted;
 }
 
 /** vgic_v3_fold_lr_state, or the design module's replacement of it. */
